@@ -1,0 +1,47 @@
+"""Shared argparse helpers: parsers whose usage errors become :class:`qrate.errors.InputError`."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+
+from qrate.errors import InputError
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` that raises :class:`InputError` (exit 2, one line) instead of exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(self.prog, message)
+
+
+def float_in(option: str, lo: float = -math.inf, hi: float = math.inf, *, lo_open: bool = False) -> Callable[[str], float]:
+    """Return an argparse ``type=`` that parses a finite float in [lo, hi] (or (lo, hi] if ``lo_open``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise InputError(option, f"expected a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise InputError(option, f"expected a finite number, got {text!r}")
+        if value < lo or value > hi or (lo_open and value == lo):
+            left = "(" if lo_open else "["
+            raise InputError(option, f"expected a value in {left}{lo:g}, {hi:g}], got {text}")
+        return value
+
+    return parse
+
+
+def float_list(option: str, lo: float = -math.inf, hi: float = math.inf) -> Callable[[str], list[float]]:
+    """Return an argparse ``type=`` for a comma-separated list of floats, each in [lo, hi]."""
+    one = float_in(option, lo, hi)
+
+    def parse(text: str) -> list[float]:
+        items = [s for s in (p.strip() for p in text.split(",")) if s]
+        if not items:
+            raise InputError(option, "expected at least one number")
+        return [one(s) for s in items]
+
+    return parse

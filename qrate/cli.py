@@ -1,0 +1,59 @@
+"""Command-line entry point: ``qrate VERB [options]``.
+
+Each verb lives in its own module ``qrate._cli.<verb>`` exposing ``main(argv) -> int`` and is
+imported only when called, so ``qrate --help`` stays fast and tests can call verbs in-process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+from qrate.errors import QrateError
+
+#: verb -> (module, one-line description)
+VERBS: dict[str, tuple[str, str]] = {
+    "link": ("qrate._cli.link", "link budget of one free-space downlink (LEO satellite or UAV)"),
+    "provision": ("qrate._cli.provision", "two-stage stochastic QKD service provisioning on USNET"),
+}
+
+
+def _usage() -> str:
+    width = max(len(v) for v in VERBS)
+    lines = ["usage: qrate VERB [options]   (qrate VERB --help for details)", "", "verbs:"]
+    lines += [f"  {verb:<{width}}  {desc}" for verb, (_, desc) in VERBS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one verb and return its exit code (0 ok, 1 error, 2 bad input, 130 interrupted)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(_usage())
+        return 0 if args else 2
+    if args[0] == "--version":
+        from qrate import __version__
+
+        print(f"qrate {__version__}")
+        return 0
+    verb, rest = args[0], args[1:]
+    if verb not in VERBS:
+        print(f"qrate: error: unknown verb {verb!r}; expected one of {', '.join(VERBS)}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(VERBS[verb][0])
+    try:
+        return int(module.main(rest) or 0)
+    except SystemExit as exc:  # argparse: --help (0) or usage error (2)
+        return exc.code if isinstance(exc.code, int) else 2
+    except QrateError as exc:
+        print(f"qrate {verb}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"qrate {verb}: interrupted", file=sys.stderr)
+        return 130
+
+
+def main_entry() -> None:
+    """Console-script wrapper around :func:`main`."""
+    sys.exit(main())

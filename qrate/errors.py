@@ -1,0 +1,38 @@
+"""Exception hierarchy. The CLI maps each class to an exit code.
+
+``InputError`` (and its subclasses) is bad user input: the CLI prints one line that names the
+offending field or option and exits with code 2, before anything is written.
+"""
+
+from __future__ import annotations
+
+
+class QrateError(Exception):
+    """Base class of every error qrate raises on purpose."""
+
+    exit_code: int = 1
+
+
+class InputError(QrateError, ValueError):
+    """Invalid user input (option, scenario field, override). Exit code 2.
+
+    Args:
+        field: the option or field path that is wrong, e.g. ``--altitude-km`` or
+            ``links.leo.aperture_radius_m``.
+        message: what is wrong and what was expected.
+    """
+
+    exit_code = 2
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class BelowHorizonError(InputError):
+    """A platform is not above the horizon of a ground station."""
+
+
+class ResultsFileError(QrateError):
+    """A results file is missing, foreign, truncated or of another schema version."""
