@@ -15,6 +15,10 @@ from qrate.errors import QrateError
 #: verb -> (module, one-line description)
 VERBS: dict[str, tuple[str, str]] = {
     "link": ("qrate._cli.link", "link budget of one free-space downlink (LEO satellite or UAV)"),
+    "scenarios": ("qrate._cli.scenarios", "list the scenario presets shipped with qrate"),
+    "validate": ("qrate._cli.validate", "check a scenario file (and --set overrides) without running it"),
+    "run": ("qrate._cli.run", "run a scenario's sweep and write the results to HDF5"),
+    "show": ("qrate._cli.show", "print the per-point estimates stored in a results file"),
     "provision": ("qrate._cli.provision", "two-stage stochastic QKD service provisioning on USNET"),
 }
 
