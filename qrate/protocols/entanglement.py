@@ -1,0 +1,126 @@
+"""Anonymous entanglement (Khan et al. §III-A), both forms, with Bell-pair fidelity checks.
+
+* **Satellite–ground** (``receiver=None``): the layout is one terrestrial network. Its GS holds a
+  GHZ with its users; the NTN node (satellite) sends one photon of a Bell pair to the GS
+  (photon ``"ntn0.<gs>"``) and keeps the other (``"ntn0.keep"``). Non-participants measure X and
+  announce; the anonymous node (``sender``) announces a random bit and applies the Z correction,
+  leaving a Bell pair (sender, GS); the GS swaps it with the satellite's pair by a BSM, whose
+  outcomes the NTN node corrects. Result: a Bell pair between the sender and the NTN node.
+* **Ground–ground** (``receiver`` given): the layout is two networks, sender in one and receiver
+  in the other. Each side runs the step above with its own Bell pair from the same NTN node
+  (photons ``"ntn<i>.<gs_i>"`` and ``"ntn<i>.keep"``); the NTN node then swaps its two photons by a
+  BSM and the receiver applies the corrections. Result: a Bell pair (sender, receiver).
+
+``depolarize`` keys are those ``ntn<i>.*`` photon names. The pair should be ``|Φ+>``; three kinds
+of round measure XX, YY and ZZ on it (probability 1/3 each). Counters: ``shots``,
+``xx_rounds``, ``yy_rounds``, ``zz_rounds``, ``xx_errors``, ``yy_errors``, ``zz_errors`` (outcome
+parity opposite to that of ``|Φ+>``: XX = +1, YY = −1, ZZ = +1). For Pauli noise the fidelity
+with ``|Φ+>`` is ``F = 1 − (e_xx + e_yy + e_zz)/2`` with ``e`` the error fractions
+(:func:`bell_fidelity`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from qrate.errors import InputError
+from qrate.protocols.carriers import CircuitBuilder, bell, bsm, fiber_noise, ghz
+from qrate.protocols.compiled import CompiledProtocol, Round
+from qrate.protocols.layout import NetworkLayout
+from qrate.protocols.noise import PauliNoise
+
+BASES = ("X", "Y", "Z")
+
+
+def bell_fidelity(counts: Mapping[str, int]) -> float:
+    """Fidelity with ``|Φ+>`` from the XX/YY/ZZ counters (Pauli noise)."""
+    e = [counts[f"{p}_errors"] / max(counts[f"{p}_rounds"], 1) for p in ("xx", "yy", "zz")]
+    return 1.0 - sum(e) / 2.0
+
+
+@dataclass(frozen=True)
+class AnonymousEntanglement:
+    """Anonymous Bell pair between ``sender`` and the NTN node, or ``sender`` and ``receiver``."""
+
+    layout: NetworkLayout
+    sender: str
+    receiver: str | None = None
+
+    name: ClassVar[str] = "anonymous-entanglement"
+
+    def __post_init__(self) -> None:
+        nets = self.layout.networks
+        if any(n.forward for n in nets):
+            raise InputError("layout", "anonymous entanglement needs a GHZ at every ground station (no forwarding)")
+        want = 1 if self.receiver is None else 2
+        if len(nets) != want:
+            form = "satellite-ground" if self.receiver is None else "ground-ground"
+            raise InputError("layout", f"the {form} form needs {want} network(s), got {len(nets)}")
+        i = self.layout.network_of(self.sender)
+        if self.receiver is not None and self.layout.network_of(self.receiver) == i:
+            raise InputError("receiver", "sender and receiver must be in different networks")
+
+    @property
+    def free_space_photons(self) -> tuple[str, ...]:
+        """Keys accepted by ``PauliNoise.depolarize``."""
+        return tuple(x for i, n in enumerate(self.layout.networks) for x in (f"ntn{i}.{n.ground_station}", f"ntn{i}.keep"))
+
+    @property
+    def resources(self) -> dict[str, int]:
+        """GHZ states, Bell pairs and BSMs per heralded shot."""
+        k = len(self.layout.networks)
+        return {"ghz": k, "bell": k, "bsm": k + (k - 1)}
+
+    def build_pair(self, b: CircuitBuilder, noise: PauliNoise, prefix: str = "") -> tuple[str, str, dict[str, tuple[int, ...]]]:
+        """Append the protocol; return (sender qubit, partner qubit, announcements)."""
+        noise.check_keys(self.layout.users, self.free_space_photons)
+        anon = {self.sender} | ({self.receiver} if self.receiver else set())
+        ann: dict[str, tuple[int, ...]] = {}
+        keep: list[str] = []
+        for i, net in enumerate(self.layout.networks):
+            g, fs, kp = (f"{prefix}{net.ground_station}.ghz", f"{prefix}ntn{i}.{net.ground_station}", f"{prefix}ntn{i}.keep")
+            ghz(b, [prefix + u for u in net.users] + [g])
+            bell(b, fs, kp)
+            b.noise("DEPOLARIZE1", fs, noise.depolarize.get(f"ntn{i}.{net.ground_station}", 0.0))
+            b.noise("DEPOLARIZE1", kp, noise.depolarize.get(f"ntn{i}.keep", 0.0))
+            for u in net.users:
+                fiber_noise(b, u, noise, prefix + u)
+            (node,) = [u for u in net.users if u in anon]
+            for u in net.users:
+                ann[u] = (b.random_bit(f"{prefix}rand.{u}"),) if u == node else (b.measure("X", prefix + u, noise.readout(u)),)
+            b.controlled("Z", [ann[u][0] for u in net.users if u != node], prefix + node)
+            mx, mz = bsm(b, g, fs)
+            b.controlled("X", [mz], kp)
+            b.controlled("Z", [mx], kp)
+            ann[f"gs{i}.x"], ann[f"gs{i}.z"] = (mx,), (mz,)
+            keep.append(kp)
+        if self.receiver is None:
+            return prefix + self.sender, keep[0], ann
+        mx, mz = bsm(b, keep[0], keep[1])
+        b.controlled("X", [mz], prefix + self.receiver)
+        b.controlled("Z", [mx], prefix + self.receiver)
+        ann["ntn.x"], ann["ntn.z"] = (mx,), (mz,)
+        return prefix + self.sender, prefix + self.receiver, ann
+
+    def compile(self, noise: PauliNoise | None = None, *, method: str = "compiled") -> CompiledProtocol:
+        """Compile the XX, YY and ZZ check rounds for ``noise``."""
+        noise = noise or PauliNoise()
+        rounds = []
+        for p in BASES:
+            b = CircuitBuilder()
+            qa, qb, ann = self.build_pair(b, noise)
+            ra = b.measure(p, qa, noise.readout(self.sender))
+            rb = b.measure(p, qb, noise.readout(self.receiver) if self.receiver else 0.0)
+            odd = p == "Y"  # |Φ+>: YY = -1
+
+            def decode(rec: np.ndarray, ra: int = ra, rb: int = rb, odd: bool = odd, key: str = f"{p.lower() * 2}_errors") -> dict[str, np.ndarray]:
+                return {key: (rec[:, ra] ^ rec[:, rb]) != odd}
+
+            rounds.append(Round(p.lower() * 2, b.circuit, 1 / 3, f"{p.lower() * 2}_rounds", decode, ann,
+                                {self.sender: ra, self.receiver or "ntn": rb}))
+        counters = ("shots", "xx_rounds", "yy_rounds", "zz_rounds", "xx_errors", "yy_errors", "zz_errors")
+        return CompiledProtocol(self.name, tuple(rounds), counters, self.resources, method)

@@ -1,0 +1,106 @@
+"""Pauli noise per photon and per segment (loss is not modelled here: one shot = one herald).
+
+Keys:
+
+* ``z_flip``, ``x_flip``: user (fiber) photon names, e.g. ``{"alice": 0.02}``. Use
+  :func:`dephasing_flip_probability` to turn either reading of the paper's "fiber dephasing rate"
+  into a flip probability.
+* ``depolarize``: free-space photon names ``"bell<i>.<gs>"`` (see
+  :attr:`NetworkLayout.free_space_photons <qrate.protocols.layout.NetworkLayout>`); the
+  anonymous-entanglement protocol adds the photons the NTN node keeps, ``"bell<i>.ntn"``.
+* ``readout_flip``: flip probability of every user measurement outcome, one number for all users
+  or a mapping by user (missing users: 0).
+
+All values are probabilities in [0, 1] (``depolarize`` is stim's ``DEPOLARIZE1(p)``: X, Y, Z
+each with p/3). Noise on a photon applies to every copy of that photon a protocol uses.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from qrate.errors import InputError
+
+
+def _frozen(m: Mapping[str, float]) -> Mapping[str, float]:
+    return MappingProxyType(dict(m))
+
+
+@dataclass(frozen=True)
+class PauliNoise:
+    """Independent Pauli noise on the photons of one heralded shot (probabilities)."""
+
+    z_flip: Mapping[str, float] = field(default_factory=dict)
+    x_flip: Mapping[str, float] = field(default_factory=dict)
+    depolarize: Mapping[str, float] = field(default_factory=dict)
+    readout_flip: float | Mapping[str, float] = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("z_flip", "x_flip", "depolarize"):
+            value = getattr(self, name)
+            for key, p in value.items():
+                _check_probability(f"noise.{name}.{key}", p)
+            object.__setattr__(self, name, _frozen(value))
+        if isinstance(self.readout_flip, Mapping):
+            for key, p in self.readout_flip.items():
+                _check_probability(f"noise.readout_flip.{key}", p)
+            object.__setattr__(self, "readout_flip", _frozen(self.readout_flip))
+        else:
+            _check_probability("noise.readout_flip", self.readout_flip)
+
+    def readout(self, user: str) -> float:
+        """Readout flip probability of ``user``'s measurements."""
+        if isinstance(self.readout_flip, Mapping):
+            return float(self.readout_flip.get(user, 0.0))
+        return float(self.readout_flip)
+
+    def check_keys(self, users: Iterable[str], free_space: Iterable[str]) -> None:
+        """Raise :class:`InputError` for a key that names no photon of the protocol."""
+        users, free_space = set(users), set(free_space)
+        for name, allowed in (("z_flip", users), ("x_flip", users), ("depolarize", free_space)):
+            for key in getattr(self, name):
+                if key not in allowed:
+                    raise InputError(f"noise.{name}.{key}", f"no such photon; expected one of {sorted(allowed)}")
+        if isinstance(self.readout_flip, Mapping):
+            for key in self.readout_flip:
+                if key not in users:
+                    raise InputError(f"noise.readout_flip.{key}", f"no such user; expected one of {sorted(users)}")
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain JSON-able form (for task ids)."""
+        ro = dict(self.readout_flip) if isinstance(self.readout_flip, Mapping) else self.readout_flip
+        return {
+            "z_flip": dict(self.z_flip),
+            "x_flip": dict(self.x_flip),
+            "depolarize": dict(self.depolarize),
+            "readout_flip": ro,
+        }
+
+
+def _check_probability(where: str, p: object) -> None:
+    if not isinstance(p, (int, float)) or isinstance(p, bool) or not (0.0 <= float(p) <= 1.0):
+        raise InputError(where, f"must be a probability in [0, 1], got {p!r}")
+
+
+def dephasing_flip_probability(
+    value: float, *, mode: str = "per_traversal", length_km: float = 0.0, refractive_index: float = 1.44
+) -> float:
+    """Z-flip probability of one fiber traversal for both readings of "dephasing rate 0.02".
+
+    ``mode="per_traversal"`` (the Yehia et al. code): ``value`` is the flip probability itself,
+    whatever the length. ``mode="rate_hz"``: ``value`` is a rate Γ in Hz and the photon dephases
+    for its time of flight t = n·L/c (``length_km``), p = 1 − exp(−Γ t), as NetSquid's
+    time-dependent ``DephaseNoiseModel`` does (negligible for Γ = 0.02 Hz).
+    """
+    if mode == "per_traversal":
+        _check_probability("dephasing", value)
+        return float(value)
+    if mode == "rate_hz":
+        if value < 0 or length_km < 0:
+            raise InputError("dephasing", "rate and length must be non-negative")
+        t_s = refractive_index * length_km / 299_792.458
+        return float(-math.expm1(-value * t_s))
+    raise InputError("dephasing.mode", f"expected 'per_traversal' or 'rate_hz', got {mode!r}")

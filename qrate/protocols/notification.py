@@ -1,0 +1,110 @@
+"""Quantum notification: the sender anonymously tells the chosen receivers they are in.
+
+Parity-based notification (Unnikrishnan et al., PRL 122, 240501 (2019), the GHZ form of Hahn et
+al.'s notification step): for every user ``t`` of the layout in turn (the *target*) the network
+runs ``repetitions`` GHZ rounds. In each, the sender applies ``Z^r`` with a fresh random bit r
+if ``t`` is a receiver (nothing otherwise), everyone measures X and sends the outcome privately to
+``t``, who XORs them. ``t`` is notified if any parity is 1: a receiver is missed with probability
+2^(−repetitions) without noise; noise makes false notifications (parity error Q_X per round).
+
+One heralded shot is one GHZ round for one target, a receiver with probability |R|/n.
+Counters: ``shots``, ``receiver_rounds``, ``receiver_ones`` (parity 1 with a receiver target),
+``other_rounds``, ``other_ones`` (parity 1 with a non-receiver target: a false alarm). With
+per-round rates q1, q0: P(miss) = (1 − q1)^S, P(false notification) = 1 − (1 − q0)^S.
+A session costs ``n·S`` heralded GHZ rounds (:attr:`Notification.session_resources`);
+:meth:`Notification.sample_sessions` simulates whole sessions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from qrate.errors import InputError
+from qrate.protocols._decode import sample_records, stim_seeds, xor_columns
+from qrate.protocols.carriers import CircuitBuilder, chain_carrier
+from qrate.protocols.compiled import CompiledProtocol, Round
+from qrate.protocols.layout import NetworkLayout
+from qrate.protocols.noise import PauliNoise
+
+
+@dataclass(frozen=True)
+class Notification:
+    """``sender`` notifies ``receivers`` over ``layout`` with ``repetitions`` rounds per target."""
+
+    layout: NetworkLayout
+    sender: str
+    receivers: tuple[str, ...]
+    repetitions: int = 8
+
+    name: ClassVar[str] = "notification"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "receivers", tuple(self.receivers))
+        users = self.layout.users
+        if self.sender not in users:
+            raise InputError("sender", f"{self.sender!r} is not a user; users: {list(users)}")
+        if not self.receivers or any(r not in users or r == self.sender for r in self.receivers):
+            raise InputError("receivers", "need one or more users other than the sender")
+        if self.repetitions < 1:
+            raise InputError("repetitions", f"must be >= 1, got {self.repetitions}")
+
+    @property
+    def session_resources(self) -> dict[str, int]:
+        """Carriers one notification session consumes (n targets × repetitions rounds)."""
+        k = len(self.layout.users) * self.repetitions
+        lay = self.layout
+        return {"rounds": k, "ghz": k * lay.ghz_count, "bell": k * lay.bell_count, "bsm": k * lay.bsm_count}
+
+    def _round(self, noise: PauliNoise, receiver_target: bool) -> tuple[CircuitBuilder, list[int]]:
+        lay = self.layout
+        b = CircuitBuilder()
+        carrier = chain_carrier(b, lay, noise)
+        if receiver_target:
+            b.controlled("Z", [b.random_bit("r")], carrier.qubit[self.sender])
+        xs = [b.measure("X", carrier.qubit[u], noise.readout(u)) for u in lay.users]
+        return b, xs
+
+    def compile(self, noise: PauliNoise | None = None, *, method: str = "compiled") -> CompiledProtocol:
+        """Compile the receiver-target and other-target rounds for ``noise``."""
+        noise = noise or PauliNoise()
+        noise.check_keys(self.layout.users, self.layout.free_space_photons)
+        frac = len(self.receivers) / len(self.layout.users)
+        rounds = []
+        for kind, p in (("receiver", frac), ("other", 1 - frac)):
+            b, xs = self._round(noise, kind == "receiver")
+
+            def decode(rec: np.ndarray, xs: list[int] = xs, key: str = f"{kind}_ones") -> dict[str, np.ndarray]:
+                return {key: xor_columns(rec, xs)}
+
+            rounds.append(Round(kind, b.circuit, p, f"{kind}_rounds", decode, {}, {}))
+        lay = self.layout
+        counters = ("shots", "receiver_rounds", "receiver_ones", "other_rounds", "other_ones")
+        per_round = {"ghz": lay.ghz_count, "bell": lay.bell_count, "bsm": lay.bsm_count}
+        return CompiledProtocol(self.name, tuple(rounds), counters, per_round, method)
+
+    def sample_sessions(self, sessions: int, seed: int, noise: PauliNoise | None = None) -> dict[str, int]:
+        """Simulate whole sessions: counts of ``missed_receivers`` and ``false_notifications``.
+
+        Also returns ``receiver_targets`` and ``other_targets`` (= sessions × their numbers).
+        """
+        noise = noise or PauliNoise()
+        rng = np.random.default_rng(seed)
+        s_rec, s_oth = stim_seeds(rng, 2)
+        n_rec = len(self.receivers)
+        n_oth = len(self.layout.users) - n_rec
+        out = {"sessions": sessions, "receiver_targets": sessions * n_rec, "other_targets": sessions * n_oth}
+        for kind, n, s in (("receiver", n_rec, s_rec), ("other", n_oth, s_oth)):
+            if n == 0:
+                out["missed_receivers" if kind == "receiver" else "false_notifications"] = 0
+                continue
+            b, xs = self._round(noise, kind == "receiver")
+            rec = sample_records(b.circuit, sessions * n * self.repetitions, s)
+            notified = xor_columns(rec, xs).reshape(sessions * n, self.repetitions).any(axis=1)
+            if kind == "receiver":
+                out["missed_receivers"] = int(np.count_nonzero(~notified))
+            else:
+                out["false_notifications"] = int(np.count_nonzero(notified))
+        return out
