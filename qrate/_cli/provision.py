@@ -1,0 +1,139 @@
+"""``qrate provision``: two-stage stochastic QKD service provisioning on USNET (SP vs EVF vs Random)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qrate._cli.args import ArgumentParser, float_in
+from qrate.errors import InputError
+
+if TYPE_CHECKING:
+    from qrate.provision.study import ProvisionConfig
+
+
+def _count(lo: int = 0) -> Callable[[str], int]:
+    """argparse ``type=`` for an integer >= lo (argparse prefixes the option name)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < lo:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {lo}, got {value}")
+        return value
+
+    return parse
+
+
+def _apps(text: str) -> int | None:
+    if text == "all-pairs":
+        return None
+    try:
+        return _count(1)(text)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} or 'all-pairs'") from None
+
+
+def _x_range(text: str) -> tuple[int, ...]:
+    """``A..B`` (inclusive) or a comma list of integers."""
+    parse = _count(0)
+    if ".." in text:
+        a, b = text.split("..", 1)
+        lo, hi = parse(a), parse(b)
+        if hi < lo:
+            raise argparse.ArgumentTypeError(f"empty range {text!r}")
+        return tuple(range(lo, hi + 1))
+    items = [s.strip() for s in text.split(",") if s.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError("expected A..B or a comma list")
+    return tuple(parse(s) for s in items)
+
+
+def parser() -> ArgumentParser:
+    """The option parser of ``qrate provision``."""
+    p = ArgumentParser(prog="qrate provision", description=__doc__)
+    p.add_argument("--apps", type=_apps, default=200, help="number of random apps (distinct ordered pairs) or 'all-pairs' (276)")
+    p.add_argument("--scenarios", type=_count(1), default=10, help="|Ω| sampled scenarios (demand mean |Ω|/3)")
+    p.add_argument("--demand-mean", type=float_in("--demand-mean", 0.0), default=None, help="Poisson mean (default |Ω|/3)")
+    p.add_argument("--expectation", choices=("sampled", "exact"), default="sampled")
+    p.add_argument("--seed", type=_count(0), default=0)
+    p.add_argument("--uniform-x", type=_x_range, default=tuple(range(11)), help="x values of the uniform-x curve, A..B or list")
+    p.add_argument("--paths", type=_count(1), default=3, help="K candidate paths per app (A12)")
+    p.add_argument("--x-max", type=_count(0), default=10)
+    p.add_argument("--wl-mode", choices=("none", "aggregate", "exact"), default="none", help="wavelength constraints (A6)")
+    p.add_argument("--wavelengths", type=_count(1), default=None, help="wavelengths per link (aggregate/exact)")
+    p.add_argument("--relay-mode", choices=("endpoint", "trusted"), default="endpoint", help="A1")
+    p.add_argument("--equipment-ends", type=int, choices=(1, 2), default=2, help="LKM/SI/MUX per service (A2)")
+    p.add_argument("--fiber-cost-per-km", type=float_in("--fiber-cost-per-km", 0.0), default=1.0, help="A3")
+    p.add_argument("--uav-distance", choices=("shortest_path", "min_hop_path"), default="shortest_path", help="A7")
+    p.add_argument("--evf-mean", choices=("sample", "lambda"), default="sample", help="A9")
+    p.add_argument("--random-draws", type=_count(1), default=20, help="A10")
+    p.add_argument("--oos-scenarios", type=_count(0), default=2000, help="A11 (0: skip)")
+    p.add_argument("--rates", choices=("paper", "physical"), default="paper", help="service delivery rates")
+    p.add_argument("--time-limit-s", type=float_in("--time-limit-s", 0.0, lo_open=True), default=None)
+    p.add_argument("--json", action="store_true", help="print the full result as JSON")
+    p.add_argument("--figures", type=Path, default=None, metavar="DIR", help="write Fig. 4(a)/(b) PNGs into DIR and exit")
+    p.add_argument("--quick", action="store_true", help="with --figures: a fast, smaller run")
+    return p
+
+
+def config_from_args(a: argparse.Namespace) -> ProvisionConfig:
+    """Build the study configuration from parsed options."""
+    from qrate.provision.costs import CostParams
+    from qrate.provision.model import ModelOptions
+    from qrate.provision.study import ProvisionConfig
+
+    if a.wl_mode == "none" and a.wavelengths is not None:
+        raise InputError("--wavelengths", "only meaningful with --wl-mode aggregate or exact")
+    costs = CostParams(relay_mode=a.relay_mode, equipment_ends=a.equipment_ends, fiber_per_km=a.fiber_cost_per_km, uav_distance=a.uav_distance)
+    model = ModelOptions(wl_mode=a.wl_mode, n_wavelengths=a.wavelengths, time_limit_s=a.time_limit_s)
+    return ProvisionConfig(
+        n_apps=a.apps, n_scenarios=a.scenarios, demand_mean=a.demand_mean, expectation=a.expectation, seed=a.seed,
+        k_paths=a.paths, x_max=a.x_max, model=model, costs=costs, evf_mean=a.evf_mean, random_draws=a.random_draws,
+        oos_scenarios=a.oos_scenarios, uniform_x=a.uniform_x, rates=a.rates,
+    )
+
+
+def _table(r: dict[str, Any]) -> str:
+    lines = [
+        f"USNET provisioning: {r['n_apps']} apps ({r['instance']}), expectation {r['expectation']}"
+        + (f", {r['n_scenarios']} scenarios" if r["n_scenarios"] else "")
+        + f", demand Poisson({r['demand_mean']:.4g}), wavelengths {r['wl_mode']}, rates {r['rates']}",
+        f"{'policy':<10} {'stage 1':>14} {'E[stage 2]':>14} {'total':>14} {'mean x':>8}",
+        f"{'SP':<10} {r['sp_stage1']:>14,.0f} {r['sp_stage2']:>14,.0f} {r['sp_total']:>14,.0f} {r['sp_mean_reservation']:>8.3f}",
+        f"{'EVF':<10} {r['evf_stage1']:>14,.0f} {r['evf_stage2']:>14,.0f} {r['evf_total']:>14,.0f} {r['evf_mean_reservation']:>8.3f}",
+        f"{'Random':<10} {'':>14} {'':>14} {r['random_total']:>14,.0f}  (± {r['random_total_std']:,.0f} sd over {r['random_draws']} draws)",
+        f"EVF(λ) {r['evf_lambda_total']:,.0f}   WS {r['ws']:,.0f}   EVPI {r['evpi']:,.0f}   VSS {r['vss']:,.0f}" if r["ws"] is not None
+        else f"EVF(λ) {r['evf_lambda_total']:,.0f}   VSS {r['vss']:,.0f}   (WS/EVPI not available)",
+        f"SP solve {r['solve_seconds']:.3f} s ({r['model_size']['vars']} vars, {r['model_size']['integer']} integer, {r['model_size']['rows']} rows)",
+    ]
+    if "out_of_sample" in r:
+        o = r["out_of_sample"]
+        lines.append(f"out of sample ({o['n_scenarios']} fresh scenarios): SP {o['sp_total']:,.0f}  EVF {o['evf_total']:,.0f}  EVF(λ) {o['evf_lambda_total']:,.0f}  Random {o['random_total']:,.0f}")
+    lines.append("uniform x:  " + "  ".join(f"{c['x']}:{c['total']:,.0f}" for c in r["uniform_x_curve"]))
+    res = r["sp"]["reservations"]
+    hist = {x: res.count(x) for x in sorted(set(res))}
+    lines.append("SP reservations per app (x: #apps): " + ", ".join(f"{x}: {n}" for x, n in hist.items()))
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    if args.quick and args.figures is None:
+        raise InputError("--quick", "only meaningful with --figures DIR")
+    if args.figures is not None:
+        from qrate.provision.figures import make_figures
+
+        for path in make_figures(args.figures, quick=args.quick, seed=args.seed):
+            print(path)
+        return 0
+    from qrate.provision.study import run_provision
+
+    result = run_provision(config_from_args(args))
+    print(json.dumps(result, indent=1) if args.json else _table(result))
+    return 0

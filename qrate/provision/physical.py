@@ -1,0 +1,106 @@
+"""``--rates physical``: what one QKD service delivers, from qrate's channel models.
+
+A *demand unit* is the key rate of the reference fiber hop, one span of ``reference_span_km`` (80 km,
+the paper's QKD node spacing) with transmittance η_ref = fiber_transmittance(80 km). Assumptions:
+
+* Key rate ∝ mean channel transmittance (the linear, low-η regime of decoy-state BB84), so a service
+  over a channel of mean transmittance η delivers η/η_ref demand units, capped at ``max_delivery``
+  (= 1: a service's devices are clocked for one unit; a better channel does not buy more).
+* Fiber: trusted relays every ``CostParams.relay_spacing_km`` on each link (the physical meaning of the
+  80 km spacing, A1a); a link of ℓ km is cut into ⌈ℓ/spacing⌉ equal spans and key relaying makes the
+  path as fast as its longest span: η = fiber_transmittance(max span).
+* Satellite: one trusted-node LEO satellite at ``leo_altitude_km`` above the midpoint of s and d,
+  whose ground distance is taken as the shortest fiber distance L_sp (no coordinates exist for USNET);
+  both downlinks are identical at the midpoint: η = mean_transmittance(link_budget(leo, midpoint_geometry)).
+  Pairs beyond the horizon (L_sp > 2 R_E arccos(R_E/(R_E+H))) cannot be served by satellite (rate 0).
+* UAV chain: trusted UAVs every ``CostParams.uav_spacing_km``; each hop is modelled as a UAV at
+  ``uav_altitude_km`` above the midpoint of two points one spacing apart (``midpoint_geometry``), with
+  full-path turbulence; the chain is as fast as one hop.
+* The demand units needed per scenario are unchanged (Poisson); only delivery per service and hence
+  the cost per demand unit (c/rate) respond to the physics. Satellite pass duty cycles, weather and
+  on-demand capacity are ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from qrate.channels.fiber import fiber_transmittance
+from qrate.channels.freespace import FreeSpaceLink, link_budget, mean_transmittance
+from qrate.errors import BelowHorizonError
+from qrate.geometry import midpoint_geometry
+from qrate.provision.costs import CostParams
+from qrate.provision.instance import Application
+from qrate.provision.paths import Path
+from qrate.provision.problem import Rates
+from qrate.provision.topology import usnet
+
+
+def _leo() -> FreeSpaceLink:
+    return FreeSpaceLink(divergence_rad=10e-6, pointing_rad=0.5e-6, aperture_radius_m=0.5, model="exact", t_atm_zenith=0.9)
+
+
+def _uav() -> FreeSpaceLink:
+    return FreeSpaceLink(divergence_rad=0.1e-3, pointing_rad=10e-6, aperture_radius_m=0.05, model="exact", cn2=1e-15, turbulence_path="full")
+
+
+@dataclass(frozen=True)
+class PhysicalParams:
+    """Channel hardware and geometry behind ``--rates physical`` (defaults: Micius-like LEO, small UAVs)."""
+
+    reference_span_km: float = 80.0
+    loss_db_per_km: float = 0.18
+    coupling: float = 0.9
+    leo_altitude_km: float = 500.0
+    leo: FreeSpaceLink = field(default_factory=_leo)
+    uav_altitude_km: float = 0.3
+    uav: FreeSpaceLink = field(default_factory=_uav)
+    max_delivery: float = 1.0
+
+
+def fiber_delivery(path: Path, costs: CostParams, p: PhysicalParams) -> float:
+    """Demand units per fiber service on ``path`` (bottleneck span of the trusted-relay chain)."""
+    spans = [x / math.ceil(x / costs.relay_spacing_km - 1e-12) for x in path.link_lengths_km]
+    eta = fiber_transmittance(max(spans), loss_db_per_km=p.loss_db_per_km, coupling=p.coupling)
+    return min(p.max_delivery, eta / _eta_ref(p))
+
+
+def satellite_delivery(distance_km: float, p: PhysicalParams) -> float:
+    """Demand units per satellite service between stations ``distance_km`` apart (0 below the horizon)."""
+    try:
+        geometry = midpoint_geometry(p.leo_altitude_km, distance_km)
+    except BelowHorizonError:
+        return 0.0
+    return min(p.max_delivery, mean_transmittance(link_budget(p.leo, geometry)) / _eta_ref(p))
+
+
+def uav_delivery(costs: CostParams, p: PhysicalParams) -> float:
+    """Demand units per UAV-chain service (one hop of ``uav_spacing_km``)."""
+    eta = mean_transmittance(link_budget(p.uav, midpoint_geometry(p.uav_altitude_km, costs.uav_spacing_km)))
+    return min(p.max_delivery, eta / _eta_ref(p))
+
+
+def _eta_ref(p: PhysicalParams) -> float:
+    return fiber_transmittance(p.reference_span_km, loss_db_per_km=p.loss_db_per_km, coupling=p.coupling)
+
+
+def physical_rates(
+    paths: Sequence[Path],
+    apps: Sequence[Application],
+    *,
+    costs: CostParams = CostParams(),
+    params: PhysicalParams = PhysicalParams(),
+    graph: nx.Graph | None = None,
+) -> Rates:
+    """Delivery per service for every (app, path) column and every app's satellite and UAV options."""
+    g = usnet() if graph is None else graph
+    fiber = np.array([fiber_delivery(path, costs, params) for path in paths])
+    dist = [nx.dijkstra_path_length(g, a.src, a.dst, weight="length_km") for a in apps]
+    sat = np.array([satellite_delivery(d, params) for d in dist])
+    uav = np.full(len(apps), uav_delivery(costs, params))
+    return Rates(fiber=fiber, satellite=sat, uav=uav)
