@@ -6,6 +6,8 @@ offending field or option and exits with code 2, before anything is written.
 
 from __future__ import annotations
 
+import argparse
+
 
 class QrateError(Exception):
     """Base class of every error qrate raises on purpose."""
@@ -13,8 +15,11 @@ class QrateError(Exception):
     exit_code: int = 1
 
 
-class InputError(QrateError, ValueError):
+class InputError(QrateError, ValueError, argparse.ArgumentTypeError):
     """Invalid user input (option, scenario field, override). Exit code 2.
+
+    It is also an ``argparse.ArgumentTypeError`` so that argparse ``type=`` parsers can raise it
+    and keep their message.
 
     Args:
         field: the option or field path that is wrong, e.g. ``--altitude-km`` or

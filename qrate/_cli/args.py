@@ -4,20 +4,34 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from collections.abc import Callable
 
 from qrate.errors import InputError
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` that raises :class:`InputError` (exit 2, one line) instead of exiting."""
+    """An ``ArgumentParser`` that raises :class:`InputError` (exit 2, one line) instead of exiting.
+
+    The error names the offending option: ``argument --x: ...`` becomes ``InputError("--x", ...)``.
+    """
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise InputError(self.prog, message)
+        match = re.fullmatch(r"argument ([^:]+): (.*)", message, flags=re.DOTALL)
+        if match is None:
+            raise InputError("usage", message)
+        field, text = match.group(1), match.group(2)
+        option = field.split("/")[-1]
+        for prefix in (f"{field}: ", f"{option}: "):
+            text = text.removeprefix(prefix)
+        raise InputError(option, text)
 
 
 def float_in(option: str, lo: float = -math.inf, hi: float = math.inf, *, lo_open: bool = False) -> Callable[[str], float]:
-    """Return an argparse ``type=`` that parses a finite float in [lo, hi] (or (lo, hi] if ``lo_open``)."""
+    """Return a parser of a finite float in [lo, hi] (or (lo, hi] if ``lo_open``), usable as ``type=``.
+
+    It raises :class:`InputError`, which argparse reports with its own message intact.
+    """
 
     def parse(text: str) -> float:
         try:

@@ -1,0 +1,241 @@
+"""``qrate link``: link budget of one free-space downlink over a list of ground distances.
+
+The platform (LEO satellite or UAV) sits at ``--altitude-km`` above the midpoint of two ground
+stations ``--ground-distance-km`` apart; the budget is the downlink to either station.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from qrate._cli.args import ArgumentParser, float_in, float_list
+from qrate.errors import InputError
+
+QUANTILES = (0.05, 0.5, 0.95)
+MAX_SAMPLES = 100_000_000
+
+#: library field name -> CLI option, so that errors raised below the CLI name the option
+_OPTIONS = {
+    "altitude_km": "--altitude-km",
+    "ground_distance_km": "--ground-distance-km",
+    "ground_offset_km": "--ground-distance-km",
+    "divergence_rad": "--divergence-rad",
+    "pointing_rad": "--pointing-rad",
+    "aperture_radius_m": "--aperture-radius-m",
+    "aperture_diameter_m": "--aperture-diameter-m",
+    "wavelength_m": "--wavelength-m",
+    "beam": "--beam",
+    "model": "--model",
+    "cn2": "--cn2",
+    "turbulence_path": "--turbulence-path",
+    "t_atm_zenith": "--t-atm-zenith",
+}
+
+
+def _parser() -> ArgumentParser:
+    p = ArgumentParser(
+        prog="qrate link",
+        description="Link budget of one free-space downlink from a platform above the midpoint of two "
+        "ground stations: geometry, beam, Monte Carlo and analytic mean transmittance, quantiles.",
+    )
+    g = p.add_argument_group("geometry")
+    g.add_argument("--altitude-km", metavar="H", help="platform altitude in km (required)")
+    g.add_argument("--ground-distance-km", metavar="D[,D...]", help="ground (arc) distance(s) between the stations in km, comma-separated (required)")
+    b = p.add_argument_group("link")
+    b.add_argument("--divergence-rad", metavar="THETA", help="transmit half-angle divergence in rad (required)")
+    b.add_argument("--pointing-rad", metavar="S", default="0", help="per-axis pointing jitter std in rad (default 0)")
+    b.add_argument("--aperture-radius-m", metavar="A", help="receiver aperture RADIUS in m (exactly one of radius/diameter)")
+    b.add_argument("--aperture-diameter-m", metavar="D", help="receiver aperture DIAMETER in m")
+    b.add_argument("--wavelength-m", metavar="LAMBDA", default="1.55e-6", help="wavelength in m (default 1.55e-6)")
+    b.add_argument("--beam", default="gaussian", help="gaussian: W = sqrt(W0^2 + theta^2 L^2); far-field: W = theta L (default gaussian)")
+    b.add_argument("--model", default="weibull", help="per-shot transmittance model: exact (Marcum Q) or weibull (Vasylyev; default)")
+    b.add_argument("--cn2", default="0", help="turbulence C_n^2 in m^-2/3 (default 0)")
+    b.add_argument("--turbulence-path", default="full", help="full (UAV: whole path) or last-10km (satellite) (default full)")
+    b.add_argument("--t-atm-zenith", default="1", help="atmospheric transmittance at the zenith, in [0, 1] (default 1)")
+    s = p.add_argument_group("sampling")
+    s.add_argument("--samples", default="1000000", help="shots per distance (default 1e6)")
+    s.add_argument("--seed", default=None, help="integer seed (default: fresh entropy, printed)")
+    s.add_argument("--coherence-time-s", default=None, help="fading coherence time: shots within one block share one draw (default: i.i.d. per shot)")
+    s.add_argument("--rate-hz", default="1e6", help="shot rate in Hz, sets shots per coherence block (default 1e6)")
+    p.add_argument("--json", action="store_true", help="one JSON object per distance (one line each) instead of a table")
+    return p
+
+
+def _num(option: str, text: str | None, parse: Callable[[str], Any]) -> Any:
+    if text is None:
+        raise InputError(option, "is required")
+    return parse(text)
+
+
+def _count(option: str, lo: int, hi: int) -> Callable[[str], int]:
+    as_float = float_in(option, lo, hi)
+
+    def parse(text: str) -> int:
+        value = as_float(text)
+        if value != int(value):
+            raise InputError(option, f"expected an integer, got {text}")
+        return int(value)
+
+    return parse
+
+
+def _choice(option: str, text: str, choices: tuple[str, ...]) -> str:
+    value = text.strip().lower().replace("-", "_")
+    if value not in choices:
+        shown = ", ".join(c.replace("_", "-") for c in choices)
+        raise InputError(option, f"expected one of {shown}, got {text!r}")
+    return value
+
+
+def _block_stats(draws: np.ndarray, weights: np.ndarray) -> tuple[float, float | None]:
+    """Mean over shots and its standard error when each block draw is shared by ``weights`` shots."""
+    total = weights.sum()
+    mean = float(np.dot(weights, draws) / total)
+    if draws.size < 2:
+        return mean, None
+    var = float(np.var(draws, ddof=1))
+    return mean, math.sqrt(var * float(np.dot(weights, weights))) / float(total)
+
+
+def _row(link: Any, altitude_km: float, distance_km: float, n: int, shots_per_block: int, rng: np.random.Generator) -> dict[str, Any]:
+    from qrate.channels.freespace import link_budget, mean_transmittance, sample_transmittance
+    from qrate.geometry import midpoint_geometry
+
+    geo = midpoint_geometry(altitude_km, distance_km)
+    budget = link_budget(link, geo)
+    n_blocks = -(-n // shots_per_block)
+    draws = sample_transmittance(budget, n_blocks, rng)
+    weights = np.full(n_blocks, float(shots_per_block))
+    weights[-1] = n - shots_per_block * (n_blocks - 1)
+    mean, stderr = _block_stats(draws, weights)
+    per_shot = draws if shots_per_block == 1 else np.repeat(draws, shots_per_block)[:n]
+    q = np.quantile(per_shot, QUANTILES)
+    return {
+        "altitude_km": altitude_km,
+        "ground_distance_km": distance_km,
+        "slant_range_km": geo.slant_range_km,
+        "elevation_deg": geo.elevation_deg,
+        "zenith_deg": geo.zenith_deg,
+        "beam_radius_m": budget.beam_radius_m,
+        "sigma_m": budget.sigma_m,
+        "eta0": budget.eta0,
+        "t_atm": budget.t_atm,
+        "weibull_shape": budget.weibull_shape,
+        "weibull_scale_m": budget.weibull_scale_m,
+        "mean_transmittance": mean,
+        "mean_transmittance_stderr": stderr,
+        "analytic_mean_transmittance": mean_transmittance(budget),
+        "analytic_method": "closed_form" if link.model == "exact" else "quad",
+        "quantiles": {f"{p:g}": float(v) for p, v in zip(QUANTILES, q)},
+        "samples": n,
+        "shots_per_block": shots_per_block,
+        "blocks": n_blocks,
+    }
+
+
+def _table(rows: list[dict[str, Any]], header: str) -> str:
+    cols = [
+        ("D_km", "ground_distance_km", "{:.6g}"),
+        ("L_km", "slant_range_km", "{:.6g}"),
+        ("elev_deg", "elevation_deg", "{:.4f}"),
+        ("W_m", "beam_radius_m", "{:.5g}"),
+        ("sigma_m", "sigma_m", "{:.4g}"),
+        ("eta0", "eta0", "{:.6g}"),
+        ("T_atm", "t_atm", "{:.6g}"),
+        ("mean_MC", "mean_transmittance", "{:.6g}"),
+        ("stderr", "mean_transmittance_stderr", "{:.2g}"),
+        ("analytic", "analytic_mean_transmittance", "{:.6g}"),
+        ("q05", None, "{:.6g}"),
+        ("q50", None, "{:.6g}"),
+        ("q95", None, "{:.6g}"),
+    ]
+    qkeys = {"q05": "0.05", "q50": "0.5", "q95": "0.95"}
+    cells = [[name for name, _, _ in cols]]
+    for r in rows:
+        line = []
+        for name, key, fmt in cols:
+            value = r["quantiles"][qkeys[name]] if key is None else r[key]
+            line.append("n/a" if value is None else fmt.format(value))
+        cells.append(line)
+    widths = [max(len(c[i]) for c in cells) for i in range(len(cols))]
+    body = ["  ".join(c.rjust(w) for c, w in zip(line, widths)) for line in cells]
+    return "\n".join([header, *body])
+
+
+def main(argv: Sequence[str]) -> int:
+    """Run ``qrate link``; returns 0, raises :class:`InputError` (exit 2) on bad input."""
+    from qrate.channels.beam import BEAMS
+    from qrate.channels.freespace import MODELS, FreeSpaceLink
+    from qrate.channels.turbulence import TURBULENCE_PATHS
+
+    a = _parser().parse_args(list(argv))
+    positive = {"lo": 0.0, "lo_open": True}
+    altitude_km = _num("--altitude-km", a.altitude_km, float_in("--altitude-km", **positive))
+    distances = _num("--ground-distance-km", a.ground_distance_km, float_list("--ground-distance-km", 0.0))
+    kwargs: dict[str, Any] = {
+        "divergence_rad": _num("--divergence-rad", a.divergence_rad, float_in("--divergence-rad", **positive)),
+        "pointing_rad": float_in("--pointing-rad", 0.0)(a.pointing_rad),
+        "wavelength_m": float_in("--wavelength-m", **positive)(a.wavelength_m),
+        "beam": _choice("--beam", a.beam, BEAMS),
+        "model": _choice("--model", a.model, MODELS),
+        "cn2": float_in("--cn2", 0.0)(a.cn2),
+        "turbulence_path": _choice("--turbulence-path", a.turbulence_path, TURBULENCE_PATHS),
+        "t_atm_zenith": float_in("--t-atm-zenith", 0.0, 1.0)(a.t_atm_zenith),
+    }
+    if (a.aperture_radius_m is None) == (a.aperture_diameter_m is None):
+        raise InputError("--aperture-radius-m/--aperture-diameter-m", "give exactly one of the receiver aperture radius or diameter")
+    if a.aperture_radius_m is not None:
+        kwargs["aperture_radius_m"] = float_in("--aperture-radius-m", **positive)(a.aperture_radius_m)
+    else:
+        kwargs["aperture_diameter_m"] = float_in("--aperture-diameter-m", **positive)(a.aperture_diameter_m)
+    samples = _count("--samples", 1, MAX_SAMPLES)(a.samples)
+    seed = _count("--seed", 0, 2**63 - 1)(a.seed) if a.seed is not None else int(np.random.SeedSequence().entropy)
+    rate_hz = float_in("--rate-hz", **positive)(a.rate_hz)
+    shots_per_block = 1
+    if a.coherence_time_s is not None:
+        tau = float_in("--coherence-time-s", **positive)(a.coherence_time_s)
+        shots_per_block = max(1, round(rate_hz * tau))
+
+    try:
+        link = FreeSpaceLink.from_aperture(**kwargs)
+        children = np.random.SeedSequence(seed).spawn(len(distances))
+        rows = [
+            _row(link, altitude_km, d, samples, shots_per_block, np.random.default_rng(ss))
+            for d, ss in zip(distances, children)
+        ]
+    except InputError as exc:
+        raise type(exc)(_OPTIONS.get(exc.field, exc.field), exc.message) from None
+
+    common = {
+        "model": link.model,
+        "beam": link.beam,
+        "aperture_radius_m": link.aperture_radius_m,
+        "divergence_rad": link.divergence_rad,
+        "pointing_rad": link.pointing_rad,
+        "wavelength_m": link.wavelength_m,
+        "cn2": link.cn2,
+        "turbulence_path": link.turbulence_path,
+        "t_atm_zenith": link.t_atm_zenith,
+        "seed": seed,
+        "rate_hz": rate_hz,
+        "coherence_time_s": None if a.coherence_time_s is None else float(a.coherence_time_s),
+    }
+    if a.json:
+        for r in rows:
+            print(json.dumps({**r, **common}))
+    else:
+        header = (
+            f"qrate link: H = {altitude_km:g} km, model {link.model}, beam {link.beam.replace('_', '-')}, "
+            f"a = {link.aperture_radius_m:g} m (radius), theta = {link.divergence_rad:g} rad, "
+            f"pointing = {link.pointing_rad:g} rad, C_n^2 = {link.cn2:g}, T_zen = {link.t_atm_zenith:g}, "
+            f"{samples} shots ({shots_per_block} per block), seed {seed}"
+        )
+        print(_table(rows, header))
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,248 @@
+"""Free-space downlinks: link specification, per-geometry budget, per-shot transmittance.
+
+A :class:`FreeSpaceLink` describes the hardware (divergence, pointing, receiver aperture radius,
+turbulence, atmosphere, transmittance model); :func:`link_budget` evaluates it at one
+:class:`~qrate.geometry.PlatformGeometry`; :func:`sample_transmittance` draws i.i.d. per-shot
+transmittances (Numba) and :func:`mean_transmittance` gives their exact mean.
+
+Models (PHYSICS.md §3.2, §3.3, ambiguity A3):
+    ``exact``: Gaussian beam displaced by r ~ Rayleigh(sigma): eta = T_atm (1 - Q1(2r/W, 2a/W));
+        mean T_atm (1 - exp(-2a^2 / (W^2 + 4 sigma^2))).
+    ``weibull``: Vasylyev-Semenov-Vogel log-negative Weibull (the Yehia et al. framework):
+        eta = T_atm eta0 exp(-(r/R)^lambda); mean by ``scipy.integrate.quad``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import integrate
+
+from qrate.channels import _kernels
+from qrate.channels.atmosphere import atmospheric_transmittance
+from qrate.channels.beam import BEAMS, ExactTable, aperture_efficiency, beam_radius_m, beam_waist_m, exact_table, vasylyev_parameters
+from qrate.channels.turbulence import TURBULENCE_PATHS, TURBULENT_LAYER_M, beam_wander_variance_m2
+from qrate.errors import InputError
+from qrate.geometry import PlatformGeometry
+
+MODELS = ("exact", "weibull")
+
+
+def _check_number(name: str, value: Any, *, positive: bool = False, upper: float = math.inf) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InputError(name, f"expected a number, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v) or v < 0.0 or (positive and v == 0.0) or v > upper:
+        bound = "> 0" if positive else ">= 0"
+        extra = f" and <= {upper:g}" if math.isfinite(upper) else ""
+        raise InputError(name, f"expected a finite number {bound}{extra}, got {value!r}")
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise InputError(name, f"expected one of {', '.join(map(repr, choices))}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class FreeSpaceLink:
+    """One downlink from a platform to a ground receiver.
+
+    Attributes:
+        divergence_rad: transmit half-angle divergence theta (1/e^2 intensity).
+        pointing_rad: per-axis pointing jitter (std, rad); the centroid std is pointing_rad * L.
+        aperture_radius_m: receiver aperture **radius** a (use :meth:`from_aperture_diameter` for a diameter).
+        wavelength_m: wavelength; sets the waist W0 = lambda / (pi theta).
+        beam: ``gaussian`` (W = sqrt(W0^2 + theta^2 L^2)) or ``far_field`` (W = theta L).
+        model: per-shot transmittance model, ``exact`` or ``weibull``.
+        cn2: refractive-index structure constant C_n^2 (m^-2/3); 0 disables turbulence.
+        turbulence_path: ``full`` (UAV, whole path turbulent) or ``last_10km`` (satellite).
+        t_atm_zenith: atmospheric transmittance at the zenith, in [0, 1].
+    """
+
+    divergence_rad: float
+    pointing_rad: float
+    aperture_radius_m: float
+    wavelength_m: float = 1.55e-6
+    beam: str = "gaussian"
+    model: str = "weibull"
+    cn2: float = 0.0
+    turbulence_path: str = "full"
+    t_atm_zenith: float = 1.0
+
+    def __post_init__(self) -> None:
+        _check_number("divergence_rad", self.divergence_rad, positive=True)
+        _check_number("pointing_rad", self.pointing_rad)
+        _check_number("aperture_radius_m", self.aperture_radius_m, positive=True)
+        _check_number("wavelength_m", self.wavelength_m, positive=True)
+        _check_choice("beam", self.beam, BEAMS)
+        _check_choice("model", self.model, MODELS)
+        _check_number("cn2", self.cn2)
+        _check_choice("turbulence_path", self.turbulence_path, TURBULENCE_PATHS)
+        _check_number("t_atm_zenith", self.t_atm_zenith, upper=1.0)
+
+    @classmethod
+    def from_aperture_diameter(cls, aperture_diameter_m: float, **kwargs: Any) -> FreeSpaceLink:
+        """Build a link from a receiver aperture **diameter** (the radius is half of it)."""
+        _check_number("aperture_diameter_m", aperture_diameter_m, positive=True)
+        return cls(aperture_radius_m=0.5 * float(aperture_diameter_m), **kwargs)
+
+    @classmethod
+    def from_aperture(
+        cls, *, aperture_radius_m: float | None = None, aperture_diameter_m: float | None = None, **kwargs: Any
+    ) -> FreeSpaceLink:
+        """Build a link from exactly one of ``aperture_radius_m`` / ``aperture_diameter_m`` (never guessed)."""
+        if (aperture_radius_m is None) == (aperture_diameter_m is None):
+            raise InputError(
+                "aperture_radius_m/aperture_diameter_m",
+                "give exactly one of the receiver aperture radius or diameter",
+            )
+        if aperture_diameter_m is not None:
+            return cls.from_aperture_diameter(aperture_diameter_m, **kwargs)
+        return cls(aperture_radius_m=aperture_radius_m, **kwargs)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class LinkBudget:
+    """A link evaluated at one geometry; everything the per-shot kernels need.
+
+    Attributes:
+        link, geometry: the inputs.
+        beam_radius_m: beam radius W at the receiver.
+        sigma_m: per-axis beam-centroid std: pointing (pointing_rad * L) and turbulence in quadrature.
+        eta0: fraction 1 - exp(-2a^2/W^2) captured from a centred beam.
+        t_atm: atmospheric transmittance along the line of sight.
+        weibull_shape: Vasylyev shape lambda.
+        weibull_scale_m: Vasylyev scale R.
+        exact_table: tabulated exact efficiency (``exact`` model only).
+    """
+
+    link: FreeSpaceLink
+    geometry: PlatformGeometry
+    beam_radius_m: float
+    sigma_m: float
+    eta0: float
+    t_atm: float
+    weibull_shape: float
+    weibull_scale_m: float
+    exact_table: ExactTable | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def weibull_k(self) -> float:
+        """Shape 2/lambda of the Weibull variable x with eta = T_atm eta0 exp(-weibull_scale_l x)."""
+        return 2.0 / self.weibull_shape
+
+    @property
+    def weibull_scale_l(self) -> float:
+        """(2 sigma^2 / R^2)^(lambda/2), netsquid-freespace's ``scaleL``."""
+        return (2.0 * self.sigma_m**2 / self.weibull_scale_m**2) ** (0.5 * self.weibull_shape)
+
+
+def link_budget(link: FreeSpaceLink, geometry: PlatformGeometry) -> LinkBudget:
+    """Evaluate ``link`` at ``geometry``: beam radius, jitter, eta0, T_atm, Vasylyev parameters.
+
+    Raises:
+        InputError: ``turbulence_path='last_10km'`` with turbulence on a slant range <= 10 km.
+    """
+    length_m = 1.0e3 * geometry.slant_range_km
+    if link.cn2 > 0.0 and link.turbulence_path == "last_10km" and length_m <= TURBULENT_LAYER_M:
+        raise InputError(
+            "turbulence_path",
+            f"'last_10km' needs a slant range > 10 km, got {geometry.slant_range_km:g} km; use 'full'",
+        )
+    w = beam_radius_m(length_m, link.divergence_rad, link.wavelength_m, link.beam)
+    waist = beam_waist_m(link.divergence_rad, link.wavelength_m)
+    var_turb = beam_wander_variance_m2(link.cn2, length_m, link.divergence_rad, waist, link.turbulence_path)
+    sigma = math.sqrt((link.pointing_rad * length_m) ** 2 + var_turb)
+    shape, scale = vasylyev_parameters(link.aperture_radius_m, w)
+    table = exact_table(link.aperture_radius_m / w) if link.model == "exact" else None
+    return LinkBudget(
+        link=link,
+        geometry=geometry,
+        beam_radius_m=w,
+        sigma_m=sigma,
+        eta0=aperture_efficiency(link.aperture_radius_m, w),
+        t_atm=atmospheric_transmittance(link.t_atm_zenith, geometry.zenith_rad),
+        weibull_shape=shape,
+        weibull_scale_m=scale,
+        exact_table=table,
+    )
+
+
+def _check_count(name: str, n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise InputError(name, f"expected an integer >= 0, got {n!r}")
+    return int(n)
+
+
+def sample_transmittance(budget: LinkBudget, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Draw ``n`` i.i.d. per-shot transmittances (float64, T_atm included) with the budget's model."""
+    n = _check_count("n", n)
+    if not isinstance(rng, np.random.Generator):
+        raise InputError("rng", f"expected a numpy.random.Generator, got {type(rng).__name__}")
+    if budget.link.model == "exact":
+        table = budget.exact_table
+        if table is None:  # budget built by hand
+            table = exact_table(budget.link.aperture_radius_m / budget.beam_radius_m)
+        return _kernels.exact_transmittance(
+            rng,
+            n,
+            budget.t_atm,
+            budget.sigma_m / budget.beam_radius_m,
+            table.u_lo,
+            1.0 / table.step,
+            table.values,
+            table.slopes_step,
+        )
+    return _kernels.weibull_transmittance(
+        rng, n, budget.t_atm * budget.eta0, budget.weibull_scale_l, 0.5 * budget.weibull_shape
+    )
+
+
+def sample_transmittance_blocks(budget: LinkBudget, n_shots: int, shots_per_block: int, rng: np.random.Generator) -> np.ndarray:
+    """Per-shot transmittances with time-correlated fading: consecutive blocks of ``shots_per_block``
+    shots share one draw (the last block may be partial); ceil(n_shots / shots_per_block) draws."""
+    n_shots = _check_count("n_shots", n_shots)
+    shots_per_block = _check_count("shots_per_block", shots_per_block)
+    if shots_per_block == 0:
+        raise InputError("shots_per_block", "expected an integer >= 1, got 0")
+    n_blocks = -(-n_shots // shots_per_block)
+    return np.repeat(sample_transmittance(budget, n_blocks, rng), shots_per_block)[:n_shots]
+
+
+def weibull_mean_integral(scale_l: float, half_shape: float) -> float:
+    """E[exp(-scale_l E^half_shape)], E ~ Exp(1), by ``scipy.integrate.quad``.
+
+    Integrated over y = ln E, exp(y - e^y - scale_l e^(half_shape y)), from 40 e-folds below the
+    knee y* = -ln(scale_l)/half_shape (where the integrand turns over; a QUADPACK break point) to
+    ln 60 (the neglected tails are < 1e-17 relative and < 1e-26 absolute). Exponents are formed in
+    logs so that large shapes or scales cannot overflow.
+    """
+    if scale_l == 0.0:
+        return 1.0
+    log_s = math.log(scale_l)
+    knee = -log_s / half_shape
+    y_hi = math.log(60.0)
+    y_lo = min(knee, 0.0) - 40.0
+
+    def integrand(y: float) -> float:
+        e = log_s + half_shape * y
+        return 0.0 if e > 700.0 else math.exp(y - math.exp(y) - math.exp(e))
+
+    points = [knee] if y_lo < knee < y_hi else None
+    value, _ = integrate.quad(integrand, y_lo, y_hi, points=points, epsabs=0.0, epsrel=1e-11, limit=400)
+    return value
+
+
+def mean_transmittance(budget: LinkBudget) -> float:
+    """Mean of the per-shot transmittance of :func:`sample_transmittance` (T_atm included).
+
+    ``exact``: T_atm (1 - exp(-2a^2 / (W^2 + 4 sigma^2))) (closed form).
+    ``weibull``: T_atm eta0 integral_0^inf e^(-u) exp(-scaleL u^(lambda/2)) du (``quad``).
+    """
+    if budget.link.model == "exact":
+        a, w, s = budget.link.aperture_radius_m, budget.beam_radius_m, budget.sigma_m
+        return budget.t_atm * -math.expm1(-2.0 * a * a / (w * w + 4.0 * s * s))
+    return budget.t_atm * budget.eta0 * weibull_mean_integral(budget.weibull_scale_l, 0.5 * budget.weibull_shape)

@@ -1,0 +1,130 @@
+"""Spherical-Earth geometry of a platform (LEO satellite, UAV) seen from ground stations.
+
+Earth is a sphere of radius :data:`EARTH_RADIUS_KM`; ground stations sit at altitude 0 and
+distances along the ground are great-circle arcs (PHYSICS.md §2). Angles are radians unless a
+name ends in ``_deg``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from qrate.errors import BelowHorizonError, InputError
+
+EARTH_RADIUS_KM = 6371.0
+
+
+@dataclass(frozen=True)
+class PlatformGeometry:
+    """Line of sight from one ground station to a platform.
+
+    Attributes:
+        altitude_km: platform altitude above the sphere.
+        ground_offset_km: arc length on the ground from the station to the sub-platform point.
+        slant_range_km: straight-line station-platform distance.
+        elevation_rad: elevation of the platform above the station's horizon, in (0, pi/2].
+        zenith_rad: zenith angle pi/2 - elevation.
+    """
+
+    altitude_km: float
+    ground_offset_km: float
+    slant_range_km: float
+    elevation_rad: float
+    zenith_rad: float
+
+    @property
+    def elevation_deg(self) -> float:
+        """Elevation in degrees."""
+        return math.degrees(self.elevation_rad)
+
+    @property
+    def zenith_deg(self) -> float:
+        """Zenith angle in degrees."""
+        return math.degrees(self.zenith_rad)
+
+
+def _check_nonnegative(field: str, value: float) -> float:
+    value = float(value)
+    if not math.isfinite(value) or value < 0.0:
+        raise InputError(field, f"expected a finite number >= 0, got {value!r}")
+    return value
+
+
+def _check_altitude(altitude_km: float) -> float:
+    altitude_km = _check_nonnegative("altitude_km", altitude_km)
+    if altitude_km == 0.0:
+        raise InputError("altitude_km", "expected a platform altitude > 0 km, got 0")
+    return altitude_km
+
+
+def horizon_ground_distance_km(altitude_km: float) -> float:
+    """Largest ground distance D (km) between two stations with the platform above both horizons.
+
+    The platform sits above the midpoint, so each station is D/2 away:
+    D_max = 2 R_E arccos(R_E / (R_E + H)).
+    """
+    altitude_km = _check_altitude(altitude_km)
+    return 2.0 * EARTH_RADIUS_KM * math.acos(EARTH_RADIUS_KM / (EARTH_RADIUS_KM + altitude_km))
+
+
+def _geometry(altitude_km: float, ground_offset_km: float, field: str, scale: float) -> PlatformGeometry:
+    """Geometry at arc offset ``ground_offset_km``; ``field`` = ``scale`` x offset names the user's input."""
+    r_e, r_p = EARTH_RADIUS_KM, EARTH_RADIUS_KM + altitude_km
+    half = ground_offset_km / EARTH_RADIUS_KM  # Earth-central angle alpha
+    horizon = math.acos(EARTH_RADIUS_KM / r_p)
+    if half >= horizon:
+        raise BelowHorizonError(
+            field,
+            f"{scale * ground_offset_km:g} km puts a platform at {altitude_km:g} km altitude at or below "
+            f"the horizon (elevation <= 0); the limit is {scale * EARTH_RADIUS_KM * horizon:.6g} km",
+        )
+    s = math.sin(0.5 * half)
+    # L^2 = R^2 + (R+H)^2 - 2R(R+H)cos(alpha), written without cancellation at small alpha
+    slant = math.sqrt(altitude_km**2 + 4.0 * r_e * r_p * s * s)
+    vertical = altitude_km - 2.0 * r_p * s * s  # (R+H)cos(alpha) - R
+    horizontal = r_p * math.sin(half)
+    elevation = math.atan2(vertical, horizontal)
+    zenith = math.atan2(horizontal, vertical)
+    return PlatformGeometry(altitude_km, ground_offset_km, slant, elevation, zenith)
+
+
+def platform_geometry(altitude_km: float, ground_offset_km: float) -> PlatformGeometry:
+    """Geometry for one ground station and a platform whose sub-point is ``ground_offset_km`` away.
+
+    Raises:
+        InputError: negative, NaN or infinite inputs; altitude 0.
+        BelowHorizonError: the platform is at or below the station's horizon.
+    """
+    altitude_km = _check_altitude(altitude_km)
+    ground_offset_km = _check_nonnegative("ground_offset_km", ground_offset_km)
+    return _geometry(altitude_km, ground_offset_km, "ground_offset_km", 1.0)
+
+
+def midpoint_geometry(altitude_km: float, ground_distance_km: float) -> PlatformGeometry:
+    """Geometry seen from either of two stations ``ground_distance_km`` apart, platform above the midpoint.
+
+    The returned ``ground_offset_km`` is half the station distance.
+
+    Raises:
+        InputError: negative, NaN or infinite inputs; altitude 0.
+        BelowHorizonError: the platform is at or below the stations' horizon; the message names
+            the distance and the limit :func:`horizon_ground_distance_km`.
+    """
+    altitude_km = _check_altitude(altitude_km)
+    ground_distance_km = _check_nonnegative("ground_distance_km", ground_distance_km)
+    return _geometry(altitude_km, 0.5 * ground_distance_km, "ground_distance_km", 2.0)
+
+
+def ground_distance_at_elevation_km(altitude_km: float, elevation_deg: float) -> float:
+    """Station distance D (midpoint case) at which the platform is seen at ``elevation_deg``.
+
+    D = 2 R_E [arccos(R_E cos(eps) / (R_E + H)) - eps]; e.g. the 20 degree elevation cut-off.
+    """
+    altitude_km = _check_altitude(altitude_km)
+    elevation_deg = float(elevation_deg)
+    if not (0.0 <= elevation_deg <= 90.0):
+        raise InputError("elevation_deg", f"expected a value in [0, 90], got {elevation_deg!r}")
+    eps = math.radians(elevation_deg)
+    alpha = math.acos(EARTH_RADIUS_KM * math.cos(eps) / (EARTH_RADIUS_KM + altitude_km)) - eps
+    return 2.0 * EARTH_RADIUS_KM * max(alpha, 0.0)
