@@ -1,0 +1,45 @@
+"""Numba kernels of the heralding step (pure: arrays, scalars and a Generator in; numbers out)."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, nogil=True)
+def block_successes(
+    rng: np.random.Generator,
+    eta: np.ndarray,
+    factors_a: np.ndarray,
+    factors_b: np.ndarray,
+    constant: float,
+    block_pulses: int,
+    last_block_pulses: int,
+) -> tuple[int, float, float]:
+    """Heralded successes over blocks of pulses that share one transmittance draw.
+
+    Block j (column j of ``eta``, one row per downlink) has ``block_pulses`` pulses, the last one
+    ``last_block_pulses``; its per-pulse success probability is
+    ``constant * prod_k (factors_a[k] * eta[k, j] + factors_b[k])`` and its successes are
+    Binomial(pulses of block j, that probability).
+
+    Returns:
+        (total successes, sum over blocks of the joint transmittance prod_k eta[k, j], sum of its squares).
+    """
+    n_down, n_blocks = eta.shape
+    total = 0
+    eta_sum = 0.0
+    eta_sumsq = 0.0
+    for j in range(n_blocks):
+        p = constant
+        joint = 1.0
+        for k in range(n_down):
+            e = eta[k, j]
+            joint *= e
+            p *= factors_a[k] * e + factors_b[k]
+        n = block_pulses if j < n_blocks - 1 else last_block_pulses
+        if p > 0.0 and n > 0:
+            total += rng.binomial(n, min(p, 1.0))
+        eta_sum += joint
+        eta_sumsq += joint * joint
+    return total, eta_sum, eta_sumsq

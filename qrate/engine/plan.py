@@ -1,0 +1,351 @@
+"""From a scenario to per-point plans: geometry, link budgets, heralding structure, Pauli noise.
+
+A :class:`PointPlan` holds everything a batch needs at one sweep point; it is a frozen,
+picklable value (the compiled Stim protocol is built separately by :func:`compile_protocol`,
+because it holds closures).
+
+Heralding (PHYSICS.md §4): a pulse is a success when every source fired, every free-space photon
+reaching a BSM arrived and every BSM succeeded, and every user's detector clicked. A user's photon
+crosses its fiber (and, for the user of a forwarding station, the downlink and the switch) and is
+detected with the detector efficiency; a dark count (probability per gate) also makes the
+detector click, with a uniformly random outcome (§1.6, §8-A8). BSM detectors have no dark counts.
+Every downlink transmittance η_k enters the per-pulse success probability through exactly one
+affine factor ``a_k η_k + b_k``, so the success probability given the transmittances is
+``constant · Π_k (a_k η_k + b_k)`` and its mean over independent fading is the same expression at
+the mean transmittances.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from qrate.channels.fiber import dephasing_probability, fiber_transmittance
+from qrate.channels.freespace import FreeSpaceLink, LinkBudget, link_budget, mean_transmittance
+from qrate.errors import BelowHorizonError, InputError
+from qrate.geometry import midpoint_geometry
+from qrate.protocols.acka import AnonymousConferenceKeyAgreement
+from qrate.protocols.broadcast import AnonymousBroadcast
+from qrate.protocols.compiled import CompiledProtocol
+from qrate.protocols.entanglement import AnonymousEntanglement
+from qrate.protocols.layout import NetworkLayout, TerrestrialNetwork
+from qrate.protocols.noise import PauliNoise
+from qrate.scenario.schema import FreeSpaceLinkSpec, Scenario
+from qrate.seeding import point_key
+from qrate.stats import CounterRoles
+
+Protocol = AnonymousConferenceKeyAgreement | AnonymousBroadcast | AnonymousEntanglement
+
+
+@dataclass(frozen=True, slots=True)
+class Downlink:
+    """One free-space photon from a platform to a ground station.
+
+    Attributes:
+        link: scenario link name; ground_station: receiving station.
+        budget: link budget at this point's geometry; mean_eta: its mean transmittance.
+        to_user: the user it is forwarded to (forwarding station), or None (it goes to a BSM).
+    """
+
+    link: str
+    ground_station: str
+    budget: LinkBudget
+    mean_eta: float
+    to_user: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserPath:
+    """A user's photon: fiber transmittance, switch (forwarded photon) and downlink index or -1."""
+
+    user: str
+    fiber_eta: float
+    switch_eta: float
+    downlink: int
+
+
+@dataclass(frozen=True, slots=True)
+class PointPlan:
+    """Everything a batch needs at one sweep point.
+
+    Attributes:
+        index, ground_distance_km: position in the sweep and the station distance.
+        key: content hash of the point's parameters (seeds its random streams).
+        downlinks, users: the lossy elements.
+        sources: per-pulse success probabilities of every source fired per pulse.
+        bsm_count, bsm_success: BSMs per pulse and their success probability.
+        detector_efficiency, dark_count_probability: user detectors.
+        block_pulses: pulses sharing one transmittance draw (0: independent per pulse).
+        factors_a, factors_b, constant: affine heralding factors (module docstring).
+        noise: Pauli noise of the heralded shots; protocol: the protocol object (uncompiled).
+    """
+
+    index: int
+    ground_distance_km: float
+    key: int
+    downlinks: tuple[Downlink, ...]
+    users: tuple[UserPath, ...]
+    sources: tuple[float, ...]
+    bsm_count: int
+    bsm_success: float
+    detector_efficiency: float
+    dark_count_probability: float
+    block_pulses: int
+    factors_a: tuple[float, ...]
+    factors_b: tuple[float, ...]
+    constant: float
+    noise: PauliNoise
+    protocol: Protocol
+    repetition_rate_hz: float
+
+    @property
+    def p_success_expected(self) -> float:
+        """Mean success probability per pulse (the binomial path's parameter)."""
+        p = self.constant
+        for a, b, dl in zip(self.factors_a, self.factors_b, self.downlinks, strict=True):
+            p *= a * dl.mean_eta + b
+        return p
+
+    @property
+    def mean_eta_joint(self) -> float:
+        """Product of the downlinks' mean transmittances."""
+        return math.prod(dl.mean_eta for dl in self.downlinks)
+
+    def params(self) -> dict[str, Any]:
+        """JSON-able description of the point (stored in the results file)."""
+        g = self.downlinks[0].budget.geometry
+        return {
+            "ground_distance_km": self.ground_distance_km,
+            "slant_range_km": g.slant_range_km,
+            "elevation_deg": g.elevation_deg,
+            "downlinks": [
+                {
+                    "link": dl.link,
+                    "ground_station": dl.ground_station,
+                    "to_user": dl.to_user,
+                    "slant_range_km": dl.budget.geometry.slant_range_km,
+                    "elevation_deg": dl.budget.geometry.elevation_deg,
+                    "beam_radius_m": dl.budget.beam_radius_m,
+                    "sigma_m": dl.budget.sigma_m,
+                    "eta0": dl.budget.eta0,
+                    "t_atm": dl.budget.t_atm,
+                    "mean_eta": dl.mean_eta,
+                }
+                for dl in self.downlinks
+            ],
+            "users": {u.user: {"fiber_eta": u.fiber_eta, "switch_eta": u.switch_eta} for u in self.users},
+            "p_success_expected": self.p_success_expected,
+            "mean_eta_joint": self.mean_eta_joint,
+            "block_pulses": self.block_pulses,
+            "noise": self.noise.as_dict(),
+        }
+
+
+# ---------------------------------------------------------------------------------- building
+def layout_of(scenario: Scenario) -> NetworkLayout:
+    """The protocol layout (chain of terrestrial networks) of a scenario."""
+    return NetworkLayout(
+        tuple(
+            TerrestrialNetwork(gs, tuple(st.users), forward=st.forward)
+            for gs, st in scenario.nodes.ground_stations.items()
+        )
+    )
+
+
+def protocol_of(scenario: Scenario) -> Protocol:
+    """The protocol object of a scenario (InputError naming ``protocol`` if it does not fit)."""
+    spec = scenario.protocol
+    try:
+        layout = layout_of(scenario)
+        if spec.name == "acka":
+            return AnonymousConferenceKeyAgreement(
+                layout, tuple(spec.participants), spec.sender, spec.verification_fraction
+            )
+        if spec.name == "broadcast":
+            return AnonymousBroadcast(layout, spec.sender)
+        receiver = next(u for u in spec.participants if u != spec.sender)
+        return AnonymousEntanglement(layout, spec.sender, receiver)
+    except InputError as exc:
+        raise InputError(f"protocol ({exc.field})", exc.message) from None
+
+
+def resources_of(protocol: Protocol) -> dict[str, int]:
+    """GHZ states, Bell pairs and BSMs consumed per pulse."""
+    if isinstance(protocol, AnonymousEntanglement):
+        return dict(protocol.resources)
+    lay = protocol.layout
+    return {"ghz": lay.ghz_count, "bell": lay.bell_count, "bsm": lay.bsm_count}
+
+
+def free_space_link(spec: FreeSpaceLinkSpec) -> FreeSpaceLink:
+    """The channel-layer link of a scenario free-space spec."""
+    return FreeSpaceLink(
+        divergence_rad=spec.divergence_rad,
+        pointing_rad=spec.pointing_rad,
+        aperture_radius_m=spec.aperture_radius_m,
+        wavelength_m=spec.wavelength_m,
+        beam=spec.beam,
+        model=spec.model,
+        cn2=spec.cn2,
+        turbulence_path=spec.turbulence_path,
+        t_atm_zenith=spec.t_atm_zenith,
+    )
+
+
+def _flip_sum(p: float, q: float) -> float:
+    """Probability of an odd number of two independent flips."""
+    return p * (1.0 - q) + q * (1.0 - p)
+
+
+def _point_key_params(scenario: Scenario, ground_distance_km: float) -> dict[str, Any]:
+    data = scenario.model_dump(mode="json", exclude={"name", "description", "sweep", "sampling"})
+    return {"model": 1, "scenario": data, "ground_distance_km": float(ground_distance_km)}
+
+
+def plan_point(scenario: Scenario, index: int, ground_distance_km: float, protocol: Protocol | None = None) -> PointPlan:
+    """Plan sweep point ``index`` at ``ground_distance_km``.
+
+    Raises:
+        InputError: the platform is below the horizon or the elevation cut at this distance
+            (field ``sweep.ground_distance_km``), or a link cannot be evaluated there.
+    """
+    protocol = protocol or protocol_of(scenario)
+    stations = scenario.nodes.ground_stations
+    rate_hz = scenario.sources.repetition_rate_hz
+    det = scenario.detectors
+    downlinks: list[Downlink] = []
+    blocks: set[int] = set()
+    for name, spec in scenario.free_space_links().items():
+        altitude = scenario.nodes.platforms[spec.platform].altitude_km
+        try:
+            geometry = midpoint_geometry(altitude, ground_distance_km)
+        except BelowHorizonError as exc:
+            raise InputError("sweep.ground_distance_km", f"{exc.message} (links.{name})") from None
+        if geometry.elevation_deg < spec.min_elevation_deg:
+            raise InputError(
+                "sweep.ground_distance_km",
+                f"{ground_distance_km:g} km puts platform {spec.platform!r} at elevation {geometry.elevation_deg:.3f} deg,"
+                f" below links.{name}.min_elevation_deg = {spec.min_elevation_deg:g}",
+            )
+        try:
+            budget = link_budget(free_space_link(spec), geometry)
+        except InputError as exc:
+            raise InputError(f"links.{name}.{exc.field}", exc.message) from None
+        mean = mean_transmittance(budget)
+        for gs in spec.ground_stations:
+            st = stations[gs]
+            downlinks.append(Downlink(name, gs, budget, mean, st.users[0] if st.forward else None))
+        blocks.add(max(1, round(spec.coherence_time_s * rate_hz)) if spec.coherence_time_s > 0 else 0)
+    if len(blocks) > 1:
+        raise InputError("links", "all free-space links must share one coherence_time_s")
+    block_pulses = blocks.pop() if blocks else 0
+
+    users: list[UserPath] = []
+    z_flip: dict[str, float] = {}
+    x_flip: dict[str, float] = {}
+    forwarded = {dl.to_user: k for k, dl in enumerate(downlinks) if dl.to_user is not None}
+    for user in scenario.users():
+        fiber = scenario.fiber_of(user)
+        length = fiber.lengths_km[user]
+        eta_f = fiber_transmittance(length, loss_db_per_km=fiber.loss_db_per_km, coupling=fiber.coupling)
+        k = forwarded.get(user, -1)
+        switch = scenario.switch.efficiency if k >= 0 else 1.0
+        users.append(UserPath(user, eta_f, switch, k))
+        p_z = dephasing_probability(
+            length,
+            mode=fiber.dephasing,
+            p_per_traversal=fiber.dephasing_probability,
+            rate_hz=fiber.dephasing_rate_hz,
+            group_index=fiber.group_index,
+        )
+        # dark-count heralds give a uniformly random outcome: X and Z flips with probability 1/2 each
+        tau = eta_f * switch * (downlinks[k].mean_eta if k >= 0 else 1.0) * det.efficiency
+        click = tau + (1.0 - tau) * det.dark_count_probability
+        q_dark = (1.0 - tau) * det.dark_count_probability / click if click > 0 else 0.0
+        z_flip[user] = _flip_sum(p_z, 0.5 * q_dark)
+        if q_dark > 0:
+            x_flip[user] = 0.5 * q_dark
+    noise = PauliNoise(z_flip=z_flip, x_flip=x_flip, readout_flip=det.readout_flip)
+
+    res = resources_of(protocol)
+    sources = (scenario.sources.ghz_success_probability,) * res["ghz"] + (
+        scenario.sources.bell_success_probability,
+    ) * res["bell"]
+    p_d, eta_d = det.dark_count_probability, det.efficiency
+    constant = math.prod(sources) * scenario.bsm.success_probability ** res["bsm"]
+    for u in users:
+        if u.downlink < 0:
+            constant *= u.fiber_eta * eta_d + (1.0 - u.fiber_eta * eta_d) * p_d
+    factors_a, factors_b = [], []
+    for k, dl in enumerate(downlinks):
+        if dl.to_user is None:
+            factors_a.append(1.0)
+            factors_b.append(0.0)
+        else:
+            u = next(x for x in users if x.downlink == k)
+            factors_a.append(u.fiber_eta * u.switch_eta * eta_d * (1.0 - p_d))
+            factors_b.append(p_d)
+    return PointPlan(
+        index=index,
+        ground_distance_km=float(ground_distance_km),
+        key=point_key(_point_key_params(scenario, ground_distance_km)),
+        downlinks=tuple(downlinks),
+        users=tuple(users),
+        sources=sources,
+        bsm_count=res["bsm"],
+        bsm_success=scenario.bsm.success_probability,
+        detector_efficiency=eta_d,
+        dark_count_probability=p_d,
+        block_pulses=block_pulses,
+        factors_a=tuple(factors_a),
+        factors_b=tuple(factors_b),
+        constant=constant,
+        noise=noise,
+        protocol=protocol,
+        repetition_rate_hz=rate_hz,
+    )
+
+
+def plan_sweep(scenario: Scenario) -> list[PointPlan]:
+    """Plans of every sweep point (validates every geometry before anything runs)."""
+    protocol = protocol_of(scenario)
+    return [plan_point(scenario, i, d, protocol) for i, d in enumerate(scenario.sweep.distances_km())]
+
+
+def compile_protocol(plan: PointPlan) -> CompiledProtocol:
+    """The Stim protocol of a point, compiled with its Pauli noise."""
+    return plan.protocol.compile(plan.noise)
+
+
+def counter_roles(protocol: Protocol, counter_names: tuple[str, ...]) -> CounterRoles:
+    """Which of the compiled protocol's counters feed which estimate."""
+    if isinstance(protocol, AnonymousConferenceKeyAgreement):
+        pairs = {f"{protocol.sender}-{p}": f"z_err:{protocol.sender}:{p}" for p in protocol.others}
+        missing = [c for c in pairs.values() if c not in counter_names]
+        if missing:
+            raise RuntimeError(f"protocol counters {missing} not reported by the compiled protocol")
+        return CounterRoles(
+            key_rounds="key_rounds", test_rounds="verify_rounds_x", x_errors="x_parity_errors", z_errors=pairs
+        )
+    if isinstance(protocol, AnonymousBroadcast):
+        return CounterRoles(broadcast_rounds="shots", broadcast_errors="broadcast_errors")
+    return CounterRoles()
+
+
+def describe_points(scenario: Scenario) -> list[Mapping[str, Any]]:
+    """Geometry and expected success probability of every sweep point (for ``qrate validate``)."""
+    rows = []
+    for plan in plan_sweep(scenario):
+        p = plan.params()
+        rows.append(
+            {
+                "ground_distance_km": plan.ground_distance_km,
+                "slant_range_km": p["slant_range_km"],
+                "elevation_deg": p["elevation_deg"],
+                "mean_eta_free_space": plan.mean_eta_joint,
+                "p_success_expected": plan.p_success_expected,
+            }
+        )
+    return rows

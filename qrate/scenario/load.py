@@ -1,0 +1,252 @@
+"""Load a scenario (preset name or TOML file), apply ``--set key=value`` overrides, validate.
+
+Every failure is a :class:`qrate.errors.InputError` whose field is the dotted path of the
+offending value (``links.leo.aperture_radius_m``) and whose message says what was expected.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from qrate.errors import InputError
+from qrate.scenario.presets import is_preset, preset_names, preset_text
+from qrate.scenario.schema import CrossFieldError, Scenario
+
+
+def read_source(source: str | Path) -> tuple[str, str]:
+    """Return ``(label, toml_text)`` for a preset name or a path to a TOML file."""
+    text_source = str(source)
+    path = Path(text_source)
+    if path.suffix == ".toml" or path.exists():
+        try:
+            return str(path), path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputError("SCENARIO", f"no such file {text_source!r}") from None
+        except OSError as exc:
+            raise InputError("SCENARIO", f"cannot read {text_source!r}: {exc.strerror}") from None
+    if is_preset(text_source):
+        return f"preset:{text_source}", preset_text(text_source)
+    raise InputError("SCENARIO", f"{text_source!r} is neither a file nor a preset; presets: {', '.join(preset_names())}")
+
+
+def parse_toml(text: str, label: str = "scenario") -> dict[str, Any]:
+    """Parse TOML text; syntax errors become InputError naming the file."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(label, f"invalid TOML: {exc}") from None
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """Split ``key.path=value``; the value is parsed as a TOML value, else taken as a string."""
+    key, sep, raw = item.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise InputError("--set", f"expected KEY=VALUE, got {item!r}")
+    parts = key.split(".")
+    if any(not p for p in parts):
+        raise InputError("--set", f"expected a dotted key such as links.leo.aperture_radius_m, got {key!r}")
+    raw = raw.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return parts, value
+
+
+def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """Return a deep copy of ``data`` with each ``key=value`` override set (tables created as needed)."""
+    out = _deep_copy(data)
+    for item in overrides:
+        parts, value = parse_override(item)
+        node: Any = out
+        for i, part in enumerate(parts[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            elif not isinstance(child, dict):
+                where = ".".join(parts[: i + 1])
+                raise InputError(".".join(parts), f"cannot set a key inside {where}, which is a value, not a table")
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+def validate_data(data: Mapping[str, Any]) -> Scenario:
+    """Validate raw TOML data into a :class:`Scenario`; errors name the field path."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _input_error(exc, data) from None
+
+
+def load_scenario(source: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+    """Load a preset or TOML file, apply overrides and validate."""
+    label, text = read_source(source)
+    data = apply_overrides(parse_toml(text, label), overrides)
+    return validate_data(data)
+
+
+def load_scenario_text(text: str, overrides: Sequence[str] = ()) -> Scenario:
+    """Validate a scenario given as TOML text."""
+    return validate_data(apply_overrides(parse_toml(text), overrides))
+
+
+# ----------------------------------------------------------------------------- TOML writing
+def scenario_to_toml(scenario: Scenario) -> str:
+    """Serialise a scenario to TOML text that loads back to an equal scenario."""
+    return dumps_toml(scenario.model_dump(mode="json", exclude_none=True))
+
+
+def dumps_toml(data: Mapping[str, Any]) -> str:
+    """Minimal TOML writer for nested tables of scalars and lists of scalars."""
+    lines: list[str] = []
+    _emit_table(data, [], lines)
+    return "\n".join(lines).strip() + "\n"
+
+
+def _emit_table(data: Mapping[str, Any], prefix: list[str], lines: list[str]) -> None:
+    scalars = [(k, v) for k, v in data.items() if not isinstance(v, Mapping)]
+    tables = [(k, v) for k, v in data.items() if isinstance(v, Mapping)]
+    if prefix and (scalars or not tables):
+        lines.append("")
+        lines.append("[" + ".".join(_key(p) for p in prefix) + "]")
+    for k, v in scalars:
+        lines.append(f"{_key(k)} = {_value(v)}")
+    for k, v in tables:
+        _emit_table(v, [*prefix, k], lines)
+
+
+def _key(k: str) -> str:
+    return k if k.replace("_", "").replace("-", "").isalnum() and k.isascii() else _string(k)
+
+
+def _string(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v) or math.isinf(v):
+            return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+        return repr(v)
+    if isinstance(v, str):
+        return _string(v)
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+# --------------------------------------------------------------------------- error messages
+def _deep_copy(data: Any) -> Any:
+    if isinstance(data, Mapping):
+        return {k: _deep_copy(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_deep_copy(v) for v in data]
+    return data
+
+
+def _clean_path(loc: Sequence[str | int], data: Any) -> list[str]:
+    """Drop pydantic's union tags from ``loc``: keep only segments that index into the input."""
+    out: list[str] = []
+    node = data
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(node, Mapping) and part in node:
+            out.append(str(part))
+            node = node[part]
+        elif isinstance(node, list | tuple) and isinstance(part, int) and part < len(node):
+            out.append(str(part))
+            node = node[part]
+        elif isinstance(node, list | tuple) or (isinstance(node, Mapping) and not last):
+            continue  # a union tag (e.g. "free_space", "range", "list"): stay at this node
+        else:
+            out.append(str(part))
+            node = None
+    return out
+
+
+def _model_at(path: Sequence[str], data: Any) -> type[BaseModel] | None:
+    """The pydantic model class that validates the table at ``path`` (best effort)."""
+    model: type[BaseModel] | None = Scenario
+    node = data
+    i = 0
+    while i < len(path) and model is not None:
+        field = model.model_fields.get(path[i])
+        if field is None:
+            return None
+        node = node.get(path[i]) if isinstance(node, Mapping) else None
+        annotation = field.annotation
+        if get_origin(annotation) is dict:  # a table of named entries: skip the entry's name
+            i += 1
+            if i == len(path):
+                return None
+            node = node.get(path[i]) if isinstance(node, Mapping) else None
+            annotation = get_args(annotation)[1]
+        model = _resolve_model(annotation, node)
+        i += 1
+    return model
+
+
+def _resolve_model(annotation: Any, node: Any) -> type[BaseModel] | None:
+    found: list[type[BaseModel]] = []
+
+    def collect(a: Any) -> None:
+        if isinstance(a, type) and issubclass(a, BaseModel):
+            found.append(a)
+        else:
+            for arg in get_args(a):
+                collect(arg)
+
+    collect(annotation)
+    if len(found) == 1:
+        return found[0]
+    if isinstance(node, Mapping) and "kind" in node:
+        for cls in found:
+            kind = cls.model_fields.get("kind")
+            if kind is not None and node["kind"] in get_args(kind.annotation):
+                return cls
+    return None
+
+
+def _describe(err: Mapping[str, Any], path: list[str], data: Any) -> tuple[str, str]:
+    kind = err["type"]
+    if kind == "value_error" and isinstance(err.get("ctx", {}).get("error"), CrossFieldError):
+        cfe: CrossFieldError = err["ctx"]["error"]
+        return ".".join(_clean_path((*err["loc"], *cfe.field.split(".")), data)), cfe.message
+    field = ".".join(path) or "scenario"
+    msg = str(err["msg"])
+    if kind == "extra_forbidden":
+        model = _model_at(path[:-1], data)
+        allowed = f"; expected one of: {', '.join(model.model_fields)}" if model is not None else ""
+        return field, f"unknown key{allowed}"
+    if kind == "missing":
+        return field, "required field is missing"
+    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
+        return field + ".kind", 'expected kind = "fiber" or kind = "free_space"'
+    if "input" in err and kind not in ("model_type", "dict_type"):
+        return field, f"{msg}, got {err['input']!r}"
+    return field, msg
+
+
+def _input_error(exc: ValidationError, data: Mapping[str, Any]) -> InputError:
+    described = []
+    for err in exc.errors():
+        path = _clean_path(err["loc"], data)
+        described.append(_describe(err, path, data))
+    field, message = described[0]
+    if len(described) > 1:
+        rest = "; ".join(f"{f}: {m}" for f, m in described[1:4])
+        more = f" (+{len(described) - 4} more)" if len(described) > 4 else ""
+        message = f"{message}; also {rest}{more}"
+    return InputError(field, message)

@@ -1,0 +1,356 @@
+"""Pydantic v2 schema of a scenario file (TOML): nodes, links, hardware, protocol, sweep, sampling.
+
+Every model is frozen and forbids unknown keys, so a typo is an error that names its field path.
+Cross-field rules (references between sections) raise :class:`CrossFieldError`, which carries the
+path of the offending field; :mod:`qrate.scenario.load` turns both kinds of error into
+:class:`qrate.errors.InputError`.
+
+Units are in the field names (``_km``, ``_m``, ``_rad``, ``_hz``, ``_s``); probabilities are per
+pulse (source tick) unless stated otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Efficiency = Annotated[float, Field(gt=0.0, le=1.0)]
+FlipProbability = Annotated[float, Field(ge=0.0, le=0.5)]
+Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")]
+
+PROTOCOL_NAMES = ("acka", "broadcast", "anonymous-entanglement")
+
+
+class CrossFieldError(ValueError):
+    """A rule that relates several fields failed; ``field`` is the dotted path to blame."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------------------- nodes
+class GroundStation(_Model):
+    """A terrestrial network: its ground station and the users it serves over fiber.
+
+    ``forward = true``: the station holds no GHZ source; it forwards the platform's photon
+    through its switch to its single user (GS2 in Khan's Case 1).
+    """
+
+    users: tuple[Name, ...] = Field(min_length=1)
+    forward: bool = False
+
+
+class Platform(_Model):
+    """A non-terrestrial node (LEO satellite, UAV) above the midpoint of two ground stations."""
+
+    altitude_km: float = Field(gt=0.0, le=50_000.0)
+
+
+class Nodes(_Model):
+    """Ground stations (in chain order), their users, and the platforms."""
+
+    ground_stations: dict[Name, GroundStation] = Field(min_length=2)
+    platforms: dict[Name, Platform] = Field(min_length=1)
+
+
+# --------------------------------------------------------------------------------------- links
+class FiberLinks(_Model):
+    """Fibers from ground stations to users (``lengths_km``: user -> length) with shared parameters.
+
+    Dephasing (PHYSICS.md §1.5, §8-A5): ``per_traversal`` applies a Z flip with probability
+    ``dephasing_probability`` on every traversal, whatever the length (code-faithful, p = 0.02);
+    ``rate_hz`` uses p = 1 - exp(-rate * n L / c).
+    """
+
+    kind: Literal["fiber"]
+    lengths_km: dict[Name, Annotated[float, Field(ge=0.0, le=1000.0)]] = Field(min_length=1)
+    loss_db_per_km: float = Field(default=0.18, ge=0.0, le=10.0)
+    coupling: Efficiency = 0.9
+    dephasing: Literal["per_traversal", "rate_hz"] = "per_traversal"
+    dephasing_probability: FlipProbability = 0.02
+    dephasing_rate_hz: float = Field(default=0.0, ge=0.0)
+    group_index: float = Field(default=1.468, ge=1.0, le=5.0)
+
+
+class FreeSpaceLinkSpec(_Model):
+    """Bell-pair downlinks from a platform to two neighbouring ground stations (one photon each).
+
+    The platform sits above the midpoint of the great-circle arc between the two stations, whose
+    distance is the sweep variable. ``coherence_time_s = 0`` draws an independent transmittance
+    for every pulse (Yehia et al.); a positive value holds it constant over blocks of
+    ``round(coherence_time_s * repetition_rate_hz)`` pulses (PHYSICS.md §5.5, §8-A10).
+    """
+
+    kind: Literal["free_space"]
+    platform: Name
+    ground_stations: tuple[Name, Name]
+    divergence_rad: float = Field(gt=0.0, le=1e-2)
+    pointing_rad: float = Field(default=0.0, ge=0.0, le=1e-2)
+    aperture_radius_m: float = Field(gt=0.0, le=100.0)
+    wavelength_m: float = Field(default=1.55e-6, gt=0.0, le=1e-4)
+    beam: Literal["gaussian", "far_field"] = "gaussian"
+    model: Literal["exact", "weibull"] = "exact"
+    cn2: float = Field(default=0.0, ge=0.0, le=1e-10, description="C_n^2 in m^(-2/3)")
+    turbulence_path: Literal["full", "last_10km"] = "full"
+    t_atm_zenith: Efficiency = 1.0
+    coherence_time_s: float = Field(default=0.0, ge=0.0, le=3600.0)
+    min_elevation_deg: float = Field(default=0.0, ge=0.0, lt=90.0)
+
+
+Link = Annotated[FiberLinks | FreeSpaceLinkSpec, Field(discriminator="kind")]
+
+
+# ------------------------------------------------------------------------------------ hardware
+class Detectors(_Model):
+    """User detectors: efficiency, dark-count probability per gate, readout (outcome) flip."""
+
+    efficiency: Efficiency = 1.0
+    dark_count_probability: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    readout_flip: FlipProbability = 0.0
+
+
+class Bsm(_Model):
+    """Bell-state measurement at a ground station (GHZ qubit with the platform photon)."""
+
+    success_probability: Efficiency = 1.0
+
+
+class Switch(_Model):
+    """Forwarding of a platform photon by a ground station to its user."""
+
+    efficiency: Efficiency = 1.0
+
+
+class Sources(_Model):
+    """Bell (platform) and GHZ (ground-station) sources on one clock of ``repetition_rate_hz``."""
+
+    repetition_rate_hz: float = Field(default=1e6, gt=0.0, le=1e12)
+    synchronous: bool = True
+    bell_success_probability: Efficiency = 1.0
+    ghz_success_probability: Efficiency = 1.0
+
+
+# ------------------------------------------------------------------------------------ protocol
+class ProtocolSpec(_Model):
+    """Which anonymous protocol runs on the heralded states.
+
+    ``acka``: participants share a conference key, ``sender`` is the anonymous key provider;
+    ``verification_fraction`` of the states go to verification rounds (PHYSICS.md §5.2).
+    ``broadcast``: ``sender`` broadcasts anonymously (parity protocol, §5.3).
+    ``anonymous-entanglement``: ``sender`` and one receiver (``participants``) end up sharing a
+    Bell pair.
+    """
+
+    name: Literal["acka", "broadcast", "anonymous-entanglement"]
+    participants: tuple[Name, ...] = ()
+    sender: Name
+    verification_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1
+
+
+# --------------------------------------------------------------------------------------- sweep
+class DistanceRange(_Model):
+    """``start_km, start_km + step_km, ...`` up to and including ``stop_km`` (within 1e-9)."""
+
+    start_km: float = Field(ge=0.0)
+    stop_km: float = Field(ge=0.0)
+    step_km: float = Field(gt=0.0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DistanceRange:
+        if self.stop_km < self.start_km:
+            raise CrossFieldError("stop_km", f"expected stop_km >= start_km = {self.start_km:g}, got {self.stop_km:g}")
+        if (self.stop_km - self.start_km) / self.step_km > 10_000:
+            raise CrossFieldError("step_km", "expected at most 10000 sweep points")
+        return self
+
+    def values(self) -> tuple[float, ...]:
+        """The grid points in km."""
+        n = math.floor((self.stop_km - self.start_km) / self.step_km + 1e-9)
+        return tuple(round(self.start_km + i * self.step_km, 9) for i in range(n + 1))
+
+
+def _list_or_range(value: object) -> str:
+    return "range" if isinstance(value, dict | DistanceRange) else "list"
+
+
+DistanceList = tuple[Annotated[float, Field(ge=0.0)], ...]
+
+
+class Sweep(_Model):
+    """Ground (great-circle arc) distances between neighbouring ground stations, in km.
+
+    Either a list (``[0, 500, 1000]``) or a range (``{start_km = 0, stop_km = 2000, step_km = 250}``).
+    """
+
+    ground_distance_km: Annotated[
+        Annotated[DistanceList, Tag("list")] | Annotated[DistanceRange, Tag("range")],
+        Discriminator(_list_or_range),
+    ]
+
+    @model_validator(mode="after")
+    def _nonempty(self) -> Sweep:
+        if isinstance(self.ground_distance_km, tuple) and not self.ground_distance_km:
+            raise CrossFieldError("ground_distance_km", "expected at least one distance")
+        return self
+
+    def distances_km(self) -> tuple[float, ...]:
+        """The sweep's distances, in the order given."""
+        d = self.ground_distance_km
+        return d.values() if isinstance(d, DistanceRange) else tuple(float(x) for x in d)
+
+
+class Sampling(_Model):
+    """Batches of pulses per sweep point.
+
+    ``batches`` is the number of batches, or the maximum when ``target_relative_error`` is set
+    (then the run stops at a point once the standard error of its mean coincidence rate is below
+    that fraction of the rate, after at least ``min_batches``). ``seed`` (optional) is the root
+    entropy; a fresh one is drawn, printed and stored when absent.
+    """
+
+    pulses_per_batch: int = Field(gt=0, le=2**62)
+    batches: int = Field(default=10, ge=1, le=1_000_000)
+    target_relative_error: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
+    min_batches: int = Field(default=3, ge=2)
+    seed: int | None = Field(default=None, ge=0, lt=2**128)
+
+
+# ------------------------------------------------------------------------------------ scenario
+class Scenario(_Model):
+    """A complete scenario: what to simulate, over which distances, with how many pulses."""
+
+    name: str = "scenario"
+    description: str = ""
+    nodes: Nodes
+    links: dict[Name, Link] = Field(min_length=1)
+    detectors: Detectors = Detectors()
+    bsm: Bsm = Bsm()
+    switch: Switch = Switch()
+    sources: Sources = Sources()
+    protocol: ProtocolSpec
+    sweep: Sweep
+    sampling: Sampling
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        _check_nodes(self)
+        _check_links(self)
+        _check_protocol(self)
+        if not self.sources.synchronous:
+            raise CrossFieldError("sources.synchronous", "expected true: only synchronous sources are implemented")
+        return self
+
+    # convenience views ---------------------------------------------------------------------
+    def users(self) -> dict[str, str]:
+        """User -> ground station, in chain order."""
+        return {u: gs for gs, st in self.nodes.ground_stations.items() for u in st.users}
+
+    def fiber_links(self) -> dict[str, FiberLinks]:
+        """Link name -> fiber spec."""
+        return {k: v for k, v in self.links.items() if isinstance(v, FiberLinks)}
+
+    def free_space_links(self) -> dict[str, FreeSpaceLinkSpec]:
+        """Link name -> free-space spec, in chain order of their ground-station pairs."""
+        order = list(self.nodes.ground_stations)
+        fs = {k: v for k, v in self.links.items() if isinstance(v, FreeSpaceLinkSpec)}
+        return dict(sorted(fs.items(), key=lambda kv: order.index(kv[1].ground_stations[0])))
+
+    def fiber_of(self, user: str) -> FiberLinks:
+        """The fiber spec that carries ``user``'s photon."""
+        for spec in self.fiber_links().values():
+            if user in spec.lengths_km:
+                return spec
+        raise KeyError(user)
+
+
+def _check_nodes(s: Scenario) -> None:
+    seen: dict[str, str] = {}
+    for gs, st in s.nodes.ground_stations.items():
+        if gs in s.nodes.platforms:
+            raise CrossFieldError(f"nodes.ground_stations.{gs}", "name already used by a platform")
+        if st.forward and len(st.users) != 1:
+            raise CrossFieldError(
+                f"nodes.ground_stations.{gs}.users", f"a forwarding station serves exactly one user, got {len(st.users)}"
+            )
+        for u in st.users:
+            if u in seen:
+                raise CrossFieldError(f"nodes.ground_stations.{gs}.users", f"user {u!r} already served by {seen[u]}")
+            if u in s.nodes.ground_stations or u in s.nodes.platforms:
+                raise CrossFieldError(f"nodes.ground_stations.{gs}.users", f"user name {u!r} is also a node name")
+            seen[u] = gs
+    forwarding = [gs for gs, st in s.nodes.ground_stations.items() if st.forward]
+    if len(forwarding) == len(s.nodes.ground_stations):
+        raise CrossFieldError("nodes.ground_stations", "at least one station must hold a GHZ source (forward = false)")
+
+
+def _check_links(s: Scenario) -> None:
+    users = s.users()
+    stations = list(s.nodes.ground_stations)
+    covered: dict[str, str] = {}
+    pairs: dict[tuple[str, str], str] = {}
+    for name, link in s.links.items():
+        if isinstance(link, FiberLinks):
+            for u in link.lengths_km:
+                if u not in users:
+                    raise CrossFieldError(f"links.{name}.lengths_km.{u}", f"unknown user; expected one of {sorted(users)}")
+                if u in covered:
+                    raise CrossFieldError(f"links.{name}.lengths_km.{u}", f"user already has a fiber in links.{covered[u]}")
+                covered[u] = name
+        else:
+            if link.platform not in s.nodes.platforms:
+                raise CrossFieldError(
+                    f"links.{name}.platform", f"unknown platform {link.platform!r}; expected one of {sorted(s.nodes.platforms)}"
+                )
+            a, b = link.ground_stations
+            for g in (a, b):
+                if g not in stations:
+                    raise CrossFieldError(
+                        f"links.{name}.ground_stations", f"unknown ground station {g!r}; expected one of {stations}"
+                    )
+            if stations.index(b) != stations.index(a) + 1:
+                raise CrossFieldError(
+                    f"links.{name}.ground_stations",
+                    f"expected two neighbouring stations in chain order {stations}, got [{a!r}, {b!r}]",
+                )
+            if (a, b) in pairs:
+                raise CrossFieldError(f"links.{name}.ground_stations", f"pair already linked by links.{pairs[(a, b)]}")
+            pairs[(a, b)] = name
+    missing = [u for u in users if u not in covered]
+    if missing:
+        raise CrossFieldError("links", f"no fiber length for user(s) {missing}; add them to a fiber link's lengths_km")
+    for a, b in zip(stations, stations[1:], strict=False):
+        if (a, b) not in pairs:
+            raise CrossFieldError("links", f"no free-space link joins {a} and {b}; add a link with kind = \"free_space\"")
+    for i, gs in enumerate(stations):
+        if s.nodes.ground_stations[gs].forward and 0 < i < len(stations) - 1:
+            raise CrossFieldError(f"nodes.ground_stations.{gs}.forward", "only a station at an end of the chain can forward")
+
+
+def _check_protocol(s: Scenario) -> None:
+    users = s.users()
+    p = s.protocol
+    if p.sender not in users:
+        raise CrossFieldError("protocol.sender", f"unknown user {p.sender!r}; expected one of {list(users)}")
+    for u in p.participants:
+        if u not in users:
+            raise CrossFieldError("protocol.participants", f"unknown user {u!r}; expected one of {list(users)}")
+    if len(set(p.participants)) != len(p.participants):
+        raise CrossFieldError("protocol.participants", "expected distinct users")
+    if p.name == "acka":
+        if p.sender not in p.participants:
+            raise CrossFieldError("protocol.participants", f"expected the sender {p.sender!r} among the participants")
+        if len(p.participants) < 2:
+            raise CrossFieldError("protocol.participants", "expected at least two participants")
+    if p.name == "anonymous-entanglement":
+        others = [u for u in p.participants if u != p.sender]
+        if len(others) != 1:
+            raise CrossFieldError("protocol.participants", "expected exactly one receiver besides the sender")

@@ -1,0 +1,8 @@
+"""Results files: HDF5 layout (:mod:`qrate.store.schema`), writer and reader (:mod:`qrate.store.hdf5`)."""
+
+from __future__ import annotations
+
+from qrate.store.hdf5 import PointRecord, Results, ResultsWriter, package_versions, read_results
+from qrate.store.schema import SCHEMA_VERSION
+
+__all__ = ["SCHEMA_VERSION", "PointRecord", "Results", "ResultsWriter", "package_versions", "read_results"]

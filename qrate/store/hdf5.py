@@ -1,0 +1,174 @@
+"""Write and read qrate results files (HDF5 via h5py); layout in :mod:`qrate.store.schema`.
+
+Single writer: the process that runs the sweep. Each batch row is appended and flushed, so an
+interrupted run leaves a valid file whose root attribute ``complete`` is false.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import h5py
+import numpy as np
+
+from qrate.errors import InputError, ResultsFileError
+from qrate.stats import BatchStats, batch_dtype, to_row
+from qrate.store import schema
+
+VERSIONED_PACKAGES = ("qrate", "numpy", "numba", "stim", "scipy", "h5py", "pydantic")
+
+
+def package_versions() -> dict[str, str | None]:
+    """Versions of qrate and the packages that shape its numbers."""
+    out: dict[str, str | None] = {}
+    for name in VERSIONED_PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+class ResultsWriter:
+    """Create a results file and append batch rows to it (use as a context manager).
+
+    Args:
+        path: file to create; its folder is created if needed.
+        scenario_toml: the resolved scenario (after overrides) as TOML text.
+        scenario_name, protocol: stored as root attributes for quick listing.
+        seed: the root seed of the run.
+        counter_names: protocol counters, fixing the row dtype.
+        argv: the command line (stored as JSON).
+        overwrite: replace an existing file instead of refusing.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        scenario_toml: str,
+        scenario_name: str,
+        protocol: str,
+        seed: int,
+        counter_names: Sequence[str],
+        argv: Sequence[str] = (),
+        overwrite: bool = False,
+    ) -> None:
+        self.path = Path(path)
+        if self.path.exists() and not overwrite:
+            raise InputError("--out", f"{self.path} already exists; choose another --out or pass --overwrite")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.counter_names = tuple(counter_names)
+        self._dtype = batch_dtype(self.counter_names)
+        self._file = h5py.File(self.path, "w", track_order=True)
+        a = self._file.attrs
+        a["qrate_format"] = schema.FORMAT
+        a["qrate_schema"] = schema.SCHEMA_VERSION
+        versions = package_versions()
+        a["qrate_version"] = versions["qrate"] or "unknown"
+        a["created_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        a["seed"] = str(int(seed))
+        a["argv"] = json.dumps(list(argv))
+        a["versions"] = json.dumps(versions)
+        a["scenario_toml"] = scenario_toml
+        a["scenario_name"] = scenario_name
+        a["protocol"] = protocol
+        a["counter_names"] = json.dumps(list(self.counter_names))
+        a["complete"] = False
+        self._points = self._file.create_group(schema.POINTS_GROUP, track_order=True)
+
+    def add_point(self, index: int, *, ground_distance_km: float, point_key: int, params: Mapping[str, Any]) -> None:
+        """Create the group of sweep point ``index`` with an empty batch table."""
+        g = self._points.create_group(schema.point_group_name(index))
+        g.attrs["index"] = int(index)
+        g.attrs["ground_distance_km"] = float(ground_distance_km)
+        g.attrs["point_key"] = f"{point_key:032x}"
+        g.attrs["params"] = json.dumps(dict(params), default=float)
+        g.create_dataset(
+            schema.BATCHES_DATASET, shape=(0,), maxshape=(None,), dtype=self._dtype, chunks=(schema.CHUNK_ROWS,)
+        )
+
+    def append(self, index: int, batch_index: int, stats: BatchStats) -> None:
+        """Append one batch row to point ``index`` and flush."""
+        ds = self._points[schema.point_group_name(index)][schema.BATCHES_DATASET]
+        n = ds.shape[0]
+        ds.resize(n + 1, axis=0)
+        ds[n] = to_row(stats, batch_index, self.counter_names)[0]
+        self._file.flush()
+
+    def close(self, *, complete: bool = True) -> None:
+        """Mark the file complete (or not) and close it."""
+        if self._file.id.valid:
+            self._file.attrs["complete"] = bool(complete)
+            self._file.close()
+
+    def __enter__(self) -> ResultsWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close(complete=exc_type is None)
+
+
+@dataclass(frozen=True, slots=True)
+class PointRecord:
+    """One sweep point read back: its attributes and its batch rows."""
+
+    index: int
+    ground_distance_km: float
+    point_key: str
+    params: dict[str, Any]
+    rows: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    """A results file read back into memory."""
+
+    path: Path
+    meta: dict[str, Any]
+    points: tuple[PointRecord, ...]
+
+
+def read_results(path: str | Path) -> Results:
+    """Read a results file; ResultsFileError if it is missing, foreign or of another schema."""
+    p = Path(path)
+    if not p.is_file():
+        raise ResultsFileError(f"{p}: no such results file")
+    try:
+        f = h5py.File(p, "r")
+    except OSError as exc:
+        raise ResultsFileError(f"{p}: not an HDF5 file ({exc})") from None
+    with f:
+        a = f.attrs
+        if a.get("qrate_format") != schema.FORMAT:
+            raise ResultsFileError(f"{p}: not a qrate results file (no qrate_format = {schema.FORMAT!r} attribute)")
+        if int(a.get("qrate_schema", -1)) != schema.SCHEMA_VERSION:
+            raise ResultsFileError(
+                f"{p}: written with qrate results schema {a.get('qrate_schema')}, this qrate reads schema {schema.SCHEMA_VERSION}"
+            )
+        meta: dict[str, Any] = {}
+        for key, value in a.items():
+            meta[key] = value.item() if isinstance(value, np.generic) else value
+        for key in ("argv", "versions", "counter_names"):
+            meta[key] = json.loads(meta[key])
+        meta["seed"] = int(meta["seed"])
+        points = []
+        for name in f[schema.POINTS_GROUP]:
+            g = f[schema.POINTS_GROUP][name]
+            points.append(
+                PointRecord(
+                    index=int(g.attrs["index"]),
+                    ground_distance_km=float(g.attrs["ground_distance_km"]),
+                    point_key=str(g.attrs["point_key"]),
+                    params=json.loads(g.attrs["params"]),
+                    rows=g[schema.BATCHES_DATASET][()],
+                )
+            )
+    return Results(path=p, meta=meta, points=tuple(sorted(points, key=lambda r: r.index)))

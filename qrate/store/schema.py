@@ -1,0 +1,30 @@
+"""HDF5 results layout (schema version 1), shared by the writer and the readers.
+
+::
+
+    /                       attrs: qrate_format = "qrate-results", qrate_schema = 1, qrate_version,
+                                   created_utc, seed (decimal string: up to 128 bits), argv (JSON),
+                                   versions (JSON), scenario_toml (resolved scenario), scenario_name,
+                                   protocol, counter_names (JSON), complete (bool, set at the end)
+    /points/<NNNN>/         attrs: index, ground_distance_km, point_key (hex), params (JSON: geometry,
+                                   link means, constants of the point)
+    /points/<NNNN>/batches  compound rows, shape (n,), maxshape (None,), chunked: batch_index,
+                            pulses, successes, eta_count, eta_sum, eta_sumsq, seconds, and one int64
+                            field ``c_<counter>`` per protocol counter (see ``qrate.stats.batch_dtype``)
+
+Rows are append-only and flushed after each batch; totals and estimates are always recomputed
+from the rows, so batches (and, later, files) add exactly.
+"""
+
+from __future__ import annotations
+
+FORMAT = "qrate-results"
+SCHEMA_VERSION = 1
+POINTS_GROUP = "points"
+BATCHES_DATASET = "batches"
+CHUNK_ROWS = 256
+
+
+def point_group_name(index: int) -> str:
+    """Name of the group of sweep point ``index``."""
+    return f"{index:04d}"
