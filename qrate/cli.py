@@ -19,6 +19,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "validate": ("qrate._cli.validate", "check a scenario file (and --set overrides) without running it"),
     "run": ("qrate._cli.run", "run a scenario's sweep and write the results to HDF5"),
     "show": ("qrate._cli.show", "print the per-point estimates stored in a results file"),
+    "combine": ("qrate._cli.combine", "merge results files of the same scenario (refuses duplicated batches)"),
     "plot": ("qrate._cli.plot", "plot rate versus ground distance with 1-sigma error bars from results files"),
     "reproduce": ("qrate._cli.reproduce", "regenerate the reference figures into results/ (the main job)"),
     "provision": ("qrate._cli.provision", "two-stage stochastic QKD service provisioning on USNET"),
