@@ -1,12 +1,15 @@
 """qrate: Monte Carlo rate engine for quantum anonymous networks over space/air/ground links.
 
 The package mirrors the data flow: scenario -> geometry -> channel kernels -> protocol circuits
--> statistics -> sweep -> store -> plot. Public names are re-exported here.
+-> statistics -> sweep -> store -> plot. The public names below are re-exported lazily (PEP 562),
+so ``import qrate`` and ``qrate --help`` do not import numba, stim or dask.
 """
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 try:
     __version__ = version("qrate")
@@ -15,4 +18,35 @@ except PackageNotFoundError:  # running from a source tree without installation
 
 from qrate.errors import BelowHorizonError, InputError, QrateError, ResultsFileError
 
-__all__ = ["BelowHorizonError", "InputError", "QrateError", "ResultsFileError", "__version__"]
+#: public name -> module that defines it
+_LAZY: dict[str, str] = {
+    "Scenario": "qrate.scenario",
+    "load_scenario": "qrate.scenario",
+    "preset_names": "qrate.scenario",
+    "midpoint_geometry": "qrate.geometry",
+    "platform_geometry": "qrate.geometry",
+    "FreeSpaceLink": "qrate.channels",
+    "link_budget": "qrate.channels",
+    "sample_transmittance": "qrate.channels",
+    "mean_transmittance": "qrate.channels",
+    "fiber_transmittance": "qrate.channels",
+    "PROTOCOLS": "qrate.protocols",
+    "PauliNoise": "qrate.protocols",
+    "BatchStats": "qrate.stats",
+    "run_sweep": "qrate.engine",
+    "read_results": "qrate.store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'qrate' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
+
+__all__ = ["BelowHorizonError", "InputError", "QrateError", "ResultsFileError", "__version__", *_LAZY]
