@@ -22,6 +22,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "combine": ("qrate._cli.combine", "merge results files of the same scenario (refuses duplicated batches)"),
     "plot": ("qrate._cli.plot", "plot rate versus ground distance with 1-sigma error bars from results files"),
     "reproduce": ("qrate._cli.reproduce", "regenerate the reference figures into results/ (the main job)"),
+    "bench": ("qrate._cli.bench", "run the built-in benchmark suite and write machine-readable JSON"),
     "provision": ("qrate._cli.provision", "two-stage stochastic QKD service provisioning on USNET"),
 }
 
