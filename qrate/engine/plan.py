@@ -184,7 +184,7 @@ def free_space_link(spec: FreeSpaceLinkSpec) -> FreeSpaceLink:
     return FreeSpaceLink(
         divergence_rad=spec.divergence_rad,
         pointing_rad=spec.pointing_rad,
-        aperture_radius_m=spec.aperture_radius_m,
+        aperture_radius_m=spec.receiver_radius_m,
         wavelength_m=spec.wavelength_m,
         beam=spec.beam,
         model=spec.model,

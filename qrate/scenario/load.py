@@ -6,12 +6,12 @@ offending value (``links.leo.aperture_radius_m``) and whose message says what wa
 
 from __future__ import annotations
 
-import math
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
+import tomli_w
 from pydantic import BaseModel, ValidationError
 
 from qrate.errors import InputError
@@ -60,8 +60,16 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     return parts, value
 
 
+#: keys that exclude each other: overriding one removes the other from the same table
+EXCLUSIVE_KEYS = {"aperture_radius_m": "aperture_diameter_m", "aperture_diameter_m": "aperture_radius_m"}
+
+
 def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
-    """Return a deep copy of ``data`` with each ``key=value`` override set (tables created as needed)."""
+    """Return a deep copy of ``data`` with each ``key=value`` override set (tables created as needed).
+
+    Setting one of a pair of mutually exclusive keys (:data:`EXCLUSIVE_KEYS`) removes the other,
+    so ``--set links.leo.aperture_diameter_m=3`` works on a preset that gives a radius.
+    """
     out = _deep_copy(data)
     for item in overrides:
         parts, value = parse_override(item)
@@ -74,6 +82,7 @@ def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[s
                 where = ".".join(parts[: i + 1])
                 raise InputError(".".join(parts), f"cannot set a key inside {where}, which is a value, not a table")
             node = child
+        node.pop(EXCLUSIVE_KEYS.get(parts[-1], ""), None)
         node[parts[-1]] = value
     return out
 
@@ -100,51 +109,8 @@ def load_scenario_text(text: str, overrides: Sequence[str] = ()) -> Scenario:
 
 # ----------------------------------------------------------------------------- TOML writing
 def scenario_to_toml(scenario: Scenario) -> str:
-    """Serialise a scenario to TOML text that loads back to an equal scenario."""
-    return dumps_toml(scenario.model_dump(mode="json", exclude_none=True))
-
-
-def dumps_toml(data: Mapping[str, Any]) -> str:
-    """Minimal TOML writer for nested tables of scalars and lists of scalars."""
-    lines: list[str] = []
-    _emit_table(data, [], lines)
-    return "\n".join(lines).strip() + "\n"
-
-
-def _emit_table(data: Mapping[str, Any], prefix: list[str], lines: list[str]) -> None:
-    scalars = [(k, v) for k, v in data.items() if not isinstance(v, Mapping)]
-    tables = [(k, v) for k, v in data.items() if isinstance(v, Mapping)]
-    if prefix and (scalars or not tables):
-        lines.append("")
-        lines.append("[" + ".".join(_key(p) for p in prefix) + "]")
-    for k, v in scalars:
-        lines.append(f"{_key(k)} = {_value(v)}")
-    for k, v in tables:
-        _emit_table(v, [*prefix, k], lines)
-
-
-def _key(k: str) -> str:
-    return k if k.replace("_", "").replace("-", "").isalnum() and k.isascii() else _string(k)
-
-
-def _string(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
-def _value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if math.isnan(v) or math.isinf(v):
-            return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
-        return repr(v)
-    if isinstance(v, str):
-        return _string(v)
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
-    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+    """Serialise a scenario to TOML text (tomli-w) that loads back to an equal scenario."""
+    return tomli_w.dumps(scenario.model_dump(mode="json", exclude_none=True))
 
 
 # --------------------------------------------------------------------------- error messages

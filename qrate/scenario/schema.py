@@ -95,7 +95,8 @@ class FreeSpaceLinkSpec(_Model):
     ground_stations: tuple[Name, Name]
     divergence_rad: float = Field(gt=0.0, le=1e-2)
     pointing_rad: float = Field(default=0.0, ge=0.0, le=1e-2)
-    aperture_radius_m: float = Field(gt=0.0, le=100.0)
+    aperture_radius_m: float | None = Field(default=None, gt=0.0, le=100.0)
+    aperture_diameter_m: float | None = Field(default=None, gt=0.0, le=200.0)
     wavelength_m: float = Field(default=1.55e-6, gt=0.0, le=1e-4)
     beam: Literal["gaussian", "far_field"] = "gaussian"
     model: Literal["exact", "weibull"] = "exact"
@@ -104,6 +105,22 @@ class FreeSpaceLinkSpec(_Model):
     t_atm_zenith: Efficiency = 1.0
     coherence_time_s: float = Field(default=0.0, ge=0.0, le=3600.0)
     min_elevation_deg: float = Field(default=0.0, ge=0.0, lt=90.0)
+
+    @model_validator(mode="after")
+    def _one_aperture(self) -> FreeSpaceLinkSpec:
+        if (self.aperture_radius_m is None) == (self.aperture_diameter_m is None):
+            raise CrossFieldError(
+                "aperture_radius_m", "give exactly one of aperture_radius_m or aperture_diameter_m"
+            )
+        return self
+
+    @property
+    def receiver_radius_m(self) -> float:
+        """Receiver aperture radius in m, whichever way the file gave it."""
+        if self.aperture_radius_m is not None:
+            return self.aperture_radius_m
+        assert self.aperture_diameter_m is not None
+        return 0.5 * self.aperture_diameter_m
 
 
 Link = Annotated[FiberLinks | FreeSpaceLinkSpec, Field(discriminator="kind")]
