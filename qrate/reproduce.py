@@ -1,0 +1,320 @@
+"""The main job: regenerate the reference figures (Khan et al. Fig. 2(c), 3(c), the PHYSICS.md §8
+sensitivity figures, and Xu et al. Fig. 4(a)/(b)) from the embedded presets.
+
+Everything a figure shows is fixed here, in :data:`RUNS` and :data:`FIGURES`: which preset, which
+``--set`` overrides, which quantity; :data:`QUICK` and :data:`FULL` fix the pulses and batches per
+point. ``results/README.md`` is generated from the same tables (:func:`readme_text`), so it cannot
+drift from what was run. Results files go to ``<out-dir>/h5/`` (git-ignored), figures to
+``<out-dir>/``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from qrate.scenario import Scenario
+
+#: seed of Fig. 4(a)/(b) when ``--seed`` is not given (the ``qrate provision`` default)
+PROVISION_SEED = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    """One sweep: a preset and its ``--set`` overrides; results go to ``h5/<name>.h5``."""
+
+    name: str
+    preset: str
+    overrides: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CurveSpec:
+    """One curve of a figure: which run, and its legend label."""
+
+    run: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class FigureSpec:
+    """One figure: file name, what it plots, its curves, and what it shows (for the README)."""
+
+    filename: str
+    title: str
+    y: str
+    curves: tuple[CurveSpec, ...]
+    shows: str
+    legend_title: str | None = None
+    log: bool = False
+    ratio: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Mode:
+    """Pulses per batch and batches per sweep point (None: the preset's own ``[sampling]``)."""
+
+    name: str
+    pulses_per_batch: int | None
+    batches: int | None
+
+    def overrides(self) -> tuple[str, ...]:
+        """The ``--set`` overrides this mode adds to every run."""
+        out = []
+        if self.pulses_per_batch is not None:
+            out.append(f"sampling.pulses_per_batch={self.pulses_per_batch}")
+        if self.batches is not None:
+            out.append(f"sampling.batches={self.batches}")
+        return tuple(out)
+
+
+QUICK = Mode("quick", pulses_per_batch=100_000, batches=5)
+FULL = Mode("full", pulses_per_batch=None, batches=None)  # presets: 10 batches x 1e6 pulses
+
+LEO, UAV = "khan-acka-leo", "khan-broadcast-uav"
+
+RUNS: tuple[RunSpec, ...] = (
+    RunSpec("leo", LEO),
+    RunSpec("leo-aperture-3m-diameter", LEO, ("links.leo.aperture_diameter_m=3.0",)),
+    RunSpec("leo-aperture-1.0m", LEO, ("links.leo.aperture_radius_m=1.0",)),
+    RunSpec("leo-dephasing-rate", LEO, ('links.fiber.dephasing="rate_hz"', "links.fiber.dephasing_rate_hz=0.02")),
+    RunSpec("leo-exact", LEO, ('links.leo.model="exact"',)),
+    RunSpec("uav", UAV),
+    RunSpec("uav-cn2-1e-15", UAV, ("links.uav.cn2=1e-15",)),
+    RunSpec("uav-exact", UAV, ('links.uav.model="exact"',)),
+)
+
+FIGURES: tuple[FigureSpec, ...] = (
+    FigureSpec(
+        "fig2c_acka_key_rate_leo.png",
+        "Fig. 2(c): anonymous conference key (Alice, Bob, Dina), LEO at 450 km",
+        "key_rate",
+        (CurveSpec("leo", "Table I, aperture radius 3 m"),),
+        "asymptotic anonymous conference-key rate vs D_GS1-GS2, LEO case (falls with D: longer slant ranges)",
+    ),
+    FigureSpec(
+        "fig3c_broadcast_rate_uav.png",
+        "Fig. 3(c): anonymous broadcast (Alice → Bob, Hadi, Dina), UAV at 30 km",
+        "broadcast_rate",
+        (CurveSpec("uav", "Table I, C$_n^2$ = 0, aperture radius 3 m"),),
+        "anonymous broadcast rate vs D_GS1-GS2, UAV case (flat under Table I: the UAV links are lossless, PHYSICS §8-A14)",
+    ),
+    FigureSpec(
+        "sens_aperture_leo.png",
+        "Sensitivity (§8-A1): 3 m ground aperture: radius or diameter?",
+        "key_rate",
+        (
+            CurveSpec("leo", "radius 3 m (default)"),
+            CurveSpec("leo-aperture-3m-diameter", "diameter 3 m (radius 1.5 m)"),
+            CurveSpec("leo-aperture-1.0m", "radius 1.0 m"),
+        ),
+        "LEO key rate for a ground aperture of 3 m radius, 3 m diameter and 1.0 m radius",
+        legend_title="ground aperture",
+        log=True,
+    ),
+    FigureSpec(
+        "sens_dephasing_leo.png",
+        "Sensitivity (§8-A5): two readings of 'fiber dephasing 0.02 Hz'",
+        "key_rate",
+        (
+            CurveSpec("leo", "per traversal, p = 0.02 (default)"),
+            CurveSpec("leo-dephasing-rate", "rate, Γ = 0.02 Hz: p = 1 − exp(−Γ n L/c)"),
+        ),
+        "LEO key rate with Z dephasing p = 0.02 per fiber traversal vs a rate of 0.02 Hz (negligible)",
+        legend_title="fiber dephasing",
+        ratio=True,
+    ),
+    FigureSpec(
+        "sens_turbulence_uav.png",
+        "Sensitivity (§8-A4): UAV link turbulence",
+        "broadcast_rate",
+        (CurveSpec("uav", "C$_n^2$ = 0 (default, Table I)"), CurveSpec("uav-cn2-1e-15", "C$_n^2$ = 1e-15 m$^{-2/3}$")),
+        "UAV broadcast rate with C_n^2 = 0 vs 1e-15 m^-2/3 (drops only for D >~ 100 km)",
+        legend_title="turbulence",
+        ratio=True,
+    ),
+    FigureSpec(
+        "sens_transmittance_model_leo.png",
+        "Sensitivity (§8-A3): transmittance model, LEO",
+        "rate",
+        (CurveSpec("leo", "log-negative Weibull (default)"), CurveSpec("leo-exact", "exact (beam wandering, Marcum Q)")),
+        "LEO heralded rate with the Vasylyev Weibull vs the exact pointing-jitter transmittance",
+        legend_title="transmittance model",
+        ratio=True,
+    ),
+    FigureSpec(
+        "sens_transmittance_model_uav.png",
+        "Sensitivity (§8-A3): transmittance model, UAV",
+        "rate",
+        (CurveSpec("uav", "log-negative Weibull (default)"), CurveSpec("uav-exact", "exact (beam wandering, Marcum Q)")),
+        "UAV heralded rate with the Weibull vs the exact transmittance model",
+        legend_title="transmittance model",
+        ratio=True,
+    ),
+)
+
+#: files written by :func:`qrate.provision.figures.make_figures`
+PROVISION_FIGURES = ("fig4a_cost_structure.png", "fig4b_cost_vs_apps.png")
+
+
+def promised_figures() -> tuple[str, ...]:
+    """File names of every PNG that :func:`reproduce` writes."""
+    return tuple(f.filename for f in FIGURES) + PROVISION_FIGURES
+
+
+def _run_spec(name: str) -> RunSpec:
+    for run in RUNS:
+        if run.name == name:
+            return run
+    raise KeyError(name)
+
+
+def run_overrides(run: RunSpec, mode: Mode, seed: int | None) -> tuple[str, ...]:
+    """All ``--set`` overrides of one run: its own, the mode's sampling, and the seed if given."""
+    extra = () if seed is None else (f"sampling.seed={seed}",)
+    return (*run.overrides, *mode.overrides(), *extra)
+
+
+def run_scenario_to_file(
+    scenario: Scenario,
+    path: str | Path,
+    *,
+    argv: Sequence[str] = (),
+    overwrite: bool = True,
+    progress: Callable[..., None] | None = None,
+) -> Path:
+    """Run ``scenario``'s sweep (root seed: ``scenario.sampling.seed``) into a new results file.
+
+    The same steps as ``qrate run``: plan every point first (bad geometry fails before the file
+    exists), then write one row per batch through :class:`qrate.store.ResultsWriter`.
+    """
+    from qrate.engine import plan_sweep, run_sweep
+    from qrate.scenario import scenario_to_toml
+    from qrate.store import ResultsWriter
+
+    seed = scenario.sampling.seed
+    if seed is None:
+        raise ValueError("run_scenario_to_file: the scenario needs sampling.seed")
+    plans = plan_sweep(scenario)
+    with ResultsWriter(
+        path,
+        scenario_toml=scenario_to_toml(scenario),
+        scenario_name=scenario.name,
+        protocol=scenario.protocol.name,
+        seed=seed,
+        counter_names=plans[0].protocol.compile(plans[0].noise).counter_names,
+        argv=list(argv),
+        overwrite=overwrite,
+    ) as writer:
+        run_sweep(scenario, seed, writer=writer, progress=progress, plans=plans)
+    return Path(path)
+
+
+def _say(quiet: bool, text: str) -> None:
+    if not quiet:
+        print(text, file=sys.stderr, flush=True)
+
+
+def reproduce(out_dir: str | Path = "results", *, quick: bool = False, seed: int | None = None, quiet: bool = False) -> list[Path]:
+    """Run every recipe, write the figures, Fig. 4(a)/(b) and ``README.md`` into ``out_dir``.
+
+    Args:
+        out_dir: folder for the PNGs and README; results files go to ``out_dir/h5/``.
+        quick: :data:`QUICK` sampling (CI) instead of :data:`FULL` (the presets' own).
+        seed: root seed of every run (default: each preset's embedded ``sampling.seed``, so the
+            variants of one preset share random numbers) and of Fig. 4.
+        quiet: no progress on stderr.
+
+    Returns:
+        The files written (PNGs, Fig. 4 JSON data, README.md). One line per figure goes to stdout.
+    """
+    from qrate._cli.plot import curves_from_files
+    from qrate.plot import plot_curves
+    from qrate.provision.figures import make_figures
+    from qrate.scenario import load_scenario
+
+    mode = QUICK if quick else FULL
+    out = Path(out_dir)
+    h5_dir = out / "h5"
+    h5_dir.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    for run in RUNS:
+        overrides = run_overrides(run, mode, seed)
+        scenario = load_scenario(run.preset, overrides)
+        t0 = time.perf_counter()
+        _say(quiet, f"qrate reproduce: running {run.name} ({' '.join((run.preset, *run.overrides))})")
+        argv = ["qrate", "run", run.preset, *(f"--set={o}" for o in overrides), f"--out={h5_dir / (run.name + '.h5')}"]
+        files[run.name] = run_scenario_to_file(scenario, h5_dir / f"{run.name}.h5", argv=argv)
+        _say(quiet, f"  {run.name}: {len(scenario.sweep.distances_km())} points in {time.perf_counter() - t0:.1f} s")
+
+    written: list[Path] = []
+    for fig in FIGURES:
+        data = curves_from_files([files[c.run] for c in fig.curves], fig.y, [c.label for c in fig.curves])
+        note = data.note + ("; ratio panel: ±1 s.e.m." if fig.ratio else "")
+        path = plot_curves(data.curves, out / fig.filename, y_label=data.y_label, log=fig.log, title=fig.title,
+                           legend_title=fig.legend_title, note=note, ratio=fig.ratio,
+                           ratio_label="ratio to default", y_min=None if fig.log else 0.0)
+        written.append(path)
+        points = sum(c.distance_km.size for c in data.curves)
+        print(f"{path}: {fig.title} ({len(data.curves)} curve{'s' * (len(data.curves) > 1)}, {points} points)")
+    t0 = time.perf_counter()
+    for path in make_figures(out, quick=quick, seed=PROVISION_SEED if seed is None else seed):
+        written.append(path)
+        if path.suffix == ".png":
+            print(f"{path}: Xu et al. Fig. 4({'a' if 'fig4a' in path.name else 'b'}), provisioning on USNET"
+                  f" ({time.perf_counter() - t0:.1f} s)")
+    readme = out / "README.md"
+    readme.write_text(readme_text(quick=quick, seed=seed), encoding="utf-8")
+    written.append(readme)
+    print(f"{readme}: parameters, pulses and batches behind each figure")
+    return written
+
+
+def readme_text(*, quick: bool = False, seed: int | None = None) -> str:
+    """The ``results/README.md`` for a given mode and seed, generated from :data:`RUNS` and :data:`FIGURES`."""
+    from qrate.scenario import load_scenario
+
+    mode = QUICK if quick else FULL
+    lines = [
+        "# Reference figures",
+        "",
+        "Generated by `qrate reproduce" + (" --quick" if quick else "") + (f" --seed {seed}" if seed is not None else "")
+        + "` from the embedded presets (no network); this file is written by the same run from the",
+        "recipes in `qrate/reproduce.py`, so it states exactly what was simulated. Results files go to",
+        "`h5/` (git-ignored); re-plot any of them with `qrate plot h5/NAME.h5 ... --out FIG.png`.",
+        "",
+        "Rates are in kbit/s at R_src = 1e6 pulses/s; error bars are the 1σ spread of the per-batch rates",
+        "(as in Khan et al.); ratio panels show ±1 standard error of the mean. Linear y axes start at 0.",
+        "",
+        "## Runs",
+        "",
+        "| run (`h5/NAME.h5`) | preset | `--set` overrides | D points (km) | batches × pulses per point | root seed |",
+        "|---|---|---|---|---|---|",
+    ]
+    for run in RUNS:
+        s = load_scenario(run.preset, run_overrides(run, mode, seed))
+        d = s.sweep.distances_km()
+        sets = ", ".join(f"`{o}`" for o in run.overrides) or "none (preset as shipped)"
+        lines.append(
+            f"| {run.name} | `{run.preset}` | {sets} | {len(d)}: {d[0]:g}–{d[-1]:g} | "
+            f"{s.sampling.batches} × {s.sampling.pulses_per_batch:,} | {s.sampling.seed} |"
+        )
+    lines += ["", "## Figures", ""]
+    for fig in FIGURES:
+        curves = "; ".join(f"{c.label.replace('$', '')} (`{c.run}`)" for c in fig.curves)
+        lines.append(f"- `{fig.filename}` — {fig.shows}. y = `{fig.y}`{', log scale' if fig.log else ''}"
+                     f"{', with ratio panel' if fig.ratio else ''}. Curves: {curves}.")
+    fig4_seed = PROVISION_SEED if seed is None else seed
+    lines += [
+        f"- `{PROVISION_FIGURES[0]}`, `{PROVISION_FIGURES[1]}` (data: `fig4_provision.json`) — Xu et al. Fig. 4(a)/(b),",
+        f"  two-stage stochastic QKD provisioning on USNET: `qrate.provision.figures.make_figures(quick={quick}, seed={fig4_seed})`.",
+        "",
+        "Modelling choices (PHYSICS.md §8): aperture radius 3 m (A1), far-field LEO / Gaussian UAV beam (A2),",
+        "log-negative Weibull transmittance (A3), C_n² = 0 (A4), fiber dephasing p = 0.02 per traversal (A5),",
+        "synchronous deterministic sources at 1e6 Hz (A6), ideal detectors, BSM and switch (A8).",
+        "",
+    ]
+    return "\n".join(lines)
