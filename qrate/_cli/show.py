@@ -10,26 +10,10 @@ from qrate._cli.args import ArgumentParser
 
 
 def read_estimates(path: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """``(file metadata, estimates per point)`` of a results file."""
-    from qrate.engine.sweep import estimates_from_rows
-    from qrate.errors import InputError, ResultsFileError
-    from qrate.scenario import load_scenario_text
-    from qrate.store import read_results
+    """``(file metadata, estimates per point)`` of a results file (see :func:`qrate.store.load.read_estimates`)."""
+    from qrate.store.load import read_estimates as _read
 
-    results = read_results(path)
-    try:
-        scenario = load_scenario_text(results.meta["scenario_toml"])
-    except InputError as exc:  # a file from an incompatible qrate
-        raise ResultsFileError(f"{path}: stored scenario does not validate with this qrate: {exc}") from None
-    rows = []
-    for point in results.points:
-        if point.rows.size == 0:
-            continue
-        est = estimates_from_rows(scenario, point.rows, point.ground_distance_km)
-        est["elevation_deg"] = point.params.get("elevation_deg")
-        est["slant_range_km"] = point.params.get("slant_range_km")
-        rows.append(est)
-    return results.meta, rows
+    return _read(path)
 
 
 def _f(value: Any, fmt: str) -> str:

@@ -1,10 +1,10 @@
-"""The sweep loop: every point, batch after batch, in-process (a later issue adds Dask).
+"""The in-process sweep loop and the stopping rule shared with the Dask loop (:mod:`qrate.sweep`).
 
 Batches of one point run in index order 0, 1, 2, ...; each batch's streams depend only on
 (root seed, point, batch index), so the rows are the same whatever runs them and in which order.
 With ``sampling.target_relative_error`` a point stops once the standard error of its mean
 coincidence rate falls below that fraction of the rate (after ``min_batches``), or at
-``sampling.batches``.
+``sampling.batches`` (:class:`Limits`, :class:`PointTally`: a function of the batch prefix only).
 """
 
 from __future__ import annotations
@@ -32,19 +32,71 @@ class PointResult:
     rows: np.ndarray
 
 
-def _enough(rows: list[np.ndarray], sampling: Sampling) -> bool:
-    if len(rows) >= sampling.batches:
-        return True
-    target = sampling.target_relative_error
-    if target is None or len(rows) < sampling.min_batches:
-        return False
-    table = np.concatenate(rows)
-    p = table["successes"] / table["pulses"]
-    mean = float(p.mean())
-    if mean <= 0:
-        return False
-    sem = float(p.std(ddof=1)) / math.sqrt(p.size)
-    return sem <= target * mean
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """When a sweep point stops (checked after every batch, in batch-index order).
+
+    Attributes:
+        max_batches: batches at most (``sampling.batches``).
+        max_pulses: pulses at most per point (None: no cap besides ``max_batches``).
+        target_relative_error: stop once the standard error of the mean coincidence rate is at
+            most this fraction of the rate (None: off), after ``min_batches`` batches.
+    """
+
+    max_batches: int
+    max_pulses: int | None = None
+    target_relative_error: float | None = None
+    min_batches: int = 3
+
+    @classmethod
+    def from_sampling(cls, sampling: Sampling, *, max_pulses: int | None = None) -> Limits:
+        """The limits a scenario's ``[sampling]`` sets (plus an optional pulse cap)."""
+        return cls(sampling.batches, max_pulses, sampling.target_relative_error, sampling.min_batches)
+
+    def batch_cap(self, pulses_per_batch: int) -> int:
+        """Largest number of batches a point can reach (``max_batches`` and ``max_pulses``)."""
+        if self.max_pulses is None:
+            return self.max_batches
+        return max(1, min(self.max_batches, -(-self.max_pulses // pulses_per_batch)))
+
+
+class PointTally:
+    """The contiguous prefix of batches 0, 1, ..., n-1 of one point and its stopping decision.
+
+    The decision depends on the prefix only, so whoever runs the batches and in whichever order
+    they finish, a point stops at the same batch index.
+    """
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.n = 0
+        self.pulses = 0
+        self._p: list[float] = []
+
+    def add(self, pulses: int, successes: int) -> None:
+        """Append the next batch (index ``self.n``)."""
+        self.n += 1
+        self.pulses += int(pulses)
+        self._p.append(successes / pulses if pulses else 0.0)
+
+    def relative_error(self) -> float:
+        """Standard error of the mean success probability over its mean (inf if undefined)."""
+        if self.n < 2:
+            return math.inf
+        p = np.asarray(self._p)
+        mean = float(p.mean())
+        if mean <= 0:
+            return math.inf
+        return float(p.std(ddof=1)) / math.sqrt(p.size) / mean
+
+    def enough(self) -> bool:
+        """True once the prefix meets a limit."""
+        lim = self.limits
+        if self.n >= lim.max_batches or (lim.max_pulses is not None and self.pulses >= lim.max_pulses):
+            return True
+        if lim.target_relative_error is None or self.n < lim.min_batches:
+            return False
+        return self.relative_error() <= lim.target_relative_error
 
 
 def run_sweep(
@@ -55,6 +107,7 @@ def run_sweep(
     progress: Progress | None = None,
     per_pulse: bool = False,
     plans: Sequence[PointPlan] | None = None,
+    limits: Limits | None = None,
 ) -> list[PointResult]:
     """Run every sweep point of ``scenario``; append each batch to ``writer`` if given.
 
@@ -65,9 +118,11 @@ def run_sweep(
         progress: called after every batch with (plan, batch index, stats).
         per_pulse: use the per-pulse reference path (slow; tests).
         plans: precomputed plans (default: :func:`plan_sweep`).
+        limits: when each point stops (default: :meth:`Limits.from_sampling`).
     """
     plans = list(plans) if plans is not None else plan_sweep(scenario)
     sampling = scenario.sampling
+    limits = limits or Limits.from_sampling(sampling)
     results = []
     for plan in plans:
         compiled = compile_protocol(plan)
@@ -75,10 +130,12 @@ def run_sweep(
         if writer is not None:
             writer.add_point(plan.index, ground_distance_km=plan.ground_distance_km, point_key=plan.key, params=plan.params())
         rows: list[np.ndarray] = []
+        tally = PointTally(limits)
         batch_index = 0
-        while not _enough(rows, sampling):
+        while not tally.enough():
             stats = run_batch(plan, compiled, root_seed, batch_index, sampling.pulses_per_batch, per_pulse=per_pulse)
             rows.append(to_row(stats, batch_index, names))
+            tally.add(stats.pulses, stats.successes)
             if writer is not None:
                 writer.append(plan.index, batch_index, stats)
             if progress is not None:

@@ -6,6 +6,9 @@
                                    created_utc, seed (decimal string: up to 128 bits), argv (JSON),
                                    versions (JSON), scenario_toml (resolved scenario), scenario_name,
                                    protocol, counter_names (JSON), complete (bool, set at the end)
+    /runs                   1-D resizable dataset of JSON strings, one per invocation that wrote the
+                            file: {"action": "run" | "resume" | "combine", "started_utc", "argv",
+                            "versions", "scheduler", ...}
     /points/<NNNN>/         attrs: index, ground_distance_km, point_key (hex), params (JSON: geometry,
                                    link means, constants of the point)
     /points/<NNNN>/batches  compound rows, shape (n,), maxshape (None,), chunked: batch_index,
@@ -13,7 +16,8 @@
                             field ``c_<counter>`` per protocol counter (see ``qrate.stats.batch_dtype``)
 
 Rows are append-only and flushed after each batch; totals and estimates are always recomputed
-from the rows, so batches (and, later, files) add exactly.
+from the rows (read back sorted by ``batch_index``), so batches and files add exactly. A point's
+``(seed, point_key, batch_index)`` identifies a batch: a file never holds one twice.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ FORMAT = "qrate-results"
 SCHEMA_VERSION = 1
 POINTS_GROUP = "points"
 BATCHES_DATASET = "batches"
+RUNS_DATASET = "runs"
 CHUNK_ROWS = 256
 
 

@@ -1,0 +1,30 @@
+"""``qrate combine A.h5 B.h5 ... --out C.h5``: merge results files of one scenario and seed."""
+
+from __future__ import annotations
+
+import sys
+
+from qrate._cli.args import ArgumentParser
+
+
+def main(argv: list[str]) -> int:
+    """Merge the files (refusing duplicated batches), then print the combined estimates."""
+    parser = ArgumentParser(
+        prog="qrate combine",
+        description="Merge results files of the same scenario and seed (e.g. a sweep split by distance over"
+        " several machines). A batch held by two files is refused.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE.h5")
+    parser.add_argument("--out", required=True, metavar="FILE.h5", help="combined results file to create")
+    parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    parser.add_argument("--quiet", action="store_true", help="no table on stdout")
+    args = parser.parse_args(argv)
+
+    from qrate._cli.show import print_table, read_estimates
+    from qrate.store.combine import combine_files
+
+    path = combine_files(args.files, args.out, overwrite=args.overwrite, argv=["qrate", "combine", *argv])
+    if not args.quiet:
+        print_table(*read_estimates(str(path)))
+    print(f"wrote {path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,235 @@
+"""The sweep loop on Dask (or in-process): keep batches in flight, accept them in index order.
+
+Each point's batches are submitted with ``client.submit`` and gathered with ``as_completed``;
+about ``IN_FLIGHT_PER_CORE`` × (total worker threads) batches are kept in flight, filled point by
+point. Finished batches are buffered and *accepted* in batch-index order only, so the stopping
+decision (:class:`qrate.engine.sweep.PointTally`) sees the same prefix whatever ran the batches;
+once a point stops, its outstanding batches are cancelled and any result past the stopping index is
+dropped. Workers return only the small :class:`~qrate.stats.BatchStats`; the caller (the client
+process) is the only writer of the results file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from qrate.engine.batch import run_batch
+from qrate.engine.plan import PointPlan, compile_protocol
+from qrate.engine.sweep import Limits, PointTally
+from qrate.protocols.compiled import CompiledProtocol
+from qrate.stats import BatchStats
+
+IN_FLIGHT_PER_CORE = 2
+"""Batches kept in flight per worker thread."""
+_COMPILED: dict[int, CompiledProtocol] = {}
+_COMPILED_MAX = 64
+
+
+def sample_batch(plan: PointPlan, root_seed: int, batch_index: int, pulses: int, per_pulse: bool = False) -> BatchStats:
+    """Run one batch (the Dask task); the compiled protocol is cached per process by point key."""
+    compiled = _COMPILED.get(plan.key)
+    if compiled is None:
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        compiled = _COMPILED[plan.key] = compile_protocol(plan)
+    return run_batch(plan, compiled, root_seed, batch_index, pulses, per_pulse=per_pulse)
+
+
+@dataclass(frozen=True, slots=True)
+class SweepStatus:
+    """Where the sweep stands (for progress reports).
+
+    Attributes:
+        points_done, points: points stopped and in total.
+        batches_done, batches_cap: accepted batches and the most the sweep may still need in all.
+        pulses_done: pulses in accepted batches (stored ones of a resumed run included).
+        worst_relative_error: largest relative standard error of the mean rate among running points.
+        in_flight: batches submitted and not yet gathered.
+    """
+
+    points_done: int
+    points: int
+    batches_done: int
+    batches_cap: int
+    pulses_done: int
+    worst_relative_error: float
+    in_flight: int
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """One step of :func:`iter_collect`: newly accepted batches ``(point index, batch index, stats)``."""
+
+    new: tuple[tuple[int, int, BatchStats], ...]
+    status: SweepStatus
+
+
+class _Point:
+    """Bookkeeping of one point: tally of the accepted prefix, buffered results, submissions."""
+
+    def __init__(self, plan: PointPlan, limits: Limits, pulses: int, stored: np.ndarray | None) -> None:
+        self.plan = plan
+        self.pulses = pulses
+        self.cap = limits.batch_cap(pulses)
+        self.tally = PointTally(limits)
+        self.stored: dict[int, tuple[int, int]] = {}
+        if stored is not None:
+            for b, n, k in zip(stored["batch_index"], stored["pulses"], stored["successes"], strict=True):
+                self.stored[int(b)] = (int(n), int(k))
+        self.buffer: dict[int, BatchStats] = {}
+        self.next_submit = 0
+        self.done = False
+        self.advance()
+
+    def advance(self) -> list[tuple[int, int, BatchStats]]:
+        """Accept the buffered / stored batches that extend the prefix; return the new ones."""
+        new = []
+        while not self.done:
+            if self.tally.enough():
+                self.done = True
+                break
+            b = self.tally.n
+            if b in self.stored:
+                self.tally.add(*self.stored[b])
+            elif b in self.buffer:
+                stats = self.buffer.pop(b)
+                self.tally.add(stats.pulses, stats.successes)
+                new.append((self.plan.index, b, stats))
+            else:
+                break
+        if self.done:
+            self.buffer.clear()
+        return new
+
+    def next_index(self) -> int | None:
+        """Next batch index to submit (skipping stored ones), or None."""
+        if self.done:
+            return None
+        while self.next_submit in self.stored:
+            self.next_submit += 1
+        if self.next_submit >= self.cap:
+            return None
+        b = self.next_submit
+        self.next_submit += 1
+        return b
+
+
+def _status(points: Sequence[_Point], in_flight: int) -> SweepStatus:
+    running = [p.tally.relative_error() for p in points if not p.done]
+    return SweepStatus(
+        points_done=sum(p.done for p in points),
+        points=len(points),
+        batches_done=sum(p.tally.n for p in points),
+        batches_cap=sum(p.tally.n if p.done else p.cap for p in points),
+        pulses_done=sum(p.tally.pulses for p in points),
+        worst_relative_error=max(running) if running else 0.0,
+        in_flight=in_flight,
+    )
+
+
+def _task_prefix(root_seed: int, plan: PointPlan) -> str:
+    digest = hashlib.sha256(f"{root_seed}:{plan.key}".encode()).hexdigest()[:16]
+    return f"qrate-batch-{digest}"
+
+
+def iter_collect(
+    plans: Sequence[PointPlan],
+    root_seed: int,
+    limits: Limits,
+    pulses_per_batch: int,
+    *,
+    client: Any = None,
+    stored: Mapping[int, np.ndarray] | None = None,
+    per_pulse: bool = False,
+    in_flight: int | None = None,
+) -> Iterator[Progress]:
+    """Run the sweep; yield each batch as it is accepted (in batch-index order per point).
+
+    Args:
+        plans: the sweep points.
+        root_seed: root entropy of the run.
+        limits: when a point stops.
+        pulses_per_batch: pulses of every batch.
+        client: a ``dask.distributed.Client``, or None to run in this process, point after point.
+        stored: rows already in the file per point index (``--resume``): neither recomputed nor yielded.
+        per_pulse: reference heralding path (tests).
+        in_flight: batches kept in flight (default ``IN_FLIGHT_PER_CORE`` × worker threads).
+    """
+    stored = stored or {}
+    points = [_Point(plan, limits, pulses_per_batch, stored.get(plan.index)) for plan in plans]
+    if client is None:
+        yield from _iter_sync(points, root_seed, per_pulse)
+    else:
+        yield from _iter_dask(points, root_seed, client, per_pulse, in_flight)
+
+
+def _iter_sync(points: Sequence[_Point], root_seed: int, per_pulse: bool) -> Iterator[Progress]:
+    for point in points:
+        while (b := point.next_index()) is not None:
+            point.buffer[b] = sample_batch(point.plan, root_seed, b, point.pulses, per_pulse)
+            new = point.advance()
+            if new:
+                yield Progress(tuple(new), _status(points, 0))
+
+
+def _iter_dask(points: Sequence[_Point], root_seed: int, client: Any, per_pulse: bool, in_flight: int | None) -> Iterator[Progress]:
+    from distributed import as_completed
+
+    if in_flight is None:
+        cores = sum(client.ncores().values()) or 1
+        in_flight = IN_FLIGHT_PER_CORE * cores
+    pending: dict[Any, tuple[_Point, int]] = {}
+    prefixes = {id(p): _task_prefix(root_seed, p.plan) for p in points}
+    ac = as_completed()
+
+    def top_up() -> None:
+        for point in points:
+            while len(pending) < in_flight:
+                b = point.next_index()
+                if b is None:
+                    break
+                fut = client.submit(
+                    sample_batch, point.plan, root_seed, b, point.pulses, per_pulse,
+                    pure=False, key=f"{prefixes[id(point)]}-{b}",
+                )
+                pending[fut] = (point, b)
+                ac.add(fut)
+            if len(pending) >= in_flight:
+                return
+
+    try:
+        top_up()
+        if not pending:
+            return
+        for fut in ac:
+            entry = pending.pop(fut, None)
+            if entry is None:  # cancelled after its point stopped
+                continue
+            point, b = entry
+            if point.done:
+                fut.release()
+                continue
+            stats = fut.result()
+            fut.release()
+            point.buffer[b] = stats
+            new = point.advance()
+            if point.done:
+                stale = [f for f, (p, _) in pending.items() if p is point]
+                for f in stale:
+                    del pending[f]
+                if stale:
+                    client.cancel(stale)
+            top_up()
+            if new:
+                yield Progress(tuple(new), _status(points, len(pending)))
+            if not pending and all(p.done for p in points):
+                break
+    finally:
+        if pending:
+            client.cancel(list(pending))
+

@@ -1,0 +1,169 @@
+"""``run_to_file``: one sweep into one results file, fresh or resumed, on any scheduler.
+
+The single entry point behind ``qrate run``. Order of work: check every input and (for
+``resume``) the existing file read-only, plan every point, connect to / start the scheduler, and
+only then open the file for writing, so bad input or an unreachable cluster leaves no file and an
+existing file untouched.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from qrate.errors import InputError, ResultsFileError
+from qrate.scenario.schema import Scenario
+from qrate.sweep.progress import STATUS_INTERVAL_S, SweepProgress
+
+
+def resolve_seed(scenario: Scenario, seed: int | None, stored_seed: int | None = None) -> int:
+    """Root seed: ``seed``, else ``sampling.seed``, else the seed of the file being resumed, else fresh."""
+    from qrate.seeding import fresh_root_seed
+
+    for candidate in (seed, scenario.sampling.seed, stored_seed):
+        if candidate is not None:
+            if not 0 <= candidate < 2**128:
+                raise InputError("--seed", f"expected an integer in [0, 2^128), got {candidate}")
+            return int(candidate)
+    return fresh_root_seed()
+
+
+def with_seed(scenario: Scenario, seed: int) -> Scenario:
+    """The resolved scenario: ``scenario`` with ``sampling.seed = seed``."""
+    from qrate.scenario import validate_data
+
+    data = scenario.model_dump(mode="json")
+    data["sampling"]["seed"] = seed
+    return validate_data(data)
+
+
+def run_to_file(
+    scenario: Scenario,
+    out: str | Path,
+    *,
+    seed: int | None = None,
+    scheduler: str = "local",
+    workers: int | None = None,
+    scheduler_file: str | Path | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    quiet: bool = False,
+    argv: Sequence[str] = (),
+    max_pulses: int | None = None,
+    dashboard: bool = False,
+    status_interval_s: float = STATUS_INTERVAL_S,
+    stream: IO[str] | None = None,
+) -> Path:
+    """Run ``scenario``'s sweep and write every batch to the results file ``out``.
+
+    Args:
+        scenario: validated scenario (its ``sampling`` sets batches, pulses and target error).
+        out: ``.h5`` file to create (or to continue with ``resume``).
+        seed: root seed (default: ``sampling.seed``, else the resumed file's, else fresh entropy).
+        scheduler: ``sync`` (in-process loop), ``local`` (LocalCluster) or ``tcp://HOST:PORT``.
+        workers: LocalCluster worker processes (default: one per core).
+        scheduler_file: connect through a Dask scheduler file instead of ``scheduler``.
+        resume: continue ``out`` if it exists: it must be a qrate file of this schema with the same
+            resolved scenario and seed; stored batches are skipped. A missing ``out`` starts afresh.
+        overwrite: replace an existing ``out``.
+        quiet: no progress on stderr.
+        argv: the command line, stored in the file.
+        max_pulses: pulses per point at most (on top of ``sampling.batches``).
+        dashboard: serve the LocalCluster dashboard (its link is printed).
+        status_interval_s: seconds between plain status lines when stderr is not a terminal.
+        stream: progress stream (default ``sys.stderr``).
+
+    Returns:
+        The path of the results file.
+
+    Raises:
+        InputError: bad option, scenario or geometry, an existing ``out`` without ``resume`` /
+            ``overwrite``, or a resumed file holding another scenario or seed (file unchanged).
+        ResultsFileError: ``resume`` of a foreign, truncated or other-schema file (file unchanged).
+    """
+    from qrate.engine import Limits, compile_protocol, plan_sweep
+    from qrate.scenario import load_scenario_text, scenario_to_toml
+    from qrate.store import ResultsWriter, read_results
+    from qrate.sweep.collect import iter_collect
+    from qrate.sweep.scheduler import dashboard_link, open_client, parse_scheduler
+
+    path = Path(out)
+    if path.suffix not in (".h5", ".hdf5"):
+        raise InputError("--out", f"expected a .h5 file name, got {str(out)!r}")
+    if resume and overwrite:
+        raise InputError("--resume", "give --resume or --overwrite, not both")
+    if max_pulses is not None and max_pulses < 1:
+        raise InputError("--max-pulses", f"expected a positive integer, got {max_pulses}")
+    spec = parse_scheduler(scheduler, workers, scheduler_file, dashboard=dashboard)
+    existing = None
+    if path.exists():
+        if resume:
+            existing = read_results(path)  # read-only: a bad file raises here and stays untouched
+        elif not overwrite:
+            raise InputError("--out", f"{path} already exists; choose another --out, pass --overwrite or --resume")
+    stored_seed = existing.meta["seed"] if existing is not None else None
+    root_seed = resolve_seed(scenario, seed, stored_seed)
+    resolved = with_seed(scenario, root_seed)
+    plans = plan_sweep(resolved)  # every geometry and protocol checked before the file is touched
+    counter_names = compile_protocol(plans[0]).counter_names
+    stored = {}
+    if existing is not None:
+        if stored_seed != root_seed:
+            raise InputError("--resume", f"{path} was run with seed {stored_seed}, not {root_seed}")
+        try:
+            before = load_scenario_text(existing.meta["scenario_toml"])
+        except InputError as exc:
+            raise ResultsFileError(f"{path}: stored scenario does not validate with this qrate: {exc}") from None
+        if before.model_dump(mode="json") != resolved.model_dump(mode="json"):
+            raise InputError("--resume", f"{path} holds another scenario (compare `qrate show {path}`); resume needs the same scenario and --set overrides")
+        if tuple(existing.meta["counter_names"]) != tuple(counter_names):
+            raise ResultsFileError(f"{path}: protocol counters differ from this qrate's ({existing.meta['counter_names']})")
+        keys = {p.index: f"{p.key:032x}" for p in plans}
+        for rec in existing.points:
+            if keys.get(rec.index) != rec.point_key:
+                raise ResultsFileError(f"{path}: point {rec.index} does not match the scenario's point")
+            stored[rec.index] = rec.rows
+    limits = Limits.from_sampling(resolved.sampling, max_pulses=max_pulses)
+    n_stored = sum(int(r.size) for r in stored.values())
+
+    with SweepProgress(quiet=quiet, stream=stream, interval_s=status_interval_s) as progress, open_client(spec) as client:
+        if existing is not None:
+            writer = ResultsWriter.reopen(path)
+        else:
+            writer = ResultsWriter(
+                path,
+                scenario_toml=scenario_to_toml(resolved),
+                scenario_name=resolved.name,
+                protocol=resolved.protocol.name,
+                seed=root_seed,
+                counter_names=counter_names,
+                argv=list(argv),
+                overwrite=overwrite,
+            )
+        saved, complete = 0, False
+        try:
+            writer.record_run("resume" if existing is not None else "run", list(argv), scheduler=spec.label,
+                              seed=str(root_seed), max_pulses=max_pulses)
+            for plan in plans:
+                writer.add_point(plan.index, ground_distance_km=plan.ground_distance_km, point_key=plan.key, params=plan.params())
+            verb = f"resuming {path} ({n_stored} batches stored)" if existing is not None else f"writing {path}"
+            progress.say(f"qrate run: {resolved.name}, {len(plans)} points, seed {root_seed}, scheduler {spec.label}; {verb}")
+            link = dashboard_link(client) if spec.dashboard else None
+            if link:
+                progress.say(f"qrate run: Dask dashboard at {link}")
+            for step in iter_collect(plans, root_seed, limits, resolved.sampling.pulses_per_batch, client=client, stored=stored):
+                for index, batch_index, stats in step.new:
+                    writer.append(index, batch_index, stats)
+                    saved += 1
+                progress.update(step.status)
+            complete = True
+        except KeyboardInterrupt:
+            progress.close()
+            cmd = " ".join(argv) if argv else "qrate run ..."
+            print(f"Interrupted; {n_stored + saved} batches saved in {path}. Resume with: {cmd} --resume", file=sys.stderr)
+            raise
+        finally:
+            writer.close(complete=complete)
+    return path

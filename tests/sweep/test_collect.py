@@ -1,0 +1,131 @@
+"""The batch loop: acceptance in index order, deterministic stopping, limits, scheduler options, progress."""
+
+from __future__ import annotations
+
+import io
+import math
+import random
+
+import numpy as np
+import pytest
+
+from qrate.engine import Limits, PointTally, plan_sweep, run_sweep
+from qrate.errors import InputError
+from qrate.stats import BatchStats
+from qrate.sweep.collect import SweepStatus, _Point, iter_collect
+from qrate.sweep.progress import SweepProgress
+from qrate.sweep.scheduler import open_client, parse_scheduler
+from tests.sweep._helpers import scenario
+
+
+def _stats(k: int, n: int = 1000) -> BatchStats:
+    return BatchStats(pulses=n, successes=k)
+
+
+def _reference_stop(successes: list[int], limits: Limits, n: int = 1000) -> int:
+    """Sequential rule written out with numpy: first k where the first k batches meet a limit."""
+    for k in range(1, len(successes) + 1):
+        if k >= limits.max_batches or (limits.max_pulses is not None and k * n >= limits.max_pulses):
+            return k
+        if limits.target_relative_error is not None and k >= limits.min_batches:
+            p = np.array(successes[:k]) / n
+            if p.mean() > 0 and p.std(ddof=1) / math.sqrt(k) <= limits.target_relative_error * p.mean():
+                return k
+    return len(successes)
+
+
+@pytest.mark.parametrize("order_seed", [0, 1, 2])
+def test_stop_index_does_not_depend_on_completion_order(order_seed: int) -> None:
+    rng = np.random.default_rng(7)
+    successes = [int(x) for x in rng.binomial(1000, 0.3, size=60)]
+    limits = Limits(max_batches=60, target_relative_error=0.01, min_batches=3)
+    expected = _reference_stop(successes, limits)
+    assert 3 < expected < 60  # the target error, not the cap, decides
+    plan = plan_sweep(scenario("[0]"))[0]
+    point = _Point(plan, limits, 1000, None)
+    order = list(range(60))
+    random.Random(order_seed).shuffle(order)
+    accepted = []
+    for b in order:
+        if point.done:
+            break
+        point.buffer[b] = _stats(successes[b])
+        accepted += [i for _, i, _ in point.advance()]
+    assert point.done and accepted == list(range(expected)) and point.tally.n == expected
+
+
+def test_stored_batches_are_skipped_and_not_yielded() -> None:
+    s = scenario("[0, 100]", batches=6)
+    plans = plan_sweep(s)
+    lim = Limits.from_sampling(s.sampling)
+    whole = {(i, b): st for step in iter_collect(plans, 3, lim, 2000) for i, b, st in step.new}
+    assert sorted(whole) == [(i, b) for i in (0, 1) for b in range(6)]
+    from qrate.stats import batch_dtype, to_row
+
+    names = tuple(whole[0, 0].counts)
+    stored = {0: np.concatenate([to_row(whole[0, b], b, names) for b in (0, 1, 3)]).astype(batch_dtype(names))}
+    rest = [(i, b) for step in iter_collect(plans, 3, lim, 2000, stored=stored) for i, b, _ in step.new]
+    assert rest == [(0, 2), (0, 4), (0, 5)] + [(1, b) for b in range(6)]
+
+
+def test_sync_loop_matches_engine_loop_with_target_error() -> None:
+    s = scenario("[0, 300]", "sampling.target_relative_error=0.01", batches=40)
+    lim = Limits.from_sampling(s.sampling)
+    got: dict[int, list[BatchStats]] = {0: [], 1: []}
+    for step in iter_collect(plan_sweep(s), 11, lim, 2000):
+        for i, _, st in step.new:
+            got[i].append(st)
+    for res in run_sweep(s, 11):
+        assert [st.successes for st in got[res.plan.index]] == list(res.rows["successes"])
+        assert 3 <= res.rows.size < 40
+
+
+def test_limits_caps() -> None:
+    lim = Limits(max_batches=10, max_pulses=2500)
+    assert lim.batch_cap(1000) == 3 and Limits(max_batches=10).batch_cap(1000) == 10
+    t = PointTally(lim)
+    for _ in range(2):
+        t.add(1000, 10)
+    assert not t.enough()
+    t.add(1000, 10)
+    assert t.enough()
+    assert PointTally(lim).relative_error() == math.inf
+
+
+def test_scheduler_options_are_checked() -> None:
+    assert parse_scheduler("sync").kind == "sync"
+    assert parse_scheduler("tcp://127.0.0.1:8786").address == "tcp://127.0.0.1:8786"
+    with pytest.raises(InputError, match="--scheduler"):
+        parse_scheduler("slurm")
+    with pytest.raises(InputError, match="--workers"):
+        parse_scheduler("local", 0)
+    with pytest.raises(InputError, match="--scheduler-file"):
+        parse_scheduler("local", None, "/nonexistent/scheduler.json")
+    with open_client("sync") as client:
+        assert client is None
+
+
+def _status(done: int) -> SweepStatus:
+    return SweepStatus(done, 2, 5 * done + 3, 20, 1000 * done, 0.05, 4)
+
+
+def test_progress_modes() -> None:
+    quiet = io.StringIO()
+    with SweepProgress(quiet=True, stream=quiet, interactive=True) as p:
+        p.say("hello")
+        p.update(_status(1))
+    assert quiet.getvalue() == ""
+    plain = io.StringIO()  # not a terminal: a plain line once the interval has passed
+    with SweepProgress(stream=plain, interval_s=0.0) as p:
+        p.update(_status(1))
+    assert "1/2 points done" in plain.getvalue() and "5.00%" in plain.getvalue()
+    rare = io.StringIO()
+    with SweepProgress(stream=rare, interval_s=3600.0) as p:
+        p.update(_status(1))
+    assert rare.getvalue() == ""
+    bar = io.StringIO()
+    with SweepProgress(stream=bar, interactive=True) as p:
+        p.update(_status(1))
+        p.update(_status(2))
+    text = bar.getvalue()
+    assert "13/20" in text and "points 2/2" in text
