@@ -17,29 +17,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 from _common import best_time_s, write_json  # noqa: E402
-from scipy import stats  # noqa: E402
 
-from qrate.channels import FreeSpaceLink, LinkBudget, link_budget, sample_transmittance  # noqa: E402
+from qrate.bench.kernels import numpy_exact_table, numpy_weibull  # noqa: E402
+from qrate.bench.kernels import scipy_exact_ncx2 as numpy_exact_ncx2  # noqa: E402
+from qrate.channels import FreeSpaceLink, link_budget, sample_transmittance  # noqa: E402
 from qrate.geometry import midpoint_geometry  # noqa: E402
-
-
-def numpy_weibull(b: LinkBudget, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Plain numpy, same model: eta = T eta0 exp(-scaleL x), x ~ Weibull(2/lambda) (netsquid form)."""
-    return b.t_atm * b.eta0 * np.exp(-b.weibull_scale_l * rng.weibull(2.0 / b.weibull_shape, n))
-
-
-def numpy_exact_table(b: LinkBudget, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Plain numpy, same model and table: vectorised cubic-Hermite lookup of eta(r/W)."""
-    assert b.exact_table is not None
-    u = (b.sigma_m / b.beam_radius_m) * np.sqrt(2.0 * rng.standard_exponential(n))
-    return b.t_atm * b.exact_table(u)
-
-
-def numpy_exact_ncx2(b: LinkBudget, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Plain numpy/scipy, no table: eta = T ncx2.cdf((2a/W)^2, 2, (2r/W)^2)."""
-    r = b.sigma_m * np.sqrt(2.0 * rng.standard_exponential(n))
-    w, a = b.beam_radius_m, b.link.aperture_radius_m
-    return b.t_atm * stats.ncx2.cdf((2 * a / w) ** 2, 2, (2 * r / w) ** 2)
 
 
 def main() -> None:

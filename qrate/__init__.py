@@ -35,6 +35,8 @@ _LAZY: dict[str, str] = {
     "BatchStats": "qrate.stats",
     "run_sweep": "qrate.engine",
     "read_results": "qrate.store",
+    "load": "qrate.store",
+    "run_to_file": "qrate.sweep",
 }
 
 

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from qrate.scenario import Scenario
 
 #: seed of Fig. 4(a)/(b) when ``--seed`` is not given (the ``qrate provision`` default)
 PROVISION_SEED = 0
@@ -178,47 +176,20 @@ def run_overrides(run: RunSpec, mode: Mode, seed: int | None) -> tuple[str, ...]
     return (*run.overrides, *mode.overrides(), *extra)
 
 
-def run_scenario_to_file(
-    scenario: Scenario,
-    path: str | Path,
-    *,
-    argv: Sequence[str] = (),
-    overwrite: bool = True,
-    progress: Callable[..., None] | None = None,
-) -> Path:
-    """Run ``scenario``'s sweep (root seed: ``scenario.sampling.seed``) into a new results file.
-
-    The same steps as ``qrate run``: plan every point first (bad geometry fails before the file
-    exists), then write one row per batch through :class:`qrate.store.ResultsWriter`.
-    """
-    from qrate.engine import plan_sweep, run_sweep
-    from qrate.scenario import scenario_to_toml
-    from qrate.store import ResultsWriter
-
-    seed = scenario.sampling.seed
-    if seed is None:
-        raise ValueError("run_scenario_to_file: the scenario needs sampling.seed")
-    plans = plan_sweep(scenario)
-    with ResultsWriter(
-        path,
-        scenario_toml=scenario_to_toml(scenario),
-        scenario_name=scenario.name,
-        protocol=scenario.protocol.name,
-        seed=seed,
-        counter_names=plans[0].protocol.compile(plans[0].noise).counter_names,
-        argv=list(argv),
-        overwrite=overwrite,
-    ) as writer:
-        run_sweep(scenario, seed, writer=writer, progress=progress, plans=plans)
-    return Path(path)
-
-
 def _say(quiet: bool, text: str) -> None:
     if not quiet:
         print(text, file=sys.stderr, flush=True)
 
 
-def reproduce(out_dir: str | Path = "results", *, quick: bool = False, seed: int | None = None, quiet: bool = False) -> list[Path]:
+def reproduce(
+    out_dir: str | Path = "results",
+    *,
+    quick: bool = False,
+    seed: int | None = None,
+    quiet: bool = False,
+    scheduler: str = "sync",
+    workers: int | None = None,
+) -> list[Path]:
     """Run every recipe, write the figures, Fig. 4(a)/(b) and ``README.md`` into ``out_dir``.
 
     Args:
@@ -227,6 +198,10 @@ def reproduce(out_dir: str | Path = "results", *, quick: bool = False, seed: int
         seed: root seed of every run (default: each preset's embedded ``sampling.seed``, so the
             variants of one preset share random numbers) and of Fig. 4.
         quiet: no progress on stderr.
+        scheduler: where the batches run (``sync``, ``local`` or ``tcp://HOST:PORT``, see
+            :func:`qrate.sweep.scheduler.open_client`); one client serves every run. The numbers
+            do not depend on it.
+        workers: LocalCluster worker processes (default: one per core).
 
     Returns:
         The files written (PNGs, Fig. 4 JSON data, README.md). One line per figure goes to stdout.
@@ -235,20 +210,25 @@ def reproduce(out_dir: str | Path = "results", *, quick: bool = False, seed: int
     from qrate.plot import plot_curves
     from qrate.provision.figures import make_figures
     from qrate.scenario import load_scenario
+    from qrate.sweep import run_to_file
+    from qrate.sweep.scheduler import open_client
 
     mode = QUICK if quick else FULL
     out = Path(out_dir)
     h5_dir = out / "h5"
     h5_dir.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
-    for run in RUNS:
-        overrides = run_overrides(run, mode, seed)
-        scenario = load_scenario(run.preset, overrides)
-        t0 = time.perf_counter()
-        _say(quiet, f"qrate reproduce: running {run.name} ({' '.join((run.preset, *run.overrides))})")
-        argv = ["qrate", "run", run.preset, *(f"--set={o}" for o in overrides), f"--out={h5_dir / (run.name + '.h5')}"]
-        files[run.name] = run_scenario_to_file(scenario, h5_dir / f"{run.name}.h5", argv=argv)
-        _say(quiet, f"  {run.name}: {len(scenario.sweep.distances_km())} points in {time.perf_counter() - t0:.1f} s")
+    with open_client(scheduler, workers) as client:
+        where = "sync" if client is None else client.scheduler.address
+        for run in RUNS:
+            overrides = run_overrides(run, mode, seed)
+            scenario = load_scenario(run.preset, overrides)
+            t0 = time.perf_counter()
+            _say(quiet, f"qrate reproduce: running {run.name} ({' '.join((run.preset, *run.overrides))})")
+            path = h5_dir / f"{run.name}.h5"
+            argv = ["qrate", "run", run.preset, *(f"--set={o}" for o in overrides), f"--out={path}"]
+            files[run.name] = run_to_file(scenario, path, scheduler=where, overwrite=True, quiet=True, argv=argv)
+            _say(quiet, f"  {run.name}: {len(scenario.sweep.distances_km())} points in {time.perf_counter() - t0:.1f} s")
 
     written: list[Path] = []
     for fig in FIGURES:

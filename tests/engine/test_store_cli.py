@@ -74,7 +74,7 @@ def test_foreign_files_are_rejected(tmp_path) -> None:  # type: ignore[no-untype
 @pytest.mark.parametrize("preset", ["khan-acka-leo", "khan-broadcast-uav"])
 def test_run_then_show(preset: str, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "r.h5"
-    args = ["run", preset, "--set", "sweep.ground_distance_km=[0, 150]", "--set", "sampling.pulses_per_batch=20000",
+    args = ["run", preset, "--scheduler", "sync", "--set", "sweep.ground_distance_km=[0, 150]", "--set", "sampling.pulses_per_batch=20000",
             "--set", "sampling.batches=3", "--out", str(out), "--quiet"]
     assert main(args) == 0
     table = capsys.readouterr().out
