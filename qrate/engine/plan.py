@@ -231,9 +231,12 @@ def plan_point(scenario: Scenario, index: int, ground_distance_km: float, protoc
             )
         try:
             budget = link_budget(free_space_link(spec), geometry)
+            mean = mean_transmittance(budget)
         except InputError as exc:
             raise InputError(f"links.{name}.{exc.field}", exc.message) from None
-        mean = mean_transmittance(budget)
+        except ArithmeticError as exc:  # e.g. an absurdly small divergence overflows the beam radius
+            raise InputError(f"links.{name}", f"link budget out of numerical range at {ground_distance_km:g} km ({exc});"
+                             " check divergence_rad, wavelength_m and the aperture") from None
         for gs in spec.ground_stations:
             st = stations[gs]
             downlinks.append(Downlink(name, gs, budget, mean, st.users[0] if st.forward else None))

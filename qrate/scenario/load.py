@@ -28,6 +28,8 @@ def read_source(source: str | Path) -> tuple[str, str]:
             return str(path), path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise InputError("SCENARIO", f"no such file {text_source!r}") from None
+        except UnicodeDecodeError as exc:
+            raise InputError("SCENARIO", f"{text_source!r} is not UTF-8 text (byte {exc.start})") from None
         except OSError as exc:
             raise InputError("SCENARIO", f"cannot read {text_source!r}: {exc.strerror}") from None
     if is_preset(text_source):
@@ -40,7 +42,7 @@ def parse_toml(text: str, label: str = "scenario") -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(label, f"invalid TOML: {exc}") from None
+        raise InputError(_one_line(label), f"invalid TOML: {_one_line(str(exc))}") from None
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:
@@ -89,6 +91,7 @@ def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[s
 
 def validate_data(data: Mapping[str, Any]) -> Scenario:
     """Validate raw TOML data into a :class:`Scenario`; errors name the field path."""
+    _check_utf8(data)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -114,6 +117,25 @@ def scenario_to_toml(scenario: Scenario) -> str:
 
 
 # --------------------------------------------------------------------------- error messages
+def _one_line(text: str) -> str:
+    """``text`` if printable, else its escaped form (error messages stay on one line)."""
+    return text if text.isprintable() else repr(text)[1:-1]
+
+
+def _check_utf8(data: Any, path: tuple[str, ...] = ()) -> None:
+    """Every key and string must be valid Unicode (``--set`` from non-UTF-8 bytes leaves surrogates)."""
+    items = data.items() if isinstance(data, Mapping) else enumerate(data) if isinstance(data, list | tuple) else ()
+    for key, value in items:
+        where = (*path, str(key))
+        for text in (key, value):
+            if isinstance(text, str):
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise InputError(_one_line(".".join(where)), f"not valid UTF-8 text: {text!r}") from None
+        _check_utf8(value, where)
+
+
 def _deep_copy(data: Any) -> Any:
     if isinstance(data, Mapping):
         return {k: _deep_copy(v) for k, v in data.items()}
@@ -210,6 +232,7 @@ def _input_error(exc: ValidationError, data: Mapping[str, Any]) -> InputError:
     for err in exc.errors():
         path = _clean_path(err["loc"], data)
         described.append(_describe(err, path, data))
+    described = [(_one_line(f), _one_line(m)) for f, m in described]
     field, message = described[0]
     if len(described) > 1:
         rest = "; ".join(f"{f}: {m}" for f, m in described[1:4])

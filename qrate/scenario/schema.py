@@ -12,7 +12,7 @@ pulse (source tick) unless stated otherwise.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
@@ -33,8 +33,39 @@ class CrossFieldError(ValueError):
         super().__init__(f"{field}: {message}")
 
 
+def _holds_model(annotation: object) -> bool:
+    """Whether a field annotation is, or contains, a pydantic model (a sub-table)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_holds_model(a) for a in get_args(annotation))
+
+
+def _bool_at(value: object, annotation: object) -> str | None:
+    """Where a boolean sits in a field's value (``""``: the value itself, ``".k"``: an item), or None."""
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, list | tuple):
+        return next((f".{i}" for i, v in enumerate(value) if isinstance(v, bool)), None)
+    if isinstance(value, dict) and not _holds_model(annotation):  # sub-tables check themselves
+        return next((f".{k}" for k, v in value.items() if isinstance(v, bool)), None)
+    return None
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # every float must be finite (no nan / inf anywhere), unknown keys are errors
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, data: object) -> object:
+        """Refuse ``true``/``false`` for any field that is not a boolean (pydantic would read 1/0)."""
+        if isinstance(data, dict):
+            for key, value in data.items():
+                field = cls.model_fields.get(key) if isinstance(key, str) else None
+                where = None if field is None or field.annotation is bool else _bool_at(value, field.annotation)
+                if where is not None:
+                    raise CrossFieldError(key + where, "expected a number or text, got a boolean (true/false)")
+        return data
 
 
 # --------------------------------------------------------------------------------------- nodes

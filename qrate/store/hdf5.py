@@ -92,7 +92,10 @@ class ResultsWriter:
         """Open an existing results file for appending (check it with :func:`read_results` first)."""
         self = cls.__new__(cls)
         self.path = Path(path)
-        self._file = h5py.File(self.path, "r+")
+        try:
+            self._file = h5py.File(self.path, "r+")
+        except OSError as exc:  # read-only file or folder, locked by another process, ...
+            raise ResultsFileError(f"{self.path}: cannot open for writing ({exc})") from None
         self.counter_names = tuple(json.loads(self._file.attrs["counter_names"]))
         self._dtype = batch_dtype(self.counter_names)
         self._points = self._file[schema.POINTS_GROUP]
@@ -131,7 +134,8 @@ class ResultsWriter:
         g.attrs["point_key"] = f"{point_key:032x}"
         g.attrs["params"] = json.dumps(dict(params), default=float)
         g.create_dataset(
-            schema.BATCHES_DATASET, shape=(0,), maxshape=(None,), dtype=self._dtype, chunks=(schema.CHUNK_ROWS,)
+            schema.BATCHES_DATASET, shape=(0,), maxshape=(None,), dtype=self._dtype, chunks=(schema.CHUNK_ROWS,),
+            fletcher32=True,  # a checksum per chunk: a corrupted batch table fails to read instead of giving numbers
         )
 
     def append(self, index: int, batch_index: int, stats: BatchStats) -> None:
@@ -206,6 +210,18 @@ def read_results(path: str | Path) -> Results:
         raise ResultsFileError(f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {exc})") from None
 
 
+def _check_rows(p: Path, name: str, rows: np.ndarray) -> None:
+    """Refuse batch rows no run can have written (corruption that no checksum caught)."""
+    counts = [rows[n] for n in rows.dtype.names or () if n in ("pulses", "successes", "eta_count") or n.startswith("c_")]
+    bad = (rows["batch_index"] < 0) | (rows["pulses"] < 1) | (rows["successes"] > rows["pulses"])
+    for c in counts:
+        bad |= c < 0
+    for n in ("eta_sum", "eta_sumsq", "seconds"):
+        bad |= ~np.isfinite(rows[n]) | (rows[n] < 0)
+    if np.any(bad):
+        raise ResultsFileError(f"{p}: point {name} holds an impossible batch row (index {int(np.argmax(bad))}); the file is damaged")
+
+
 def _read_open(p: Path, f: h5py.File) -> Results:
     a = f.attrs
     if a.get("qrate_format") != schema.FORMAT:
@@ -227,6 +243,7 @@ def _read_open(p: Path, f: h5py.File) -> Results:
         g = f[schema.POINTS_GROUP][name]
         rows = g[schema.BATCHES_DATASET][()]
         rows = rows[np.argsort(rows["batch_index"], kind="stable")]
+        _check_rows(p, name, rows)
         if rows.size > 1 and np.any(np.diff(rows["batch_index"]) == 0):
             dup = int(rows["batch_index"][1:][np.diff(rows["batch_index"]) == 0][0])
             raise ResultsFileError(f"{p}: point {name} holds batch {dup} twice")

@@ -28,8 +28,11 @@ def read_estimates(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any
         if point.rows.size == 0:
             continue
         est = estimates_from_rows(scenario, point.rows, point.ground_distance_km)
-        est["elevation_deg"] = point.params.get("elevation_deg")
-        est["slant_range_km"] = point.params.get("slant_range_km")
+        for key in ("elevation_deg", "slant_range_km"):
+            value = point.params.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise ResultsFileError(f"{path}: point {point.index} has a non-numeric {key} ({value!r}); the file is damaged")
+            est[key] = value
         rows.append(est)
     return results.meta, rows
 

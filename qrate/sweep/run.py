@@ -8,6 +8,8 @@ existing file untouched.
 
 from __future__ import annotations
 
+import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -101,6 +103,8 @@ def run_to_file(
     if path.exists():
         if resume:
             existing = read_results(path)  # read-only: a bad file raises here and stays untouched
+            if not os.access(path, os.W_OK):
+                raise ResultsFileError(f"{path}: the file is read-only; cannot resume into it")
         elif not overwrite:
             raise InputError("--out", f"{path} already exists; choose another --out, pass --overwrite or --resume")
     stored_seed = existing.meta["seed"] if existing is not None else None
@@ -161,8 +165,9 @@ def run_to_file(
             complete = True
         except KeyboardInterrupt:
             progress.close()
-            cmd = " ".join(argv) if argv else "qrate run ..."
-            print(f"Interrupted; {n_stored + saved} batches saved in {path}. Resume with: {cmd} --resume", file=sys.stderr)
+            words = list(argv) if argv else ["qrate", "run", "..."]
+            cmd = shlex.join(words if "--resume" in words else [*words, "--resume"])
+            print(f"Interrupted; {n_stored + saved} batches saved in {path}. Resume with: {cmd}", file=sys.stderr)
             raise
         finally:
             writer.close(complete=complete)
