@@ -16,7 +16,8 @@ from tests.reliability.conftest import QRATE, cli, group_alive, stored_rows, wai
 from tests.sweep._helpers import assert_same_rows, overrides, scenario
 
 SEED = 130
-DISTANCES, PULSES, BATCHES = "[0, 200]", 1_000_000, 10
+# batches slow enough (~0.1-0.3 s each) that the run cannot finish between the 2nd stored row and the SIGINT
+DISTANCES, PULSES, BATCHES = "[0, 200]", 5_000_000, 20
 
 
 @pytest.mark.slow
