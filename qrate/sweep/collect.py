@@ -23,6 +23,7 @@ from qrate.engine.plan import PointPlan, compile_protocol
 from qrate.engine.sweep import Limits, PointTally
 from qrate.protocols.compiled import CompiledProtocol
 from qrate.stats import BatchStats
+from qrate.sweep._allocator import tune_allocator
 
 IN_FLIGHT_PER_CORE = 2
 """Batches kept in flight per worker thread."""
@@ -32,6 +33,7 @@ _COMPILED_MAX = 64
 
 def sample_batch(plan: PointPlan, root_seed: int, batch_index: int, pulses: int, per_pulse: bool = False) -> BatchStats:
     """Run one batch (the Dask task); the compiled protocol is cached per process by point key."""
+    tune_allocator()
     compiled = _COMPILED.get(plan.key)
     if compiled is None:
         if len(_COMPILED) >= _COMPILED_MAX:
