@@ -27,7 +27,7 @@ from typing import ClassVar
 import numpy as np
 
 from qrate.errors import InputError
-from qrate.protocols._decode import xor_columns
+from qrate.protocols._decode import DEFAULT_METHOD, xor_columns
 from qrate.protocols.carriers import CircuitBuilder, chain_carrier
 from qrate.protocols.compiled import CompiledProtocol, Round
 from qrate.protocols.layout import NetworkLayout
@@ -109,7 +109,7 @@ class AnonymousConferenceKeyAgreement:
             eve = b.measure("Z", q[self.dishonest], noise.readout(self.dishonest))
         return b, ann, final, eve
 
-    def compile(self, noise: PauliNoise | None = None, *, method: str = "compiled") -> CompiledProtocol:
+    def compile(self, noise: PauliNoise | None = None, *, method: str = DEFAULT_METHOD) -> CompiledProtocol:
         """Compile the key, Z-verification and X-verification rounds for ``noise``."""
         noise = noise or PauliNoise()
         bz, ann_z, kz, eve = self.build(noise, "Z")

@@ -16,7 +16,7 @@ from typing import ClassVar
 import numpy as np
 
 from qrate.errors import InputError
-from qrate.protocols._decode import xor_columns
+from qrate.protocols._decode import DEFAULT_METHOD, xor_columns
 from qrate.protocols.carriers import Carrier, CircuitBuilder, chain_carrier
 from qrate.protocols.compiled import CompiledProtocol, Round
 from qrate.protocols.layout import NetworkLayout
@@ -70,7 +70,7 @@ class AnonymousBroadcast:
         if self.message not in (None, 0, 1):
             raise InputError("message", f"must be 0, 1 or None (random), got {self.message!r}")
 
-    def compile(self, noise: PauliNoise | None = None, *, method: str = "compiled") -> CompiledProtocol:
+    def compile(self, noise: PauliNoise | None = None, *, method: str = DEFAULT_METHOD) -> CompiledProtocol:
         """Compile the broadcast circuit for ``noise``."""
         noise = noise or PauliNoise()
         lay = self.layout

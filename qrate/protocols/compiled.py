@@ -16,7 +16,14 @@ import numpy as np
 import stim
 
 from qrate.errors import InputError
-from qrate.protocols._decode import CHUNK_SHOTS, as_bool_records, sample_records, stim_seeds, xor_columns
+from qrate.protocols._decode import (
+    CHUNK_SHOTS,
+    DEFAULT_METHOD,
+    as_bool_records,
+    sample_records,
+    stim_seeds,
+    xor_columns,
+)
 
 Decoder = Callable[[np.ndarray], Mapping[str, np.ndarray]]
 """Bool records ``(shots, M)`` -> per-shot bool arrays, one per counter it feeds."""
@@ -61,7 +68,7 @@ class CompiledProtocol:
     rounds: tuple[Round, ...]
     counter_names: tuple[str, ...]
     resources: Mapping[str, int] = field(default_factory=dict)
-    method: str = "compiled"
+    method: str = DEFAULT_METHOD
 
     @property
     def circuits(self) -> dict[str, stim.Circuit]:

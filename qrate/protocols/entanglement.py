@@ -28,6 +28,7 @@ from typing import ClassVar
 import numpy as np
 
 from qrate.errors import InputError
+from qrate.protocols._decode import DEFAULT_METHOD
 from qrate.protocols.carriers import CircuitBuilder, bell, bsm, fiber_noise, ghz
 from qrate.protocols.compiled import CompiledProtocol, Round
 from qrate.protocols.layout import NetworkLayout
@@ -106,7 +107,7 @@ class AnonymousEntanglement:
         ann["ntn.x"], ann["ntn.z"] = (mx,), (mz,)
         return prefix + self.sender, prefix + self.receiver, ann
 
-    def compile(self, noise: PauliNoise | None = None, *, method: str = "compiled") -> CompiledProtocol:
+    def compile(self, noise: PauliNoise | None = None, *, method: str = DEFAULT_METHOD) -> CompiledProtocol:
         """Compile the XX, YY and ZZ check rounds for ``noise``."""
         noise = noise or PauliNoise()
         rounds = []

@@ -23,7 +23,12 @@ from typing import ClassVar
 import numpy as np
 
 from qrate.errors import InputError
-from qrate.protocols._decode import sample_records, stim_seeds, xor_columns
+from qrate.protocols._decode import (
+    DEFAULT_METHOD,
+    sample_records,
+    stim_seeds,
+    xor_columns,
+)
 from qrate.protocols.carriers import CircuitBuilder, chain_carrier
 from qrate.protocols.compiled import CompiledProtocol, Round
 from qrate.protocols.layout import NetworkLayout
@@ -67,7 +72,7 @@ class Notification:
         xs = [b.measure("X", carrier.qubit[u], noise.readout(u)) for u in lay.users]
         return b, xs
 
-    def compile(self, noise: PauliNoise | None = None, *, method: str = "compiled") -> CompiledProtocol:
+    def compile(self, noise: PauliNoise | None = None, *, method: str = DEFAULT_METHOD) -> CompiledProtocol:
         """Compile the receiver-target and other-target rounds for ``noise``."""
         noise = noise or PauliNoise()
         noise.check_keys(self.layout.users, self.layout.free_space_photons)

@@ -21,6 +21,7 @@ from typing import ClassVar
 import numpy as np
 
 from qrate.errors import InputError
+from qrate.protocols._decode import DEFAULT_METHOD
 from qrate.protocols.broadcast import broadcast_bit
 from qrate.protocols.carriers import CircuitBuilder, bsm
 from qrate.protocols.compiled import CompiledProtocol, Round
@@ -69,7 +70,7 @@ class AnonymousTeleportation:
         return {"ghz": ae["ghz"] + 2 * lay.ghz_count, "bell": ae["bell"] + 2 * lay.bell_count,
                 "bsm": ae["bsm"] + 2 * lay.bsm_count + 1, "broadcasts": 2}
 
-    def compile(self, noise: PauliNoise | None = None, *, method: str = "compiled") -> CompiledProtocol:
+    def compile(self, noise: PauliNoise | None = None, *, method: str = DEFAULT_METHOD) -> CompiledProtocol:
         """Compile one round per input state for ``noise``."""
         noise = noise or PauliNoise()
         ae, lay = self.entanglement, self.bc_layout
