@@ -48,6 +48,28 @@ def float_in(option: str, lo: float = -math.inf, hi: float = math.inf, *, lo_ope
     return parse
 
 
+def int_in(option: str, lo: float = -math.inf, hi: float = math.inf) -> Callable[[str], int]:
+    """Return a parser of an integer in [lo, hi], usable as ``type=``; ``1e6`` is accepted when integral."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            try:
+                as_float = float(text)
+            except ValueError:
+                raise InputError(option, f"expected an integer, got {text!r}") from None
+            if not (math.isfinite(as_float) and as_float == int(as_float)):
+                raise InputError(option, f"expected an integer, got {text!r}") from None
+            value = int(as_float)
+        if value < lo or value > hi:
+            bounds = ", ".join(str(int(b)) if math.isfinite(b) else ("-inf" if b < 0 else "inf") for b in (lo, hi))
+            raise InputError(option, f"expected an integer in [{bounds}], got {text}")
+        return value
+
+    return parse
+
+
 def float_list(option: str, lo: float = -math.inf, hi: float = math.inf) -> Callable[[str], list[float]]:
     """Return an argparse ``type=`` for a comma-separated list of floats, each in [lo, hi]."""
     one = float_in(option, lo, hi)

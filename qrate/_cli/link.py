@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from qrate._cli.args import ArgumentParser, float_in, float_list
+from qrate._cli.args import ArgumentParser, float_in, float_list, int_in
 from qrate.errors import InputError
 
 QUANTILES = (0.05, 0.5, 0.95)
@@ -73,18 +73,6 @@ def _num(option: str, text: str | None, parse: Callable[[str], Any]) -> Any:
     return parse(text)
 
 
-def _count(option: str, lo: int, hi: int) -> Callable[[str], int]:
-    as_float = float_in(option, lo, hi)
-
-    def parse(text: str) -> int:
-        value = as_float(text)
-        if value != int(value):
-            raise InputError(option, f"expected an integer, got {text}")
-        return int(value)
-
-    return parse
-
-
 def _choice(option: str, text: str, choices: tuple[str, ...]) -> str:
     value = text.strip().lower().replace("-", "_")
     if value not in choices:
@@ -104,7 +92,11 @@ def _block_stats(draws: np.ndarray, weights: np.ndarray) -> tuple[float, float |
 
 
 def _row(link: Any, altitude_km: float, distance_km: float, n: int, shots_per_block: int, rng: np.random.Generator) -> dict[str, Any]:
-    from qrate.channels.freespace import link_budget, mean_transmittance, sample_transmittance
+    from qrate.channels.freespace import (
+        link_budget,
+        mean_transmittance,
+        sample_transmittance,
+    )
     from qrate.geometry import midpoint_geometry
 
     geo = midpoint_geometry(altitude_km, distance_km)
@@ -194,8 +186,8 @@ def main(argv: Sequence[str]) -> int:
         kwargs["aperture_radius_m"] = float_in("--aperture-radius-m", **positive)(a.aperture_radius_m)
     else:
         kwargs["aperture_diameter_m"] = float_in("--aperture-diameter-m", **positive)(a.aperture_diameter_m)
-    samples = _count("--samples", 1, MAX_SAMPLES)(a.samples)
-    seed = _count("--seed", 0, 2**63 - 1)(a.seed) if a.seed is not None else int(np.random.SeedSequence().entropy)
+    samples = int_in("--samples", 1, MAX_SAMPLES)(a.samples)
+    seed = int_in("--seed", 0, 2**63 - 1)(a.seed) if a.seed is not None else int(np.random.SeedSequence().entropy)
     rate_hz = float_in("--rate-hz", **positive)(a.rate_hz)
     shots_per_block = 1
     if a.coherence_time_s is not None:

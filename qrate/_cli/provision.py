@@ -4,44 +4,28 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qrate._cli.args import ArgumentParser, float_in
+from qrate._cli.args import ArgumentParser, float_in, int_in
 from qrate.errors import InputError
 
 if TYPE_CHECKING:
     from qrate.provision.study import ProvisionConfig
 
 
-def _count(lo: int = 0) -> Callable[[str], int]:
-    """argparse ``type=`` for an integer >= lo (argparse prefixes the option name)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < lo:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {lo}, got {value}")
-        return value
-
-    return parse
-
-
 def _apps(text: str) -> int | None:
     if text == "all-pairs":
         return None
     try:
-        return _count(1)(text)
+        return int_in("--apps", 1)(text)
     except argparse.ArgumentTypeError as exc:
         raise argparse.ArgumentTypeError(f"{exc} or 'all-pairs'") from None
 
 
 def _x_range(text: str) -> tuple[int, ...]:
     """``A..B`` (inclusive) or a comma list of integers."""
-    parse = _count(0)
+    parse = int_in("--uniform-x", 0)
     if ".." in text:
         a, b = text.split("..", 1)
         lo, hi = parse(a), parse(b)
@@ -58,22 +42,22 @@ def parser() -> ArgumentParser:
     """The option parser of ``qrate provision``."""
     p = ArgumentParser(prog="qrate provision", description=__doc__)
     p.add_argument("--apps", type=_apps, default=200, help="number of random apps (distinct ordered pairs) or 'all-pairs' (276)")
-    p.add_argument("--scenarios", type=_count(1), default=10, help="|Ω| sampled scenarios (demand mean |Ω|/3)")
+    p.add_argument("--scenarios", type=int_in("--scenarios", 1), default=10, help="|Ω| sampled scenarios (demand mean |Ω|/3)")
     p.add_argument("--demand-mean", type=float_in("--demand-mean", 0.0), default=None, help="Poisson mean (default |Ω|/3)")
     p.add_argument("--expectation", choices=("sampled", "exact"), default="sampled")
-    p.add_argument("--seed", type=_count(0), default=0)
+    p.add_argument("--seed", type=int_in("--seed", 0), default=0)
     p.add_argument("--uniform-x", type=_x_range, default=tuple(range(11)), help="x values of the uniform-x curve, A..B or list")
-    p.add_argument("--paths", type=_count(1), default=3, help="K candidate paths per app (A12)")
-    p.add_argument("--x-max", type=_count(0), default=10)
+    p.add_argument("--paths", type=int_in("--paths", 1), default=3, help="K candidate paths per app (A12)")
+    p.add_argument("--x-max", type=int_in("--x-max", 0), default=10)
     p.add_argument("--wl-mode", choices=("none", "aggregate", "exact"), default="none", help="wavelength constraints (A6)")
-    p.add_argument("--wavelengths", type=_count(1), default=None, help="wavelengths per link (aggregate/exact)")
+    p.add_argument("--wavelengths", type=int_in("--wavelengths", 1), default=None, help="wavelengths per link (aggregate/exact)")
     p.add_argument("--relay-mode", choices=("endpoint", "trusted"), default="endpoint", help="A1")
     p.add_argument("--equipment-ends", type=int, choices=(1, 2), default=2, help="LKM/SI/MUX per service (A2)")
     p.add_argument("--fiber-cost-per-km", type=float_in("--fiber-cost-per-km", 0.0), default=1.0, help="A3")
     p.add_argument("--uav-distance", choices=("shortest_path", "min_hop_path"), default="shortest_path", help="A7")
     p.add_argument("--evf-mean", choices=("sample", "lambda"), default="sample", help="A9")
-    p.add_argument("--random-draws", type=_count(1), default=20, help="A10")
-    p.add_argument("--oos-scenarios", type=_count(0), default=2000, help="A11 (0: skip)")
+    p.add_argument("--random-draws", type=int_in("--random-draws", 1), default=20, help="A10")
+    p.add_argument("--oos-scenarios", type=int_in("--oos-scenarios", 0), default=2000, help="A11 (0: skip)")
     p.add_argument("--rates", choices=("paper", "physical"), default="paper", help="service delivery rates")
     p.add_argument("--time-limit-s", type=float_in("--time-limit-s", 0.0, lo_open=True), default=None)
     p.add_argument("--json", action="store_true", help="print the full result as JSON")

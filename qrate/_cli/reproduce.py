@@ -5,19 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from qrate._cli.args import ArgumentParser
-
-
-def _seed(text: str) -> int:
-    from qrate.errors import InputError
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise InputError("--seed", f"expected an integer in [0, 2^63), got {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise InputError("--seed", f"expected an integer in [0, 2^63), got {text}")
-    return value
+from qrate._cli.args import ArgumentParser, int_in
 
 
 def main(argv: list[str]) -> int:
@@ -29,12 +17,12 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="few pulses per point (CI smoke run, < 2 min on 2 cores)")
     parser.add_argument("--out-dir", default="results", metavar="DIR", help="folder for figures and README (default: results)")
-    parser.add_argument("--seed", type=_seed, default=None,
+    parser.add_argument("--seed", type=int_in("--seed", 0, 2**63 - 1), default=None,
                         help="root seed of every run (default: each preset's embedded seed; Fig. 4: 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument("--scheduler", default="sync", metavar="SPEC",
                         help="sync (default: in-process), local (a LocalCluster for all runs) or tcp://HOST:PORT")
-    parser.add_argument("--workers", type=int, default=None, metavar="N", help="LocalCluster worker processes")
+    parser.add_argument("--workers", type=int_in("--workers", 1), default=None, metavar="N", help="LocalCluster worker processes")
     args = parser.parse_args(argv)
 
     from qrate.reproduce import reproduce

@@ -1,4 +1,4 @@
-"""Timing and machine description for the suite (same fields as ``benchmarks/_common.py``)."""
+"""Timing and machine description shared by ``qrate bench`` and the scripts in ``benchmarks/``."""
 
 from __future__ import annotations
 
@@ -7,20 +7,16 @@ import platform
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
+
+from qrate._versions import package_versions
 
 PACKAGES = ("qrate", "numpy", "numba", "stim", "scipy", "h5py", "dask", "distributed", "psutil", "sequence")
 
 
 def machine_info() -> dict[str, Any]:
     """Python, platform, CPU count, NUMBA_NUM_THREADS, package versions and the UTC date."""
-    versions: dict[str, str | None] = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = version(name)
-        except PackageNotFoundError:
-            versions[name] = None
+    versions = package_versions(PACKAGES)
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),

@@ -12,7 +12,6 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from qrate._versions import package_versions as _package_versions
 from qrate.errors import InputError, ResultsFileError
 from qrate.stats import BatchStats, batch_dtype, to_row
 from qrate.store import schema
@@ -29,13 +29,7 @@ VERSIONED_PACKAGES = ("qrate", "numpy", "numba", "stim", "scipy", "h5py", "pydan
 
 def package_versions() -> dict[str, str | None]:
     """Versions of qrate and the packages that shape its numbers."""
-    out: dict[str, str | None] = {}
-    for name in VERSIONED_PACKAGES:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = None
-    return out
+    return _package_versions(VERSIONED_PACKAGES)
 
 
 class ResultsWriter:
