@@ -71,23 +71,23 @@ class PointTally:
         self.limits = limits
         self.n = 0
         self.pulses = 0
-        self._p: list[float] = []
+        self._mean = 0.0  # running mean and sum of squared deviations of the batch success
+        self._m2 = 0.0  # probabilities (Welford), so each update is O(1)
 
     def add(self, pulses: int, successes: int) -> None:
         """Append the next batch (index ``self.n``)."""
         self.n += 1
         self.pulses += int(pulses)
-        self._p.append(successes / pulses if pulses else 0.0)
+        p = successes / pulses if pulses else 0.0
+        delta = p - self._mean
+        self._mean += delta / self.n
+        self._m2 += delta * (p - self._mean)
 
     def relative_error(self) -> float:
         """Standard error of the mean success probability over its mean (inf if undefined)."""
-        if self.n < 2:
+        if self.n < 2 or self._mean <= 0:
             return math.inf
-        p = np.asarray(self._p)
-        mean = float(p.mean())
-        if mean <= 0:
-            return math.inf
-        return float(p.std(ddof=1)) / math.sqrt(p.size) / mean
+        return math.sqrt(self._m2 / (self.n - 1)) / math.sqrt(self.n) / self._mean
 
     def enough(self) -> bool:
         """True once the prefix meets a limit."""

@@ -20,7 +20,7 @@ from qrate.protocols.layout import (
     khan_acka_layout,
     khan_broadcast_layout,
 )
-from qrate.protocols.noise import PauliNoise, dephasing_flip_probability
+from qrate.protocols.noise import PauliNoise
 from qrate.protocols.notification import Notification
 from qrate.protocols.teleport import AnonymousTeleportation, teleport_fidelity
 
@@ -48,7 +48,6 @@ __all__ = [
     "anonymity_audit",
     "bell_fidelity",
     "chain_layout",
-    "dephasing_flip_probability",
     "khan_acka_layout",
     "khan_broadcast_layout",
     "teleport_fidelity",

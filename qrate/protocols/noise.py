@@ -17,7 +17,6 @@ each with p/3). Noise on a photon applies to every copy of that photon a protoco
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -83,24 +82,3 @@ class PauliNoise:
 def _check_probability(where: str, p: object) -> None:
     if not isinstance(p, (int, float)) or isinstance(p, bool) or not (0.0 <= float(p) <= 1.0):
         raise InputError(where, f"must be a probability in [0, 1], got {p!r}")
-
-
-def dephasing_flip_probability(
-    value: float, *, mode: str = "per_traversal", length_km: float = 0.0, refractive_index: float = 1.44
-) -> float:
-    """Z-flip probability of one fiber traversal for both readings of "dephasing rate 0.02".
-
-    ``mode="per_traversal"`` (the Yehia et al. code): ``value`` is the flip probability itself,
-    whatever the length. ``mode="rate_hz"``: ``value`` is a rate Γ in Hz and the photon dephases
-    for its time of flight t = n·L/c (``length_km``), p = 1 − exp(−Γ t), as NetSquid's
-    time-dependent ``DephaseNoiseModel`` does (negligible for Γ = 0.02 Hz).
-    """
-    if mode == "per_traversal":
-        _check_probability("dephasing", value)
-        return float(value)
-    if mode == "rate_hz":
-        if value < 0 or length_km < 0:
-            raise InputError("dephasing", "rate and length must be non-negative")
-        t_s = refractive_index * length_km / 299_792.458
-        return float(-math.expm1(-value * t_s))
-    raise InputError("dephasing.mode", f"expected 'per_traversal' or 'rate_hz', got {mode!r}")

@@ -130,7 +130,7 @@ class FreeSpaceLinkSpec(_Model):
     aperture_diameter_m: float | None = Field(default=None, gt=0.0, le=200.0)
     wavelength_m: float = Field(default=1.55e-6, gt=0.0, le=1e-4)
     beam: Literal["gaussian", "far_field"] = "gaussian"
-    model: Literal["exact", "weibull"] = "exact"
+    model: Literal["exact", "weibull"] = "weibull"
     cn2: float = Field(default=0.0, ge=0.0, le=1e-10, description="C_n^2 in m^(-2/3)")
     turbulence_path: Literal["full", "last_10km"] = "full"
     t_atm_zenith: Efficiency = 1.0
@@ -248,6 +248,12 @@ class Sweep(_Model):
     def _nonempty(self) -> Sweep:
         if isinstance(self.ground_distance_km, tuple) and not self.ground_distance_km:
             raise CrossFieldError("ground_distance_km", "expected at least one distance")
+        distances = self.distances_km()
+        if len(set(distances)) != len(distances):
+            repeated = sorted({d for d in distances if distances.count(d) > 1})
+            # a point's random streams derive from its content, so a repeated distance would
+            # silently repeat the same numbers
+            raise CrossFieldError("ground_distance_km", f"expected distinct distances, {repeated} repeated")
         return self
 
     def distances_km(self) -> tuple[float, ...]:
