@@ -3,7 +3,7 @@
 Keys:
 
 * ``z_flip``, ``x_flip``: user (fiber) photon names, e.g. ``{"alice": 0.02}``. Use
-  :func:`dephasing_flip_probability` to turn either reading of the paper's "fiber dephasing rate"
+  :func:`qrate.channels.fiber.dephasing_probability` to turn either reading of the paper's "fiber dephasing rate"
   into a flip probability.
 * ``depolarize``: free-space photon names ``"bell<i>.<gs>"`` (see
   :attr:`NetworkLayout.free_space_photons <qrate.protocols.layout.NetworkLayout>`); the
