@@ -187,7 +187,7 @@ def main(argv: Sequence[str]) -> int:
     else:
         kwargs["aperture_diameter_m"] = float_in("--aperture-diameter-m", **positive)(a.aperture_diameter_m)
     samples = int_in("--samples", 1, MAX_SAMPLES)(a.samples)
-    seed = int_in("--seed", 0, 2**63 - 1)(a.seed) if a.seed is not None else int(np.random.SeedSequence().entropy)
+    seed = int_in("--seed", 0, 2**128 - 1)(a.seed) if a.seed is not None else int(np.random.SeedSequence().entropy)
     rate_hz = float_in("--rate-hz", **positive)(a.rate_hz)
     shots_per_block = 1
     if a.coherence_time_s is not None:

@@ -110,7 +110,10 @@ def main(argv: list[str]) -> int:
     data = curves_from_files(args.files, args.y, args.label)
     if args.ratio and len(data.curves) < 2:
         raise InputError("--ratio", "needs at least two files")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError("--out", f"cannot create {out.parent}: {exc}") from None
     try:
         plot_curves(data.curves, out, y_label=data.y_label, log=args.log, title=args.title,
                     legend_title=data.legend_title, note=data.note + ("; ratio panel: ±1 s.e.m." if args.ratio else ""),

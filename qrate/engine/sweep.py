@@ -17,9 +17,21 @@ from typing import Any
 import numpy as np
 
 from qrate.engine.batch import run_batch
-from qrate.engine.plan import PointPlan, compile_protocol, counter_roles, plan_sweep, protocol_of
+from qrate.engine.plan import (
+    PointPlan,
+    compile_protocol,
+    counter_roles,
+    plan_sweep,
+    protocol_of,
+)
 from qrate.scenario.schema import Sampling, Scenario
-from qrate.stats import BatchStats, batch_dtype, counter_names_of, estimate_point, to_row
+from qrate.stats import (
+    BatchStats,
+    batch_dtype,
+    counter_names_of,
+    estimate_point,
+    to_row,
+)
 
 Progress = Callable[[PointPlan, int, BatchStats], None]
 
@@ -165,7 +177,8 @@ def estimates_from_rows(scenario: Scenario, rows: np.ndarray, ground_distance_km
         extra={"ground_distance_km": float(ground_distance_km)},
     )
     if spec.name == "anonymous-entanglement":
-        c = out["counts"]
-        errors = [c[f"{b}_errors"] / c[f"{b}_rounds"] for b in ("xx", "yy", "zz") if c.get(f"{b}_rounds")]
-        out["bell_fidelity"] = 1.0 - sum(errors) / 2.0 if len(errors) == 3 else None
+        from qrate.protocols.entanglement import bell_fidelity
+
+        fidelity = bell_fidelity(out["counts"])
+        out["bell_fidelity"] = None if math.isnan(fidelity) else fidelity
     return out

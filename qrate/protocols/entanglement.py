@@ -21,6 +21,7 @@ with ``|Φ+>`` is ``F = 1 − (e_xx + e_yy + e_zz)/2`` with ``e`` the error frac
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
@@ -38,8 +39,10 @@ BASES = ("X", "Y", "Z")
 
 
 def bell_fidelity(counts: Mapping[str, int]) -> float:
-    """Fidelity with ``|Φ+>`` from the XX/YY/ZZ counters (Pauli noise)."""
-    e = [counts[f"{p}_errors"] / max(counts[f"{p}_rounds"], 1) for p in ("xx", "yy", "zz")]
+    """Fidelity with ``|Φ+>`` from the XX/YY/ZZ counters (Pauli noise); NaN while a basis has no rounds."""
+    if any(counts.get(f"{p}_rounds", 0) == 0 for p in ("xx", "yy", "zz")):
+        return math.nan
+    e = [counts[f"{p}_errors"] / counts[f"{p}_rounds"] for p in ("xx", "yy", "zz")]
     return 1.0 - sum(e) / 2.0
 
 

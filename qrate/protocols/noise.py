@@ -50,6 +50,11 @@ class PauliNoise:
         else:
             _check_probability("noise.readout_flip", self.readout_flip)
 
+    def __reduce__(self) -> tuple[type[PauliNoise], tuple[object, ...]]:
+        """Pickle through plain dicts (a ``MappingProxyType`` cannot be pickled)."""
+        ro = dict(self.readout_flip) if isinstance(self.readout_flip, Mapping) else self.readout_flip
+        return (type(self), (dict(self.z_flip), dict(self.x_flip), dict(self.depolarize), ro))
+
     def readout(self, user: str) -> float:
         """Readout flip probability of ``user``'s measurements."""
         if isinstance(self.readout_flip, Mapping):

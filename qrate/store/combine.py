@@ -102,8 +102,9 @@ def combine_files(inputs: Sequence[str | Path], out: str | Path, *, overwrite: b
     ) as writer:
         for res in results:
             for run in res.meta.get("runs", []):
-                writer.record_run(str(run.get("action", "run")), run.get("argv", []),
-                                  **{k: v for k, v in run.items() if k not in ("action", "argv")}, source=str(res.path))
+                extra = {k: v for k, v in run.items() if k not in ("action", "argv", "source")}
+                writer.record_run(str(run.get("action", "run")), run.get("argv", []), **extra,
+                                  source=str(run.get("source", res.path)))
         writer.record_run("combine", list(argv), inputs=[str(p) for p in paths])
         for i, m in enumerate(points):
             writer.add_point(i, ground_distance_km=m.distance_km, point_key=int(m.point_key, 16), params=m.params)

@@ -60,10 +60,13 @@ class ResultsWriter:
         self.path = Path(path)
         if self.path.exists() and not overwrite:
             raise InputError("--out", f"{self.path} already exists; choose another --out or pass --overwrite")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.counter_names = tuple(counter_names)
         self._dtype = batch_dtype(self.counter_names)
-        self._file = h5py.File(self.path, "w", track_order=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = h5py.File(self.path, "w", track_order=True)
+        except OSError as exc:
+            raise InputError("--out", f"cannot create {self.path}: {exc}") from None
         a = self._file.attrs
         a["qrate_format"] = schema.FORMAT
         a["qrate_schema"] = schema.SCHEMA_VERSION

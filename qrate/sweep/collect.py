@@ -134,8 +134,9 @@ def _status(points: Sequence[_Point], in_flight: int) -> SweepStatus:
     )
 
 
-def _task_prefix(root_seed: int, plan: PointPlan) -> str:
-    digest = hashlib.sha256(f"{root_seed}:{plan.key}".encode()).hexdigest()[:16]
+def _task_prefix(root_seed: int, plan: PointPlan, pulses: int, per_pulse: bool) -> str:
+    """Dask key prefix: equal only for batches with equal results (a shared scheduler dedupes keys)."""
+    digest = hashlib.sha256(f"{root_seed}:{plan.key}:{pulses}:{per_pulse}".encode()).hexdigest()[:16]
     return f"qrate-batch-{digest}"
 
 
@@ -186,7 +187,7 @@ def _iter_dask(points: Sequence[_Point], root_seed: int, client: Any, per_pulse:
         cores = sum(client.ncores().values()) or 1
         in_flight = IN_FLIGHT_PER_CORE * cores
     pending: dict[Any, tuple[_Point, int]] = {}
-    prefixes = {id(p): _task_prefix(root_seed, p.plan) for p in points}
+    prefixes = {id(p): _task_prefix(root_seed, p.plan, p.pulses, per_pulse) for p in points}
     ac = as_completed()
 
     def top_up() -> None:

@@ -107,6 +107,8 @@ def run_to_file(
                 raise ResultsFileError(f"{path}: the file is read-only; cannot resume into it")
         elif not overwrite:
             raise InputError("--out", f"{path} already exists; choose another --out, pass --overwrite or --resume")
+    else:
+        _check_creatable(path)
     stored_seed = existing.meta["seed"] if existing is not None else None
     root_seed = resolve_seed(scenario, seed, stored_seed)
     resolved = with_seed(scenario, root_seed)
@@ -165,10 +167,19 @@ def run_to_file(
             complete = True
         except KeyboardInterrupt:
             progress.close()
-            words = list(argv) if argv else ["qrate", "run", "..."]
+            words = [w for w in argv if w != "--overwrite"] if argv else ["qrate", "run", "..."]
             cmd = shlex.join(words if "--resume" in words else [*words, "--resume"])
             print(f"Interrupted; {n_stored + saved} batches saved in {path}. Resume with: {cmd}", file=sys.stderr)
             raise
         finally:
             writer.close(complete=complete)
     return path
+
+
+def _check_creatable(path: Path) -> None:
+    """InputError unless ``path`` can be created (checked before any cluster starts)."""
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError("--out", f"cannot create {path}: {folder} is not a writable folder")

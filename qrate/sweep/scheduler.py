@@ -123,8 +123,8 @@ def open_client(spec: SchedulerSpec | str = "local", workers: int | None = None)
             client = Client(spec.address, timeout=CONNECT_TIMEOUT_S)
         else:
             client = Client(scheduler_file=str(spec.scheduler_file), timeout=CONNECT_TIMEOUT_S)
-    except (OSError, TimeoutError) as exc:
-        raise InputError(option, f"cannot reach the Dask scheduler ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - distributed raises OSError, TimeoutError, or asserts on a bad file
+        raise InputError(option, f"cannot reach the Dask scheduler ({type(exc).__name__}: {exc})") from None
     with client:
         yield client
 
