@@ -163,13 +163,6 @@ def promised_figures() -> tuple[str, ...]:
     return tuple(f.filename for f in FIGURES) + PROVISION_FIGURES
 
 
-def _run_spec(name: str) -> RunSpec:
-    for run in RUNS:
-        if run.name == name:
-            return run
-    raise KeyError(name)
-
-
 def run_overrides(run: RunSpec, mode: Mode, seed: int | None) -> tuple[str, ...]:
     """All ``--set`` overrides of one run: its own, the mode's sampling, and the seed if given."""
     extra = () if seed is None else (f"sampling.seed={seed}",)

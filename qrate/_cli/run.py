@@ -4,23 +4,9 @@ from __future__ import annotations
 
 import sys
 
+from qrate._cli.args import int_in
 from qrate._cli.validate import build_parser
 from qrate.scenario import load_scenario
-
-
-def _positive_int(option: str):  # type: ignore[no-untyped-def]
-    from qrate.errors import InputError
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise InputError(option, f"expected a positive integer, got {text!r}") from None
-        if value < 1:
-            raise InputError(option, f"expected a positive integer, got {text}")
-        return value
-
-    return parse
 
 
 def main(argv: list[str]) -> int:
@@ -28,21 +14,19 @@ def main(argv: list[str]) -> int:
     parser = build_parser("qrate run")
     parser.description = "Run a scenario's sweep (Dask LocalCluster by default) and write the results to HDF5."
     parser.add_argument("--out", required=True, metavar="FILE.h5", help="results file to create (or continue with --resume)")
-    parser.add_argument("--seed", type=int, default=None, help="root seed (default: sampling.seed, else fresh entropy)")
+    parser.add_argument("--seed", type=int_in("--seed", 0, 2**128 - 1), default=None, help="root seed (default: sampling.seed, else fresh entropy)")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted --out (same scenario and seed)")
     parser.add_argument("--scheduler", default="local", metavar="sync|local|tcp://HOST:PORT",
                         help="where batches run: in-process loop, a LocalCluster (default) or an existing Dask scheduler")
     parser.add_argument("--scheduler-file", default=None, metavar="FILE", help="connect to the Dask scheduler described in FILE")
-    parser.add_argument("--workers", type=_positive_int("--workers"), default=None,
+    parser.add_argument("--workers", type=int_in("--workers", 1), default=None,
                         help="LocalCluster worker processes (default: one per core)")
-    parser.add_argument("--max-pulses", type=_positive_int("--max-pulses"), default=None,
+    parser.add_argument("--max-pulses", type=int_in("--max-pulses", 1), default=None,
                         help="stop each point after this many pulses (besides sampling.batches / target error)")
     parser.add_argument("--dashboard", action="store_true", help="serve the LocalCluster's Dask dashboard")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = parser.parse_args(argv)
-    if args.seed is not None and not 0 <= args.seed < 2**128:
-        parser.error(f"argument --seed: expected an integer in [0, 2^128), got {args.seed}")
 
     from qrate._cli.show import print_table, read_estimates
     from qrate.sweep.run import run_to_file

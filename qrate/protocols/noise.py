@@ -7,7 +7,7 @@ Keys:
   into a flip probability.
 * ``depolarize``: free-space photon names ``"bell<i>.<gs>"`` (see
   :attr:`NetworkLayout.free_space_photons <qrate.protocols.layout.NetworkLayout>`); the
-  anonymous-entanglement protocol adds the photons the NTN node keeps, ``"bell<i>.ntn"``.
+  anonymous-entanglement protocol names its photons ``"ntn<i>.<gs>"`` and ``"ntn<i>.keep"``.
 * ``readout_flip``: flip probability of every user measurement outcome, one number for all users
   or a mapping by user (missing users: 0).
 
