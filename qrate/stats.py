@@ -228,7 +228,9 @@ def estimate_point(
     Rates are in bit/s; ``*_std_bps`` is the 1σ spread across batches, ``*_sem_bps`` the
     standard error of the mean. ``p_success_stderr`` is the standard error of the mean across
     batches (the binomial one, also given as ``p_success_binomial_stderr``, for a single batch).
-    ``*_ci_low/high`` are 95 % Clopper-Pearson intervals. Per-batch key rates use per-batch QBERs
+    ``*_ci_low/high`` are 95 % Clopper-Pearson intervals; for ``p_success`` the interval is
+    widened to the Student-t interval of the batch means where that is wider (successes are
+    overdispersed when fading is correlated over coherence blocks). Per-batch key rates use per-batch QBERs
     (pooled ones for a batch without rounds). See the module docstring for the formulas.
     """
     if rows.size == 0:
@@ -241,6 +243,9 @@ def estimate_point(
     p, p_lo, p_hi = proportion(tot.successes, tot.pulses)
     binom_se = math.sqrt(max(p * (1 - p), 0.0) / tot.pulses)
     _, p_sem = spread(p_b)
+    if rows.size >= 2 and math.isfinite(p_sem):
+        half = float(stats.t.ppf(0.975, rows.size - 1)) * p_sem
+        p_lo, p_hi = min(p_lo, max(p - half, 0.0)), max(p_hi, min(p + half, 1.0))
     rate_std, rate_sem = spread(rate * p_b)
     out: dict[str, Any] = {
         "protocol": protocol,

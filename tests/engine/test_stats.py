@@ -92,6 +92,21 @@ def test_estimates_from_rows_follow_the_formulas() -> None:
     assert est["finite_key_rate_bps"] == 0.0  # 83 test rounds cannot beat the finite-size terms
 
 
+def test_p_success_interval_covers_overdispersed_batches() -> None:
+    """Block-correlated fading: batch means scatter far more than binomial; the interval follows them."""
+    from scipy import stats
+
+    succ = [300_000, 500_000, 420_000, 380_000]
+    rows = _rows([{"pulses": 1_000_000, "successes": k} for k in succ])
+    est = estimate_point(rows, protocol="acka", repetition_rate_hz=1e6, verification_fraction=0.1, roles=ROLES, n_parties=3)
+    p_b = np.array(succ) / 1e6
+    half = stats.t.ppf(0.975, 3) * np.std(p_b, ddof=1) / 2.0
+    assert est["p_success_ci_low"] == pytest.approx(p_b.mean() - half)
+    assert est["p_success_ci_high"] == pytest.approx(p_b.mean() + half)
+    exact = stats.binomtest(sum(succ), 4_000_000).proportion_ci(method="exact")
+    assert est["p_success_ci_high"] - est["p_success_ci_low"] > 50 * (exact.high - exact.low)
+
+
 def test_single_batch_has_no_spread_but_binomial_stderr() -> None:
     rows = _rows([{"pulses": 10_000, "successes": 2_500}])
     est = estimate_point(rows, protocol="anonymous-entanglement", repetition_rate_hz=1e6, verification_fraction=0.0,
