@@ -16,7 +16,6 @@ Entries:
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
@@ -26,17 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 from _common import best_time_s, write_json  # noqa: E402
 
-from qrate.engine import herald_per_pulse, plan_sweep, run_batch, run_sweep  # noqa: E402
+from qrate.bench._plans import LEO, ghz4_plan, loss_db, preset_plan  # noqa: E402
+from qrate.engine import herald_per_pulse, run_batch, run_sweep  # noqa: E402
 from qrate.engine.plan import compile_protocol  # noqa: E402
 from qrate.scenario import load_scenario  # noqa: E402
-
-
-def _loss_70db_overrides(extra: list[str]) -> list[str]:
-    """Overrides giving 70 dB total loss at D = 0 through the atmospheric transmittance of each downlink."""
-    base = load_scenario("khan-acka-leo", ["sweep.ground_distance_km=[0]", *extra])
-    p0 = plan_sweep(base)[0].p_success_expected
-    t_atm = math.sqrt(1e-7 / p0)
-    return ["sweep.ground_distance_km=[0]", f"links.leo.t_atm_zenith={t_atm!r}", *extra]
 
 
 def _entry(name: str, fn, pulses: int, repeat: int, **info) -> dict:  # type: ignore[no-untyped-def]
@@ -54,24 +46,21 @@ def main(argv: list[str] | None = None) -> int:
     repeat = 2 if args.quick else 5
     results = []
 
-    s = load_scenario("khan-acka-leo", _loss_70db_overrides([]))
-    (plan,) = plan_sweep(s)
+    _, plan = ghz4_plan(70.0)
     compiled = compile_protocol(plan)
-    loss_db = -10 * math.log10(plan.p_success_expected)
     n = 10**12
     k = run_batch(plan, compiled, 1, 0, n).successes
     results.append(_entry("ghz4-70db-iid", lambda: run_batch(plan, compiled, 1, 0, n), n, repeat,
-                          total_loss_db=round(loss_db, 3), successes=k))
+                          total_loss_db=round(loss_db(plan), 3), successes=k))
 
-    s = load_scenario("khan-acka-leo", _loss_70db_overrides(["links.leo.coherence_time_s=1e-3"]))
-    (plan_b,) = plan_sweep(s)
+    _, plan_b = ghz4_plan(70.0, coherence_time_s=1e-3)
     compiled_b = compile_protocol(plan_b)
     nb = 10**9
     k = run_batch(plan_b, compiled_b, 1, 0, nb).successes
     results.append(_entry("ghz4-70db-block", lambda: run_batch(plan_b, compiled_b, 1, 0, nb), nb, repeat,
                           blocks=nb // plan_b.block_pulses, successes=k))
 
-    (plan_p,) = plan_sweep(load_scenario("khan-acka-leo", ["sweep.ground_distance_km=[0]"]))
+    _, plan_p = preset_plan(LEO, 0.0)
     compiled_p = compile_protocol(plan_p)
     rng = np.random.default_rng(1)
     results.append(_entry("per-pulse-reference", lambda: herald_per_pulse(plan_p, 10**6, rng), 10**6, repeat))
