@@ -1,0 +1,11 @@
+"""The model version: one integer naming the physics and sampling model behind every number.
+
+It enters every sweep point's content key (so it seeds the point's random streams) and is stored
+in every results file. Resume and combine refuse files of another model version: a fix that
+changes what a point's batches mean must bump it, so rows of two models are never pooled.
+"""
+
+from __future__ import annotations
+
+MODEL_VERSION = 1
+"""Bump when a change alters the distribution of any stored counter (physics, protocol, sampler)."""
