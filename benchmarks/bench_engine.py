@@ -26,7 +26,8 @@ import numpy as np  # noqa: E402
 from _common import best_time_s, write_json  # noqa: E402
 
 from qrate.bench._plans import LEO, ghz4_plan, loss_db, preset_plan  # noqa: E402
-from qrate.engine import herald_per_pulse, run_batch, run_sweep  # noqa: E402
+from qrate.engine import herald_per_pulse, run_batch  # noqa: E402
+from qrate.sweep import run_sweep  # noqa: E402
 from qrate.engine.plan import compile_protocol  # noqa: E402
 from qrate.scenario import load_scenario  # noqa: E402
 

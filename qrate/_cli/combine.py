@@ -20,7 +20,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quiet", action="store_true", help="no table on stdout")
     args = parser.parse_args(argv)
 
-    from qrate._cli.show import print_table, read_estimates
+    from qrate._cli.show import print_table
+    from qrate.store.load import read_estimates
     from qrate.store.combine import combine_files
 
     path = combine_files(args.files, args.out, overwrite=args.overwrite, argv=["qrate", "combine", *argv])

@@ -10,7 +10,6 @@ from typing import Any
 
 from qrate._cli.args import ArgumentParser, float_in
 
-Y_CHOICES = ("auto", "key_rate", "rate", "broadcast_rate", "qber")
 SUFFIXES = (".png", ".pdf", ".svg")
 
 
@@ -37,8 +36,8 @@ def curves_from_files(paths: Sequence[str | Path], y: str = "auto", labels: Sequ
 
     Args:
         paths: qrate results files (.h5).
-        y: ``key_rate``, ``rate``, ``broadcast_rate``, ``qber``, or ``auto`` (the first file's
-            protocol decides: key rate for acka, broadcast rate for broadcast, else rate).
+        y: a quantity the files' reports define (``key_rate``, ``rate``, ``broadcast_rate``,
+            ``qber``, ``fidelity``, ...), or ``auto``: the first file's protocol's main rate.
         labels: one legend label per file (default: derived from what differs between the
             files' scenarios).
 
@@ -46,9 +45,10 @@ def curves_from_files(paths: Sequence[str | Path], y: str = "auto", labels: Sequ
         ResultsFileError: a file is missing, not a qrate file, of another schema, or empty.
         InputError: ``--y`` is not defined for a file's protocol, or the labels do not match.
     """
-    from qrate._cli.show import read_estimates
+    from qrate.store.load import read_estimates
     from qrate.errors import InputError, ResultsFileError
-    from qrate.plot import DEFAULT_Y, curve_from_estimates, variant_labels, y_spec
+    from qrate.estimates import quantity
+    from qrate.plot import curve_from_estimates, variant_labels
     from qrate.scenario import load_scenario_text
 
     if not paths:
@@ -63,12 +63,11 @@ def curves_from_files(paths: Sequence[str | Path], y: str = "auto", labels: Sequ
         metas.append(meta)
         estimates.append(rows)
         scenarios.append(load_scenario_text(meta["scenario_toml"]).model_dump(mode="json"))
-    protocols = [str(m["protocol"]) for m in metas]
-    y_name = DEFAULT_Y.get(protocols[0], "rate") if y == "auto" else y
+    y_name = str(metas[0]["report"]["default_y"]) if y == "auto" else y
     specs = []
-    for path, protocol in zip(paths, protocols, strict=True):
+    for path, meta in zip(paths, metas, strict=True):
         try:
-            specs.append(y_spec(y_name, protocol))
+            specs.append(quantity(meta["report"], y_name))
         except ValueError as exc:
             raise InputError("--y", f"{path}: {exc}") from None
     legend_title, derived = variant_labels(scenarios)
@@ -88,8 +87,9 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("files", nargs="+", metavar="FILE.h5", help="results files written by qrate run")
     parser.add_argument("--out", required=True, metavar="FIG.png", help="figure to write (.png, .pdf or .svg)")
-    parser.add_argument("--y", choices=Y_CHOICES, default="auto",
-                        help="quantity to plot (default: key_rate for acka, broadcast_rate for broadcast, else rate)")
+    parser.add_argument("--y", default="auto", metavar="QUANTITY",
+                        help="quantity to plot, e.g. key_rate, rate, broadcast_rate, qber, fidelity, p_success"
+                             " (default: the protocol's main rate)")
     parser.add_argument("--log", action="store_true", help="logarithmic y axis")
     parser.add_argument("--label", action="append", default=None, metavar="TEXT",
                         help="legend label of the next file (repeat once per file; default: the differing scenario field)")

@@ -28,7 +28,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = parser.parse_args(argv)
 
-    from qrate._cli.show import print_table, read_estimates
+    from qrate._cli.show import print_table
+    from qrate.store.load import read_estimates
     from qrate.sweep.run import run_to_file
 
     scenario = load_scenario(args.scenario, args.overrides)

@@ -23,21 +23,21 @@ import numpy as np
 from qrate.bench._plans import LEO, UAV, far_end_km, ghz4_plan, loss_db, preset_plan
 from qrate.bench._timing import best_time_s, row
 from qrate.channels import sample_transmittance
-from qrate.engine import PointPlan, compile_protocol, run_batch, run_sweep
+from qrate.engine import PointPlan, compile_protocol, run_batch
 from qrate.protocols._decode import CHUNK_SHOTS
 from qrate.protocols.compiled import CompiledProtocol
 from qrate.scenario import Scenario, load_scenario
+from qrate.sweep import run_sweep
 
-MAIN_ROUND = {"acka": "key", "broadcast": "broadcast", "anonymous-entanglement": "xx"}
 REFERENCE_PULSES_PER_POINT = 10**8
 REFERENCE_BATCHES = 32
 REFERENCE_STEP_KM = {LEO: 50.0, UAV: 5.0}
 
 
 def raw_stim_shots_per_s(compiled: CompiledProtocol, shots: int, repeat: int) -> float:
-    """Raw stim shots/s of the main round's circuit: sampler compiled once, no decoding, best of
+    """Raw stim shots/s of the main (first, most frequent) round's circuit: sampler compiled once, no decoding, best of
     one call and chunks of ``CHUNK_SHOTS`` (bool) or 8192 (bit-packed) shots."""
-    circuit = compiled.circuits[MAIN_ROUND[compiled.name]]
+    circuit = compiled.rounds[0].circuit
     sampler = circuit.compile_sampler(seed=1)
     best = 0.0
     for chunk, packed in ((shots, False), (CHUNK_SHOTS, False), (8192, True)):
@@ -59,7 +59,7 @@ def protocol(quick: bool) -> list[dict[str, Any]]:
         for method in ("compiled", "flip"):
             comp = compiled if method == "compiled" else plan.protocol.compile(plan.noise, method="flip")
             t = best_time_s(lambda c=comp: c.sample_counts(shots, 1), repeat=repeat, min_time_s=0.05)
-            circ = compiled.circuits[MAIN_ROUND[compiled.name]]
+            circ = compiled.rounds[0].circuit
             out.append(row("protocol", f"{preset} sample_counts ({method})", shots / t, raw, unit="heralded shots/s/core",
                            protocol=compiled.name, shots=shots, qubits=circ.num_qubits,
                            measurements=circ.num_measurements, limit="raw stim: precompiled sampler, best chunking, no decoding"))

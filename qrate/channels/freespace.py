@@ -72,6 +72,21 @@ class FreeSpaceLink:
     turbulence_path: str = "full"
     t_atm_zenith: float = 1.0
 
+    @classmethod
+    def from_spec(cls, spec: Any) -> FreeSpaceLink:
+        """The link a scenario's free-space spec describes (:class:`qrate.scenario.schema.FreeSpaceLinkSpec`)."""
+        return cls(
+            divergence_rad=spec.divergence_rad,
+            pointing_rad=spec.pointing_rad,
+            aperture_radius_m=spec.receiver_radius_m,
+            wavelength_m=spec.wavelength_m,
+            beam=spec.beam,
+            model=spec.model,
+            cn2=spec.cn2,
+            turbulence_path=spec.turbulence_path,
+            t_atm_zenith=spec.t_atm_zenith,
+        )
+
     def __post_init__(self) -> None:
         _check_number("divergence_rad", self.divergence_rad, positive=True)
         _check_number("pointing_rad", self.pointing_rad)

@@ -3,6 +3,9 @@
 Loss and Pauli noise are independent, so the heralded successes are counted first and the
 protocol circuit runs on the successes only; cost grows with the successes, not the pulses:
 
+A protocol use may consume several heralded carriers (``carriers_per_use``, e.g. 3 for
+teleportation); the protocol runs on ``successes // carriers_per_use`` uses.
+
 * independent fading per pulse (``coherence_time_s = 0``): K ~ Binomial(N, mean success
   probability), exact in distribution because every transmittance enters the per-pulse success
   probability linearly and independently (:mod:`qrate.engine.plan`); the transmittance moments
@@ -113,7 +116,7 @@ def run_batch(
     start = time.perf_counter()
     rng, stim_seed = batch_streams(root_seed, plan.key, batch_index)
     h = (herald_per_pulse if per_pulse else herald)(plan, pulses, rng)
-    counts = compiled.sample_counts(h.successes, stim_seed)
+    counts = compiled.sample_counts(h.successes // plan.protocol.carriers_per_use, stim_seed)
     return BatchStats(
         pulses=int(pulses),
         successes=h.successes,
@@ -122,4 +125,5 @@ def run_batch(
         eta_sumsq=h.eta_sumsq,
         seconds=time.perf_counter() - start,
         counts=counts,
+        point_key=plan.key,
     )

@@ -4,11 +4,11 @@ A :class:`PointPlan` holds everything a batch needs at one sweep point; it is a 
 picklable value (the compiled Stim protocol is built separately by :func:`compile_protocol`,
 because it holds closures).
 
-Heralding (PHYSICS.md §4): a pulse is a success when every source fired, every free-space photon
+Heralding (qrate/MODELS.md, "Heralding"): a pulse is a success when every source fired, every free-space photon
 reaching a BSM arrived and every BSM succeeded, and every user's detector clicked. A user's photon
 crosses its fiber (and, for the user of a forwarding station, the downlink and the switch) and is
 detected with the detector efficiency; a dark count (probability per gate) also makes the
-detector click, with a uniformly random outcome (§1.6, §8-A8). BSM detectors have no dark counts.
+detector click, with a uniformly random outcome. BSM detectors have no dark counts.
 Every downlink transmittance η_k enters the per-pulse success probability through exactly one
 affine factor ``a_k η_k + b_k``, so the success probability given the transmittances is
 ``constant · Π_k (a_k η_k + b_k)`` and its mean over independent fading is the same expression at
@@ -26,17 +26,13 @@ from qrate.channels.fiber import dephasing_probability, fiber_transmittance
 from qrate.channels.freespace import FreeSpaceLink, LinkBudget, link_budget, mean_transmittance
 from qrate.errors import BelowHorizonError, InputError
 from qrate.geometry import midpoint_geometry
-from qrate.protocols.acka import AnonymousConferenceKeyAgreement
-from qrate.protocols.broadcast import AnonymousBroadcast
+from qrate.model import MODEL_VERSION
 from qrate.protocols.compiled import CompiledProtocol
-from qrate.protocols.entanglement import AnonymousEntanglement
 from qrate.protocols.layout import NetworkLayout, TerrestrialNetwork
 from qrate.protocols.noise import PauliNoise
-from qrate.scenario.schema import FreeSpaceLinkSpec, Scenario
+from qrate.protocols.registry import ScenarioProtocol, build_protocol
+from qrate.scenario.schema import Scenario
 from qrate.seeding import point_key
-from qrate.stats import CounterRoles
-
-Protocol = AnonymousConferenceKeyAgreement | AnonymousBroadcast | AnonymousEntanglement
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +76,7 @@ class PointPlan:
         block_pulses: pulses sharing one transmittance draw (0: independent per pulse).
         factors_a, factors_b, constant: affine heralding factors (module docstring).
         noise: Pauli noise of the heralded shots; protocol: the protocol object (uncompiled).
+        repetition_rate_hz: source clock; sampler: ``exact`` or ``stim`` (how counters are drawn).
     """
 
     index: int
@@ -97,8 +94,9 @@ class PointPlan:
     factors_b: tuple[float, ...]
     constant: float
     noise: PauliNoise
-    protocol: Protocol
+    protocol: ScenarioProtocol
     repetition_rate_hz: float
+    sampler: str = "exact"
 
     @property
     def p_success_expected(self) -> float:
@@ -112,6 +110,10 @@ class PointPlan:
     def mean_eta_joint(self) -> float:
         """Product of the downlinks' mean transmittances."""
         return math.prod(dl.mean_eta for dl in self.downlinks)
+
+    def report(self) -> dict[str, Any]:
+        """The protocol's report with this point's source rate (what :mod:`qrate.estimates` reads)."""
+        return {**self.protocol.report(), "repetition_rate_hz": self.repetition_rate_hz}
 
     def params(self) -> dict[str, Any]:
         """JSON-able description of the point (stored in the results file)."""
@@ -154,44 +156,9 @@ def layout_of(scenario: Scenario) -> NetworkLayout:
     )
 
 
-def protocol_of(scenario: Scenario) -> Protocol:
-    """The protocol object of a scenario (InputError naming ``protocol`` if it does not fit)."""
-    spec = scenario.protocol
-    try:
-        layout = layout_of(scenario)
-        if spec.name == "acka":
-            return AnonymousConferenceKeyAgreement(
-                layout, tuple(spec.participants), spec.sender, spec.verification_fraction
-            )
-        if spec.name == "broadcast":
-            return AnonymousBroadcast(layout, spec.sender)
-        receiver = next(u for u in spec.participants if u != spec.sender)
-        return AnonymousEntanglement(layout, spec.sender, receiver)
-    except InputError as exc:
-        raise InputError(f"protocol ({exc.field})", exc.message) from None
-
-
-def resources_of(protocol: Protocol) -> dict[str, int]:
-    """GHZ states, Bell pairs and BSMs consumed per pulse."""
-    if isinstance(protocol, AnonymousEntanglement):
-        return dict(protocol.resources)
-    lay = protocol.layout
-    return {"ghz": lay.ghz_count, "bell": lay.bell_count, "bsm": lay.bsm_count}
-
-
-def free_space_link(spec: FreeSpaceLinkSpec) -> FreeSpaceLink:
-    """The channel-layer link of a scenario free-space spec."""
-    return FreeSpaceLink(
-        divergence_rad=spec.divergence_rad,
-        pointing_rad=spec.pointing_rad,
-        aperture_radius_m=spec.receiver_radius_m,
-        wavelength_m=spec.wavelength_m,
-        beam=spec.beam,
-        model=spec.model,
-        cn2=spec.cn2,
-        turbulence_path=spec.turbulence_path,
-        t_atm_zenith=spec.t_atm_zenith,
-    )
+def protocol_of(scenario: Scenario) -> ScenarioProtocol:
+    """The protocol object of a scenario (InputError naming the ``protocol.*`` field if it does not fit)."""
+    return build_protocol(layout_of(scenario), scenario.protocol)
 
 
 def _flip_sum(p: float, q: float) -> float:
@@ -199,22 +166,16 @@ def _flip_sum(p: float, q: float) -> float:
     return p * (1.0 - q) + q * (1.0 - p)
 
 
-def _point_key_params(scenario: Scenario, ground_distance_km: float) -> dict[str, Any]:
+def point_key_params(scenario: Scenario, ground_distance_km: float) -> dict[str, Any]:
+    """Everything that fixes a point's distribution: model version, physics, protocol, distance."""
     data = scenario.model_dump(mode="json", exclude={"name", "description", "sweep", "sampling"})
-    return {"model": 1, "scenario": data, "ground_distance_km": float(ground_distance_km)}
+    return {"model": MODEL_VERSION, "scenario": data, "ground_distance_km": float(ground_distance_km)}
 
 
-def plan_point(scenario: Scenario, index: int, ground_distance_km: float, protocol: Protocol | None = None) -> PointPlan:
-    """Plan sweep point ``index`` at ``ground_distance_km``.
-
-    Raises:
-        InputError: the platform is below the horizon or the elevation cut at this distance
-            (field ``sweep.ground_distance_km``), or a link cannot be evaluated there.
-    """
-    protocol = protocol or protocol_of(scenario)
+def _downlinks(scenario: Scenario, ground_distance_km: float) -> tuple[list[Downlink], int]:
+    """Every free-space photon at this distance and the pulses per coherence block (0: i.i.d.)."""
     stations = scenario.nodes.ground_stations
     rate_hz = scenario.sources.repetition_rate_hz
-    det = scenario.detectors
     downlinks: list[Downlink] = []
     blocks: set[int] = set()
     for name, spec in scenario.free_space_links().items():
@@ -230,7 +191,7 @@ def plan_point(scenario: Scenario, index: int, ground_distance_km: float, protoc
                 f" below links.{name}.min_elevation_deg = {spec.min_elevation_deg:g}",
             )
         try:
-            budget = link_budget(free_space_link(spec), geometry)
+            budget = link_budget(FreeSpaceLink.from_spec(spec), geometry)
             mean = mean_transmittance(budget)
         except InputError as exc:
             raise InputError(f"links.{name}.{exc.field}", exc.message) from None
@@ -243,8 +204,16 @@ def plan_point(scenario: Scenario, index: int, ground_distance_km: float, protoc
         blocks.add(max(1, round(spec.coherence_time_s * rate_hz)) if spec.coherence_time_s > 0 else 0)
     if len(blocks) > 1:
         raise InputError("links", "all free-space links must share one coherence_time_s")
-    block_pulses = blocks.pop() if blocks else 0
+    return downlinks, (blocks.pop() if blocks else 0)
 
+
+def _users(scenario: Scenario, downlinks: list[Downlink]) -> tuple[list[UserPath], PauliNoise]:
+    """Every user's photon path and the Pauli noise of the heralded shots.
+
+    Fiber dephasing flips Z; a herald caused by a dark count gives a uniformly random outcome,
+    modelled as independent X and Z flips with probability 1/2 each (qrate/MODELS.md, "Dark counts").
+    """
+    det = scenario.detectors
     users: list[UserPath] = []
     z_flip: dict[str, float] = {}
     x_flip: dict[str, float] = {}
@@ -263,20 +232,24 @@ def plan_point(scenario: Scenario, index: int, ground_distance_km: float, protoc
             rate_hz=fiber.dephasing_rate_hz,
             group_index=fiber.group_index,
         )
-        # dark-count heralds give a uniformly random outcome: X and Z flips with probability 1/2 each
         tau = eta_f * switch * (downlinks[k].mean_eta if k >= 0 else 1.0) * det.efficiency
         click = tau + (1.0 - tau) * det.dark_count_probability
         q_dark = (1.0 - tau) * det.dark_count_probability / click if click > 0 else 0.0
         z_flip[user] = _flip_sum(p_z, 0.5 * q_dark)
         if q_dark > 0:
             x_flip[user] = 0.5 * q_dark
-    noise = PauliNoise(z_flip=z_flip, x_flip=x_flip, readout_flip=det.readout_flip)
+    return users, PauliNoise(z_flip=z_flip, x_flip=x_flip, readout_flip=det.readout_flip)
 
-    res = resources_of(protocol)
+
+def _heralding(
+    scenario: Scenario, protocol: ScenarioProtocol, downlinks: list[Downlink], users: list[UserPath]
+) -> tuple[tuple[float, ...], float, tuple[float, ...], tuple[float, ...]]:
+    """Source probabilities, and the constant and affine factors of the success probability."""
+    res = protocol.carrier_resources
     sources = (scenario.sources.ghz_success_probability,) * res["ghz"] + (
         scenario.sources.bell_success_probability,
     ) * res["bell"]
-    p_d, eta_d = det.dark_count_probability, det.efficiency
+    p_d, eta_d = scenario.detectors.dark_count_probability, scenario.detectors.efficiency
     constant = math.prod(sources) * scenario.bsm.success_probability ** res["bsm"]
     for u in users:
         if u.downlink < 0:
@@ -290,24 +263,41 @@ def plan_point(scenario: Scenario, index: int, ground_distance_km: float, protoc
             u = next(x for x in users if x.downlink == k)
             factors_a.append(u.fiber_eta * u.switch_eta * eta_d * (1.0 - p_d))
             factors_b.append(p_d)
+    return sources, constant, tuple(factors_a), tuple(factors_b)
+
+
+def plan_point(
+    scenario: Scenario, index: int, ground_distance_km: float, protocol: ScenarioProtocol | None = None
+) -> PointPlan:
+    """Plan sweep point ``index`` at ``ground_distance_km``.
+
+    Raises:
+        InputError: the platform is below the horizon or the elevation cut at this distance
+            (field ``sweep.ground_distance_km``), or a link cannot be evaluated there.
+    """
+    protocol = protocol or protocol_of(scenario)
+    downlinks, block_pulses = _downlinks(scenario, ground_distance_km)
+    users, noise = _users(scenario, downlinks)
+    sources, constant, factors_a, factors_b = _heralding(scenario, protocol, downlinks, users)
     return PointPlan(
         index=index,
         ground_distance_km=float(ground_distance_km),
-        key=point_key(_point_key_params(scenario, ground_distance_km)),
+        key=point_key(point_key_params(scenario, ground_distance_km)),
         downlinks=tuple(downlinks),
         users=tuple(users),
         sources=sources,
-        bsm_count=res["bsm"],
+        bsm_count=protocol.carrier_resources["bsm"],
         bsm_success=scenario.bsm.success_probability,
-        detector_efficiency=eta_d,
-        dark_count_probability=p_d,
+        detector_efficiency=scenario.detectors.efficiency,
+        dark_count_probability=scenario.detectors.dark_count_probability,
         block_pulses=block_pulses,
-        factors_a=tuple(factors_a),
-        factors_b=tuple(factors_b),
+        factors_a=factors_a,
+        factors_b=factors_b,
         constant=constant,
         noise=noise,
         protocol=protocol,
-        repetition_rate_hz=rate_hz,
+        repetition_rate_hz=scenario.sources.repetition_rate_hz,
+        sampler=scenario.sampling.sampler,
     )
 
 
@@ -320,21 +310,6 @@ def plan_sweep(scenario: Scenario) -> list[PointPlan]:
 def compile_protocol(plan: PointPlan) -> CompiledProtocol:
     """The Stim protocol of a point, compiled with its Pauli noise."""
     return plan.protocol.compile(plan.noise)
-
-
-def counter_roles(protocol: Protocol, counter_names: tuple[str, ...]) -> CounterRoles:
-    """Which of the compiled protocol's counters feed which estimate."""
-    if isinstance(protocol, AnonymousConferenceKeyAgreement):
-        pairs = {f"{protocol.sender}-{p}": f"z_err:{protocol.sender}:{p}" for p in protocol.others}
-        missing = [c for c in pairs.values() if c not in counter_names]
-        if missing:
-            raise RuntimeError(f"protocol counters {missing} not reported by the compiled protocol")
-        return CounterRoles(
-            key_rounds="key_rounds", test_rounds="verify_rounds_x", x_errors="x_parity_errors", z_errors=pairs
-        )
-    if isinstance(protocol, AnonymousBroadcast):
-        return CounterRoles(broadcast_rounds="shots", broadcast_errors="broadcast_errors")
-    return CounterRoles()
 
 
 def describe_points(scenario: Scenario) -> list[Mapping[str, Any]]:

@@ -1,7 +1,7 @@
 """Rate (or QBER) versus ground distance with error bars: pure matplotlib, Agg canvas, no pyplot.
 
-The functions take per-point estimate dicts (as :func:`qrate.engine.estimates_from_rows` and
-``qrate show --json`` produce them) or arrays, and write nothing but the figure they are asked to
+The functions take per-point estimate dicts (as :func:`qrate.estimates.estimate_point` and
+``qrate show --json`` produce them) and the :class:`~qrate.estimates.Quantity` to draw, or arrays, and write nothing but the figure they are asked to
 save. Rates are drawn in kbit/s; error bars are the 1σ spread across batches (as in Khan et al.'s
 figures), the optional ratio panel uses the standard error of the mean.
 """
@@ -18,61 +18,9 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from qrate.estimates import Quantity
+
 X_LABEL = r"ground distance $D_{\mathrm{GS1-GS2}}$ (km)"
-
-
-@dataclass(frozen=True, slots=True)
-class YSpec:
-    """What one ``--y`` choice plots: estimate keys, axis label, and the scale to display units.
-
-    ``value`` is the estimate key, ``std`` the key of its 1σ spread across batches (or None),
-    ``sem`` the key of its standard error of the mean, ``ci`` the keys of a (low, high)
-    confidence interval used when there is no batch spread, ``scale`` multiplies values for
-    display (1e-3: bit/s -> kbit/s, 100: fraction -> %).
-    """
-
-    name: str
-    value: str
-    label: str
-    scale: float
-    std: str | None = None
-    sem: str | None = None
-    ci: tuple[str, str] | None = None
-    protocols: tuple[str, ...] = ("acka", "broadcast", "anonymous-entanglement")
-
-
-Y_SPECS: dict[str, tuple[YSpec, ...]] = {
-    "key_rate": (
-        YSpec("key_rate", "key_rate_bps", "anonymous conference-key rate (kbit/s)", 1e-3,
-              std="key_rate_std_bps", sem="key_rate_sem_bps", protocols=("acka",)),
-    ),
-    "broadcast_rate": (
-        YSpec("broadcast_rate", "broadcast_rate_bps", "anonymous broadcast rate (kbit/s)", 1e-3,
-              std="broadcast_rate_std_bps", sem="rate_sem_bps", protocols=("broadcast",)),
-    ),
-    "rate": (
-        YSpec("rate", "rate_bps", "heralded rate $R_{src}\\,P_{success}$ (kbit/s)", 1e-3, std="rate_std_bps", sem="rate_sem_bps"),
-    ),
-    "qber": (
-        YSpec("qber", "qber_x", "QBER $Q_X$ (%), 95% CI", 100.0, ci=("qber_x_ci_low", "qber_x_ci_high"), protocols=("acka",)),
-        YSpec("qber", "broadcast_error_rate", "broadcast bit-error rate (%), 95% CI", 100.0,
-              ci=("broadcast_error_rate_ci_low", "broadcast_error_rate_ci_high"), protocols=("broadcast",)),
-    ),
-}
-
-#: the natural ``--y`` of each protocol
-DEFAULT_Y = {"acka": "key_rate", "broadcast": "broadcast_rate", "anonymous-entanglement": "rate"}
-
-
-def y_spec(y: str, protocol: str) -> YSpec:
-    """The :class:`YSpec` of ``y`` for ``protocol``; ValueError if that protocol has no such quantity."""
-    if y not in Y_SPECS:
-        raise ValueError(f"unknown y {y!r}; expected one of {', '.join(Y_SPECS)}")
-    for spec in Y_SPECS[y]:
-        if protocol in spec.protocols:
-            return spec
-    have = [name for name, specs in Y_SPECS.items() if any(protocol in s.protocols for s in specs)]
-    raise ValueError(f"{y} is not defined for protocol {protocol!r}; choose one of {', '.join(have)}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +49,7 @@ def _num(v: Any) -> float:
     return math.nan if v is None else float(v)
 
 
-def curve_from_estimates(estimates: Sequence[Mapping[str, Any]], spec: YSpec, label: str) -> Curve:
+def curve_from_estimates(estimates: Sequence[Mapping[str, Any]], spec: Quantity, label: str) -> Curve:
     """Build a :class:`Curve` from per-point estimate dicts (sorted by ``ground_distance_km``).
 
     Error bars: ``spec.std`` (1σ across batches) when present, else the confidence interval
@@ -109,7 +57,7 @@ def curve_from_estimates(estimates: Sequence[Mapping[str, Any]], spec: YSpec, la
     """
     rows = sorted(estimates, key=lambda e: float(e["ground_distance_km"]))
     x = np.array([float(e["ground_distance_km"]) for e in rows])
-    y = np.array([_num(e.get(spec.value)) for e in rows]) * spec.scale
+    y = np.array([_num(e.get(spec.key)) for e in rows]) * spec.scale
     if spec.std is not None:
         err = np.nan_to_num(np.array([_num(e.get(spec.std)) for e in rows]) * spec.scale)
         lo, hi = err, err

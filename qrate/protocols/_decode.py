@@ -1,8 +1,15 @@
-"""Vectorised helpers on measurement records: parities, unpacking, round splitting, sampling."""
+"""Vectorised helpers on measurement records: parities, flags, unpacking, seeds, stim sampling.
+
+A round declares what it counts as *parities* (XORs of measurement-record indices) and *flags*
+(:class:`Flag`: ``invert XOR OR_{j in parities} bit_j``); :func:`parity_bits` and
+:func:`flag_values` turn records into per-shot flags, the one decoder every protocol shares.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import stim
@@ -54,3 +61,52 @@ def sample_records(circuit: stim.Circuit, shots: int, seed: int, *, method: str 
         ref = circuit.reference_sample()
         return np.logical_xor(flips.T, ref[np.newaxis, :])
     raise ValueError(f"method must be 'compiled' or 'flip', got {method!r}")
+
+
+DEFAULT_SAMPLER = "exact"
+"""Counter sampler of every protocol: ``"exact"`` draws the counters from stim's detector error
+model (:mod:`qrate.protocols.exact`); ``"stim"`` samples every shot with stim and decodes it."""
+
+SAMPLER_CHOICES = ("exact", "stim")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A per-shot 0/1 counter increment: ``invert XOR OR_{j in parities} bit_j``.
+
+    Attributes:
+        parities: indices into the round's ``parities`` (one: that parity; several: "any of";
+            none: the constant ``invert``).
+        invert: complement the result (e.g. count *equal* bits, or a parity whose ideal value is 1).
+    """
+
+    parities: tuple[int, ...]
+    invert: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parities", tuple(int(j) for j in self.parities))
+        object.__setattr__(self, "invert", bool(self.invert))
+        if any(j < 0 for j in self.parities) or len(set(self.parities)) != len(self.parities):
+            raise ValueError(f"flag parities must be distinct non-negative indices, got {self.parities}")
+
+
+def canonical_parity(indices: Iterable[int]) -> tuple[int, ...]:
+    """Sorted record indices that occur an odd number of times (the same XOR, without repeats)."""
+    return tuple(sorted(i for i, c in Counter(int(i) for i in indices).items() if c % 2))
+
+
+def parity_bits(rec: np.ndarray, parities: Sequence[Sequence[int]]) -> np.ndarray:
+    """Bool ``(shots, k)``: per-shot XOR of the record columns of each of the ``k`` parities."""
+    out = np.zeros((rec.shape[0], len(parities)), dtype=np.bool_)
+    for j, cols in enumerate(parities):
+        out[:, j] = xor_columns(rec, canonical_parity(cols))
+    return out
+
+
+def flag_values(bits: np.ndarray, flags: Mapping[str, Flag]) -> dict[str, np.ndarray]:
+    """Per-shot bool flags by counter name from parity bits ``(shots, k)``."""
+    out = {}
+    for name, f in flags.items():
+        v = bits[:, list(f.parities)].any(axis=1) if f.parities else np.zeros(bits.shape[0], dtype=np.bool_)
+        out[name] = v ^ f.invert
+    return out

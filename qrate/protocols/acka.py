@@ -22,16 +22,17 @@ Counters (``CompiledProtocol.counter_names``):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from qrate.errors import InputError
-from qrate.protocols._decode import DEFAULT_METHOD, xor_columns
+from qrate.protocols._decode import DEFAULT_METHOD, DEFAULT_SAMPLER, Flag
 from qrate.protocols.carriers import CircuitBuilder, chain_carrier
 from qrate.protocols.compiled import CompiledProtocol, Round
 from qrate.protocols.layout import NetworkLayout
 from qrate.protocols.noise import PauliNoise
+
+if TYPE_CHECKING:
+    from qrate.scenario.schema import ProtocolSpec
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,37 @@ class AnonymousConferenceKeyAgreement:
     leaky: bool = False
 
     name: ClassVar[str] = "acka"
+    scenario_fields: ClassVar[tuple[str, ...]] = ("participants", "verification_fraction")
+    carriers_per_use: ClassVar[int] = 1
+    DEFAULT_VERIFICATION_FRACTION: ClassVar[float] = 0.1
+
+    @classmethod
+    def from_scenario(cls, layout: NetworkLayout, spec: ProtocolSpec) -> AnonymousConferenceKeyAgreement:
+        """Participants, sender and verification fraction (default 0.1) from ``[protocol]``."""
+        f = spec.verification_fraction
+        return cls(layout, tuple(spec.participants), spec.sender, cls.DEFAULT_VERIFICATION_FRACTION if f is None else f)
+
+    @property
+    def carrier_resources(self) -> dict[str, int]:
+        """GHZ states, Bell pairs and BSMs of one chain carrier."""
+        return self.layout.carrier_resources
+
+    def report(self) -> dict[str, Any]:
+        """Counter roles: Q_X from the X-verification rounds, Q_Z per (sender, participant) pair."""
+        return {
+            "protocol": self.name,
+            "default_y": "key_rate",
+            "carriers_per_use": self.carriers_per_use,
+            "estimators": [{
+                "kind": "conference_key",
+                "key_rounds": "key_rounds",
+                "test_rounds": "verify_rounds_x",
+                "x_errors": "x_parity_errors",
+                "z_errors": {f"{self.sender}-{p}": f"z_err:{self.sender}:{p}" for p in self.others},
+                "verification_fraction": self.verification_fraction,
+                "parties": len(self.participants),
+            }],
+        }
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "participants", tuple(self.participants))
@@ -109,41 +141,39 @@ class AnonymousConferenceKeyAgreement:
             eve = b.measure("Z", q[self.dishonest], noise.readout(self.dishonest))
         return b, ann, final, eve
 
-    def compile(self, noise: PauliNoise | None = None, *, method: str = DEFAULT_METHOD) -> CompiledProtocol:
-        """Compile the key, Z-verification and X-verification rounds for ``noise``."""
+    def compile(
+        self, noise: PauliNoise | None = None, *, method: str = DEFAULT_METHOD, sampler: str = DEFAULT_SAMPLER
+    ) -> CompiledProtocol:
+        """Compile the key, Z-verification and X-verification rounds for ``noise``.
+
+        Key and Z rounds: parity ``j`` = ``p_j``'s bit XOR the sender's, ``p_j`` the j-th other
+        participant (plus, with a dishonest node, his Z outcome XOR the sender's bit); X rounds:
+        one parity, the XOR of all participants' X outcomes.
+        """
         noise = noise or PauliNoise()
         bz, ann_z, kz, eve = self.build(noise, "Z")
         bx, ann_x, kx, _ = self.build(noise, "X")
         s, others = self.sender, self.others
-        pair = {p: f"z_err:{s}:{p}" for p in others}
-
-        def diffs(rec: np.ndarray) -> np.ndarray:
-            return rec[:, [kz[p] for p in others]] ^ rec[:, [kz[s]]]
-
-        def decode_key(rec: np.ndarray) -> dict[str, np.ndarray]:
-            d = diffs(rec)
-            out = {pair[p]: d[:, i] for i, p in enumerate(others)}
-            out["key_errors"] = d.any(axis=1)
-            if eve is not None:
-                out["eve_key_matches"] = rec[:, eve] == rec[:, kz[s]]
-            return out
-
-        def decode_vz(rec: np.ndarray) -> dict[str, np.ndarray]:
-            return {"z_verify_errors": diffs(rec).any(axis=1)}
-
-        def decode_vx(rec: np.ndarray) -> dict[str, np.ndarray]:
-            return {"x_parity_errors": xor_columns(rec, [kx[p] for p in self.participants])}
-
+        diffs = tuple((kz[p], kz[s]) for p in others)
+        any_diff = Flag(tuple(range(len(others))))
+        key_flags = {f"z_err:{s}:{p}": Flag((j,)) for j, p in enumerate(others)}
+        key_flags["key_errors"] = any_diff
+        key_parities = diffs
+        if eve is not None:
+            key_parities += ((eve, kz[s]),)
+            key_flags["eve_key_matches"] = Flag((len(others),), invert=True)
+        x_parity = (tuple(kx[p] for p in self.participants),)
         f = self.verification_fraction
         rounds = (
-            Round("key", bz.circuit, 1.0 - f, "key_rounds", decode_key, ann_z, kz),
-            Round("verify_z", bz.circuit, f / 2, "verify_rounds_z", decode_vz, ann_z, kz),
-            Round("verify_x", bx.circuit, f / 2, "verify_rounds_x", decode_vx, ann_x, kx),
+            Round("key", bz.circuit, 1.0 - f, "key_rounds", key_parities, key_flags, ann_z, kz),
+            Round("verify_z", bz.circuit, f / 2, "verify_rounds_z", diffs, {"z_verify_errors": any_diff}, ann_z, kz),
+            Round("verify_x", bx.circuit, f / 2, "verify_rounds_x", x_parity, {"x_parity_errors": Flag((0,))}, ann_x, kx),
         )
+        pair = {p: f"z_err:{s}:{p}" for p in others}
         counters = ("shots", "key_rounds", "verify_rounds_z", "verify_rounds_x", "key_errors",
                     "z_verify_errors", "x_parity_errors", *pair.values())
         if eve is not None:
             counters += ("eve_key_matches",)
         lay = self.layout
         resources = {"ghz": lay.ghz_count, "bell": lay.bell_count, "bsm": lay.bsm_count}
-        return CompiledProtocol(self.name, rounds, counters, resources, method)
+        return CompiledProtocol(self.name, rounds, counters, resources, method, sampler)

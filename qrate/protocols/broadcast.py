@@ -11,16 +11,17 @@ Counters: ``shots``; ``broadcast_errors`` (decoded bit differs from the sent bit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from qrate.errors import InputError
-from qrate.protocols._decode import DEFAULT_METHOD, xor_columns
+from qrate.protocols._decode import DEFAULT_METHOD, DEFAULT_SAMPLER, Flag
 from qrate.protocols.carriers import Carrier, CircuitBuilder, chain_carrier
 from qrate.protocols.compiled import CompiledProtocol, Round
 from qrate.protocols.layout import NetworkLayout
 from qrate.protocols.noise import PauliNoise
+
+if TYPE_CHECKING:
+    from qrate.scenario.schema import ProtocolSpec
 
 
 def broadcast_bit(
@@ -63,6 +64,27 @@ class AnonymousBroadcast:
     message: int | None = None
 
     name: ClassVar[str] = "broadcast"
+    scenario_fields: ClassVar[tuple[str, ...]] = ()
+    carriers_per_use: ClassVar[int] = 1
+
+    @classmethod
+    def from_scenario(cls, layout: NetworkLayout, spec: ProtocolSpec) -> AnonymousBroadcast:
+        """The sender broadcasts a uniformly random bit per heralded GHZ."""
+        return cls(layout, spec.sender)
+
+    @property
+    def carrier_resources(self) -> dict[str, int]:
+        """GHZ states, Bell pairs and BSMs of one chain carrier."""
+        return self.layout.carrier_resources
+
+    def report(self) -> dict[str, Any]:
+        """Counter roles: every shot broadcasts one bit; ``broadcast_errors`` counts wrong decodings."""
+        return {
+            "protocol": self.name,
+            "default_y": "broadcast_rate",
+            "carriers_per_use": self.carriers_per_use,
+            "estimators": [{"kind": "broadcast", "rounds": "shots", "errors": "broadcast_errors"}],
+        }
 
     def __post_init__(self) -> None:
         if self.broadcaster not in self.layout.users:
@@ -70,19 +92,22 @@ class AnonymousBroadcast:
         if self.message not in (None, 0, 1):
             raise InputError("message", f"must be 0, 1 or None (random), got {self.message!r}")
 
-    def compile(self, noise: PauliNoise | None = None, *, method: str = DEFAULT_METHOD) -> CompiledProtocol:
-        """Compile the broadcast circuit for ``noise``."""
+    def compile(
+        self, noise: PauliNoise | None = None, *, method: str = DEFAULT_METHOD, sampler: str = DEFAULT_SAMPLER
+    ) -> CompiledProtocol:
+        """Compile the broadcast circuit for ``noise``.
+
+        Parities: the decoded bit (XOR of all announcements) XOR the message, and the message.
+        """
         noise = noise or PauliNoise()
         lay = self.layout
         noise.check_keys(lay.users, lay.free_space_photons)
         b = CircuitBuilder()
         _, ann, m = broadcast_bit(b, lay, noise, self.broadcaster, self.message)
-        public = [i for u in lay.users for i in ann[u]]
-
-        def decode(rec: np.ndarray) -> dict[str, np.ndarray]:
-            decoded = xor_columns(rec, public)
-            return {"broadcast_errors": decoded ^ rec[:, m], "message_ones": rec[:, m]}
-
-        rounds = (Round("broadcast", b.circuit, 1.0, None, decode, ann, {self.broadcaster: m}),)
+        public = tuple(i for u in lay.users for i in ann[u])
+        parities = ((*public, m), (m,))
+        flags = {"broadcast_errors": Flag((0,)), "message_ones": Flag((1,))}
+        rounds = (Round("broadcast", b.circuit, 1.0, None, parities, flags, ann, {self.broadcaster: m}),)
         resources = {"ghz": lay.ghz_count, "bell": lay.bell_count, "bsm": lay.bsm_count}
-        return CompiledProtocol(self.name, rounds, ("shots", "broadcast_errors", "message_ones"), resources, method)
+        counters = ("shots", "broadcast_errors", "message_ones")
+        return CompiledProtocol(self.name, rounds, counters, resources, method, sampler)

@@ -1,16 +1,29 @@
 """What the engine runs: a protocol compiled for given noise, as a few stim circuits ("rounds").
 
-A heralded shot is one round of one kind (key, X-verification, ...). ``sample_counts`` splits
-the shots between the rounds by a multinomial draw with the round probabilities, samples each
-round's circuit with stim and sums the decoder's per-shot flags into counters. Counters are
-additive over batches: ``sample_counts(a, s1) + sample_counts(b, s2)`` is a valid sample of
-``a + b`` shots.
+A heralded shot is one round of one kind (key, X-verification, ...). A round declares what it
+counts: ``parities`` (XORs of measurement records) and ``flags`` (counter name ->
+:class:`~qrate.protocols._decode.Flag`, a parity or "any of" several, possibly inverted); one
+generic decoder (records -> parity bits -> flags) serves every protocol.
+
+``sample_counts`` splits the shots between the rounds by a multinomial draw with the round
+probabilities, then draws each round's counters:
+
+* ``sampler="exact"`` (default): from stim's detector error model of the round's parities
+  (:mod:`qrate.protocols.exact`): one multinomial over the round's outcome classes, or an exact
+  sequential binomial walk for many parities; cost independent of the number of shots. Rounds
+  the exact sampler cannot take fall back to per-shot stim (see :attr:`CompiledProtocol.round_samplers`).
+* ``sampler="stim"``: every shot sampled with stim (back end ``method``: ``"flip"`` or
+  ``"compiled"``) and decoded; the cross-check of the exact path.
+
+Counters are additive over batches: ``sample_counts(a, s1) + sample_counts(b, s2)`` is a valid
+sample of ``a + b`` shots.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import stim
@@ -19,14 +32,21 @@ from qrate.errors import InputError
 from qrate.protocols._decode import (
     CHUNK_SHOTS,
     DEFAULT_METHOD,
+    DEFAULT_SAMPLER,
+    SAMPLER_CHOICES,
+    Flag,
     as_bool_records,
+    flag_values,
+    parity_bits,
     sample_records,
     stim_seeds,
     xor_columns,
 )
+from qrate.protocols.exact import RoundPlan, StimPlan, plan_round, self_check
 
-Decoder = Callable[[np.ndarray], Mapping[str, np.ndarray]]
-"""Bool records ``(shots, M)`` -> per-shot bool arrays, one per counter it feeds."""
+METHOD_CHOICES = ("flip", "compiled")
+
+__all__ = ["CompiledProtocol", "Flag", "Round"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +58,8 @@ class Round:
         circuit: stim circuit of one shot of this kind (noise included).
         probability: probability that a heralded shot is of this kind.
         counter: counter name that counts the shots of this kind (None: not counted separately).
-        decode: vectorised decoder, records -> per-shot flags by counter name.
+        parities: ``k`` parities, each the XOR of the listed measurement-record indices.
+        flags: counter name -> :class:`Flag` over ``parities``; each shot adds its flag (0/1).
         announcements: public bit name -> record indices whose XOR is the announced bit, in the
             same order whoever is the sender (the transcript of the anonymity audit).
         key_bits: party -> record index of its raw key (or output) bit, where that applies.
@@ -48,9 +69,25 @@ class Round:
     circuit: stim.Circuit
     probability: float
     counter: str | None
-    decode: Decoder
+    parities: tuple[tuple[int, ...], ...]
+    flags: Mapping[str, Flag]
     announcements: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     key_bits: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parities", tuple(tuple(int(i) for i in p) for p in self.parities))
+        object.__setattr__(self, "flags", dict(self.flags))
+        m, k = self.circuit.num_measurements, len(self.parities)
+        bad = [p for p in self.parities if any(not 0 <= i < m for i in p)]
+        if bad:
+            raise ValueError(f"round {self.name!r}: parities {bad} name records outside 0..{m - 1}")
+        for name, f in self.flags.items():
+            if not isinstance(f, Flag) or any(j >= k for j in f.parities):
+                raise ValueError(f"round {self.name!r}: flag {name!r} = {f!r} is not a Flag over {k} parities")
+
+    def decode(self, records: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-shot bool flags by counter name of bool records ``(shots, M)``."""
+        return flag_values(parity_bits(records, self.parities), self.flags)
 
 
 @dataclass(frozen=True)
@@ -62,6 +99,10 @@ class CompiledProtocol:
         rounds: the kinds of shot and their probabilities (summing to 1).
         counter_names: every counter ``sample_counts`` returns (``"shots"`` first).
         resources: carriers consumed per heralded shot, e.g. ``{"ghz": 1, "bell": 1, "bsm": 1}``.
+        method: stim back end of per-shot sampling, ``"flip"`` or ``"compiled"``.
+        sampler: ``"exact"`` (detector-error-model counters) or ``"stim"`` (per-shot stim).
+        self_check: build the exact plans at construction and compare each with 1e5 per-shot
+            stim shots (:func:`qrate.protocols.exact.self_check`; raises on a mismatch).
     """
 
     name: str
@@ -69,6 +110,21 @@ class CompiledProtocol:
     counter_names: tuple[str, ...]
     resources: Mapping[str, int] = field(default_factory=dict)
     method: str = DEFAULT_METHOD
+    sampler: str = DEFAULT_SAMPLER
+    self_check: bool = False
+
+    def __post_init__(self) -> None:
+        if self.method not in METHOD_CHOICES:
+            raise InputError("method", f"must be one of {METHOD_CHOICES}, got {self.method!r}")
+        if self.sampler not in SAMPLER_CHOICES:
+            raise InputError("sampler", f"must be one of {SAMPLER_CHOICES}, got {self.sampler!r}")
+        known = set(self.counter_names)
+        for r in self.rounds:
+            missing = [c for c in [r.counter, *r.flags] if c is not None and c not in known]
+            if missing:
+                raise ValueError(f"round {r.name!r} feeds counters {missing} missing from counter_names")
+        if self.self_check:
+            self.check_exact()
 
     @property
     def circuits(self) -> dict[str, stim.Circuit]:
@@ -85,8 +141,33 @@ class CompiledProtocol:
     def decode(self, round_name: str, records: np.ndarray) -> dict[str, np.ndarray]:
         """Per-shot flags of a batch of records (bool, or stim bit-packed uint8) of one round."""
         r = self.round(round_name)
-        rec = as_bool_records(records, r.circuit.num_measurements)
-        return {k: np.asarray(v, dtype=np.bool_) for k, v in r.decode(rec).items()}
+        return r.decode(as_bool_records(records, r.circuit.num_measurements))
+
+    @cached_property
+    def plans(self) -> tuple[RoundPlan, ...]:
+        """Per-round counter samplers (cached per circuit; all :class:`StimPlan` for ``sampler="stim"``)."""
+        if self.sampler == "stim":
+            return tuple(StimPlan(tuple(r.flags), "sampler='stim' requested") for r in self.rounds)
+        return tuple(plan_round(r.circuit, r.parities, r.flags) for r in self.rounds)
+
+    @property
+    def round_samplers(self) -> dict[str, str]:
+        """Round name -> sampler used: ``"exact-table"``, ``"exact-sequential"`` or ``"stim"``."""
+        return {r.name: p.kind for r, p in zip(self.rounds, self.plans)}
+
+    def check_exact(self, shots: int = 100_000, seed: int = 0, alpha: float = 1e-6) -> dict[str, float]:
+        """Round name -> p-value of the exact plan against ``shots`` per-shot stim shots.
+
+        Raises :class:`~qrate.protocols.exact.ExactSamplerMismatch` if one is below ``alpha``.
+        Rounds on the stim sampler are skipped.
+        """
+        out = {}
+        seeds = stim_seeds(np.random.default_rng(seed), len(self.rounds))
+        for r, p, s in zip(self.rounds, self.plans, seeds):
+            if not isinstance(p, StimPlan):
+                out[r.name] = self_check(r.circuit, r.parities, r.flags, p, shots=shots, seed=s, alpha=alpha,
+                                         method=self.method, label=f"{self.name}/{r.name}")
+        return out
 
     def split_shots(self, shots: int, rng: np.random.Generator) -> np.ndarray:
         """Multinomial split of ``shots`` between the rounds."""
@@ -102,24 +183,34 @@ class CompiledProtocol:
         seeds = stim_seeds(rng, len(self.rounds))
         counts = dict.fromkeys(self.counter_names, 0)
         counts["shots"] = int(shots)
-        for r, n, s in zip(self.rounds, split, seeds):
+        for r, plan, n, s in zip(self.rounds, self.plans, split, seeds):
             if r.counter is not None:
                 counts[r.counter] += int(n)
             if n == 0:
                 continue
-            sampler = r.circuit.compile_sampler(seed=s) if self.method == "compiled" else None
-            sub = np.random.default_rng(s)
-            done = 0
-            while done < n:
-                m = int(min(CHUNK_SHOTS, n - done))
-                if sampler is not None:
-                    rec = sampler.sample(m)
-                else:
-                    rec = sample_records(r.circuit, m, int(sub.integers(2**63 - 1)), method=self.method)
-                for k, flags in r.decode(rec).items():
-                    counts[k] += int(np.count_nonzero(flags))
-                done += m
+            if isinstance(plan, StimPlan):
+                values = self._stim_counts(r, int(n), s)
+            else:
+                values = plan.sample(int(n), np.random.default_rng(s))
+            for k, v in zip(plan.counters, values):
+                counts[k] += int(v)
         return counts
+
+    def _stim_counts(self, r: Round, n: int, seed: int) -> np.ndarray:
+        """Flag sums (in ``r.flags`` order) of ``n`` shots sampled one by one with stim."""
+        sampler = r.circuit.compile_sampler(seed=seed) if self.method == "compiled" else None
+        sub = np.random.default_rng(seed)
+        out = np.zeros(len(r.flags), dtype=np.int64)
+        done = 0
+        while done < n:
+            m = int(min(CHUNK_SHOTS, n - done))
+            if sampler is not None:
+                rec = sampler.sample(m)
+            else:
+                rec = sample_records(r.circuit, m, int(sub.integers(2**63 - 1)), method=self.method)
+            out += [np.count_nonzero(v) for v in r.decode(rec).values()]
+            done += m
+        return out
 
     def sample_transcripts(self, round_name: str, shots: int, seed: int) -> tuple[tuple[str, ...], np.ndarray]:
         """Public announcements of ``shots`` shots of one round: (names, bool ``(shots, k)``)."""

@@ -24,18 +24,27 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from qrate.errors import InputError
-from qrate.protocols._decode import DEFAULT_METHOD
+from qrate.protocols._decode import DEFAULT_METHOD, DEFAULT_SAMPLER, Flag
 from qrate.protocols.carriers import CircuitBuilder, bell, bsm, fiber_noise, ghz
 from qrate.protocols.compiled import CompiledProtocol, Round
 from qrate.protocols.layout import NetworkLayout
 from qrate.protocols.noise import PauliNoise
 
+if TYPE_CHECKING:
+    from qrate.scenario.schema import ProtocolSpec
+
 BASES = ("X", "Y", "Z")
+
+
+def _one_receiver(spec: ProtocolSpec) -> str:
+    """The one participant besides the sender (InputError naming ``participants`` otherwise)."""
+    others = [u for u in spec.participants if u != spec.sender]
+    if len(others) != 1 or spec.sender not in spec.participants:
+        raise InputError("participants", f"expected the sender {spec.sender!r} and exactly one receiver, got {list(spec.participants)}")
+    return others[0]
 
 
 def bell_fidelity(counts: Mapping[str, int]) -> float:
@@ -55,6 +64,31 @@ class AnonymousEntanglement:
     receiver: str | None = None
 
     name: ClassVar[str] = "anonymous-entanglement"
+    scenario_fields: ClassVar[tuple[str, ...]] = ("participants",)
+    carriers_per_use: ClassVar[int] = 1
+
+    @classmethod
+    def from_scenario(cls, layout: NetworkLayout, spec: ProtocolSpec) -> AnonymousEntanglement:
+        """Ground–ground form: ``participants`` are the sender and one receiver in another network."""
+        return cls(layout, spec.sender, _one_receiver(spec))
+
+    @property
+    def carrier_resources(self) -> dict[str, int]:
+        """GHZ states, Bell pairs and BSMs of one anonymous pair."""
+        return self.resources
+
+    def report(self) -> dict[str, Any]:
+        """Counter roles: XX, YY and ZZ check rounds and their errors give the pair's fidelity."""
+        return {
+            "protocol": self.name,
+            "default_y": "pair_rate",
+            "carriers_per_use": self.carriers_per_use,
+            "estimators": [{
+                "kind": "bell_pair",
+                "rounds": {p: f"{p}_rounds" for p in ("xx", "yy", "zz")},
+                "errors": {p: f"{p}_errors" for p in ("xx", "yy", "zz")},
+            }],
+        }
 
     def __post_init__(self) -> None:
         nets = self.layout.networks
@@ -110,8 +144,10 @@ class AnonymousEntanglement:
         ann["ntn.x"], ann["ntn.z"] = (mx,), (mz,)
         return prefix + self.sender, prefix + self.receiver, ann
 
-    def compile(self, noise: PauliNoise | None = None, *, method: str = DEFAULT_METHOD) -> CompiledProtocol:
-        """Compile the XX, YY and ZZ check rounds for ``noise``."""
+    def compile(
+        self, noise: PauliNoise | None = None, *, method: str = DEFAULT_METHOD, sampler: str = DEFAULT_SAMPLER
+    ) -> CompiledProtocol:
+        """Compile the XX, YY and ZZ check rounds for ``noise`` (one parity each: the two outcomes)."""
         noise = noise or PauliNoise()
         rounds = []
         for p in BASES:
@@ -119,12 +155,8 @@ class AnonymousEntanglement:
             qa, qb, ann = self.build_pair(b, noise)
             ra = b.measure(p, qa, noise.readout(self.sender))
             rb = b.measure(p, qb, noise.readout(self.receiver) if self.receiver else 0.0)
-            odd = p == "Y"  # |Φ+>: YY = -1
-
-            def decode(rec: np.ndarray, ra: int = ra, rb: int = rb, odd: bool = odd, key: str = f"{p.lower() * 2}_errors") -> dict[str, np.ndarray]:
-                return {key: (rec[:, ra] ^ rec[:, rb]) != odd}
-
-            rounds.append(Round(p.lower() * 2, b.circuit, 1 / 3, f"{p.lower() * 2}_rounds", decode, ann,
-                                {self.sender: ra, self.receiver or "ntn": rb}))
+            flag = Flag((0,), invert=p == "Y")  # |Φ+>: YY = -1
+            rounds.append(Round(p.lower() * 2, b.circuit, 1 / 3, f"{p.lower() * 2}_rounds", ((ra, rb),),
+                                {f"{p.lower() * 2}_errors": flag}, ann, {self.sender: ra, self.receiver or "ntn": rb}))
         counters = ("shots", "xx_rounds", "yy_rounds", "zz_rounds", "xx_errors", "yy_errors", "zz_errors")
-        return CompiledProtocol(self.name, tuple(rounds), counters, self.resources, method)
+        return CompiledProtocol(self.name, tuple(rounds), counters, self.resources, method, sampler)

@@ -104,6 +104,11 @@ class NetworkLayout:
             for i in range(len(self.networks) - 1)
         )
 
+    @property
+    def carrier_resources(self) -> dict[str, int]:
+        """GHZ states, Bell pairs and BSMs of one chain carrier (a GHZ on all users)."""
+        return {"ghz": self.ghz_count, "bell": self.bell_count, "bsm": self.bsm_count}
+
     def network_of(self, user: str) -> int:
         """Index of the network that serves ``user``."""
         for i, net in enumerate(self.networks):

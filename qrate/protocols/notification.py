@@ -18,13 +18,15 @@ A session costs ``n·S`` heralded GHZ rounds (:attr:`Notification.session_resour
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from qrate.errors import InputError
 from qrate.protocols._decode import (
     DEFAULT_METHOD,
+    DEFAULT_SAMPLER,
+    Flag,
     sample_records,
     stim_seeds,
     xor_columns,
@@ -33,6 +35,9 @@ from qrate.protocols.carriers import CircuitBuilder, chain_carrier
 from qrate.protocols.compiled import CompiledProtocol, Round
 from qrate.protocols.layout import NetworkLayout
 from qrate.protocols.noise import PauliNoise
+
+if TYPE_CHECKING:
+    from qrate.scenario.schema import ProtocolSpec
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,38 @@ class Notification:
     repetitions: int = 8
 
     name: ClassVar[str] = "notification"
+    scenario_fields: ClassVar[tuple[str, ...]] = ("participants", "repetitions")
+    carriers_per_use: ClassVar[int] = 1
+    DEFAULT_REPETITIONS: ClassVar[int] = 8
+
+    @classmethod
+    def from_scenario(cls, layout: NetworkLayout, spec: ProtocolSpec) -> Notification:
+        """``participants``: the sender and the users she notifies; ``repetitions`` rounds per target (default 8)."""
+        receivers = tuple(u for u in spec.participants if u != spec.sender)
+        if spec.participants and spec.sender not in spec.participants:
+            raise InputError("participants", f"expected the sender {spec.sender!r} among the participants")
+        reps = cls.DEFAULT_REPETITIONS if spec.repetitions is None else spec.repetitions
+        return cls(layout, spec.sender, receivers, reps)
+
+    @property
+    def carrier_resources(self) -> dict[str, int]:
+        """GHZ states, Bell pairs and BSMs of one chain carrier (one round)."""
+        return self.layout.carrier_resources
+
+    def report(self) -> dict[str, Any]:
+        """Counter roles: parity-1 rounds with a receiver target (detections) and with another target (false alarms)."""
+        return {
+            "protocol": self.name,
+            "default_y": "session_rate",
+            "carriers_per_use": self.carriers_per_use,
+            "estimators": [{
+                "kind": "notification",
+                "receiver_rounds": "receiver_rounds", "receiver_ones": "receiver_ones",
+                "other_rounds": "other_rounds", "other_ones": "other_ones",
+                "repetitions": self.repetitions,
+                "rounds_per_session": self.session_resources["rounds"],
+            }],
+        }
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "receivers", tuple(self.receivers))
@@ -72,23 +109,21 @@ class Notification:
         xs = [b.measure("X", carrier.qubit[u], noise.readout(u)) for u in lay.users]
         return b, xs
 
-    def compile(self, noise: PauliNoise | None = None, *, method: str = DEFAULT_METHOD) -> CompiledProtocol:
-        """Compile the receiver-target and other-target rounds for ``noise``."""
+    def compile(
+        self, noise: PauliNoise | None = None, *, method: str = DEFAULT_METHOD, sampler: str = DEFAULT_SAMPLER
+    ) -> CompiledProtocol:
+        """Compile the receiver-target and other-target rounds for ``noise`` (one parity: the X outcomes)."""
         noise = noise or PauliNoise()
         noise.check_keys(self.layout.users, self.layout.free_space_photons)
         frac = len(self.receivers) / len(self.layout.users)
         rounds = []
         for kind, p in (("receiver", frac), ("other", 1 - frac)):
             b, xs = self._round(noise, kind == "receiver")
-
-            def decode(rec: np.ndarray, xs: list[int] = xs, key: str = f"{kind}_ones") -> dict[str, np.ndarray]:
-                return {key: xor_columns(rec, xs)}
-
-            rounds.append(Round(kind, b.circuit, p, f"{kind}_rounds", decode, {}, {}))
+            rounds.append(Round(kind, b.circuit, p, f"{kind}_rounds", (tuple(xs),), {f"{kind}_ones": Flag((0,))}, {}, {}))
         lay = self.layout
         counters = ("shots", "receiver_rounds", "receiver_ones", "other_rounds", "other_ones")
         per_round = {"ghz": lay.ghz_count, "bell": lay.bell_count, "bsm": lay.bsm_count}
-        return CompiledProtocol(self.name, tuple(rounds), counters, per_round, method)
+        return CompiledProtocol(self.name, tuple(rounds), counters, per_round, method, sampler)
 
     def sample_sessions(self, sessions: int, seed: int, noise: PauliNoise | None = None) -> dict[str, int]:
         """Simulate whole sessions: counts of ``missed_receivers`` and ``false_notifications``.

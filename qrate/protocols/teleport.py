@@ -16,18 +16,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from qrate.errors import InputError
-from qrate.protocols._decode import DEFAULT_METHOD
+from qrate.protocols._decode import DEFAULT_METHOD, DEFAULT_SAMPLER, Flag
 from qrate.protocols.broadcast import broadcast_bit
 from qrate.protocols.carriers import CircuitBuilder, bsm
 from qrate.protocols.compiled import CompiledProtocol, Round
 from qrate.protocols.entanglement import AnonymousEntanglement
 from qrate.protocols.layout import NetworkLayout
 from qrate.protocols.noise import PauliNoise
+
+if TYPE_CHECKING:
+    from qrate.scenario.schema import ProtocolSpec
 
 STATES = ("+x", "-x", "+y", "-y", "+z", "-z")
 _PREP = {"x": "RX", "y": "RY", "z": "R"}
@@ -53,6 +56,31 @@ class AnonymousTeleportation:
     broadcast_layout: NetworkLayout | None = None
 
     name: ClassVar[str] = "teleportation"
+    scenario_fields: ClassVar[tuple[str, ...]] = ("participants",)
+    carriers_per_use: ClassVar[int] = 3
+
+    @classmethod
+    def from_scenario(cls, layout: NetworkLayout, spec: ProtocolSpec) -> AnonymousTeleportation:
+        """Teleport from the sender to the one other participant (in another network)."""
+        return cls(AnonymousEntanglement.from_scenario(layout, spec))
+
+    @property
+    def carrier_resources(self) -> dict[str, int]:
+        """One heralded carrier is heralded like an anonymous pair; a use takes three of them."""
+        return self.entanglement.resources
+
+    def report(self) -> dict[str, Any]:
+        """Counter roles: one round per input state, errors where the output is wrong."""
+        return {
+            "protocol": self.name,
+            "default_y": "teleport_rate",
+            "carriers_per_use": self.carriers_per_use,
+            "estimators": [{
+                "kind": "teleportation",
+                "rounds": {s: f"rounds:{s}" for s in STATES},
+                "errors": {s: f"errors:{s}" for s in STATES},
+            }],
+        }
 
     def __post_init__(self) -> None:
         if self.bc_layout is not None and self.entanglement.sender not in self.bc_layout.users:
@@ -70,8 +98,10 @@ class AnonymousTeleportation:
         return {"ghz": ae["ghz"] + 2 * lay.ghz_count, "bell": ae["bell"] + 2 * lay.bell_count,
                 "bsm": ae["bsm"] + 2 * lay.bsm_count + 1, "broadcasts": 2}
 
-    def compile(self, noise: PauliNoise | None = None, *, method: str = DEFAULT_METHOD) -> CompiledProtocol:
-        """Compile one round per input state for ``noise``."""
+    def compile(
+        self, noise: PauliNoise | None = None, *, method: str = DEFAULT_METHOD, sampler: str = DEFAULT_SAMPLER
+    ) -> CompiledProtocol:
+        """Compile one round per input state for ``noise`` (one parity: the receiver's outcome)."""
         noise = noise or PauliNoise()
         ae, lay = self.entanglement, self.bc_layout
         rounds = []
@@ -89,10 +119,7 @@ class AnonymousTeleportation:
                 b.controlled(pauli, public, qb)
                 ann.update({f"bc{k}.{name}": v for name, v in bc_ann.items()})
             out = b.measure(axis.upper(), qb, noise.readout(ae.receiver) if ae.receiver else 0.0)
-
-            def decode(rec: np.ndarray, out: int = out, bad: bool = s[0] == "+", key: str = f"errors:{s}") -> dict[str, np.ndarray]:
-                return {key: rec[:, out] == bad}
-
-            rounds.append(Round(s, b.circuit, 1 / 6, f"rounds:{s}", decode, ann, {"receiver": out}))
+            flags = {f"errors:{s}": Flag((0,), invert=s[0] == "-")}  # error: outcome 1 for "+", 0 for "-"
+            rounds.append(Round(s, b.circuit, 1 / 6, f"rounds:{s}", ((out,),), flags, ann, {"receiver": out}))
         counters = ("shots", *(f"rounds:{s}" for s in STATES), *(f"errors:{s}" for s in STATES))
-        return CompiledProtocol(self.name, tuple(rounds), counters, self.resources, method)
+        return CompiledProtocol(self.name, tuple(rounds), counters, self.resources, method, sampler)

@@ -14,14 +14,14 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+
+from qrate.protocols.registry import PROTOCOL_NAMES
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Efficiency = Annotated[float, Field(gt=0.0, le=1.0)]
 FlipProbability = Annotated[float, Field(ge=0.0, le=0.5)]
 Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")]
-
-PROTOCOL_NAMES = ("acka", "broadcast", "anonymous-entanglement")
 
 
 class CrossFieldError(ValueError):
@@ -189,19 +189,29 @@ class Sources(_Model):
 
 # ------------------------------------------------------------------------------------ protocol
 class ProtocolSpec(_Model):
-    """Which anonymous protocol runs on the heralded states.
+    """Which anonymous protocol runs on the heralded states (see qrate/MODELS.md, "Protocols").
 
-    ``acka``: participants share a conference key, ``sender`` is the anonymous key provider;
-    ``verification_fraction`` of the states go to verification rounds (PHYSICS.md §5.2).
-    ``broadcast``: ``sender`` broadcasts anonymously (parity protocol, §5.3).
+    ``acka``: ``participants`` share a conference key, ``sender`` is the anonymous key provider;
+    ``verification_fraction`` (default 0.1) of the states go to verification rounds.
+    ``broadcast``: ``sender`` broadcasts anonymously (parity protocol).
     ``anonymous-entanglement``: ``sender`` and one receiver (``participants``) end up sharing a
-    Bell pair.
+    Bell pair. ``teleportation``: the sender teleports a qubit to the other participant.
+    ``notification``: the sender notifies the other ``participants``, ``repetitions`` rounds per
+    target (default 8). A field the protocol does not read must be left out.
     """
 
-    name: Literal["acka", "broadcast", "anonymous-entanglement"]
+    name: str
     participants: tuple[Name, ...] = ()
     sender: Name
-    verification_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1
+    verification_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] | None = None
+    repetitions: Annotated[int, Field(ge=1, le=1000)] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        if name not in PROTOCOL_NAMES:
+            raise ValueError(f"unknown protocol {name!r}; expected one of {', '.join(PROTOCOL_NAMES)}")
+        return name
 
 
 # --------------------------------------------------------------------------------------- sweep
@@ -268,7 +278,10 @@ class Sampling(_Model):
     ``batches`` is the number of batches, or the maximum when ``target_relative_error`` is set
     (then the run stops at a point once the standard error of its mean coincidence rate is below
     that fraction of the rate, after at least ``min_batches``). ``seed`` (optional) is the root
-    entropy; a fresh one is drawn, printed and stored when absent.
+    entropy; a fresh one is drawn, printed and stored when absent. ``sampler`` draws the protocol
+    counters of the heralded shots: ``exact`` (from the exact distribution of the round's outcome
+    classes derived from Stim's error model; cost independent of the number of shots) or ``stim``
+    (every shot sampled by Stim; the cross-check).
     """
 
     pulses_per_batch: int = Field(gt=0, le=2**62)
@@ -276,6 +289,7 @@ class Sampling(_Model):
     target_relative_error: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
     min_batches: int = Field(default=3, ge=2)
     seed: int | None = Field(default=None, ge=0, lt=2**128)
+    sampler: Literal["exact", "stim"] = "exact"
 
 
 # ------------------------------------------------------------------------------------ scenario
@@ -399,12 +413,3 @@ def _check_protocol(s: Scenario) -> None:
             raise CrossFieldError("protocol.participants", f"unknown user {u!r}; expected one of {list(users)}")
     if len(set(p.participants)) != len(p.participants):
         raise CrossFieldError("protocol.participants", "expected distinct users")
-    if p.name == "acka":
-        if p.sender not in p.participants:
-            raise CrossFieldError("protocol.participants", f"expected the sender {p.sender!r} among the participants")
-        if len(p.participants) < 2:
-            raise CrossFieldError("protocol.participants", "expected at least two participants")
-    if p.name == "anonymous-entanglement":
-        others = [u for u in p.participants if u != p.sender]
-        if len(others) != 1:
-            raise CrossFieldError("protocol.participants", "expected exactly one receiver besides the sender")

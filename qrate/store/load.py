@@ -1,4 +1,4 @@
-"""``load(path)``: a results file's per-point estimates as numpy arrays (optionally an xarray view)."""
+"""Read estimates from a results file using only the file: its batch rows and its protocol report."""
 
 from __future__ import annotations
 
@@ -9,39 +9,42 @@ from typing import Any
 
 import numpy as np
 
-from qrate.errors import InputError, ResultsFileError
+from qrate.errors import ResultsFileError
+from qrate.estimates import estimate_point, inconsistency
+from qrate.store.hdf5 import PointRecord, Results, read_results
+
+
+def point_estimates(results: Results, point: PointRecord) -> dict[str, Any]:
+    """Estimates of one stored point (:func:`qrate.estimates.estimate_point`) with its axes and geometry.
+
+    Raises:
+        ResultsFileError: the point's counters contradict the roles of the file's report, or its
+            geometry is not numeric (a damaged file).
+    """
+    report = results.meta["report"]
+    problem = inconsistency(report, point.rows)
+    if problem is not None:
+        raise ResultsFileError(f"{results.path}: point {point.index}: {problem}; the file is damaged")
+    est = estimate_point(point.rows, report, extra={"ground_distance_km": point.ground_distance_km})
+    for key in ("elevation_deg", "slant_range_km"):
+        value = point.params.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ResultsFileError(f"{results.path}: point {point.index} has a non-numeric {key} ({value!r}); the file is damaged")
+        est[key] = value
+    return est
 
 
 def read_estimates(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """``(file metadata, estimates per point)`` of a results file (points without batches skipped)."""
-    from qrate.engine.sweep import estimates_from_rows
-    from qrate.scenario import load_scenario_text
-    from qrate.store.hdf5 import read_results
-
     results = read_results(path)
-    try:
-        scenario = load_scenario_text(results.meta["scenario_toml"])
-    except InputError as exc:  # a file from an incompatible qrate
-        raise ResultsFileError(f"{path}: stored scenario does not validate with this qrate: {exc}") from None
-    rows = []
-    for point in results.points:
-        if point.rows.size == 0:
-            continue
-        est = estimates_from_rows(scenario, point.rows, point.ground_distance_km)
-        for key in ("elevation_deg", "slant_range_km"):
-            value = point.params.get(key)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-                raise ResultsFileError(f"{path}: point {point.index} has a non-numeric {key} ({value!r}); the file is damaged")
-            est[key] = value
-        rows.append(est)
-    return results.meta, rows
+    return results.meta, [point_estimates(results, p) for p in results.points if p.rows.size]
 
 
 @dataclass(frozen=True, slots=True)
 class LoadedResults(Mapping[str, np.ndarray]):
     """Per-point estimates of one results file: a read-only mapping ``name -> array`` (one entry per point).
 
-    Every scalar estimate of :func:`qrate.stats.estimate_point` becomes a float64 array (nan where
+    Every scalar estimate of :func:`qrate.estimates.estimate_point` becomes a float64 array (nan where
     not applicable), indexed like ``ground_distance_km``; rates are in bit/s.
 
     Attributes:

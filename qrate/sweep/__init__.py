@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Limits", "SweepProgress", "iter_collect", "open_client", "parse_scheduler", "run_to_file"]
+__all__ = ["Limits", "PointResult", "PointTally", "SweepProgress", "iter_collect", "open_client", "parse_scheduler",
+           "run_sweep", "run_to_file"]
 
 _LAZY = {
-    "Limits": "qrate.engine.sweep",
+    "Limits": "qrate.sweep.stopping",
+    "PointTally": "qrate.sweep.stopping",
+    "PointResult": "qrate.sweep.collect",
+    "run_sweep": "qrate.sweep.collect",
     "SweepProgress": "qrate.sweep.progress",
     "iter_collect": "qrate.sweep.collect",
     "open_client": "qrate.sweep.scheduler",

@@ -3,7 +3,7 @@
 Each point's batches are submitted with ``client.submit`` and gathered with ``as_completed``;
 about ``IN_FLIGHT_PER_CORE`` × (total worker threads) batches are kept in flight, filled point by
 point. Finished batches are buffered and *accepted* in batch-index order only, so the stopping
-decision (:class:`qrate.engine.sweep.PointTally`) sees the same prefix whatever ran the batches;
+decision (:class:`qrate.sweep.stopping.PointTally`) sees the same prefix whatever ran the batches;
 once a point stops, its outstanding batches are cancelled and any result past the stopping index is
 dropped. Workers return only the small :class:`~qrate.stats.BatchStats`; the caller (the client
 process) is the only writer of the results file.
@@ -20,10 +20,10 @@ import numpy as np
 
 from qrate.engine.batch import run_batch
 from qrate.engine.plan import PointPlan, compile_protocol
-from qrate.engine.sweep import Limits, PointTally
 from qrate.protocols.compiled import CompiledProtocol
 from qrate.stats import BatchStats
 from qrate.sweep._allocator import tune_allocator
+from qrate.sweep.stopping import Limits, PointTally
 
 IN_FLIGHT_PER_CORE = 2
 """Batches kept in flight per worker thread."""
@@ -236,3 +236,45 @@ def _iter_dask(points: Sequence[_Point], root_seed: int, client: Any, per_pulse:
         if pending:
             client.cancel(list(pending))
 
+
+
+@dataclass(frozen=True, slots=True)
+class PointResult:
+    """One point's plan and its accepted batch rows (in batch-index order)."""
+
+    plan: PointPlan
+    rows: np.ndarray
+
+
+def run_sweep(
+    scenario: Any,
+    root_seed: int,
+    *,
+    limits: Limits | None = None,
+    per_pulse: bool = False,
+    client: Any = None,
+) -> list[PointResult]:
+    """Run every point of ``scenario`` and keep the rows in memory (no file; the same rows as ``qrate run``).
+
+    Args:
+        scenario: validated :class:`qrate.scenario.Scenario`.
+        root_seed: root entropy of the run.
+        limits: when each point stops (default: the scenario's ``[sampling]``).
+        per_pulse: reference heralding path (slow; tests).
+        client: a Dask client, or None to run in this process.
+    """
+    from qrate.engine.plan import plan_sweep
+    from qrate.stats import batch_dtype, to_row
+
+    plans = plan_sweep(scenario)
+    limits = limits or Limits.from_sampling(scenario.sampling)
+    rows: dict[int, list[np.ndarray]] = {p.index: [] for p in plans}
+    names: dict[int, tuple[str, ...]] = {}
+    for step in iter_collect(plans, root_seed, limits, scenario.sampling.pulses_per_batch, client=client, per_pulse=per_pulse):
+        for index, batch_index, stats in step.new:
+            names.setdefault(index, tuple(stats.counts))
+            rows[index].append(to_row(stats, batch_index, names[index]))
+    return [
+        PointResult(p, np.concatenate(rows[p.index]) if rows[p.index] else np.zeros(0, dtype=batch_dtype(names.get(p.index, ()))))
+        for p in plans
+    ]

@@ -13,11 +13,19 @@ import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
+
+import numpy as np
 
 from qrate.errors import InputError, ResultsFileError
+from qrate.model import MODEL_VERSION
 from qrate.scenario.schema import Scenario
+from qrate.sweep.collect import iter_collect
 from qrate.sweep.progress import STATUS_INTERVAL_S, SweepProgress
+
+if TYPE_CHECKING:
+    from qrate.engine.plan import PointPlan
+    from qrate.store import Results, ResultsWriter
 
 
 def resolve_seed(scenario: Scenario, seed: int | None, stored_seed: int | None = None) -> int:
@@ -27,7 +35,7 @@ def resolve_seed(scenario: Scenario, seed: int | None, stored_seed: int | None =
     for candidate in (seed, scenario.sampling.seed, stored_seed):
         if candidate is not None:
             if not 0 <= candidate < 2**128:
-                raise InputError("--seed", f"expected an integer in [0, 2^128), got {candidate}")
+                raise InputError("seed", f"expected an integer in [0, 2^128), got {candidate}")
             return int(candidate)
     return fresh_root_seed()
 
@@ -67,8 +75,9 @@ def run_to_file(
         scheduler: ``sync`` (in-process loop), ``local`` (LocalCluster) or ``tcp://HOST:PORT``.
         workers: LocalCluster worker processes (default: one per core).
         scheduler_file: connect through a Dask scheduler file instead of ``scheduler``.
-        resume: continue ``out`` if it exists: it must be a qrate file of this schema with the same
-            resolved scenario and seed; stored batches are skipped. A missing ``out`` starts afresh.
+        resume: continue ``out`` if it exists: it must be a qrate file of this schema and model
+            version with the same resolved scenario and seed; stored batches are skipped. A
+            missing ``out`` starts afresh.
         overwrite: replace an existing ``out``.
         quiet: no progress on stderr.
         argv: the command line, stored in the file.
@@ -83,71 +92,33 @@ def run_to_file(
     Raises:
         InputError: bad option, scenario or geometry, an existing ``out`` without ``resume`` /
             ``overwrite``, or a resumed file holding another scenario or seed (file unchanged).
-        ResultsFileError: ``resume`` of a foreign, truncated or other-schema file (file unchanged).
+        ResultsFileError: ``resume`` of a foreign, truncated, other-schema or other-model file
+            (file unchanged).
     """
-    from qrate.engine import Limits, compile_protocol, plan_sweep
-    from qrate.scenario import load_scenario_text, scenario_to_toml
-    from qrate.store import ResultsWriter, read_results
-    from qrate.sweep.collect import iter_collect
-    from qrate.sweep.scheduler import dashboard_link, open_client, parse_scheduler
+    from qrate.engine import compile_protocol, plan_sweep
+    from qrate.sweep.scheduler import open_client, parse_scheduler
+    from qrate.sweep.stopping import Limits
 
     path = Path(out)
     if path.suffix not in (".h5", ".hdf5"):
-        raise InputError("--out", f"expected a .h5 file name, got {str(out)!r}")
+        raise InputError("out", f"expected a .h5 file name, got {str(out)!r}")
     if resume and overwrite:
-        raise InputError("--resume", "give --resume or --overwrite, not both")
+        raise InputError("resume", "give resume or overwrite, not both")
     if max_pulses is not None and max_pulses < 1:
-        raise InputError("--max-pulses", f"expected a positive integer, got {max_pulses}")
+        raise InputError("max_pulses", f"expected a positive integer, got {max_pulses}")
     spec = parse_scheduler(scheduler, workers, scheduler_file, dashboard=dashboard)
-    existing = None
-    if path.exists():
-        if resume:
-            existing = read_results(path)  # read-only: a bad file raises here and stays untouched
-            if not os.access(path, os.W_OK):
-                raise ResultsFileError(f"{path}: the file is read-only; cannot resume into it")
-        elif not overwrite:
-            raise InputError("--out", f"{path} already exists; choose another --out, pass --overwrite or --resume")
-    else:
-        _check_creatable(path)
+    existing = _existing(path, resume=resume, overwrite=overwrite)
     stored_seed = existing.meta["seed"] if existing is not None else None
     root_seed = resolve_seed(scenario, seed, stored_seed)
     resolved = with_seed(scenario, root_seed)
     plans = plan_sweep(resolved)  # every geometry and protocol checked before the file is touched
     counter_names = compile_protocol(plans[0]).counter_names
-    stored = {}
-    if existing is not None:
-        if stored_seed != root_seed:
-            raise InputError("--resume", f"{path} was run with seed {stored_seed}, not {root_seed}")
-        try:
-            before = load_scenario_text(existing.meta["scenario_toml"])
-        except InputError as exc:
-            raise ResultsFileError(f"{path}: stored scenario does not validate with this qrate: {exc}") from None
-        if before.model_dump(mode="json") != resolved.model_dump(mode="json"):
-            raise InputError("--resume", f"{path} holds another scenario (compare `qrate show {path}`); resume needs the same scenario and --set overrides")
-        if tuple(existing.meta["counter_names"]) != tuple(counter_names):
-            raise ResultsFileError(f"{path}: protocol counters differ from this qrate's ({existing.meta['counter_names']})")
-        keys = {p.index: f"{p.key:032x}" for p in plans}
-        for rec in existing.points:
-            if keys.get(rec.index) != rec.point_key:
-                raise ResultsFileError(f"{path}: point {rec.index} does not match the scenario's point")
-            stored[rec.index] = rec.rows
+    stored = _stored_rows(existing, resolved, plans, counter_names) if existing is not None else {}
     limits = Limits.from_sampling(resolved.sampling, max_pulses=max_pulses)
     n_stored = sum(int(r.size) for r in stored.values())
 
     with SweepProgress(quiet=quiet, stream=stream, interval_s=status_interval_s) as progress, open_client(spec) as client:
-        if existing is not None:
-            writer = ResultsWriter.reopen(path)
-        else:
-            writer = ResultsWriter(
-                path,
-                scenario_toml=scenario_to_toml(resolved),
-                scenario_name=resolved.name,
-                protocol=resolved.protocol.name,
-                seed=root_seed,
-                counter_names=counter_names,
-                argv=list(argv),
-                overwrite=overwrite,
-            )
+        writer = _open_writer(path, existing, resolved, plans[0].report(), counter_names, argv, overwrite)
         saved, complete = 0, False
         try:
             writer.record_run("resume" if existing is not None else "run", list(argv), scheduler=spec.label,
@@ -156,9 +127,7 @@ def run_to_file(
                 writer.add_point(plan.index, ground_distance_km=plan.ground_distance_km, point_key=plan.key, params=plan.params())
             verb = f"resuming {path} ({n_stored} batches stored)" if existing is not None else f"writing {path}"
             progress.say(f"qrate run: {resolved.name}, {len(plans)} points, seed {root_seed}, scheduler {spec.label}; {verb}")
-            link = dashboard_link(client) if spec.dashboard else None
-            if link:
-                progress.say(f"qrate run: Dask dashboard at {link}")
+            _say_dashboard(progress, client, spec)
             for step in iter_collect(plans, root_seed, limits, resolved.sampling.pulses_per_batch, client=client, stored=stored):
                 for index, batch_index, stats in step.new:
                     writer.append(index, batch_index, stats)
@@ -167,13 +136,94 @@ def run_to_file(
             complete = True
         except KeyboardInterrupt:
             progress.close()
-            words = [w for w in argv if w != "--overwrite"] if argv else ["qrate", "run", "..."]
-            cmd = shlex.join(words if "--resume" in words else [*words, "--resume"])
-            print(f"Interrupted; {n_stored + saved} batches saved in {path}. Resume with: {cmd}", file=sys.stderr)
+            print(f"Interrupted; {n_stored + saved} batches saved in {path}. Resume with: {resume_command(argv)}", file=sys.stderr)
             raise
         finally:
             writer.close(complete=complete)
     return path
+
+
+def resume_command(argv: Sequence[str]) -> str:
+    """The shell command that resumes the run started by ``argv``."""
+    words = [w for w in argv if w != "--overwrite"] if argv else ["qrate", "run", "..."]
+    return shlex.join(words if "--resume" in words else [*words, "--resume"])
+
+
+def _existing(path: Path, *, resume: bool, overwrite: bool) -> Results | None:
+    """The file to resume (checked read-only), or None for a fresh file; refuses to clobber without ``overwrite``."""
+    from qrate.store import read_results
+
+    if not path.exists():
+        _check_creatable(path)
+        return None
+    if not resume:
+        if not overwrite:
+            raise InputError("out", f"{path} already exists; choose another --out, pass --overwrite or --resume")
+        return None
+    existing = read_results(path)  # read-only: a bad file raises here and stays untouched
+    if not os.access(path, os.W_OK):
+        raise ResultsFileError(f"{path}: the file is read-only; cannot resume into it")
+    return existing
+
+
+def _stored_rows(existing: Results, resolved: Scenario, plans: Sequence[PointPlan], counter_names: Sequence[str]) -> dict[int, np.ndarray]:
+    """Rows of the file being resumed by point index, after checking it holds this very run."""
+    from qrate.scenario import load_scenario_text
+
+    path = existing.path
+    model = existing.meta.get("model_version")
+    if model != MODEL_VERSION:
+        raise ResultsFileError(f"{path}: written by model version {model}, this qrate is model version {MODEL_VERSION};"
+                               " rerun into a new file")
+    if existing.meta["seed"] != resolved.sampling.seed:
+        raise InputError("resume", f"{path} was run with seed {existing.meta['seed']}, not {resolved.sampling.seed}")
+    try:
+        before = load_scenario_text(existing.meta["scenario_toml"])
+    except InputError as exc:
+        raise ResultsFileError(f"{path}: stored scenario does not validate with this qrate: {exc}") from None
+    if before.model_dump(mode="json") != resolved.model_dump(mode="json"):
+        raise InputError("resume", f"{path} holds another scenario (compare `qrate show {path}`); resume needs the same scenario and --set overrides")
+    if tuple(existing.meta["counter_names"]) != tuple(counter_names):
+        raise ResultsFileError(f"{path}: protocol counters differ from this qrate's ({existing.meta['counter_names']})")
+    keys = {p.index: f"{p.key:032x}" for p in plans}
+    stored = {}
+    for rec in existing.points:
+        if keys.get(rec.index) != rec.point_key:
+            raise ResultsFileError(f"{path}: point {rec.index} does not match the scenario's point")
+        stored[rec.index] = rec.rows
+    return stored
+
+
+def _open_writer(
+    path: Path, existing: Results | None, resolved: Scenario, report: dict[str, Any],
+    counter_names: Sequence[str], argv: Sequence[str], overwrite: bool,
+) -> ResultsWriter:
+    """Reopen the resumed file, or create the results file with the run's identity and report."""
+    from qrate.scenario import scenario_to_toml
+    from qrate.store import ResultsWriter
+
+    if existing is not None:
+        return ResultsWriter.reopen(path)
+    return ResultsWriter(
+        path,
+        scenario_toml=scenario_to_toml(resolved),
+        scenario_name=resolved.name,
+        protocol=resolved.protocol.name,
+        seed=int(resolved.sampling.seed or 0),
+        counter_names=counter_names,
+        argv=list(argv),
+        overwrite=overwrite,
+        model_version=MODEL_VERSION,
+        report=report,
+    )
+
+
+def _say_dashboard(progress: SweepProgress, client: Any, spec: Any) -> None:
+    from qrate.sweep.scheduler import dashboard_link
+
+    link = dashboard_link(client) if spec.dashboard else None
+    if link:
+        progress.say(f"qrate run: Dask dashboard at {link}")
 
 
 def _check_creatable(path: Path) -> None:
@@ -182,4 +232,4 @@ def _check_creatable(path: Path) -> None:
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError("--out", f"cannot create {path}: {folder} is not a writable folder")
+        raise InputError("out", f"cannot create {path}: {folder} is not a writable folder")

@@ -10,7 +10,18 @@ from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
-from qrate.plot import Curve, curve_from_estimates, draw_curves, plot_curves, variant_labels, y_spec
+from qrate.engine import protocol_of
+from qrate.estimates import Quantity, quantity
+from qrate.plot import Curve, curve_from_estimates, draw_curves, plot_curves, variant_labels
+from qrate.scenario import load_scenario
+
+REPORTS = {s.protocol.name: {**protocol_of(s).report(), "repetition_rate_hz": 1e6}
+           for s in (load_scenario("khan-acka-leo"), load_scenario("khan-broadcast-uav"))}
+
+
+def y_spec(y: str, protocol: str) -> Quantity:
+    """The quantity ``--y y`` draws for a preset's protocol."""
+    return quantity(REPORTS[protocol], y)
 
 
 def _est(d: float, key: float | None, std: float | None, **kw: float | None) -> dict:
@@ -48,7 +59,7 @@ def test_y_spec_refuses_quantities_a_protocol_does_not_have() -> None:
         y_spec("key_rate", "broadcast")
     with pytest.raises(ValueError, match="key_rate"):
         y_spec("broadcast_rate", "acka")
-    with pytest.raises(ValueError, match="unknown"):
+    with pytest.raises(ValueError, match="not reported for protocol .acka."):
         y_spec("fidelity", "acka")
 
 

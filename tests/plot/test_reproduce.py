@@ -8,7 +8,8 @@ import pytest
 from matplotlib.image import imread
 
 from qrate.cli import main
-from qrate.plot import y_spec
+from qrate.engine import protocol_of
+from qrate.estimates import quantity
 from qrate.reproduce import FIGURES, FULL, QUICK, RUNS, promised_figures, readme_text, run_overrides
 from qrate.scenario import load_scenario
 
@@ -25,7 +26,7 @@ def test_recipes_are_consistent() -> None:
             run = runs[curve.run]
             used.add(run.name)
             s = load_scenario(run.preset, run_overrides(run, QUICK, None))
-            y_spec(fig.y, s.protocol.name)  # raises if the quantity does not exist for the protocol
+            quantity(protocol_of(s).report(), fig.y)  # raises if the quantity does not exist for the protocol
     assert used == set(runs)  # no run is simulated for nothing
 
 

@@ -9,7 +9,8 @@ import random
 import numpy as np
 import pytest
 
-from qrate.engine import Limits, PointTally, plan_sweep, run_sweep
+from qrate.engine import plan_sweep
+from qrate.sweep import Limits, PointTally, run_sweep
 from qrate.errors import InputError
 from qrate.stats import BatchStats
 from qrate.sweep.collect import SweepStatus, _Point, iter_collect
