@@ -8,13 +8,7 @@ so ``import qrate`` and ``qrate --help`` do not import numba, stim or dask.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
-
-try:
-    __version__ = version("qrate")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0+unknown"
 
 from qrate.errors import BelowHorizonError, InputError, QrateError, ResultsFileError
 
@@ -42,7 +36,19 @@ _LAZY: dict[str, str] = {
 }
 
 
+def _version() -> str:
+    """The installed distribution's version (read on first use: importlib.metadata is slow to import)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("qrate")
+    except PackageNotFoundError:  # running from a source tree without installation
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        return _version()
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'qrate' has no attribute {name!r}")

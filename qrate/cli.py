@@ -10,7 +10,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from qrate.errors import QrateError
+from qrate.errors import InputError, QrateError
 
 #: verb -> (module, one-line description)
 VERBS: dict[str, tuple[str, str]] = {
@@ -34,6 +34,27 @@ def _usage() -> str:
     return "\n".join(lines)
 
 
+#: library parameter -> the command-line option that sets it (library errors name parameters)
+OPTIONS: dict[str, str] = {
+    "out": "--out",
+    "seed": "--seed",
+    "resume": "--resume",
+    "overwrite": "--overwrite",
+    "max_pulses": "--max-pulses",
+    "workers": "--workers",
+    "scheduler": "--scheduler",
+    "scheduler_file": "--scheduler-file",
+    "labels": "--label",
+    "y": "--y",
+}
+
+
+def _message(exc: QrateError) -> str:
+    """One line: an :class:`InputError` names the option (``--out``) for the parameter (``out``)."""
+    text = f"{OPTIONS.get(exc.field, exc.field)}: {exc.message}" if isinstance(exc, InputError) else str(exc)
+    return " ".join(text.split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one verb and return its exit code (0 ok, 1 error, 2 bad input, 130 interrupted)."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -55,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: --help (0) or usage error (2)
         return exc.code if isinstance(exc.code, int) else 2
     except QrateError as exc:
-        print(f"qrate {verb}: error: {exc}", file=sys.stderr)
+        print(f"qrate {verb}: error: {_message(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"qrate {verb}: interrupted", file=sys.stderr)

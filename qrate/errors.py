@@ -40,4 +40,13 @@ class BelowHorizonError(InputError):
 
 
 class ResultsFileError(QrateError):
-    """A results file is missing, foreign, truncated or of another schema version."""
+    """A results file given as input is missing, a directory, foreign, damaged, of another schema or
+    model version, in use by another process, or cannot be resumed. Exit code 2, like other bad input."""
+
+    exit_code = 2
+
+
+class ResultsWriteError(ResultsFileError):
+    """Writing a results file failed (disk full, I/O error); what was stored before is kept. Exit code 1."""
+
+    exit_code = 1

@@ -19,12 +19,12 @@ Estimator kinds:
   NJP 20, 113014 (2018); Hahn, de Jong, Pappa, PRX Quantum 1, 020325 (2020)); a worst-case rate
   with Q_X and max Q_Z at the upper ends of their confidence intervals; the finite-key rate
   (:func:`finite_key_length_bits` over the simulated pulses).
-* ``broadcast`` (Q-AB): bits per second, correctly decoded bits per second, bit-error rate.
+* ``broadcast_bits`` (Q-AB): bits per second, correctly decoded bits per second, bit-error rate.
 * ``bell_pair`` (anonymous entanglement): fidelity with |Φ+> from XX/YY/ZZ checks,
   F = 1 − (e_xx + e_yy + e_zz)/2, with its standard error.
-* ``teleportation``: average fidelity over the six Pauli eigenstates, with its standard error,
+* ``teleported_qubit``: average fidelity over the six Pauli eigenstates, with its standard error,
   and the rate of teleported qubits.
-* ``notification``: per-round detection and false-alarm probabilities q1, q0 and, for S rounds per
+* ``notification_session``: per-round detection and false-alarm probabilities q1, q0 and, for S rounds per
   target, P(miss) = (1 − q1)^S and P(false notification) = 1 − (1 − q0)^S.
 """
 
@@ -394,10 +394,10 @@ KINDS: dict[str, EstimatorKind] = {
         CONFERENCE_KEY, _conference_key,
         lambda s: [(s["x_errors"], s["test_rounds"]), *((z, s["key_rounds"]) for z in s["z_errors"].values())],
     ),
-    "broadcast": EstimatorKind(BROADCAST, _broadcast, lambda s: [(s["errors"], s["rounds"])]),
+    "broadcast_bits": EstimatorKind(BROADCAST, _broadcast, lambda s: [(s["errors"], s["rounds"])]),
     "bell_pair": EstimatorKind(BELL_PAIR, _bell_pair, lambda s: _pairs(s, "errors", "rounds")),
-    "teleportation": EstimatorKind(TELEPORTATION, _teleportation, lambda s: _pairs(s, "errors", "rounds")),
-    "notification": EstimatorKind(
+    "teleported_qubit": EstimatorKind(TELEPORTATION, _teleportation, lambda s: _pairs(s, "errors", "rounds")),
+    "notification_session": EstimatorKind(
         NOTIFICATION, _notification,
         lambda s: [(s["receiver_ones"], s["receiver_rounds"]), (s["other_ones"], s["other_rounds"])],
     ),

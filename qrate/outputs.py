@@ -50,12 +50,12 @@ def check_output(
             its folder cannot be created or written.
     """
     p = Path(path)
-    if suffixes and p.suffix.lower() not in suffixes:
-        raise InputError(field, f"expected a file name ending in {', '.join(suffixes)}, got {str(path)!r}")
     if p.is_symlink():
         raise InputError(field, f"{p} is a symbolic link; refusing to write through it (give the file's real path)")
     if p.is_dir():
         raise InputError(field, f"{p} is a directory")
+    if suffixes and p.suffix.lower() not in suffixes:
+        raise InputError(field, f"expected a file name ending in {', '.join(suffixes)}, got {str(path)!r}")
     if p.exists():
         if not p.is_file():
             raise InputError(field, f"{p} is not a regular file")
@@ -104,11 +104,29 @@ def lock_exclusive(fd: int) -> bool:
     return True
 
 
+def _lock_shared(fd: int) -> bool:
+    """Take a shared ``flock`` on ``fd`` without waiting: False if a writer holds the file."""
+    if fcntl is None:  # pragma: no cover
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError as exc:
+        return exc.errno not in _BUSY
+    return True
+
+
 def temp_path(path: Path) -> Path:
     """Create and return an empty hidden file next to ``path`` to write it under (same suffix, so
     that writers choosing a format by suffix still do)."""
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".part{path.suffix}")
-    os.close(fd)
+    try:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.fchmod(fd, 0o666 & ~mask)  # the permissions a plain open() would give, not mkstemp's 0600
+    except (OSError, AttributeError):  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
     return Path(name)
 
 
@@ -150,7 +168,7 @@ def replace_atomically(tmp: Path, path: Path, *, field: str = "out") -> None:
             guard = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         except OSError:
             guard = None
-        if guard is not None and not lock_exclusive(guard):
+        if guard is not None and not _lock_shared(guard):  # a shared lock: readers may stay, a writer may not
             os.close(guard)
             raise InputError(field, f"{path} is in use by another process (a running qrate?); refusing to overwrite it")
     try:

@@ -199,7 +199,7 @@ def reproduce(
     Returns:
         The files written (PNGs, Fig. 4 JSON data, README.md). One line per figure goes to stdout.
     """
-    from qrate._cli.plot import curves_from_files
+    from qrate.plot.files import curves_from_files
     from qrate.plot import plot_curves
     from qrate.provision.figures import make_figures
     from qrate.scenario import load_scenario

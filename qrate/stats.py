@@ -94,6 +94,19 @@ def counter_names_of(rows: np.ndarray) -> tuple[str, ...]:
     return tuple(n[len(COUNTER_PREFIX) :] for n in rows.dtype.names or () if n.startswith(COUNTER_PREFIX))
 
 
+def row_stats(row: np.void, counter_names: Sequence[str]) -> BatchStats:
+    """One stored batch row back as :class:`BatchStats` (the inverse of :func:`to_row`)."""
+    return BatchStats(
+        pulses=int(row["pulses"]),
+        successes=int(row["successes"]),
+        eta_count=int(row["eta_count"]),
+        eta_sum=float(row["eta_sum"]),
+        eta_sumsq=float(row["eta_sumsq"]),
+        seconds=float(row["seconds"]),
+        counts={n: int(row[COUNTER_PREFIX + n]) for n in counter_names},
+    )
+
+
 def total(rows: np.ndarray) -> BatchStats:
     """Sum of a batch table."""
     names = counter_names_of(rows)

@@ -17,8 +17,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int_in("--seed", 0, 2**128 - 1), default=None, help="root seed (default: sampling.seed, else fresh entropy)")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted --out (same scenario and seed)")
-    parser.add_argument("--scheduler", default="local", metavar="sync|local|tcp://HOST:PORT",
-                        help="where batches run: in-process loop, a LocalCluster (default) or an existing Dask scheduler")
+    parser.add_argument("--scheduler", default="auto", metavar="auto|sync|local|tcp://HOST:PORT",
+                        help="where batches run: auto (default: in-process when the projected work is under 10 s, else a"
+                             " LocalCluster), the in-process loop, a LocalCluster, or an existing Dask scheduler")
     parser.add_argument("--scheduler-file", default=None, metavar="FILE", help="connect to the Dask scheduler described in FILE")
     parser.add_argument("--workers", type=int_in("--workers", 1), default=None,
                         help="LocalCluster worker processes (default: one per core)")

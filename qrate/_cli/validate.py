@@ -31,8 +31,8 @@ def main(argv: list[str]) -> int:
 
     rows = describe_points(scenario)  # raises InputError for points below the horizon / elevation cut
     s = scenario
-    print(f"{s.name}: valid ({s.protocol.name}, sender {s.protocol.sender}, participants {', '.join(s.protocol.participants)})")
-    chain = " -- ".join(f"{gs}[{', '.join(st.users)}{' (forward)' if st.forward else ''}]" for gs, st in s.nodes.ground_stations.items())
+    print(f"{s.name}: valid ({s.protocol.name}, sender {s.protocol.sender}, participants {', '.join(s.participants())})")
+    chain = " -- ".join(f"{gs}[{', '.join(st.user_names(gs))}{' (forward)' if st.forward else ''}]" for gs, st in s.nodes.ground_stations.items())
     print(f"network: {chain}")
     print(
         f"sampling: {len(rows)} points x {s.sampling.batches} batches x {s.sampling.pulses_per_batch:,} pulses"

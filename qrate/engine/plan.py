@@ -18,8 +18,8 @@ the mean transmittances.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from qrate.channels.fiber import dephasing_probability, fiber_transmittance
@@ -77,6 +77,7 @@ class PointPlan:
         factors_a, factors_b, constant: affine heralding factors (module docstring).
         noise: Pauli noise of the heralded shots; protocol: the protocol object (uncompiled).
         repetition_rate_hz: source clock; sampler: ``exact`` or ``stim`` (how counters are drawn).
+        axes: the values of the sweep's field axes at this point (dotted path -> value).
     """
 
     index: int
@@ -97,6 +98,7 @@ class PointPlan:
     protocol: ScenarioProtocol
     repetition_rate_hz: float
     sampler: str = "exact"
+    axes: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def p_success_expected(self) -> float:
@@ -119,6 +121,8 @@ class PointPlan:
         """JSON-able description of the point (stored in the results file)."""
         g = self.downlinks[0].budget.geometry
         return {
+            "axes": dict(self.axes),
+            "report": self.report(),
             "ground_distance_km": self.ground_distance_km,
             "slant_range_km": g.slant_range_km,
             "elevation_deg": g.elevation_deg,
@@ -150,7 +154,7 @@ def layout_of(scenario: Scenario) -> NetworkLayout:
     """The protocol layout (chain of terrestrial networks) of a scenario."""
     return NetworkLayout(
         tuple(
-            TerrestrialNetwork(gs, tuple(st.users), forward=st.forward)
+            TerrestrialNetwork(gs, st.user_names(gs), forward=st.forward)
             for gs, st in scenario.nodes.ground_stations.items()
         )
     )
@@ -158,7 +162,10 @@ def layout_of(scenario: Scenario) -> NetworkLayout:
 
 def protocol_of(scenario: Scenario) -> ScenarioProtocol:
     """The protocol object of a scenario (InputError naming the ``protocol.*`` field if it does not fit)."""
-    return build_protocol(layout_of(scenario), scenario.protocol)
+    spec = scenario.protocol
+    if spec.participants == "all":
+        spec = spec.model_copy(update={"participants": scenario.participants()})
+    return build_protocol(layout_of(scenario), spec)
 
 
 def _flip_sum(p: float, q: float) -> float:
@@ -200,7 +207,7 @@ def _downlinks(scenario: Scenario, ground_distance_km: float) -> tuple[list[Down
                              " check divergence_rad, wavelength_m and the aperture") from None
         for gs in spec.ground_stations:
             st = stations[gs]
-            downlinks.append(Downlink(name, gs, budget, mean, st.users[0] if st.forward else None))
+            downlinks.append(Downlink(name, gs, budget, mean, st.user_names(gs)[0] if st.forward else None))
         blocks.add(max(1, round(spec.coherence_time_s * rate_hz)) if spec.coherence_time_s > 0 else 0)
     if len(blocks) > 1:
         raise InputError("links", "all free-space links must share one coherence_time_s")
@@ -219,8 +226,7 @@ def _users(scenario: Scenario, downlinks: list[Downlink]) -> tuple[list[UserPath
     x_flip: dict[str, float] = {}
     forwarded = {dl.to_user: k for k, dl in enumerate(downlinks) if dl.to_user is not None}
     for user in scenario.users():
-        fiber = scenario.fiber_of(user)
-        length = fiber.lengths_km[user]
+        fiber, length = scenario.fiber_of(user)
         eta_f = fiber_transmittance(length, loss_db_per_km=fiber.loss_db_per_km, coupling=fiber.coupling)
         k = forwarded.get(user, -1)
         switch = scenario.switch.efficiency if k >= 0 else 1.0
@@ -267,9 +273,10 @@ def _heralding(
 
 
 def plan_point(
-    scenario: Scenario, index: int, ground_distance_km: float, protocol: ScenarioProtocol | None = None
+    scenario: Scenario, index: int, ground_distance_km: float, protocol: ScenarioProtocol | None = None,
+    axes: Mapping[str, Any] | None = None,
 ) -> PointPlan:
-    """Plan sweep point ``index`` at ``ground_distance_km``.
+    """Plan sweep point ``index`` at ``ground_distance_km`` of ``scenario`` (the point's own scenario).
 
     Raises:
         InputError: the platform is below the horizon or the elevation cut at this distance
@@ -298,18 +305,51 @@ def plan_point(
         protocol=protocol,
         repetition_rate_hz=scenario.sources.repetition_rate_hz,
         sampler=scenario.sampling.sampler,
+        axes=dict(axes or {}),
     )
 
 
 def plan_sweep(scenario: Scenario) -> list[PointPlan]:
-    """Plans of every sweep point (validates every geometry before anything runs)."""
-    protocol = protocol_of(scenario)
-    return [plan_point(scenario, i, d, protocol) for i, d in enumerate(scenario.sweep.distances_km())]
+    """Plans of every grid point (validates every point's scenario and geometry before anything runs).
+
+    Each point is planned from its own scenario (:func:`qrate.scenario.axes.point_scenario`), so its
+    key, and with it its random streams, depend on its content only.
+    """
+    from qrate.scenario.axes import DISTANCE_AXIS, point_scenario_from
+
+    if not scenario.sweep.axes():
+        protocol = protocol_of(scenario)
+        return [plan_point(scenario, i, d, protocol) for i, d in enumerate(scenario.sweep.distances_km())]
+    base = scenario.model_dump(mode="json")
+    protocols: dict[str, ScenarioProtocol] = {}
+    plans = []
+    for i, values in enumerate(scenario.sweep.points()):
+        ps = point_scenario_from(base, values)
+        which = ps.model_dump_json(include={"nodes", "protocol"})
+        protocol = protocols.get(which) or protocols.setdefault(which, protocol_of(ps))
+        axes = {k: v for k, v in values.items() if k != DISTANCE_AXIS}
+        plans.append(plan_point(ps, i, values[DISTANCE_AXIS], protocol, axes))
+    return plans
 
 
 def compile_protocol(plan: PointPlan) -> CompiledProtocol:
-    """The Stim protocol of a point, compiled with its Pauli noise."""
-    return plan.protocol.compile(plan.noise)
+    """The Stim protocol of a point, compiled with its Pauli noise and counter sampler."""
+    return plan.protocol.compile(plan.noise, sampler=plan.sampler)
+
+
+def counter_names(plans: Sequence[PointPlan]) -> tuple[str, ...]:
+    """Every counter any point's protocol reports, in first-seen order (the results file's row fields).
+
+    Points with another network size count other pairs; a point's rows hold zeros for counters
+    its protocol does not have, and its report names only its own.
+    """
+    names: dict[str, None] = {}
+    seen: list[ScenarioProtocol] = []
+    for plan in plans:
+        if plan.protocol not in seen:
+            seen.append(plan.protocol)
+            names.update(dict.fromkeys(plan.protocol.compile(PauliNoise()).counter_names))
+    return tuple(names)
 
 
 def describe_points(scenario: Scenario) -> list[Mapping[str, Any]]:

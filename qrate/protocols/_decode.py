@@ -105,8 +105,8 @@ def parity_bits(rec: np.ndarray, parities: Sequence[Sequence[int]]) -> np.ndarra
 
 def flag_values(bits: np.ndarray, flags: Mapping[str, Flag]) -> dict[str, np.ndarray]:
     """Per-shot bool flags by counter name from parity bits ``(shots, k)``."""
-    out = {}
+    out: dict[str, np.ndarray] = {}
     for name, f in flags.items():
         v = bits[:, list(f.parities)].any(axis=1) if f.parities else np.zeros(bits.shape[0], dtype=np.bool_)
-        out[name] = v ^ f.invert
+        out[name] = np.logical_xor(v, f.invert)
     return out

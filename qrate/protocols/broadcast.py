@@ -83,7 +83,7 @@ class AnonymousBroadcast:
             "protocol": self.name,
             "default_y": "broadcast_rate",
             "carriers_per_use": self.carriers_per_use,
-            "estimators": [{"kind": "broadcast", "rounds": "shots", "errors": "broadcast_errors"}],
+            "estimators": [{"kind": "broadcast_bits", "rounds": "shots", "errors": "broadcast_errors"}],
         }
 
     def __post_init__(self) -> None:

@@ -23,9 +23,13 @@ Three samplers of one round's counters (``RoundPlan.kind``):
   Cost grows with ``2^(open mechanisms)``, not ``2^k``; beyond ``MAX_OPEN_MECHANISMS`` open at
   once the round falls back to per-shot stim.
 * ``"stim"``: per-shot stim (the caller samples records and decodes them). Used when stim's error
-  analysis refuses the circuit (non-Pauli or non-exactly-decomposable noise, e.g.
-  ``PAULI_CHANNEL_2``, ``HERALDED_*``: an :class:`ExactSamplerFallback` warning is emitted), or when
-  the sequential walk would be too wide (no warning: per-shot stim is exact too, only slower).
+  analysis refuses the circuit, which it does (``ValueError``) for noise it could only approximate
+  by independent mechanisms: ``PAULI_CHANNEL_2``, ``HERALDED_*``, ``ELSE_CORRELATED_ERROR``, and a
+  ``PAULI_CHANNEL_1`` with no exact independent form; an :class:`ExactSamplerFallback` warning is
+  then emitted (``approximate_disjoint_errors`` is never set, so what stim accepts is exact:
+  ``DEPOLARIZE1/2`` and decomposable ``PAULI_CHANNEL_1`` become independent X/Y/Z mechanisms).
+  Also used, without a warning, when the sequential walk would be too wide (per-shot stim is
+  exact too, only slower).
 
 Plans are cached by a hash of the circuit (text plus every gate argument in full precision),
 its parities and flags (:data:`PLAN_CACHE_SIZE` entries): all points of a sweep share one.
@@ -35,6 +39,7 @@ its parities and flags (:data:`PLAN_CACHE_SIZE` entries): all points of a sweep 
 from __future__ import annotations
 
 import hashlib
+import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -99,8 +104,8 @@ def error_model(circuit: stim.Circuit, parities: Sequence[Sequence[int]]) -> Err
     c = circuit.copy()
     m = c.num_measurements
     offset = c.num_detectors
-    for p in canon:
-        c.append("DETECTOR", [stim.target_rec(i - m) for i in p])
+    for par in canon:
+        c.append("DETECTOR", [stim.target_rec(i - m) for i in par])
     dem = c.detector_error_model(allow_gauge_detectors=True, decompose_errors=False, flatten_loops=True)
     merged: dict[tuple[int, ...], float] = {}
     for inst in dem.flattened():
@@ -114,7 +119,7 @@ def error_model(circuit: stim.Circuit, parities: Sequence[Sequence[int]]) -> Err
         q = merged.get(dets, 0.0)
         merged[dets] = q + p - 2.0 * q * p
     ref = circuit.reference_sample()
-    reference = np.array([bool(np.bitwise_xor.reduce(ref[list(p)])) if p else False for p in canon], dtype=np.bool_)
+    reference = np.array([bool(np.bitwise_xor.reduce(ref[list(par)])) if par else False for par in canon], dtype=np.bool_)
     syms = tuple(merged)
     return ErrorModel(len(canon), reference, np.array([merged[s] for s in syms], dtype=float), syms)
 
@@ -224,8 +229,8 @@ class SequentialPlan:
         keeps every flag in key bit ``slots + column`` (to enumerate the outcome classes).
         """
         keys = np.zeros(1, dtype=np.int64)
-        w = np.array([total], dtype=dtype)
-        sums = np.zeros(len(self.counters), dtype=dtype)
+        w: np.ndarray = np.array([total], dtype=dtype)
+        sums: np.ndarray = np.zeros(len(self.counters), dtype=dtype)
         for col, inv in self.constants:
             if inv:
                 sums[col] += total
@@ -296,7 +301,9 @@ def build_sequential(model: ErrorModel, flags: Mapping[str, Flag]) -> Sequential
         last_of[sym[-1]].append(m)
         for j in sym:
             flips[j].append(m)
-    constants, singles, accs = [], {j: [] for j in range(k)}, []
+    constants: list[tuple[int, bool]] = []
+    singles: dict[int, list[tuple[int, bool]]] = {j: [] for j in range(k)}
+    accs: list[tuple[int, Flag]] = []
     for col, name in enumerate(names):
         f = flags[name]
         if not f.parities:
@@ -354,6 +361,7 @@ class StimPlan:
 RoundPlan = TablePlan | SequentialPlan | StimPlan
 
 _CACHE: OrderedDict[str, RoundPlan] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
 
 
 def plan_key(circuit: stim.Circuit, parities: Sequence[Sequence[int]], flags: Mapping[str, Flag]) -> str:
@@ -371,13 +379,16 @@ def plan_key(circuit: stim.Circuit, parities: Sequence[Sequence[int]], flags: Ma
 def plan_round(circuit: stim.Circuit, parities: Sequence[Sequence[int]], flags: Mapping[str, Flag]) -> RoundPlan:
     """The counter sampler of one round (cached): table, sequential walk, or per-shot stim."""
     key = plan_key(circuit, parities, flags)
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
+    with _CACHE_LOCK:
+        plan = _CACHE.get(key)
+        if plan is not None:
+            _CACHE.move_to_end(key)
+            return plan
     plan = _build_plan(circuit, parities, flags)
-    _CACHE[key] = plan
-    while len(_CACHE) > PLAN_CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    with _CACHE_LOCK:
+        _CACHE[key] = plan
+        while len(_CACHE) > PLAN_CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return plan
 
 
@@ -402,7 +413,8 @@ def _build_plan(circuit: stim.Circuit, parities: Sequence[Sequence[int]], flags:
 
 def clear_plan_cache() -> None:
     """Forget every cached plan."""
-    _CACHE.clear()
+    with _CACHE_LOCK:
+        _CACHE.clear()
 
 
 @dataclass(frozen=True)

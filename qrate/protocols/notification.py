@@ -75,7 +75,7 @@ class Notification:
             "default_y": "session_rate",
             "carriers_per_use": self.carriers_per_use,
             "estimators": [{
-                "kind": "notification",
+                "kind": "notification_session",
                 "receiver_rounds": "receiver_rounds", "receiver_ones": "receiver_ones",
                 "other_rounds": "other_rounds", "other_ones": "other_ones",
                 "repetitions": self.repetitions,

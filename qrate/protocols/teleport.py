@@ -76,7 +76,7 @@ class AnonymousTeleportation:
             "default_y": "teleport_rate",
             "carriers_per_use": self.carriers_per_use,
             "estimators": [{
-                "kind": "teleportation",
+                "kind": "teleported_qubit",
                 "rounds": {s: f"rounds:{s}" for s in STATES},
                 "errors": {s: f"errors:{s}" for s in STATES},
             }],

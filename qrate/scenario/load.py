@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from qrate.errors import InputError
 from qrate.scenario.presets import is_preset, preset_names, preset_text
+from qrate.scenario.axes import check_axes
 from qrate.scenario.schema import CrossFieldError, Scenario
 
 
@@ -93,15 +94,36 @@ def validate_data(data: Mapping[str, Any]) -> Scenario:
     """Validate raw TOML data into a :class:`Scenario`; errors name the field path."""
     _check_utf8(data)
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise _input_error(exc, data) from None
+    check_axes(scenario)
+    return scenario
 
 
-def load_scenario(source: str | Path, overrides: Sequence[str] = ()) -> Scenario:
-    """Load a preset or TOML file, apply overrides and validate."""
+def apply_sweep_axes(data: Mapping[str, Any], items: Sequence[str]) -> dict[str, Any]:
+    """``data`` with each ``--sweep PATH=V1,V2,...`` axis set (replacing that axis; values parsed as TOML)."""
+    out = _deep_copy(data)
+    for item in items:
+        path, sep, raw = item.partition("=")
+        path = path.strip()
+        if not sep or not path or not raw.strip():
+            raise InputError("--sweep", f"expected PATH=V1,V2,..., got {item!r}")
+        try:
+            values = tomllib.loads(f"v = [{raw}]")["v"]
+        except tomllib.TOMLDecodeError:
+            values = [v.strip() for v in raw.split(",")]
+        sweep = out.setdefault("sweep", {})
+        if not isinstance(sweep, dict):
+            raise InputError("--sweep", "the scenario's sweep is not a table")
+        sweep[path] = values
+    return out
+
+
+def load_scenario(source: str | Path, overrides: Sequence[str] = (), sweeps: Sequence[str] = ()) -> Scenario:
+    """Load a preset or TOML file, apply ``--set`` overrides and ``--sweep`` axes, and validate."""
     label, text = read_source(source)
-    data = apply_overrides(parse_toml(text, label), overrides)
+    data = apply_sweep_axes(apply_overrides(parse_toml(text, label), overrides), sweeps)
     return validate_data(data)
 
 

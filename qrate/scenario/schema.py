@@ -12,11 +12,14 @@ pulse (source tick) unless stated otherwise.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, get_args
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
+from qrate.errors import InputError
 from qrate.protocols.registry import PROTOCOL_NAMES
+from qrate.scenario.axes import DISTANCE_AXIS, MAX_POINTS, field_axes, grid
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Efficiency = Annotated[float, Field(gt=0.0, le=1.0)]
@@ -73,11 +76,26 @@ class GroundStation(_Model):
     """A terrestrial network: its ground station and the users it serves over fiber.
 
     ``forward = true``: the station holds no GHZ source; it forwards the platform's photon
-    through its switch to its single user (GS2 in Khan's Case 1).
+    through its switch to its single user (GS2 in Khan's Case 1). Give the users by name
+    (``users``) or by number (``user_count = N``: users ``<station>-u1 ... <station>-uN``, so that the
+    network size can be a sweep axis); exactly one of the two.
     """
 
-    users: tuple[Name, ...] = Field(min_length=1)
+    users: tuple[Name, ...] = ()
+    user_count: int | None = Field(default=None, ge=1, le=128)
     forward: bool = False
+
+    @model_validator(mode="after")
+    def _one_way_to_name_users(self) -> GroundStation:
+        if bool(self.users) == (self.user_count is not None):
+            raise CrossFieldError("users", "give exactly one of users (names) or user_count (a number)")
+        return self
+
+    def user_names(self, station: str) -> tuple[str, ...]:
+        """The station's users: ``users``, or ``<station>-u1 ... <station>-uN`` for ``user_count = N``."""
+        if self.user_count is None:
+            return self.users
+        return tuple(f"{station}-u{i}" for i in range(1, self.user_count + 1))
 
 
 class Platform(_Model):
@@ -97,13 +115,17 @@ class Nodes(_Model):
 class FiberLinks(_Model):
     """Fibers from ground stations to users (``lengths_km``: user -> length) with shared parameters.
 
+    ``default_length_km`` gives every user not named in any ``lengths_km`` this fiber (and length),
+    e.g. for stations with ``user_count``.
+
     Dephasing (PHYSICS.md §1.5, §8-A5): ``per_traversal`` applies a Z flip with probability
     ``dephasing_probability`` on every traversal, whatever the length (code-faithful, p = 0.02);
     ``rate_hz`` uses p = 1 - exp(-rate * n L / c).
     """
 
     kind: Literal["fiber"]
-    lengths_km: dict[Name, Annotated[float, Field(ge=0.0, le=1000.0)]] = Field(min_length=1)
+    lengths_km: dict[Name, Annotated[float, Field(ge=0.0, le=1000.0)]] = Field(default_factory=dict)
+    default_length_km: float | None = Field(default=None, ge=0.0, le=1000.0)
     loss_db_per_km: float = Field(default=0.18, ge=0.0, le=10.0)
     coupling: Efficiency = 0.9
     dephasing: Literal["per_traversal", "rate_hz"] = "per_traversal"
@@ -197,11 +219,12 @@ class ProtocolSpec(_Model):
     ``anonymous-entanglement``: ``sender`` and one receiver (``participants``) end up sharing a
     Bell pair. ``teleportation``: the sender teleports a qubit to the other participant.
     ``notification``: the sender notifies the other ``participants``, ``repetitions`` rounds per
-    target (default 8). A field the protocol does not read must be left out.
+    target (default 8). ``participants = "all"`` names every user of the scenario (useful when
+    the network size is a sweep axis). A field the protocol does not read must be left out.
     """
 
     name: str
-    participants: tuple[Name, ...] = ()
+    participants: tuple[Name, ...] | Literal["all"] = ()
     sender: Name
     verification_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] | None = None
     repetitions: Annotated[int, Field(ge=1, le=1000)] | None = None
@@ -244,15 +267,22 @@ DistanceList = tuple[Annotated[float, Field(ge=0.0)], ...]
 
 
 class Sweep(_Model):
-    """Ground (great-circle arc) distances between neighbouring ground stations, in km.
+    """The sweep: ground distances and any further axes (see :mod:`qrate.scenario.axes`).
 
-    Either a list (``[0, 500, 1000]``) or a range (``{start_km = 0, stop_km = 2000, step_km = 250}``).
+    ``ground_distance_km``: great-circle distances between neighbouring ground stations, a list
+    (``[0, 500, 1000]``) or a range (``{start_km = 0, stop_km = 2000, step_km = 250}``). Every other
+    key is the dotted path of a scenario field with a list of values or a range table; the axes
+    form a Cartesian grid (``zip = true`` pairs them) of at most ``max_points`` points.
     """
+
+    model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False)
 
     ground_distance_km: Annotated[
         Annotated[DistanceList, Tag("list")] | Annotated[DistanceRange, Tag("range")],
         Discriminator(_list_or_range),
     ]
+    zip: bool = False
+    max_points: int = Field(default=10_000, ge=1, le=MAX_POINTS)
 
     @model_validator(mode="after")
     def _nonempty(self) -> Sweep:
@@ -266,18 +296,46 @@ class Sweep(_Model):
             raise CrossFieldError("ground_distance_km", f"expected distinct distances, {repeated} repeated")
         return self
 
+    def axes(self) -> dict[str, tuple[Any, ...]]:
+        """The field axes (dotted path -> values), in the order given."""
+        return field_axes(self.model_extra or {})
+
+    def points(self) -> list[dict[str, Any]]:
+        """Every grid point as ``{axis: value}``, ``ground_distance_km`` varying fastest."""
+        axes: dict[str, Sequence[Any]] = dict(self.axes())
+        distances = self.distances_km()
+        if self.zip and axes:
+            lengths = {len(v) for v in axes.values()}
+            if len(distances) > 1 and lengths != {len(distances)}:
+                raise InputError("sweep.zip", "with zip = true, ground_distance_km must have one value or as many as every axis")
+            if len(distances) > 1:
+                axes[DISTANCE_AXIS] = distances
+                return grid(axes, zipped=True, max_points=self.max_points)
+            return [{**p, DISTANCE_AXIS: distances[0]} for p in grid(axes, zipped=True, max_points=self.max_points)]
+        axes[DISTANCE_AXIS] = distances
+        return grid(axes, max_points=self.max_points)
+
     def distances_km(self) -> tuple[float, ...]:
         """The sweep's distances, in the order given."""
         d = self.ground_distance_km
         return d.values() if isinstance(d, DistanceRange) else tuple(float(x) for x in d)
 
 
+class Target(_Model):
+    """Stop a point once ``estimate`` (a ``qrate plot --y`` name such as ``key_rate`` or ``rate``) is
+    known to ``relative_error`` (standard error over value)."""
+
+    estimate: Annotated[str, Field(min_length=1, max_length=64)] = "rate"
+    relative_error: Annotated[float, Field(gt=0.0, lt=1.0)]
+
+
 class Sampling(_Model):
     """Batches of pulses per sweep point.
 
-    ``batches`` is the number of batches, or the maximum when ``target_relative_error`` is set
-    (then the run stops at a point once the standard error of its mean coincidence rate is below
-    that fraction of the rate, after at least ``min_batches``). ``seed`` (optional) is the root
+    ``batches`` is the number of batches, or the maximum when a target is set: then a point stops
+    once the standard error of an estimate is below a fraction of its value, after at least
+    ``min_batches`` — ``target = { estimate = "key_rate", relative_error = 0.01 }`` for any reported
+    estimate, or ``target_relative_error`` as a shorthand for the heralded (coincidence) rate. ``seed`` (optional) is the root
     entropy; a fresh one is drawn, printed and stored when absent. ``sampler`` draws the protocol
     counters of the heralded shots: ``exact`` (from the exact distribution of the round's outcome
     classes derived from Stim's error model; cost independent of the number of shots) or ``stim``
@@ -287,9 +345,25 @@ class Sampling(_Model):
     pulses_per_batch: int = Field(gt=0, le=2**62)
     batches: int = Field(default=10, ge=1, le=1_000_000)
     target_relative_error: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
+    target: Target | None = None
     min_batches: int = Field(default=3, ge=2)
     seed: int | None = Field(default=None, ge=0, lt=2**128)
     sampler: Literal["exact", "stim"] = "exact"
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Sampling:
+        if self.target is not None and self.target_relative_error is not None:
+            raise CrossFieldError("target", "give target or target_relative_error, not both")
+        return self
+
+    @property
+    def target_estimate(self) -> tuple[str, float] | None:
+        """``(estimate, relative error)`` of the stopping target, or None."""
+        if self.target is not None:
+            return self.target.estimate, self.target.relative_error
+        if self.target_relative_error is not None:
+            return "rate", self.target_relative_error
+        return None
 
 
 # ------------------------------------------------------------------------------------ scenario
@@ -320,7 +394,12 @@ class Scenario(_Model):
     # convenience views ---------------------------------------------------------------------
     def users(self) -> dict[str, str]:
         """User -> ground station, in chain order."""
-        return {u: gs for gs, st in self.nodes.ground_stations.items() for u in st.users}
+        return {u: gs for gs, st in self.nodes.ground_stations.items() for u in st.user_names(gs)}
+
+    def participants(self) -> tuple[str, ...]:
+        """``protocol.participants`` with ``"all"`` resolved to every user, in chain order."""
+        p = self.protocol.participants
+        return tuple(self.users()) if p == "all" else p
 
     def fiber_links(self) -> dict[str, FiberLinks]:
         """Link name -> fiber spec."""
@@ -332,11 +411,15 @@ class Scenario(_Model):
         fs = {k: v for k, v in self.links.items() if isinstance(v, FreeSpaceLinkSpec)}
         return dict(sorted(fs.items(), key=lambda kv: order.index(kv[1].ground_stations[0])))
 
-    def fiber_of(self, user: str) -> FiberLinks:
-        """The fiber spec that carries ``user``'s photon."""
-        for spec in self.fiber_links().values():
+    def fiber_of(self, user: str) -> tuple[FiberLinks, float]:
+        """The fiber spec that carries ``user``'s photon and its length in km."""
+        links = self.fiber_links().values()
+        for spec in links:
             if user in spec.lengths_km:
-                return spec
+                return spec, spec.lengths_km[user]
+        for spec in links:
+            if spec.default_length_km is not None:
+                return spec, spec.default_length_km
         raise KeyError(user)
 
 
@@ -345,11 +428,12 @@ def _check_nodes(s: Scenario) -> None:
     for gs, st in s.nodes.ground_stations.items():
         if gs in s.nodes.platforms:
             raise CrossFieldError(f"nodes.ground_stations.{gs}", "name already used by a platform")
-        if st.forward and len(st.users) != 1:
+        names = st.user_names(gs)
+        if st.forward and len(names) != 1:
             raise CrossFieldError(
-                f"nodes.ground_stations.{gs}.users", f"a forwarding station serves exactly one user, got {len(st.users)}"
+                f"nodes.ground_stations.{gs}.users", f"a forwarding station serves exactly one user, got {len(names)}"
             )
-        for u in st.users:
+        for u in names:
             if u in seen:
                 raise CrossFieldError(f"nodes.ground_stations.{gs}.users", f"user {u!r} already served by {seen[u]}")
             if u in s.nodes.ground_stations or u in s.nodes.platforms:
@@ -393,7 +477,7 @@ def _check_links(s: Scenario) -> None:
                 raise CrossFieldError(f"links.{name}.ground_stations", f"pair already linked by links.{pairs[(a, b)]}")
             pairs[(a, b)] = name
     missing = [u for u in users if u not in covered]
-    if missing:
+    if missing and not any(f.default_length_km is not None for f in s.fiber_links().values()):
         raise CrossFieldError("links", f"no fiber length for user(s) {missing}; add them to a fiber link's lengths_km")
     for a, b in zip(stations, stations[1:], strict=False):
         if (a, b) not in pairs:
@@ -408,8 +492,8 @@ def _check_protocol(s: Scenario) -> None:
     p = s.protocol
     if p.sender not in users:
         raise CrossFieldError("protocol.sender", f"unknown user {p.sender!r}; expected one of {list(users)}")
-    for u in p.participants:
+    for u in s.participants():
         if u not in users:
             raise CrossFieldError("protocol.participants", f"unknown user {u!r}; expected one of {list(users)}")
-    if len(set(p.participants)) != len(p.participants):
+    if len(set(s.participants())) != len(s.participants()):
         raise CrossFieldError("protocol.participants", "expected distinct users")

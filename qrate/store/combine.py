@@ -2,7 +2,8 @@
 
 Rule: every input must hold the same resolved scenario *apart from the sweep distances* and the
 same root seed (a batch is identified by ``(seed, point_key, batch_index)``, and rows carry no
-seed, so files of different seeds are refused). Points are matched by their content key; their
+seed, so files of different seeds are refused), of the same model version and the same protocol
+report. Points are matched by their content key; their
 rows are pooled. A batch present in two inputs is refused: since every batch is a pure function of
 ``(seed, point, batch index)``, a duplicate would count the same random numbers twice. So a sweep
 split by distances over several machines (``--set sweep.ground_distance_km=[...]``, same seed)
@@ -12,6 +13,7 @@ the union of the distances in ascending order (or keeps the common sweep if all 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from qrate.errors import InputError, ResultsFileError
-from qrate.store.hdf5 import PointRecord, Results, ResultsWriter, read_results
+from qrate.outputs import check_output
+from qrate.store.hdf5 import H5_SUFFIXES, PointRecord, Results, ResultsWriter, check_model_version, read_results
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,28 +46,33 @@ def _scenario_data(res: Results) -> dict[str, Any]:
 def combine_files(inputs: Sequence[str | Path], out: str | Path, *, overwrite: bool = False, argv: Sequence[str] = ()) -> Path:
     """Write ``out`` holding every batch of ``inputs`` (see the module docstring for the rule).
 
+    The output is written under a temporary name and appears only once complete, so a failure
+    (disk full, interrupt) leaves no output, or the old one with ``overwrite``.
+
     Raises:
-        ResultsFileError: an input is missing, foreign, truncated or of another schema.
-        InputError: fewer than two inputs, ``out`` exists (without ``overwrite``) or is an input,
-            inputs of different scenarios or seeds, or a batch held twice.
+        ResultsFileError: an input is missing, foreign, damaged, in use, of another schema, or of
+            another model version than the first input.
+        ResultsWriteError: writing ``out`` failed (it is not created, an old one is unchanged).
+        InputError: fewer than two inputs; ``out`` is refused by :func:`qrate.outputs.check_output`
+            (field ``out``) or is an input (also by another name: a hard link); inputs of
+            different scenarios, seeds, counters or reports; a batch held twice.
     """
     from qrate.scenario import scenario_to_toml, validate_data
 
     if len(inputs) < 2:
         raise InputError("FILES", "give at least two results files to combine")
     out_path = Path(out)
-    if out_path.suffix not in (".h5", ".hdf5"):
-        raise InputError("--out", f"expected a .h5 file name, got {str(out)!r}")
     paths = [Path(p) for p in inputs]
-    if any(out_path.exists() and out_path.resolve() == p.resolve() for p in paths):
-        raise InputError("--out", f"{out_path} is one of the inputs")
-    if out_path.exists() and not overwrite:
-        raise InputError("--out", f"{out_path} already exists; choose another --out or pass --overwrite")
+    for p in paths:
+        if _same_file(out_path, p):
+            raise InputError("out", f"{out_path} is one of the inputs ({p})")
+    check_output(out_path, overwrite=overwrite, suffixes=H5_SUFFIXES, field="out")
     results = [read_results(p) for p in paths]
     first = results[0]
     base = _scenario_data(first)
     sweeps = [base.pop("sweep")]
     for res in results[1:]:
+        check_model_version(res, first.meta["model_version"])
         if res.meta["seed"] != first.meta["seed"]:
             raise InputError("FILES", f"{res.path} has seed {res.meta['seed']}, {first.path} has {first.meta['seed']}: combine needs one seed")
         data = _scenario_data(res)
@@ -74,6 +82,8 @@ def combine_files(inputs: Sequence[str | Path], out: str | Path, *, overwrite: b
             raise InputError("FILES", f"{res.path} and {first.path} hold different scenarios (differ in: {', '.join(diff)})")
         if res.meta["counter_names"] != first.meta["counter_names"]:
             raise InputError("FILES", f"{res.path} and {first.path} have different protocol counters")
+        if res.meta["report"] != first.meta["report"]:
+            raise InputError("FILES", f"{res.path} and {first.path} have different protocol reports (counter roles or estimates)")
 
     merged: dict[str, _Merged] = {}
     owner: dict[tuple[str, int], Path] = {}
@@ -97,8 +107,11 @@ def combine_files(inputs: Sequence[str | Path], out: str | Path, *, overwrite: b
         protocol=scenario.protocol.name,
         seed=first.meta["seed"],
         counter_names=first.meta["counter_names"],
+        model_version=first.meta["model_version"],
+        report=first.meta["report"],
         argv=list(argv),
         overwrite=overwrite,
+        atomic=True,  # the output appears only once complete; a failure leaves no file (or the old one)
     ) as writer:
         for res in results:
             for run in res.meta.get("runs", []):
@@ -109,10 +122,16 @@ def combine_files(inputs: Sequence[str | Path], out: str | Path, *, overwrite: b
         for i, m in enumerate(points):
             writer.add_point(i, ground_distance_km=m.distance_km, point_key=int(m.point_key, 16), params=m.params)
             writer.append_rows(i, m.rows)
-        complete = all(bool(res.meta.get("complete")) for res in results)
-    if not complete:
-        _mark_complete(out_path, False)
+        writer.close(complete=all(bool(res.meta.get("complete")) for res in results))
     return out_path
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name the same file (by inode: hard links and symbolic links too)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist
+        return False
 
 
 def _merge_point(merged: dict[str, _Merged], owner: dict[tuple[str, int], Path], path: Path, rec: PointRecord) -> None:
@@ -131,10 +150,3 @@ def _merge_point(merged: dict[str, _Merged], owner: dict[tuple[str, int], Path],
         return
     rows = np.concatenate([old.rows, rec.rows])
     merged[rec.point_key] = _Merged(old.distance_km, old.point_key, old.params, rows[np.argsort(rows["batch_index"], kind="stable")])
-
-
-def _mark_complete(path: Path, complete: bool) -> None:
-    import h5py
-
-    with h5py.File(path, "r+") as f:
-        f.attrs["complete"] = bool(complete)

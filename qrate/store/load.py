@@ -21,11 +21,12 @@ def point_estimates(results: Results, point: PointRecord) -> dict[str, Any]:
         ResultsFileError: the point's counters contradict the roles of the file's report, or its
             geometry is not numeric (a damaged file).
     """
-    report = results.meta["report"]
+    report = point.params.get("report") or results.meta["report"]
     problem = inconsistency(report, point.rows)
     if problem is not None:
         raise ResultsFileError(f"{results.path}: point {point.index}: {problem}; the file is damaged")
-    est = estimate_point(point.rows, report, extra={"ground_distance_km": point.ground_distance_km})
+    axes = point.params.get("axes") or {}
+    est = estimate_point(point.rows, report, extra={**axes, "ground_distance_km": point.ground_distance_km})
     for key in ("elevation_deg", "slant_range_km"):
         value = point.params.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):

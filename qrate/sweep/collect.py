@@ -1,12 +1,14 @@
-"""The sweep loop on Dask (or in-process): keep batches in flight, accept them in index order.
+"""The one sweep loop, on Dask or in-process: tasks of batch ranges, batches accepted in index order.
 
-Each point's batches are submitted with ``client.submit`` and gathered with ``as_completed``;
-about ``IN_FLIGHT_PER_CORE`` × (total worker threads) batches are kept in flight, filled point by
-point. Finished batches are buffered and *accepted* in batch-index order only, so the stopping
-decision (:class:`qrate.sweep.stopping.PointTally`) sees the same prefix whatever ran the batches;
-once a point stops, its outstanding batches are cancelled and any result past the stopping index is
-dropped. Workers return only the small :class:`~qrate.stats.BatchStats`; the caller (the client
-process) is the only writer of the results file.
+Each Dask task runs a contiguous range of one point's batches (:func:`sample_batches`); the range
+grows with the measured batch time so that a task lasts about ``TASK_TARGET_S`` and Dask's
+per-task overhead (a few ms) stays a few percent of the work. About ``IN_FLIGHT_PER_CORE`` ×
+(total worker threads) tasks are kept in flight, filled point by point. Finished batches are
+buffered and *accepted* in batch-index order only, so the stopping decision
+(:class:`qrate.sweep.stopping.PointTally`) sees the same prefix whatever ran the batches and however
+they were grouped into tasks; once a point stops, its outstanding tasks are cancelled and any batch
+past the stopping index is dropped. Workers return only the small
+:class:`~qrate.stats.BatchStats`; the caller (the client process) is the only writer of the file.
 """
 
 from __future__ import annotations
@@ -21,25 +23,34 @@ import numpy as np
 from qrate.engine.batch import run_batch
 from qrate.engine.plan import PointPlan, compile_protocol
 from qrate.protocols.compiled import CompiledProtocol
-from qrate.stats import BatchStats
+from qrate.stats import BatchStats, counter_names_of, row_stats
 from qrate.sweep._allocator import tune_allocator
 from qrate.sweep.stopping import Limits, PointTally
 
 IN_FLIGHT_PER_CORE = 2
-"""Batches kept in flight per worker thread."""
+"""Tasks kept in flight per worker thread."""
+TASK_TARGET_S = 0.25
+"""Wall time one Dask task aims at (Dask costs 5-7 ms per task: under 3 %)."""
+MAX_BATCHES_PER_TASK = 1024
 _COMPILED: dict[int, CompiledProtocol] = {}
 _COMPILED_MAX = 64
 
 
-def sample_batch(plan: PointPlan, root_seed: int, batch_index: int, pulses: int, per_pulse: bool = False) -> BatchStats:
-    """Run one batch (the Dask task); the compiled protocol is cached per process by point key."""
-    tune_allocator()
+def _compiled(plan: PointPlan) -> CompiledProtocol:
+    """The point's compiled protocol, cached per process by point key."""
     compiled = _COMPILED.get(plan.key)
     if compiled is None:
         if len(_COMPILED) >= _COMPILED_MAX:
             _COMPILED.clear()
         compiled = _COMPILED[plan.key] = compile_protocol(plan)
-    return run_batch(plan, compiled, root_seed, batch_index, pulses, per_pulse=per_pulse)
+    return compiled
+
+
+def sample_batches(plan: PointPlan, root_seed: int, first: int, count: int, pulses: int, per_pulse: bool = False) -> list[BatchStats]:
+    """Run batches ``first, ..., first + count - 1`` of one point (one Dask task)."""
+    tune_allocator()
+    compiled = _compiled(plan)
+    return [run_batch(plan, compiled, root_seed, b, pulses, per_pulse=per_pulse) for b in range(first, first + count)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,19 +85,33 @@ class Progress:
 class _Point:
     """Bookkeeping of one point: tally of the accepted prefix, buffered results, submissions."""
 
-    def __init__(self, plan: PointPlan, limits: Limits, pulses: int, stored: np.ndarray | None) -> None:
+    def __init__(
+        self, plan: PointPlan, limits: Limits, pulses: int, stored: np.ndarray | None, ready: Mapping[int, BatchStats] | None
+    ) -> None:
         self.plan = plan
         self.pulses = pulses
         self.cap = limits.batch_cap(pulses)
-        self.tally = PointTally(limits)
-        self.stored: dict[int, tuple[int, int]] = {}
-        if stored is not None:
-            for b, n, k in zip(stored["batch_index"], stored["pulses"], stored["successes"], strict=True):
-                self.stored[int(b)] = (int(n), int(k))
+        names = counter_names_of(stored) if stored is not None else ()
+        self.tally = PointTally(limits, plan.report())
+        self.stored: dict[int, BatchStats] = {int(r["batch_index"]): row_stats(r, names) for r in stored} if stored is not None else {}
         self.buffer: dict[int, BatchStats] = {}
         self.next_submit = 0
         self.done = False
-        self.advance()
+        self.timed, self.seconds = 0, 0.0  # batches computed here and their wall time
+        self.advance()  # the stored prefix
+        for b, stats in (ready or {}).items():  # accepted (and yielded) by the caller's next advance()
+            if b not in self.stored:
+                self.buffer[b] = stats
+                self.timed, self.seconds = self.timed + 1, self.seconds + stats.seconds
+
+    def receive(self, first: int, batches: Sequence[BatchStats]) -> list[tuple[int, int, BatchStats]]:
+        """Buffer the results of a task that started at batch ``first``; return newly accepted batches."""
+        for i, stats in enumerate(batches):
+            self.timed += 1
+            self.seconds += stats.seconds
+            if not self.done:
+                self.buffer[first + i] = stats
+        return self.advance()
 
     def advance(self) -> list[tuple[int, int, BatchStats]]:
         """Accept the buffered / stored batches that extend the prefix; return the new ones."""
@@ -97,10 +122,10 @@ class _Point:
                 break
             b = self.tally.n
             if b in self.stored:
-                self.tally.add(*self.stored[b])
+                self.tally.add(self.stored[b])
             elif b in self.buffer:
                 stats = self.buffer.pop(b)
-                self.tally.add(stats.pulses, stats.successes)
+                self.tally.add(stats)
                 new.append((self.plan.index, b, stats))
             else:
                 break
@@ -108,21 +133,30 @@ class _Point:
             self.buffer.clear()
         return new
 
-    def next_index(self) -> int | None:
-        """Next batch index to submit (skipping stored ones), or None."""
+    def next_range(self, size: int) -> tuple[int, int] | None:
+        """Next ``(first batch, count)`` to submit: up to ``size`` unstored batches in a row, or None."""
         if self.done:
             return None
-        while self.next_submit in self.stored:
+        while self.next_submit in self.stored or self.next_submit in self.buffer:
             self.next_submit += 1
         if self.next_submit >= self.cap:
             return None
-        b = self.next_submit
-        self.next_submit += 1
-        return b
+        first = self.next_submit
+        while (self.next_submit < min(self.cap, first + size) and self.next_submit not in self.stored
+               and self.next_submit not in self.buffer):
+            self.next_submit += 1
+        return first, self.next_submit - first
+
+    def task_size(self) -> int:
+        """Batches per task: one until a batch has been timed, then about ``TASK_TARGET_S`` of work."""
+        if self.timed == 0 or self.seconds <= 0:
+            return 1
+        per_batch = self.seconds / self.timed
+        return int(min(MAX_BATCHES_PER_TASK, max(1, TASK_TARGET_S // per_batch)))
 
 
 def _status(points: Sequence[_Point], in_flight: int) -> SweepStatus:
-    running = [p.tally.relative_error() for p in points if not p.done]
+    running = [p.tally.last_error for p in points if not p.done]
     return SweepStatus(
         points_done=sum(p.done for p in points),
         points=len(points),
@@ -148,6 +182,7 @@ def iter_collect(
     *,
     client: Any = None,
     stored: Mapping[int, np.ndarray] | None = None,
+    ready: Mapping[int, Mapping[int, BatchStats]] | None = None,
     per_pulse: bool = False,
     in_flight: int | None = None,
 ) -> Iterator[Progress]:
@@ -160,11 +195,16 @@ def iter_collect(
         pulses_per_batch: pulses of every batch.
         client: a ``dask.distributed.Client``, or None to run in this process, point after point.
         stored: rows already in the file per point index (``--resume``): neither recomputed nor yielded.
+        ready: batches already computed (not stored) per point index and batch index: yielded, not recomputed.
         per_pulse: reference heralding path (tests).
         in_flight: batches kept in flight (default ``IN_FLIGHT_PER_CORE`` × worker threads).
     """
-    stored = stored or {}
-    points = [_Point(plan, limits, pulses_per_batch, stored.get(plan.index)) for plan in plans]
+    stored, ready = stored or {}, ready or {}
+    points = [_Point(plan, limits, pulses_per_batch, stored.get(plan.index), ready.get(plan.index)) for plan in plans]
+    if ready:
+        first = tuple(new for p in points for new in p.advance())
+        if first:
+            yield Progress(first, _status(points, 0))
     if client is None:
         yield from _iter_sync(points, root_seed, per_pulse)
     else:
@@ -173,9 +213,8 @@ def iter_collect(
 
 def _iter_sync(points: Sequence[_Point], root_seed: int, per_pulse: bool) -> Iterator[Progress]:
     for point in points:
-        while (b := point.next_index()) is not None:
-            point.buffer[b] = sample_batch(point.plan, root_seed, b, point.pulses, per_pulse)
-            new = point.advance()
+        while (task := point.next_range(1)) is not None:
+            new = point.receive(task[0], sample_batches(point.plan, root_seed, *task, point.pulses, per_pulse))
             if new:
                 yield Progress(tuple(new), _status(points, 0))
 
@@ -193,14 +232,15 @@ def _iter_dask(points: Sequence[_Point], root_seed: int, client: Any, per_pulse:
     def top_up() -> None:
         for point in points:
             while len(pending) < in_flight:
-                b = point.next_index()
-                if b is None:
+                task = point.next_range(point.task_size())
+                if task is None:
                     break
+                first, count = task
                 fut = client.submit(
-                    sample_batch, point.plan, root_seed, b, point.pulses, per_pulse,
-                    pure=False, key=f"{prefixes[id(point)]}-{b}",
+                    sample_batches, point.plan, root_seed, first, count, point.pulses, per_pulse,
+                    pure=False, key=f"{prefixes[id(point)]}-{first}-{count}",
                 )
-                pending[fut] = (point, b)
+                pending[fut] = (point, first)
                 ac.add(fut)
             if len(pending) >= in_flight:
                 return
@@ -213,14 +253,13 @@ def _iter_dask(points: Sequence[_Point], root_seed: int, client: Any, per_pulse:
             entry = pending.pop(fut, None)
             if entry is None:  # cancelled after its point stopped
                 continue
-            point, b = entry
+            point, first = entry
             if point.done:
                 fut.release()
                 continue
-            stats = fut.result()
+            batches = fut.result()
             fut.release()
-            point.buffer[b] = stats
-            new = point.advance()
+            new = point.receive(first, batches)
             if point.done:
                 stale = [f for f, (p, _) in pending.items() if p is point]
                 for f in stale:
@@ -235,7 +274,6 @@ def _iter_dask(points: Sequence[_Point], root_seed: int, client: Any, per_pulse:
     finally:
         if pending:
             client.cancel(list(pending))
-
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,8 +24,13 @@ from qrate.sweep.collect import iter_collect
 from qrate.sweep.progress import STATUS_INTERVAL_S, SweepProgress
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from qrate.engine.plan import PointPlan
+    from qrate.stats import BatchStats
     from qrate.store import Results, ResultsWriter
+    from qrate.sweep.scheduler import SchedulerSpec
+    from qrate.sweep.stopping import Limits
 
 
 def resolve_seed(scenario: Scenario, seed: int | None, stored_seed: int | None = None) -> int:
@@ -54,7 +59,7 @@ def run_to_file(
     out: str | Path,
     *,
     seed: int | None = None,
-    scheduler: str = "local",
+    scheduler: str = "auto",
     workers: int | None = None,
     scheduler_file: str | Path | None = None,
     resume: bool = False,
@@ -72,7 +77,9 @@ def run_to_file(
         scenario: validated scenario (its ``sampling`` sets batches, pulses and target error).
         out: ``.h5`` file to create (or to continue with ``resume``).
         seed: root seed (default: ``sampling.seed``, else the resumed file's, else fresh entropy).
-        scheduler: ``sync`` (in-process loop), ``local`` (LocalCluster) or ``tcp://HOST:PORT``.
+        scheduler: ``auto`` (in-process when the estimated work is under ``AUTO_SYNC_MAX_S``, else a
+            LocalCluster: :func:`choose_scheduler`), ``sync`` (in-process loop), ``local``
+            (LocalCluster) or ``tcp://HOST:PORT``.
         workers: LocalCluster worker processes (default: one per core).
         scheduler_file: connect through a Dask scheduler file instead of ``scheduler``.
         resume: continue ``out`` if it exists: it must be a qrate file of this schema and model
@@ -95,7 +102,8 @@ def run_to_file(
         ResultsFileError: ``resume`` of a foreign, truncated, other-schema or other-model file
             (file unchanged).
     """
-    from qrate.engine import compile_protocol, plan_sweep
+    from qrate.engine import plan_sweep
+    from qrate.engine.plan import counter_names as counter_names_of
     from qrate.sweep.scheduler import open_client, parse_scheduler
     from qrate.sweep.stopping import Limits
 
@@ -112,10 +120,13 @@ def run_to_file(
     root_seed = resolve_seed(scenario, seed, stored_seed)
     resolved = with_seed(scenario, root_seed)
     plans = plan_sweep(resolved)  # every geometry and protocol checked before the file is touched
-    counter_names = compile_protocol(plans[0]).counter_names
+    counter_names = counter_names_of(plans)
     stored = _stored_rows(existing, resolved, plans, counter_names) if existing is not None else {}
     limits = Limits.from_sampling(resolved.sampling, max_pulses=max_pulses)
     n_stored = sum(int(r.size) for r in stored.values())
+    ready: dict[int, dict[int, BatchStats]] = {}
+    if spec.kind == "auto":
+        spec, ready = choose_scheduler(spec, plans, root_seed, limits, resolved.sampling.pulses_per_batch, stored)
 
     with SweepProgress(quiet=quiet, stream=stream, interval_s=status_interval_s) as progress, open_client(spec) as client:
         writer = _open_writer(path, existing, resolved, plans[0].report(), counter_names, argv, overwrite)
@@ -128,7 +139,8 @@ def run_to_file(
             verb = f"resuming {path} ({n_stored} batches stored)" if existing is not None else f"writing {path}"
             progress.say(f"qrate run: {resolved.name}, {len(plans)} points, seed {root_seed}, scheduler {spec.label}; {verb}")
             _say_dashboard(progress, client, spec)
-            for step in iter_collect(plans, root_seed, limits, resolved.sampling.pulses_per_batch, client=client, stored=stored):
+            for step in iter_collect(plans, root_seed, limits, resolved.sampling.pulses_per_batch, client=client, stored=stored,
+                                     ready=ready):
                 for index, batch_index, stats in step.new:
                     writer.append(index, batch_index, stats)
                     saved += 1
@@ -143,6 +155,35 @@ def run_to_file(
     return path
 
 
+AUTO_SYNC_MAX_S = 10.0
+"""Estimated single-core seconds below which ``auto`` runs in-process (a LocalCluster takes ~5 s to start)."""
+
+
+def choose_scheduler(
+    spec: SchedulerSpec, plans: Sequence[PointPlan], root_seed: int, limits: Limits, pulses: int,
+    stored: Mapping[int, np.ndarray],
+) -> tuple[SchedulerSpec, dict[int, dict[int, BatchStats]]]:
+    """``auto``: time the first batch still to run, project the sweep, choose ``sync`` or ``local``.
+
+    The timed batch is returned (``{point: {batch: stats}}``) so that it is used, not recomputed;
+    the rows are the same whichever scheduler is chosen.
+    """
+    from qrate.sweep.collect import sample_batches
+    from qrate.sweep.scheduler import SchedulerSpec
+
+    todo = [(p, limits.batch_cap(pulses) - int(stored[p.index].size if p.index in stored else 0)) for p in plans]
+    todo = [(p, n) for p, n in todo if n > 0]
+    if not todo:
+        return SchedulerSpec("sync", workers=spec.workers), {}
+    plan = todo[0][0]
+    done = set(stored[plan.index]["batch_index"].tolist()) if plan.index in stored else set()
+    first = next(b for b in range(limits.batch_cap(pulses)) if b not in done)
+    (stats,) = sample_batches(plan, root_seed, first, 1, pulses)
+    estimate_s = stats.seconds * sum(n for _, n in todo)
+    kind = "sync" if estimate_s < AUTO_SYNC_MAX_S else "local"
+    return SchedulerSpec(kind, workers=spec.workers, dashboard=spec.dashboard), {plan.index: {first: stats}}
+
+
 def resume_command(argv: Sequence[str]) -> str:
     """The shell command that resumes the run started by ``argv``."""
     words = [w for w in argv if w != "--overwrite"] if argv else ["qrate", "run", "..."]
@@ -151,14 +192,12 @@ def resume_command(argv: Sequence[str]) -> str:
 
 def _existing(path: Path, *, resume: bool, overwrite: bool) -> Results | None:
     """The file to resume (checked read-only), or None for a fresh file; refuses to clobber without ``overwrite``."""
+    from qrate.outputs import check_output
     from qrate.store import read_results
 
-    if not path.exists():
-        _check_creatable(path)
-        return None
-    if not resume:
-        if not overwrite:
-            raise InputError("out", f"{path} already exists; choose another --out, pass --overwrite or --resume")
+    if not resume or not path.exists():  # a fresh file: the same output checks as combine and plot
+        check_output(path, overwrite=overwrite, suffixes=(".h5", ".hdf5"), field="out",
+                     exists_hint="choose another --out, pass --overwrite or --resume")
         return None
     existing = read_results(path)  # read-only: a bad file raises here and stays untouched
     if not os.access(path, os.W_OK):
@@ -224,12 +263,3 @@ def _say_dashboard(progress: SweepProgress, client: Any, spec: Any) -> None:
     link = dashboard_link(client) if spec.dashboard else None
     if link:
         progress.say(f"qrate run: Dask dashboard at {link}")
-
-
-def _check_creatable(path: Path) -> None:
-    """InputError unless ``path`` can be created (checked before any cluster starts)."""
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError("out", f"cannot create {path}: {folder} is not a writable folder")

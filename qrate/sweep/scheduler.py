@@ -65,11 +65,11 @@ def parse_scheduler(
         if not path.is_file():
             raise InputError("--scheduler-file", f"{path}: no such file (start `dask scheduler --scheduler-file {path}` first)")
         return SchedulerSpec("file", scheduler_file=path, workers=workers)
-    if spec in ("sync", "local"):
+    if spec in ("sync", "local", "auto"):
         return SchedulerSpec(spec, workers=workers, dashboard=dashboard)
     if re.fullmatch(r"(tcp|tls|ucx|inproc)://[^\s/]+:\d+", spec):
         return SchedulerSpec("address", address=spec, workers=workers)
-    raise InputError("--scheduler", f"expected sync, local or tcp://HOST:PORT, got {spec!r}")
+    raise InputError("--scheduler", f"expected auto, sync, local or tcp://HOST:PORT, got {spec!r}")
 
 
 def default_workers() -> int:

@@ -2,17 +2,23 @@
 
 Batches of one point are accepted in index order 0, 1, 2, ...; each batch's streams depend only on
 (root seed, point, batch index), so the rows are the same whatever runs them and in which order.
-With ``sampling.target_relative_error`` a point stops once the standard error of its mean
-coincidence rate falls below that fraction of the rate (after ``min_batches``), or at
-``sampling.batches``: a function of the accepted batch prefix only.
+A point stops at ``sampling.batches`` (or the pulse cap), or, with a target, once the standard error
+of the target estimate falls below that fraction of its value (after ``min_batches``): a function
+of the accepted batch prefix only.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
+
+from qrate.errors import InputError
 from qrate.scenario.schema import Sampling
+from qrate.stats import BatchStats, to_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,19 +28,22 @@ class Limits:
     Attributes:
         max_batches: batches at most (``sampling.batches``).
         max_pulses: pulses at most per point (None: no cap besides ``max_batches``).
-        target_relative_error: stop once the standard error of the mean coincidence rate is at
-            most this fraction of the rate (None: off), after ``min_batches`` batches.
+        target_relative_error: stop once the standard error of ``target_estimate`` is at most
+            this fraction of its value (None: off), after ``min_batches`` batches.
+        target_estimate: a ``qrate plot --y`` name (``rate``: the heralded coincidence rate).
     """
 
     max_batches: int
     max_pulses: int | None = None
     target_relative_error: float | None = None
     min_batches: int = 3
+    target_estimate: str = "rate"
 
     @classmethod
     def from_sampling(cls, sampling: Sampling, *, max_pulses: int | None = None) -> Limits:
         """The limits a scenario's ``[sampling]`` sets (plus an optional pulse cap)."""
-        return cls(sampling.batches, max_pulses, sampling.target_relative_error, sampling.min_batches)
+        estimate, error = sampling.target_estimate or ("rate", None)
+        return cls(sampling.batches, max_pulses, error, sampling.min_batches, estimate)
 
     def batch_cap(self, pulses_per_batch: int) -> int:
         """Largest number of batches a point can reach (``max_batches`` and ``max_pulses``)."""
@@ -42,33 +51,86 @@ class Limits:
             return self.max_batches
         return max(1, min(self.max_batches, -(-self.max_pulses // pulses_per_batch)))
 
+    def check(self, reports: Sequence[Mapping[str, Any]]) -> None:
+        """InputError naming ``sampling.target.estimate`` unless every point reports the target estimate."""
+        from qrate.estimates import quantity
+
+        if self.target_relative_error is None:
+            return
+        for report in reports:
+            try:
+                quantity(report, self.target_estimate)
+            except ValueError as exc:
+                raise InputError("sampling.target.estimate", str(exc)) from None
+
+
+def relative_error(estimates: Mapping[str, Any], report: Mapping[str, Any], name: str) -> float:
+    """Standard error over value of the estimate plotted as ``name`` (inf where undefined).
+
+    The standard error is the quantity's own (``sem``), else its batch spread over sqrt(batches),
+    else its 95 % interval's half-width / 1.96.
+    """
+    from qrate.estimates import quantity
+
+    q = quantity(report, name)
+    value = estimates.get(q.key)
+    if value is None or value == 0:
+        return math.inf
+    se = None
+    if q.sem is not None:
+        se = estimates.get(q.sem)
+    elif q.std is not None and estimates.get(q.std) is not None:
+        se = estimates[q.std] / math.sqrt(estimates["batches"])
+    elif q.ci is not None and None not in (estimates.get(q.ci[0]), estimates.get(q.ci[1])):
+        se = (estimates[q.ci[1]] - estimates[q.ci[0]]) / (2 * 1.959963984540054)
+    return math.inf if se is None else abs(se / value)
+
 
 class PointTally:
     """The contiguous prefix of batches 0, 1, ..., n-1 of one point and its stopping decision.
 
     The decision depends on the prefix only, so whoever runs the batches and in whichever order
-    they finish, a point stops at the same batch index.
+    they finish, a point stops at the same batch index. The heralded rate's error is updated in
+    O(1) per batch; any other target estimate is recomputed from the prefix's rows.
     """
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, report: Mapping[str, Any] | None = None) -> None:
         self.limits = limits
+        self.report = report
+        self.counter_names: tuple[str, ...] = ()  # those of the first batch (stored rows hold every counter)
         self.n = 0
         self.pulses = 0
         self._mean = 0.0  # running mean and sum of squared deviations of the batch success
         self._m2 = 0.0  # probabilities (Welford), so each update is O(1)
+        self._rows: list[np.ndarray] = []
+        self.last_error = math.inf  # relative error at the latest decision (progress display)
 
-    def add(self, pulses: int, successes: int) -> None:
+    @property
+    def _by_estimate(self) -> bool:
+        return self.limits.target_relative_error is not None and self.limits.target_estimate != "rate"
+
+    def add(self, stats: BatchStats) -> None:
         """Append the next batch (index ``self.n``)."""
+        if self._by_estimate:
+            self.counter_names = self.counter_names or tuple(stats.counts)
+            self._rows.append(to_row(stats, self.n, self.counter_names))
         self.n += 1
-        self.pulses += int(pulses)
-        p = successes / pulses if pulses else 0.0
+        self.pulses += int(stats.pulses)
+        p = stats.successes / stats.pulses if stats.pulses else 0.0
         delta = p - self._mean
         self._mean += delta / self.n
         self._m2 += delta * (p - self._mean)
 
     def relative_error(self) -> float:
-        """Standard error of the mean success probability over its mean (inf if undefined)."""
-        if self.n < 2 or self._mean <= 0:
+        """Relative standard error of the target estimate (inf if undefined)."""
+        if self.n < 2:
+            return math.inf
+        if self._by_estimate and self.report is not None:
+            from qrate.estimates import estimate_point
+
+            est = estimate_point(np.concatenate(self._rows), self.report)
+            return relative_error(est, self.report, self.limits.target_estimate)
+        if self._mean <= 0:
             return math.inf
         return math.sqrt(self._m2 / (self.n - 1)) / math.sqrt(self.n) / self._mean
 
@@ -79,4 +141,5 @@ class PointTally:
             return True
         if lim.target_relative_error is None or self.n < lim.min_batches:
             return False
-        return self.relative_error() <= lim.target_relative_error
+        self.last_error = self.relative_error()
+        return self.last_error <= lim.target_relative_error

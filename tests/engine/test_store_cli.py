@@ -23,7 +23,8 @@ JSON_KEYS = {
 
 def _writer(path, **kw):  # type: ignore[no-untyped-def]
     return ResultsWriter(path, scenario_toml="x = 1\n", scenario_name="t", protocol="broadcast", seed=2**100 + 3,
-                         counter_names=("shots", "broadcast_errors"), argv=["qrate", "run"], **kw)
+                         counter_names=("shots", "broadcast_errors"), argv=["qrate", "run"], model_version=1,
+                         report={"protocol": "broadcast", "carriers_per_use": 1}, **kw)
 
 
 def test_store_layout_is_self_describing(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -101,4 +102,4 @@ def test_run_then_show(preset: str, tmp_path, capsys) -> None:  # type: ignore[n
     capsys.readouterr()
     assert main(args) == 2
     assert "--overwrite" in capsys.readouterr().err
-    assert main(["show", str(tmp_path / "nope.h5")]) == 1
+    assert main(["show", str(tmp_path / "nope.h5")]) == 2  # a bad input file, like any bad input

@@ -158,7 +158,7 @@ def test_single_batch_has_no_spread_but_binomial_stderr() -> None:
 
 def test_broadcast_estimates() -> None:
     report = {"protocol": "broadcast", "repetition_rate_hz": 2e6,
-              "estimators": [{"kind": "broadcast", "rounds": "shots", "errors": "broadcast_errors"}]}
+              "estimators": [{"kind": "broadcast_bits", "rounds": "shots", "errors": "broadcast_errors"}]}
     names = ("shots", "broadcast_errors")
     rows = _rows([{"pulses": 1000, "successes": 500, "shots": 500, "broadcast_errors": 40},
                   {"pulses": 1000, "successes": 520, "shots": 520, "broadcast_errors": 36}], names)
@@ -190,7 +190,7 @@ def test_bell_fidelity_and_its_standard_error() -> None:
 def test_teleportation_rate_counts_three_carriers_per_qubit() -> None:
     states = ("+x", "-x", "+y", "-y", "+z", "-z")
     report = {"protocol": "teleportation", "repetition_rate_hz": 1e6, "carriers_per_use": 3, "estimators": [{
-        "kind": "teleportation", "rounds": {s: f"rounds:{s}" for s in states}, "errors": {s: f"errors:{s}" for s in states}}]}
+        "kind": "teleported_qubit", "rounds": {s: f"rounds:{s}" for s in states}, "errors": {s: f"errors:{s}" for s in states}}]}
     names = tuple(f"rounds:{s}" for s in states) + tuple(f"errors:{s}" for s in states)
     counts = {f"rounds:{s}": 100 for s in states} | {"errors:+x": 10, "errors:-z": 4}
     est = estimate_point(_rows([{"pulses": 10**4, "successes": 1800, **counts}], names), report)
@@ -200,7 +200,7 @@ def test_teleportation_rate_counts_three_carriers_per_qubit() -> None:
 
 def test_notification_session_probabilities() -> None:
     report = {"protocol": "notification", "repetition_rate_hz": 1e6, "estimators": [{
-        "kind": "notification", "receiver_rounds": "rr", "receiver_ones": "r1", "other_rounds": "or", "other_ones": "o1",
+        "kind": "notification_session", "receiver_rounds": "rr", "receiver_ones": "r1", "other_rounds": "or", "other_ones": "o1",
         "repetitions": 8, "rounds_per_session": 32}]}
     rows = _rows([{"pulses": 10**5, "successes": 6400, "rr": 1600, "r1": 800, "or": 4800, "o1": 48}], ("rr", "r1", "or", "o1"))
     est = estimate_point(rows, report)

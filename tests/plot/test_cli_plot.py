@@ -99,7 +99,7 @@ def _truncated(src: Path, dst: Path) -> Path:
 
 
 @pytest.mark.parametrize("kind", ["missing", "text", "foreign-hdf5", "truncated", "other-schema", "empty"])
-def test_bad_files_exit_1_and_are_left_unchanged(runs, tmp_path, capsys, kind) -> None:  # type: ignore[no-untyped-def]
+def test_bad_files_exit_2_and_are_left_unchanged(runs, tmp_path, capsys, kind) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / f"{kind}.h5"
     if kind == "text":
         path.write_text("not hdf5\n")
@@ -119,7 +119,7 @@ def test_bad_files_exit_1_and_are_left_unchanged(runs, tmp_path, capsys, kind) -
                 g["batches"].resize(0, axis=0)
     before = path.read_bytes() if path.exists() else None
     fig = tmp_path / "f.png"
-    assert main(["plot", str(runs["leo"]), str(path), "--out", str(fig)]) == 1
+    assert main(["plot", str(runs["leo"]), str(path), "--out", str(fig)]) == 2
     err = capsys.readouterr().err
     assert str(path) in err and err.startswith("qrate plot: error:") and err.count("\n") == 1
     assert (path.read_bytes() if path.exists() else None) == before

@@ -22,10 +22,10 @@ from qrate.protocols import (
     Notification,
     PauliNoise,
     chain_layout,
+    exact,
     khan_acka_layout,
     khan_broadcast_layout,
 )
-from qrate.protocols import exact
 from qrate.protocols._decode import Flag, sample_records
 from qrate.protocols.compiled import CompiledProtocol, Round
 
@@ -33,13 +33,15 @@ Z_MAX = 5.0
 P_MIN = 1e-6
 
 
-def harsh(layout, extra: tuple[str, ...] = (), scale: float = 1.0) -> PauliNoise:
-    """Mixed noise on every photon: Z and X flips, depolarised free-space photons, readout flips."""
+def harsh(layout, free_space: tuple[str, ...] | None = None, scale: float = 1.0) -> PauliNoise:
+    """Mixed noise on every photon: Z and X flips, depolarised free-space photons (default: the
+    layout's Bell photons), readout flips."""
     users = layout.users
+    free_space = layout.free_space_photons if free_space is None else free_space
     return PauliNoise(
         z_flip={u: scale * (0.02 + 0.01 * (i % 4)) for i, u in enumerate(users)},
         x_flip={u: scale * (0.01 + 0.005 * (i % 3)) for i, u in enumerate(users)},
-        depolarize={q: scale * 0.06 for q in (*layout.free_space_photons, *extra)},
+        depolarize={q: scale * 0.06 for q in free_space},
         readout_flip={u: scale * 0.01 * (1 + i % 2) for i, u in enumerate(users)},
     )
 
@@ -166,9 +168,10 @@ def test_khan_acka_harsh_dishonest_vs_stim() -> None:
     noise = harsh(layout)
     c = AnonymousConferenceKeyAgreement(layout, parts, sender, 0.4, dishonest="charlie").compile(noise)
     assert "eve_key_matches" in c.plans[0].counters
-    assert set(check_round_against_stim(c, 1_000_000, 10).values()) == {"exact-table"}
+    assert set(check_round_against_stim(c, 2_000_000, 10).values()) == {"exact-table"}
     check_counts(c, 10**8, 1_000_000, 11)
-    honest = AnonymousConferenceKeyAgreement(layout, parts, sender, 0.4).compile(PauliNoise(z_flip={u: 0.02 for u in layout.users}))
+    honest = AnonymousConferenceKeyAgreement(layout, parts, sender, 0.4).compile(
+        PauliNoise(z_flip={u: 0.02 for u in layout.users}))
     check_round_against_stim(honest, 1_000_000, 12)
 
 
@@ -205,14 +208,14 @@ def test_acka_32_users_sequential_vs_stim() -> None:
 def test_anonymous_entanglement_vs_stim(ground_ground: bool) -> None:
     layout = chain_layout((3, 4)) if ground_ground else chain_layout((5,))
     ae = AnonymousEntanglement(layout, "u0_1", "u1_2" if ground_ground else None)
-    c = ae.compile(harsh(layout, extra=ae.free_space_photons))
+    c = ae.compile(harsh(layout, ae.free_space_photons))
     check_round_against_stim(c, 500_000, 50)
     check_counts(c, 10**7, 300_000, 51)
 
 
 def test_teleportation_and_notification_vs_stim() -> None:
     ae = AnonymousEntanglement(chain_layout((2, 2)), "u0_0", "u1_1")
-    t = AnonymousTeleportation(ae).compile(harsh(ae.layout, extra=ae.free_space_photons))
+    t = AnonymousTeleportation(ae).compile(harsh(ae.layout, ae.free_space_photons))
     check_round_against_stim(t, 300_000, 60)
     check_counts(t, 10**7, 300_000, 61)
     layout = chain_layout((3, 2))
@@ -227,10 +230,10 @@ def test_teleportation_and_notification_vs_stim() -> None:
 def test_stim_back_ends_compiled_vs_flip() -> None:
     """``method="compiled"`` and ``"flip"`` of the per-shot path: same counters, same classes."""
     layout, parts, sender = khan_acka_layout()
-    noise = harsh(layout)
-    for spec in (AnonymousConferenceKeyAgreement(layout, parts, sender, 0.5, dishonest="charlie"),
-                 AnonymousTeleportation(AnonymousEntanglement(chain_layout((3,)), "u0_2"))):
-        n = noise if isinstance(spec, AnonymousConferenceKeyAgreement) else harsh(chain_layout((3,)))
+    tele = AnonymousTeleportation(AnonymousEntanglement(chain_layout((3,)), "u0_2"))
+    cases = ((AnonymousConferenceKeyAgreement(layout, parts, sender, 0.5, dishonest="charlie"), harsh(layout)),
+             (tele, harsh(chain_layout((3,)), tele.entanglement.free_space_photons)))
+    for spec, n in cases:
         a = spec.compile(n, method="compiled", sampler="stim")
         b = spec.compile(n, method="flip", sampler="stim")
         assert set(a.round_samplers.values()) == {"stim"}
@@ -267,7 +270,7 @@ def test_sequential_equals_table_and_samples_its_law() -> None:
     np.testing.assert_array_equal(ct[order_t], cs[order_s])
     np.testing.assert_allclose(pt[order_t], ps[order_s], rtol=1e-10, atol=1e-15)
     rng = np.random.default_rng(80)
-    rows = np.array([seq.sample(1, rng) for _ in range(20_000)], dtype=bool)
+    rows = np.array([seq.sample(1, rng) for _ in range(6000)], dtype=bool)
     obs, unknown = exact.class_counts(rows, ct)
     assert unknown == 0
     assert exact.chi_square_classes(obs, pt).pvalue > P_MIN
@@ -295,14 +298,14 @@ def test_exact_counts_deterministic_additive() -> None:
 
 
 def test_unsupported_noise_falls_back_to_stim_loudly() -> None:
-    circuit = stim.Circuit("RX 0\nPAULI_CHANNEL_1(0.1, 0.05, 0.2) 0\nMX 0")
+    circuit = stim.Circuit("RX 0\nPAULI_CHANNEL_1(0.3, 0.2, 0.25) 0\nMX 0")  # no exact independent form
     rnd = Round("r", circuit, 1.0, None, ((0,),), {"ones": Flag((0,))})
     exact.clear_plan_cache()
     with pytest.warns(exact.ExactSamplerFallback, match="refused"):
         c = CompiledProtocol("toy", (rnd,), ("shots", "ones"))
         assert c.round_samplers == {"r": "stim"}
     counts = c.sample_counts(200_000, 1)
-    assert z_one(counts["ones"], 200_000, 0.15) < Z_MAX  # Y and Z flip the X outcome
+    assert z_one(counts["ones"], 200_000, 0.45) < Z_MAX  # Y and Z flip the X outcome
 
 
 def test_wide_walk_falls_back_to_stim(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -88,9 +88,9 @@ def test_hdf5_strings_are_read_as_data(tmp_path: Path) -> None:
         params = f["points/0000"].attrs["params"]
         f["points/0000"].attrs["params"] = json.dumps({"elevation_deg": payload})
     rc, _, err = cli(["show", str(out), "--json"])  # text where a number belongs: a damaged file, not code
-    assert rc == 1 and "damaged" in err and err.count("\n") == 1 and not marker.exists()
+    assert rc == 2 and "damaged" in err and err.count("\n") == 1 and not marker.exists()
     with h5py.File(out, "r+") as f:
         f["points/0000"].attrs["params"] = params
         f.attrs["versions"] = pickle.dumps({"x": 1}, protocol=0).decode("latin-1")
     rc, _, err = cli(["show", str(out)])
-    assert rc == 1 and "damaged" in err and not marker.exists()
+    assert rc == 2 and "damaged" in err and not marker.exists()

@@ -104,7 +104,8 @@ def _outside(field: str) -> st.SearchStrategy[object]:
     if hi is not None:
         options.append(st.floats(min_value=hi, exclude_min=True, allow_nan=False, allow_infinity=False, width=64)
                        .filter(lambda v: v > hi))
-        options.append(st.sampled_from([hi * 10 + 1, 1e300, 2.0**64, 10**30]))  # absurdly large
+        # absurdly large (2**64 and 10**30 are valid seeds below 2**128: keep only values above the bound)
+        options.append(st.sampled_from([hi * 10 + 1, 1e300, 2.0**64, 10**30]).filter(lambda v, hi=hi: v > hi))
     if field.startswith("sampling.") and field != "sampling.seed":
         options.append(st.sampled_from([-1, 0, 2**64, 10**40]).filter(lambda v: v < (lo or -math.inf) or (hi is not None and v > hi)))
     return st.one_of(options)

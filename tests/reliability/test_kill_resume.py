@@ -18,7 +18,7 @@ from tests.sweep._helpers import assert_same_rows, overrides, scenario
 
 SEED = 8_2025
 PULSES = 600_000
-BATCHES, POINTS = 25, 2  # 50 batches: 3 kills after 1-4 new batches each never reach the end
+BATCHES, POINTS = 1500, 2  # 3000 batches of ~1 ms, stored every 0.5 s: 3 kills after 1-4 new batches each never reach the end
 SETS = overrides("[0, 100]", PULSES, BATCHES)
 
 

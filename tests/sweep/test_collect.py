@@ -43,7 +43,7 @@ def test_stop_index_does_not_depend_on_completion_order(order_seed: int) -> None
     expected = _reference_stop(successes, limits)
     assert 3 < expected < 60  # the target error, not the cap, decides
     plan = plan_sweep(scenario("[0]"))[0]
-    point = _Point(plan, limits, 1000, None)
+    point = _Point(plan, limits, 1000, None, None)
     order = list(range(60))
     random.Random(order_seed).shuffle(order)
     accepted = []
@@ -70,7 +70,7 @@ def test_stored_batches_are_skipped_and_not_yielded() -> None:
 
 
 def test_sync_loop_matches_engine_loop_with_target_error() -> None:
-    s = scenario("[0, 300]", "sampling.target_relative_error=0.01", batches=40)
+    s = scenario("[0, 300]", "sampling.target_relative_error=0.02", batches=40)
     lim = Limits.from_sampling(s.sampling)
     got: dict[int, list[BatchStats]] = {0: [], 1: []}
     for step in iter_collect(plan_sweep(s), 11, lim, 2000):
@@ -86,9 +86,9 @@ def test_limits_caps() -> None:
     assert lim.batch_cap(1000) == 3 and Limits(max_batches=10).batch_cap(1000) == 10
     t = PointTally(lim)
     for _ in range(2):
-        t.add(1000, 10)
+        t.add(_stats(10))
     assert not t.enough()
-    t.add(1000, 10)
+    t.add(_stats(10))
     assert t.enough()
     assert PointTally(lim).relative_error() == math.inf
 
@@ -130,3 +130,30 @@ def test_progress_modes() -> None:
         p.update(_status(2))
     text = bar.getvalue()
     assert "13/20" in text and "points 2/2" in text
+
+
+def test_target_on_the_key_rate_stops_where_the_key_rate_error_meets_it() -> None:
+    """sampling.target = {estimate = "key_rate", ...}: the point stops at the first prefix whose
+    key-rate standard error (from the per-batch key rates) is within the target, computed here
+    independently from the stored rows."""
+    from qrate.estimates import estimate_point
+    from qrate.scenario import load_scenario
+
+    s = load_scenario("khan-acka-leo", ["sweep.ground_distance_km=[1000.0]", "sampling.pulses_per_batch=20000",
+                                        "sampling.batches=60", "sampling.seed=3",
+                                        'sampling.target={estimate = "key_rate", relative_error = 0.02}'])
+    (res,) = run_sweep(s, 3)
+    n = res.rows.size
+    assert 3 <= n < 60
+    report = res.plan.report()
+
+    def rel(k: int) -> float:
+        est = estimate_point(res.rows[:k], report)
+        return est["key_rate_sem_bps"] / est["key_rate_bps"]
+
+    assert rel(n) <= 0.02 and all(rel(k) > 0.02 for k in range(3, n))
+    # the rate target alone would have stopped elsewhere: the two rules differ
+    rate_rows = run_sweep(load_scenario("khan-acka-leo", ["sweep.ground_distance_km=[1000.0]",
+                                                          "sampling.pulses_per_batch=20000", "sampling.batches=60",
+                                                          "sampling.target_relative_error=0.02"]), 3)[0].rows.size
+    assert rate_rows != n

@@ -73,11 +73,12 @@ def test_sync_localcluster_and_real_scheduler_agree(tmp_path: Path, dask_cluster
     assert main([*RUN, "--scheduler", "local", "--workers", "2", "--out", str(files["local"])]) == 0
     assert main([*RUN, "--scheduler", dask_cluster, "--out", str(files["tcp"])]) == 0
     assert time.monotonic() - t0 < 120
-    tables = capsys.readouterr().out.split("# ")[1:]
+    tables = capsys.readouterr().out.split("# khan-")[1:]
     assert len(tables) == 3 and tables[0] == tables[1] == tables[2]
     assert_same_rows(files["sync"], files["local"])
     assert_same_rows(files["sync"], files["tcp"])
     counts = [p.rows.size for p in read_results(files["sync"]).points]
-    assert all(3 < n < 40 for n in counts), counts  # the target error stopped every point
+    # the target error stopped every point (not the 40-batch cap), most after more than min_batches
+    assert all(3 <= n < 40 for n in counts) and sum(counts) > 12, counts
     runs = [read_results(f).meta["runs"][0]["scheduler"] for f in files.values()]
     assert runs == ["sync", "local(2)", dask_cluster]

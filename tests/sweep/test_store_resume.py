@@ -71,7 +71,7 @@ def test_bad_files_give_clear_errors_and_stay_unchanged(tmp_path: Path, capsys: 
         expected = {"truncated": "truncated", "foreign": "not a qrate results file", "text": "not a readable HDF5",
                     "schema": "schema 99"}[kind]
         assert expected in err, (kind, err)
-        assert main(["show", str(path)]) == 1
+        assert main(["show", str(path)]) == 2
         assert sha256(path) == digest, kind
     capsys.readouterr()
 

@@ -1,0 +1,194 @@
+"""Sweep axes: any scenario field as an axis, their grid, and the scenario of each grid point.
+
+A scenario's ``[sweep]`` table holds ``ground_distance_km`` (the midpoint-platform distance) and
+any number of further axes, each keyed by the dotted path of a scenario field::
+
+    [sweep]
+    ground_distance_km = [0, 1000, 2000]
+    "links.leo.aperture_radius_m" = [0.5, 1.0, 3.0]
+    "links.leo.divergence_rad" = { start = 1e-6, stop = 1e-5, num = 5, log = true }
+
+An axis is a list of distinct values or a range: ``{start, stop, step}`` (``start, start + step,
+...`` up to ``stop`` inclusive) or ``{start, stop, num, log = false}`` (``num`` values evenly spaced,
+geometrically with ``log = true``). The axes form the Cartesian grid (``zip = true`` pairs them
+instead: all lists must then have the same length), with ``ground_distance_km`` varying fastest.
+Each grid point is a complete scenario with the axis fields set (:func:`point_scenario`), so a
+point's numbers are those of a one-point run with the same fields set by ``--set``, and a point's
+random streams (which derive from its content) do not change when axis values are added or
+reordered.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from qrate.errors import InputError
+
+DISTANCE_AXIS = "ground_distance_km"
+MAX_POINTS = 100_000
+"""Most points a sweep may have (``sweep.max_points`` lowers or raises it, up to this)."""
+RESERVED = frozenset({DISTANCE_AXIS, "zip", "max_points"})
+"""Keys of ``[sweep]`` that are not field axes."""
+#: keys that exclude each other: setting one by an axis removes the other from its table
+EXCLUSIVE_KEYS = {
+    "aperture_radius_m": "aperture_diameter_m",
+    "aperture_diameter_m": "aperture_radius_m",
+    "users": "user_count",
+    "user_count": "users",
+}
+
+
+def axis_values(axis: str, spec: Any) -> tuple[Any, ...]:
+    """The values of one axis given as a list or a range table (InputError naming ``sweep.<axis>``)."""
+    field = f"sweep.{axis}"
+    if isinstance(spec, Mapping):
+        return _range_values(field, spec)
+    if not isinstance(spec, list | tuple):
+        raise InputError(field, f"expected a list of values or a range table {{start, stop, step}} / {{start, stop, num}}, got {spec!r}")
+    if not spec:
+        raise InputError(field, "expected at least one value")
+    seen: list[Any] = []
+    for v in spec:
+        if v in seen or (isinstance(v, float) and math.isnan(v)):
+            raise InputError(field, f"expected distinct values, {v!r} repeated")
+        seen.append(v)
+    return tuple(spec)
+
+
+def _number(field: str, spec: Mapping[str, Any], key: str) -> float:
+    v = spec.get(key)
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        raise InputError(f"{field}.{key}", f"expected a finite number, got {v!r}")
+    return float(v)
+
+
+def _range_values(field: str, spec: Mapping[str, Any]) -> tuple[float, ...]:
+    unknown = set(spec) - {"start", "stop", "step", "num", "log"}
+    if unknown:
+        raise InputError(f"{field}.{sorted(unknown)[0]}", "unknown key; expected start, stop and step, or start, stop, num and log")
+    start, stop = _number(field, spec, "start"), _number(field, spec, "stop")
+    if ("step" in spec) == ("num" in spec):
+        raise InputError(field, "give exactly one of step or num")
+    if "step" in spec:
+        step = _number(field, spec, "step")
+        if step <= 0 or stop < start:
+            raise InputError(field, f"expected step > 0 and stop >= start, got start={start:g}, stop={stop:g}, step={step:g}")
+        n = math.floor((stop - start) / step + 1e-9) + 1
+        if n > MAX_POINTS:
+            raise InputError(field, f"expected at most {MAX_POINTS} values, the range has {n}")
+        return tuple(round(start + i * step, 12) for i in range(n))
+    num = spec["num"]
+    if isinstance(num, bool) or not isinstance(num, int) or not 1 <= num <= MAX_POINTS:
+        raise InputError(f"{field}.num", f"expected an integer in [1, {MAX_POINTS}], got {num!r}")
+    log = spec.get("log", False)
+    if not isinstance(log, bool):
+        raise InputError(f"{field}.log", f"expected true or false, got {log!r}")
+    if num == 1:
+        return (start,)
+    if log:
+        if start <= 0 or stop <= 0:
+            raise InputError(field, "a log range needs start > 0 and stop > 0")
+        a, b = math.log(start), math.log(stop)
+        values = [math.exp(a + (b - a) * i / (num - 1)) for i in range(num)]
+        values[0], values[-1] = start, stop
+        return tuple(float(f"{v:.12g}") for v in values)
+    return tuple(float(f"{start + (stop - start) * i / (num - 1):.12g}") for i in range(num))
+
+
+def field_axes(sweep: Mapping[str, Any]) -> dict[str, tuple[Any, ...]]:
+    """The field axes of a ``[sweep]`` table (every key but the reserved ones), with their values."""
+    return {k: axis_values(k, v) for k, v in sweep.items() if k not in RESERVED}
+
+
+def grid(axes: Mapping[str, Sequence[Any]], *, zipped: bool = False, max_points: int = MAX_POINTS) -> list[dict[str, Any]]:
+    """Every grid point as ``{axis: value}``: the Cartesian product (last axis fastest), or the zip.
+
+    Raises:
+        InputError: zipped axes of different lengths, or more than ``max_points`` points.
+    """
+    names = list(axes)
+    if zipped:
+        lengths = {len(v) for v in axes.values()}
+        if len(lengths) > 1:
+            raise InputError("sweep.zip", f"zipped axes need equal lengths, got {dict((k, len(v)) for k, v in axes.items())}")
+        combos: Any = zip(*axes.values(), strict=True)
+        n = lengths.pop() if lengths else 1
+    else:
+        n = math.prod(len(v) for v in axes.values())
+        combos = itertools.product(*axes.values())
+    if n > max_points:
+        raise InputError("sweep", f"the sweep has {n} points, more than max_points = {max_points}; shrink an axis or raise sweep.max_points")
+    return [dict(zip(names, c, strict=True)) for c in combos]
+
+
+def set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set the dotted ``path`` in nested ``data`` (which must already lead to a table holding the key)."""
+    parts = path.split(".")
+    node: Any = data
+    for i, part in enumerate(parts[:-1]):
+        if not isinstance(node, dict) or part not in node or not isinstance(node[part], dict):
+            raise InputError(f"sweep.{path}", f"no such scenario field: {'.'.join(parts[: i + 1])} is not a table of this scenario")
+        node = node[part]
+    if not isinstance(node, dict) or parts[-1] not in node:
+        raise InputError(f"sweep.{path}", "no such scenario field in this scenario")
+    other = EXCLUSIVE_KEYS.get(parts[-1])
+    if other is not None:
+        node.pop(other, None)
+    node[parts[-1]] = value
+
+
+def point_data(base: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Scenario data of one grid point: ``base`` (a full dump, defaults included) with the axis fields set
+    and a one-distance sweep."""
+    from qrate.scenario.load import _deep_copy
+
+    data: dict[str, Any] = _deep_copy(dict(base))
+    sweep = data.pop("sweep", {})
+    for path, value in values.items():
+        if path != DISTANCE_AXIS:
+            set_path(data, path, value)
+    distance = values.get(DISTANCE_AXIS)
+    data["sweep"] = {DISTANCE_AXIS: [distance]} if distance is not None else {DISTANCE_AXIS: sweep.get(DISTANCE_AXIS)}
+    return data
+
+
+def point_scenario(scenario: Any, values: Mapping[str, Any]) -> Any:
+    """The :class:`~qrate.scenario.schema.Scenario` of one grid point (a one-distance sweep, no field axes).
+
+    Raises:
+        InputError: naming ``sweep.<axis>`` and the value when the field refuses it.
+    """
+    return point_scenario_from(scenario.model_dump(mode="json"), values)
+
+
+def check_axes(scenario: Any) -> None:
+    """Check the grid's size and every value of every field axis on its own, like the field itself.
+
+    Raises:
+        InputError: naming ``sweep.<axis>`` (a bad list or range, a refused value, a missing field) or
+            ``sweep`` (more than ``max_points`` points).
+    """
+    scenario.sweep.points()
+    if not scenario.sweep.axes():
+        return
+    base = scenario.model_dump(mode="json")
+    distance = scenario.sweep.distances_km()[0]
+    for axis, values in scenario.sweep.axes().items():
+        for value in values:
+            point_scenario_from(base, {axis: value, DISTANCE_AXIS: distance})
+
+
+def point_scenario_from(base: Mapping[str, Any], values: Mapping[str, Any]) -> Any:
+    """Like :func:`point_scenario`, from a scenario dump (saves one dump per point in large grids)."""
+    from qrate.scenario.load import validate_data
+
+    data = point_data(base, values)
+    try:
+        return validate_data(data)
+    except InputError as exc:
+        axis = next((k for k in values if k != DISTANCE_AXIS), DISTANCE_AXIS)
+        value = values.get(axis)
+        raise InputError(f"sweep.{axis}", f"value {value!r} is refused: {exc.field}: {exc.message}") from None
