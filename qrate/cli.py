@@ -7,6 +7,7 @@ imported only when called, so ``qrate --help`` stays fast and tests can call ver
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -15,6 +16,7 @@ from qrate.errors import InputError, QrateError
 #: verb -> (module, one-line description)
 VERBS: dict[str, tuple[str, str]] = {
     "link": ("qrate._cli.link", "link budget of one free-space downlink (LEO satellite or UAV)"),
+    "passes": ("qrate._cli.passes", "passes of a satellite (TLE, circular orbit) or UAV seen by all given stations at once"),
     "scenarios": ("qrate._cli.scenarios", "list the scenario presets shipped with qrate"),
     "validate": ("qrate._cli.validate", "check a scenario file (and --set overrides) without running it"),
     "run": ("qrate._cli.run", "run a scenario's sweep and write the results to HDF5"),
@@ -84,8 +86,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def main_entry() -> None:
-    """Console-script wrapper around :func:`main`."""
-    sys.exit(main())
+    """Console-script wrapper around :func:`main`; a reader that closes the pipe early
+    (``qrate show f.h5 | head``) ends the output quietly, without a traceback."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        code = 0
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -22,11 +22,12 @@ PROVISION_SEED = 0
 
 @dataclass(frozen=True, slots=True)
 class RunSpec:
-    """One sweep: a preset and its ``--set`` overrides; results go to ``h5/<name>.h5``."""
+    """One sweep: a preset, its ``--set`` overrides and ``--sweep`` axes; results go to ``h5/<name>.h5``."""
 
     name: str
     preset: str
     overrides: tuple[str, ...] = ()
+    sweeps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +40,12 @@ class CurveSpec:
 
 @dataclass(frozen=True, slots=True)
 class FigureSpec:
-    """One figure: file name, what it plots, its curves, and what it shows (for the README)."""
+    """One figure: file name, what it plots, its curves, and what it shows (for the README).
+
+    ``kind``: ``curves`` (one curve per run versus ground distance), ``axis`` (the single run's
+    points versus axis ``x``, one curve per value of ``hue``) or ``heatmap`` (the single run over
+    axes ``x`` and ``heat_y``, with its relative-error map).
+    """
 
     filename: str
     title: str
@@ -49,6 +55,11 @@ class FigureSpec:
     legend_title: str | None = None
     log: bool = False
     ratio: bool = False
+    kind: str = "curves"
+    x: str = "ground_distance_km"
+    hue: str | None = None
+    heat_y: str | None = None
+    logx: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +94,21 @@ RUNS: tuple[RunSpec, ...] = (
     RunSpec("uav", UAV),
     RunSpec("uav-cn2-1e-15", UAV, ("links.uav.cn2=1e-15",)),
     RunSpec("uav-exact", UAV, ('links.uav.model="exact"',)),
+)
+
+#: the network-size runs: GS1 serves N users on 1 km fibers, every user takes part, D = 1000 km
+USERS_AXIS = "nodes.ground_stations.GS1.user_count"
+NETWORK_SIZE = (
+    f"{USERS_AXIS}=2", "links.fiber.lengths_km={Dina = 2.0}", "links.fiber.default_length_km=1.0",
+    'protocol.sender="GS1-u1"', "sweep.ground_distance_km=[1000.0]",
+)
+APERTURE_AXIS = "links.leo.aperture_radius_m"
+
+RUNS += (
+    RunSpec("leo-aperture-grid", LEO, (), (f"{APERTURE_AXIS}=0.5,0.75,1.0,1.5,2.0,2.5,3.0",)),
+    RunSpec("leo-users-acka", LEO, (*NETWORK_SIZE, 'protocol.participants="all"'), (f"{USERS_AXIS}=2,4,8,16,32,64",)),
+    RunSpec("leo-users-broadcast", LEO, (*NETWORK_SIZE, 'protocol.name="broadcast"', "protocol.participants=[]"),
+            (f"{USERS_AXIS}=2,4,8,16,32,64",)),
 )
 
 FIGURES: tuple[FigureSpec, ...] = (
@@ -154,6 +180,35 @@ FIGURES: tuple[FigureSpec, ...] = (
     ),
 )
 
+FIGURES += (
+    FigureSpec(
+        "grid_key_rate_distance_aperture_leo.png",
+        "LEO key rate over ground distance and receiver aperture radius",
+        "key_rate",
+        (CurveSpec("leo-aperture-grid", ""),),
+        "heat map of the LEO conference-key rate over D_GS1-GS2 (0-2000 km) and the ground aperture radius"
+        " (0.5-3 m), beside its relative 1σ error",
+        kind="heatmap", heat_y=APERTURE_AXIS,
+    ),
+    FigureSpec(
+        "users_acka_key_rate_leo.png",
+        "Anonymous conference key vs network size (all users take part), LEO, D = 1000 km",
+        "key_rate",
+        (CurveSpec("leo-users-acka", ""),),
+        "conference-key rate vs the number of users at GS1 (plus Dina), every user a participant: Q_X grows"
+        " with every fiber photon (p = 0.02 each), so the key vanishes beyond ~16 users",
+        kind="axis", x=USERS_AXIS, logx=True,
+    ),
+    FigureSpec(
+        "users_broadcast_rate_leo.png",
+        "Anonymous broadcast vs network size, LEO, D = 1000 km",
+        "broadcast_correct_rate",
+        (CurveSpec("leo-users-broadcast", ""),),
+        "correctly decoded broadcast bits vs the number of users at GS1 (plus Dina)",
+        kind="axis", x=USERS_AXIS, logx=True,
+    ),
+)
+
 #: files written by :func:`qrate.provision.figures.make_figures`
 PROVISION_FIGURES = ("fig4a_cost_structure.png", "fig4b_cost_vs_apps.png")
 
@@ -215,24 +270,20 @@ def reproduce(
         where = "sync" if client is None else client.scheduler.address
         for run in RUNS:
             overrides = run_overrides(run, mode, seed)
-            scenario = load_scenario(run.preset, overrides)
+            scenario = load_scenario(run.preset, overrides, run.sweeps)
             t0 = time.perf_counter()
-            _say(quiet, f"qrate reproduce: running {run.name} ({' '.join((run.preset, *run.overrides))})")
+            _say(quiet, f"qrate reproduce: running {run.name} ({' '.join((run.preset, *run.overrides, *run.sweeps))})")
             path = h5_dir / f"{run.name}.h5"
-            argv = ["qrate", "run", run.preset, *(f"--set={o}" for o in overrides), f"--out={path}"]
+            argv = ["qrate", "run", run.preset, *(f"--set={o}" for o in overrides), *(f"--sweep={s}" for s in run.sweeps),
+                    f"--out={path}"]
             files[run.name] = run_to_file(scenario, path, scheduler=where, overwrite=True, quiet=True, argv=argv)
-            _say(quiet, f"  {run.name}: {len(scenario.sweep.distances_km())} points in {time.perf_counter() - t0:.1f} s")
+            _say(quiet, f"  {run.name}: {len(scenario.sweep.points())} points in {time.perf_counter() - t0:.1f} s")
 
     written: list[Path] = []
     for fig in FIGURES:
-        data = curves_from_files([files[c.run] for c in fig.curves], fig.y, [c.label for c in fig.curves])
-        note = data.note + ("; ratio panel: ±1 s.e.m." if fig.ratio else "")
-        path = plot_curves(data.curves, out / fig.filename, y_label=data.y_label, log=fig.log, title=fig.title,
-                           legend_title=fig.legend_title, note=note, ratio=fig.ratio,
-                           ratio_label="ratio to default", y_min=None if fig.log else 0.0)
+        path = _figure(fig, files, out / fig.filename)
         written.append(path)
-        points = sum(c.distance_km.size for c in data.curves)
-        print(f"{path}: {fig.title} ({len(data.curves)} curve{'s' * (len(data.curves) > 1)}, {points} points)")
+        print(f"{path}: {fig.title}")
     t0 = time.perf_counter()
     for path in make_figures(out, quick=quick, seed=PROVISION_SEED if seed is None else seed):
         written.append(path)
@@ -244,6 +295,31 @@ def reproduce(
     written.append(readme)
     print(f"{readme}: parameters, pulses and batches behind each figure")
     return written
+
+
+def _figure(fig: FigureSpec, files: dict[str, Path], path: Path) -> Path:
+    """Draw one figure from the runs' results files."""
+    from qrate.estimates import quantity
+    from qrate.plot import plot_curves
+    from qrate.plot.files import curves_from_files
+    from qrate.plot.grid import plot_axes, plot_heatmap
+    from qrate.store.load import read_estimates
+
+    if fig.kind == "curves":
+        data = curves_from_files([files[c.run] for c in fig.curves], fig.y, [c.label for c in fig.curves])
+        note = data.note + ("; ratio panel: ±1 s.e.m." if fig.ratio else "")
+        return plot_curves(data.curves, path, y_label=data.y_label, log=fig.log, title=fig.title,
+                           legend_title=fig.legend_title, note=note, ratio=fig.ratio,
+                           ratio_label="ratio to default", y_min=None if fig.log else 0.0)
+    meta, rows = read_estimates(files[fig.curves[0].run])
+    q = quantity(meta["report"], fig.y)
+    batches = {r["batches"] for r in rows}
+    note = f"{'/'.join(map(str, sorted(batches)))} batches × {rows[0]['pulses'] // rows[0]['batches']:,} pulses per point"
+    if fig.kind == "heatmap":
+        assert fig.heat_y is not None
+        return plot_heatmap(rows, q, path, x=fig.x, y=fig.heat_y, log=True, title=fig.title, note=note)
+    return plot_axes(rows, q, path, x=fig.x, hue=fig.hue, log=fig.log, logx=fig.logx, title=fig.title,
+                     note="error bars: ±1σ across batches; " + note)
 
 
 def readme_text(*, quick: bool = False, seed: int | None = None) -> str:
@@ -264,15 +340,15 @@ def readme_text(*, quick: bool = False, seed: int | None = None) -> str:
         "",
         "## Runs",
         "",
-        "| run (`h5/NAME.h5`) | preset | `--set` overrides | D points (km) | batches × pulses per point | root seed |",
+        "| run (`h5/NAME.h5`) | preset | `--set` overrides, `--sweep` axes | points | batches × pulses per point | root seed |",
         "|---|---|---|---|---|---|",
     ]
     for run in RUNS:
-        s = load_scenario(run.preset, run_overrides(run, mode, seed))
+        s = load_scenario(run.preset, run_overrides(run, mode, seed), run.sweeps)
         d = s.sweep.distances_km()
-        sets = ", ".join(f"`{o}`" for o in run.overrides) or "none (preset as shipped)"
+        sets = ", ".join([*(f"`{o}`" for o in run.overrides), *(f"`--sweep {a}`" for a in run.sweeps)]) or "none (preset as shipped)"
         lines.append(
-            f"| {run.name} | `{run.preset}` | {sets} | {len(d)}: {d[0]:g}–{d[-1]:g} | "
+            f"| {run.name} | `{run.preset}` | {sets} | {len(s.sweep.points())} (D {d[0]:g}–{d[-1]:g} km) | "
             f"{s.sampling.batches} × {s.sampling.pulses_per_batch:,} | {s.sampling.seed} |"
         )
     lines += ["", "## Figures", ""]

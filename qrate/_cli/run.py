@@ -33,7 +33,7 @@ def main(argv: list[str]) -> int:
     from qrate.store.load import read_estimates
     from qrate.sweep.run import run_to_file
 
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario = load_scenario(args.scenario, args.overrides, args.sweeps)
     path = run_to_file(
         scenario,
         args.out,

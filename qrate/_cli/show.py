@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from qrate._cli.args import ArgumentParser
@@ -24,14 +25,19 @@ BASE_COLUMNS = (
 def _f(value: Any, fmt: str, scale: float = 1.0) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
-    return format(value * scale if scale != 1.0 else value, fmt)
+    if isinstance(value, str):
+        from qrate._cli.text import printable
+
+        return printable(value)
+    return format(value * scale if scale != 1.0 else value, fmt or "g")
 
 
-def columns(report: dict[str, Any]) -> list[tuple[str, str, str, float]]:
-    """``(header, key, format, scale)`` of every column: heralding, then the protocol's estimates (with ±std)."""
+def columns(report: dict[str, Any], axes: Sequence[str] = ()) -> list[tuple[str, str, str, float]]:
+    """``(header, key, format, scale)`` of every column: the field axes, heralding, then the protocol's
+    estimates (with ±std)."""
     from qrate.estimates import show_quantities
 
-    cols = list(BASE_COLUMNS)
+    cols = [(a.rsplit(".", 1)[-1], a, "", 1.0) for a in axes] + list(BASE_COLUMNS)
     for q in show_quantities(report):
         cols.append((q.column, q.key, q.fmt, q.scale))
         if q.std is not None:
@@ -53,26 +59,47 @@ def print_table(meta: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     report = meta["report"]
     print(f"# {printable(str(meta.get('scenario_name')))} ({printable(str(meta.get('protocol')))}), seed {meta.get('seed')},"
           f" model {meta.get('model_version')}, complete={bool(meta.get('complete'))}")
+    axes = list(meta.get("axes", []))
+    for a in axes:
+        print(f"#   {printable(a.rsplit('.', 1)[-1])}: sweep axis {printable(a)}")
     for line in legend(report):
         print(line)
-    cols = columns(report)
+    cols = columns(report, axes)
     widths = [max(len(h), 9) for h, *_ in cols]
     print(" ".join(f"{h:>{w}}" for (h, *_), w in zip(cols, widths, strict=True)))
     for r in rows:
         print(" ".join(f"{_f(r.get(key), fmt, scale):>{w}}" for (_, key, fmt, scale), w in zip(cols, widths, strict=True)))
 
 
+def print_csv(meta: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """One CSV row per point: the axes, then every scalar estimate (rates in bit/s), as ``qrate.load`` gives them."""
+    import csv
+    import sys
+
+    axes = [*meta.get("axes", []), "ground_distance_km"]
+    keys = axes + [k for k in dict.fromkeys(k for r in rows for k in r)
+                   if k not in axes and not isinstance(rows[0].get(k), dict | list)]
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(keys)
+    for r in rows:
+        writer.writerow(["" if r.get(k) is None else r[k] for k in keys])
+
+
 def main(argv: list[str]) -> int:
-    """Print the per-point estimates of a results file as a table, or as JSON with ``--json``."""
+    """Print the per-point estimates of a results file as a table, or as JSON / CSV."""
     from qrate.store.load import read_estimates
 
     parser = ArgumentParser(prog="qrate show", description="Print the per-point estimates stored in a results file.")
     parser.add_argument("file", metavar="FILE.h5")
-    parser.add_argument("--json", action="store_true", help="print a JSON list of objects, one per sweep point")
+    form = parser.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="print a JSON list of objects, one per sweep point")
+    form.add_argument("--csv", action="store_true", help="print CSV: one row per point, the sweep axes first, rates in bit/s")
     args = parser.parse_args(argv)
     meta, rows = read_estimates(args.file)
     if args.json:
         print(json.dumps(rows, indent=2))
+    elif args.csv:
+        print_csv(meta, rows)
     else:
         print_table(meta, rows)
     return 0

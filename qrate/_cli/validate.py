@@ -18,6 +18,15 @@ def build_parser(prog: str) -> ArgumentParser:
         metavar="KEY=VALUE",
         help="override one field, e.g. --set links.leo.aperture_radius_m=1.5 (value parsed as TOML; repeatable)",
     )
+    parser.add_argument(
+        "--sweep",
+        dest="sweeps",
+        action="append",
+        default=[],
+        metavar="PATH=V1,V2,...",
+        help="sweep a scenario field over values, e.g. --sweep links.leo.aperture_radius_m=0.5,1,3 (repeatable;"
+             " replaces that axis; several axes form a grid; --sweep ground_distance_km=0,1000 sets the distances)",
+    )
     return parser
 
 
@@ -26,7 +35,7 @@ def main(argv: list[str]) -> int:
     parser = build_parser("qrate validate")
     parser.description = "Check a scenario file (and --set overrides) without running it."
     args = parser.parse_args(argv)
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario = load_scenario(args.scenario, args.overrides, args.sweeps)
     from qrate.engine.plan import describe_points
 
     rows = describe_points(scenario)  # raises InputError for points below the horizon / elevation cut

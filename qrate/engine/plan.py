@@ -175,7 +175,7 @@ def _flip_sum(p: float, q: float) -> float:
 
 def point_key_params(scenario: Scenario, ground_distance_km: float) -> dict[str, Any]:
     """Everything that fixes a point's distribution: model version, physics, protocol, distance."""
-    data = scenario.model_dump(mode="json", exclude={"name", "description", "sweep", "sampling"})
+    data = {k: v for k, v in scenario.explicit_dump().items() if k not in ("name", "description", "sweep", "sampling")}
     return {"model": MODEL_VERSION, "scenario": data, "ground_distance_km": float(ground_distance_km)}
 
 

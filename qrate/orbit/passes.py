@@ -40,7 +40,6 @@ from qrate.orbit.sun import _elevation_deg as _sun_elevation
 from qrate.orbit.times import (
     as_utc_array,
     format_utc,
-    julian_date,
     julian_date_offsets,
     offsets_to_utc,
     parse_utc,
@@ -50,7 +49,7 @@ from qrate.orbit.times import (
 COARSE_STEP_S = 60.0
 _RATE_SAFETY = 1.5
 #: largest number of grid epochs one search may hold (memory guard: ~1 byte each, plus chunks)
-MAX_EPOCHS = 200_000_000
+MAX_EPOCHS = 50_000_000
 _CHUNK = 2_000_000
 _GOLDEN_TOLERANCE_S = 1e-6
 
@@ -218,7 +217,9 @@ def _window(start_utc: Any, end_utc: Any, days: float | None) -> tuple[np.dateti
 class _Evaluator:
     """Geometry of one platform from a fixed list of stations at offsets (s) from ``t0``."""
 
-    def __init__(self, platform: Platform, stations: tuple[Station, ...], t0: np.datetime64, min_elevation_deg: np.ndarray) -> None:
+    def __init__(
+        self, platform: Platform, stations: tuple[Station, ...], t0: np.datetime64, min_elevation_deg: np.ndarray
+    ) -> None:
         self.platform, self.stations, self.t0 = platform, stations, t0
         self.min_elevation_deg = min_elevation_deg
         self.seconds = {"propagation": 0.0, "geometry": 0.0}
@@ -351,7 +352,9 @@ def _golden_max(f: Any, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.nd
     return x, np.maximum(fc, fd)
 
 
-def _extrema(ev: _Evaluator, grid: np.ndarray, first: np.ndarray, last: np.ndarray, start: np.ndarray, end: np.ndarray) -> dict[str, np.ndarray]:
+def _extrema(
+    ev: _Evaluator, grid: np.ndarray, first: np.ndarray, last: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> dict[str, np.ndarray]:
     """Per (pass, station): refined max elevation, min range and max Sun elevation, with times."""
     n_st, n_pass = len(ev.stations), first.size
     lengths = last - first + 1
@@ -363,7 +366,6 @@ def _extrema(ev: _Evaluator, grid: np.ndarray, first: np.ndarray, last: np.ndarr
     look = ev.look(t)
     sun = ev.sun(t)
     out: dict[str, np.ndarray] = {}
-    pairs_pass = np.tile(np.arange(n_pass), n_st)
     pairs_station = np.repeat(np.arange(n_st), n_pass)
     for key, values, sign in (("elevation", look.elevation_deg, 1.0), ("range", look.range_km, -1.0)):
         best_t = np.empty((n_st, n_pass))
@@ -388,7 +390,6 @@ def _extrema(ev: _Evaluator, grid: np.ndarray, first: np.ndarray, last: np.ndarr
         better = fx >= sampled
         out[f"{key}_t"] = np.where(better, x, best_t)
         out[key] = sign * np.where(better, fx, sampled)
-    del pairs_pass
     sun_max = np.full((n_st, n_pass), -np.inf)
     for s in range(n_st):
         np.maximum.at(sun_max[s], who, sun[s])
@@ -481,7 +482,14 @@ def find_passes(
                 for s, st in enumerate(stations)
             )
             passes.append(
-                Pass(start_utc_arr[p], end_utc_arr[p], float(end[p] - start[p]), per_station, bool(clipped_start[p]), bool(clipped_end[p]))
+                Pass(
+                    start_utc_arr[p],
+                    end_utc_arr[p],
+                    float(end[p] - start[p]),
+                    per_station,
+                    bool(clipped_start[p]),
+                    bool(clipped_end[p]),
+                )
             )
     if timings is not None:
         total = time.perf_counter() - tic

@@ -126,7 +126,9 @@ def check_tle_line(text: Any, number: int) -> str:
                 raise InputError(field_name, f"columns {a + 1}-{b}: {name} is malformed: {line[a:b]!r}")
     else:
         if not line[26:33].strip().isdigit():
-            raise InputError(field_name, f"columns 27-33: eccentricity (implied leading '0.') must be digits, got {line[26:33]!r}")
+            raise InputError(
+                field_name, f"columns 27-33: eccentricity (implied leading '0.') must be digits, got {line[26:33]!r}"
+            )
         if not 0.0 <= float(line[8:16]) <= 180.0:
             raise InputError(field_name, f"inclination {line[8:16].strip()} is outside [0, 180] degrees")
         if float(line[52:63]) <= 0.0:
@@ -135,7 +137,9 @@ def check_tle_line(text: Any, number: int) -> str:
         raise InputError(field_name, f"column 69 must be the checksum digit, got {line[68]!r}")
     expected = tle_checksum(line)
     if int(line[68]) != expected:
-        raise InputError(field_name, f"checksum digit is {line[68]} but the line sums to {expected} (mod 10): corrupted or mistyped line")
+        raise InputError(
+            field_name, f"checksum digit is {line[68]} but the line sums to {expected} (mod 10): corrupted or mistyped line"
+        )
     return line
 
 
@@ -211,7 +215,9 @@ def propagate_teme(tles: Sequence[TLE], jd: np.ndarray, fr: np.ndarray) -> tuple
     if e.any():
         i, k = (int(x[0]) for x in np.nonzero(e))
         when = format_utc(np.datetime64(0, "ns") + np.timedelta64(round(((jd[k] - 2440587.5) + fr[k]) * 86_400e9), "ns"))
-        raise InputError("tle", f"SGP4 cannot propagate satellite {tles[i].name} at {when}: {SGP4_ERRORS.get(int(e[i, k]), 'error')}")
+        raise InputError(
+            "tle", f"SGP4 cannot propagate satellite {tles[i].name} at {when}: {SGP4_ERRORS.get(int(e[i, k]), 'error')}"
+        )
     return r, v
 
 
@@ -295,7 +301,9 @@ class CircularOrbit:
         inc = math.radians(self.inclination_deg)
         cu, su, co, so = np.cos(u), np.sin(u), np.cos(node), np.sin(node)
         a = self.radius_km
-        return np.stack([a * (cu * co - su * math.cos(inc) * so), a * (cu * so + su * math.cos(inc) * co), a * su * math.sin(inc)], axis=-1)
+        return np.stack(
+            [a * (cu * co - su * math.cos(inc) * so), a * (cu * so + su * math.cos(inc) * co), a * su * math.sin(inc)], axis=-1
+        )
 
     def inertial_km(self, time_utc: Any) -> np.ndarray:
         """Inertial (true-of-date) positions (km), shape (n, 3)."""

@@ -102,7 +102,9 @@ class Station:
         return self._enu.copy()
 
 
-def geodetic_to_ecef_km(latitude_deg: np.ndarray | float, longitude_deg: np.ndarray | float, altitude_m: np.ndarray | float = 0.0) -> np.ndarray:
+def geodetic_to_ecef_km(
+    latitude_deg: np.ndarray | float, longitude_deg: np.ndarray | float, altitude_m: np.ndarray | float = 0.0
+) -> np.ndarray:
     """WGS84 geodetic coordinates to ECEF (km), shape ``broadcast(...) + (3,)``. No validation."""
     phi = np.radians(np.asarray(latitude_deg, dtype=np.float64))
     lam = np.radians(np.asarray(longitude_deg, dtype=np.float64))

@@ -77,7 +77,7 @@ def as_utc_array(time_utc: Any, field: str = "time_utc") -> np.ndarray:
 
 def format_utc(t: np.datetime64, unit: str = "ms") -> str:
     """``YYYY-MM-DDTHH:MM:SS.sssZ``."""
-    return str(np.datetime_as_string(np.datetime64(t, "ns"), unit=unit)) + "Z"
+    return str(np.datetime_as_string(np.asarray(t, dtype="datetime64[ns]"), unit=unit)) + "Z"  # type: ignore[call-overload]
 
 
 def julian_date(time_utc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -97,7 +97,7 @@ def julian_date_offsets(t0: np.datetime64, offsets_s: np.ndarray) -> tuple[np.nd
 def offsets_to_utc(t0: np.datetime64, offsets_s: np.ndarray) -> np.ndarray:
     """``t0 + offsets_s`` as ``datetime64[ns]`` (offsets rounded to the nanosecond)."""
     ns = np.rint(np.asarray(offsets_s, dtype=np.float64) * 1e9).astype(np.int64)
-    return np.datetime64(t0, "ns") + ns.astype("timedelta64[ns]")
+    return np.asarray(t0, dtype="datetime64[ns]") + ns.astype("timedelta64[ns]")
 
 
 def gmst82_rad(jd: np.ndarray, fr: np.ndarray) -> np.ndarray:

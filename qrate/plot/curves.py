@@ -32,14 +32,14 @@ class Curve:
     """
 
     label: str
-    distance_km: np.ndarray
+    x: np.ndarray
     y: np.ndarray
     err_low: np.ndarray
     err_high: np.ndarray
     sem: np.ndarray
 
     def __post_init__(self) -> None:
-        n = self.distance_km.shape
+        n = self.x.shape
         for name in ("y", "err_low", "err_high", "sem"):
             if getattr(self, name).shape != n:
                 raise ValueError(f"Curve {self.label!r}: {name} has shape {getattr(self, name).shape}, expected {n}")
@@ -49,14 +49,16 @@ def _num(v: Any) -> float:
     return math.nan if v is None else float(v)
 
 
-def curve_from_estimates(estimates: Sequence[Mapping[str, Any]], spec: Quantity, label: str) -> Curve:
-    """Build a :class:`Curve` from per-point estimate dicts (sorted by ``ground_distance_km``).
+def curve_from_estimates(
+    estimates: Sequence[Mapping[str, Any]], spec: Quantity, label: str, x: str = "ground_distance_km"
+) -> Curve:
+    """Build a :class:`Curve` from per-point estimate dicts, sorted by the axis ``x`` (its x values).
 
     Error bars: ``spec.std`` (1σ across batches) when present, else the confidence interval
     ``spec.ci``, else none. Missing values (``None``) become NaN and are not drawn.
     """
-    rows = sorted(estimates, key=lambda e: float(e["ground_distance_km"]))
-    x = np.array([float(e["ground_distance_km"]) for e in rows])
+    rows = sorted(estimates, key=lambda e: float(e[x]))
+    xs = np.array([float(e[x]) for e in rows])
     y = np.array([_num(e.get(spec.key)) for e in rows]) * spec.scale
     if spec.std is not None:
         err = np.nan_to_num(np.array([_num(e.get(spec.std)) for e in rows]) * spec.scale)
@@ -67,7 +69,7 @@ def curve_from_estimates(estimates: Sequence[Mapping[str, Any]], spec: Quantity,
     else:
         lo = hi = np.zeros_like(y)
     sem = np.array([_num(e.get(spec.sem)) for e in rows]) * spec.scale if spec.sem else np.full_like(y, math.nan)
-    return Curve(label=label, distance_km=x, y=y, err_low=lo, err_high=hi, sem=sem)
+    return Curve(label=label, x=xs, y=y, err_low=lo, err_high=hi, sem=sem)
 
 
 def draw_curves(ax: Axes, curves: Sequence[Curve], *, log: bool = False) -> None:
@@ -77,7 +79,7 @@ def draw_curves(ax: Axes, curves: Sequence[Curve], *, log: bool = False) -> None
         lo = c.err_low
         if log:  # keep the lower bar above zero on a log axis
             lo = np.where(c.y - lo > 0, lo, c.y * (1 - 1e-3))
-        ax.errorbar(c.distance_km, c.y, yerr=np.vstack([lo, c.err_high]), marker=markers[i % len(markers)],
+        ax.errorbar(c.x, c.y, yerr=np.vstack([lo, c.err_high]), marker=markers[i % len(markers)],
                     markersize=4, capsize=3, linewidth=1.2, label=c.label)
     if log:
         ax.set_yscale("log")
@@ -88,12 +90,12 @@ def draw_ratio(ax: Axes, curves: Sequence[Curve], *, label: str = "ratio to firs
     """Draw each curve divided by the first one (same distances), with ±1 s.e.m. bars (both curves' errors)."""
     ref = curves[0]
     for i, c in enumerate(curves):
-        if c.distance_km.shape != ref.distance_km.shape or not np.allclose(c.distance_km, ref.distance_km):
+        if c.x.shape != ref.x.shape or not np.allclose(c.x, ref.x):
             raise ValueError(f"ratio panel: curve {c.label!r} has other distances than {ref.label!r}")
         with np.errstate(divide="ignore", invalid="ignore"):
             r = c.y / ref.y
             rel = np.sqrt((c.sem / c.y) ** 2 + (ref.sem / ref.y) ** 2) if i else ref.sem / ref.y
-        ax.errorbar(c.distance_km, r, yerr=np.nan_to_num(np.abs(r) * rel), marker="osD^v<>ph*"[i % 10], markersize=3,
+        ax.errorbar(c.x, r, yerr=np.nan_to_num(np.abs(r) * rel), marker="osD^v<>ph*"[i % 10], markersize=3,
                     capsize=2, linewidth=1.0, color=f"C{i}")
     ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
     ax.set_ylabel(label, fontsize=8)
@@ -113,6 +115,8 @@ def plot_curves(
     ratio_label: str = "ratio to first",
     y_min: float | None = None,
     dpi: int = 150,
+    x_label: str = X_LABEL,
+    logx: bool = False,
 ) -> Path:
     """Plot ``curves`` versus ground distance and save to ``path`` (PNG, PDF, SVG: by suffix).
 
@@ -128,6 +132,7 @@ def plot_curves(
         ratio_label: y label of that panel.
         y_min: lower limit of the y axis (e.g. 0, so that a flat curve looks flat); None: automatic.
         dpi: resolution of raster output.
+        x_label: x-axis label (default: the ground distance); logx: logarithmic x axis.
     """
     if not curves:
         raise ValueError("plot_curves: no curves")
@@ -146,9 +151,11 @@ def plot_curves(
             ax.set_ylim(y_min, y_min + 1.15 * (top - y_min))
     if ax_r is not None:
         draw_ratio(ax_r, curves, label=ratio_label)
-        ax_r.set_xlabel(X_LABEL)
+        ax_r.set_xlabel(x_label)
     else:
-        ax.set_xlabel(X_LABEL)
+        ax.set_xlabel(x_label)
+    if logx:
+        ax.set_xscale("log")
     if title:
         ax.set_title(title, fontsize=10)
     if len(curves) > 1 or legend_title or curves[0].label:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from qrate.errors import InputError
 from qrate.scenario.presets import is_preset, preset_names, preset_text
-from qrate.scenario.axes import check_axes
+from qrate.scenario.axes import EXCLUSIVE_KEYS, check_axes
 from qrate.scenario.schema import CrossFieldError, Scenario
 
 
@@ -46,14 +46,27 @@ def parse_toml(text: str, label: str = "scenario") -> dict[str, Any]:
         raise InputError(_one_line(label), f"invalid TOML: {_one_line(str(exc))}") from None
 
 
+def _key_parts(key: str) -> list[str] | None:
+    """The parts of a TOML dotted key (``a.b``, ``sweep."links.leo.x"``), or None if it is not one."""
+    try:
+        node: Any = tomllib.loads(f"{key} = 0")
+    except tomllib.TOMLDecodeError:
+        return None
+    parts = []
+    while isinstance(node, dict) and len(node) == 1:
+        (k, node), = node.items()
+        parts.append(k)
+    return parts
+
+
 def parse_override(item: str) -> tuple[list[str], Any]:
     """Split ``key.path=value``; the value is parsed as a TOML value, else taken as a string."""
     key, sep, raw = item.partition("=")
     key = key.strip()
     if not sep or not key:
         raise InputError("--set", f"expected KEY=VALUE, got {item!r}")
-    parts = key.split(".")
-    if any(not p for p in parts):
+    parts = _key_parts(key)
+    if parts is None or any(not p for p in parts):
         raise InputError("--set", f"expected a dotted key such as links.leo.aperture_radius_m, got {key!r}")
     raw = raw.strip()
     try:
@@ -63,8 +76,6 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     return parts, value
 
 
-#: keys that exclude each other: overriding one removes the other from the same table
-EXCLUSIVE_KEYS = {"aperture_radius_m": "aperture_diameter_m", "aperture_diameter_m": "aperture_radius_m"}
 
 
 def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[str, Any]:

@@ -396,6 +396,19 @@ class Scenario(_Model):
         """User -> ground station, in chain order."""
         return {u: gs for gs, st in self.nodes.ground_stations.items() for u in st.user_names(gs)}
 
+    def explicit_dump(self) -> dict[str, Any]:
+        """JSON dump with every shorthand spelled out: users by name (no ``user_count``), a fiber
+        length per user (no ``default_length_km``), participants by name (no ``"all"``). Two
+        scenarios that describe the same network dump equally (point keys derive from this)."""
+        data = self.model_dump(mode="json")
+        for gs, st in self.nodes.ground_stations.items():
+            data["nodes"]["ground_stations"][gs].update(users=list(st.user_names(gs)), user_count=None)
+        for name, spec in self.fiber_links().items():
+            data["links"][name].update(default_length_km=None, lengths_km={
+                u: self.fiber_of(u)[1] for u in self.users() if self.fiber_of(u)[0] is spec})
+        data["protocol"]["participants"] = list(self.participants()) if self.protocol.participants else []
+        return data
+
     def participants(self) -> tuple[str, ...]:
         """``protocol.participants`` with ``"all"`` resolved to every user, in chain order."""
         p = self.protocol.participants

@@ -24,13 +24,16 @@ Every invocation adds a ``/runs`` record.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import re
 import shutil
+import signal
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -77,6 +80,29 @@ def _in_use_error(exc: BaseException) -> bool:
     if isinstance(exc, BlockingIOError):
         return True
     return isinstance(exc, OSError) and (exc.errno in _IN_USE or "unable to lock file" in str(exc))
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold SIGINT (Ctrl-C) back for the duration of the block, then deliver it (main thread only)."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is None:
+        yield
+        return
+    caught: list[Any] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(frame))
+    except (ValueError, OSError):  # pragma: no cover - no signal handling here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            if callable(previous):
+                previous(signal.SIGINT, caught[0])
+            elif previous == signal.SIG_DFL:
+                raise KeyboardInterrupt
 
 
 class ResultsWriter:
@@ -226,17 +252,21 @@ class ResultsWriter:
             raise
 
     def _guarded(self, write: Callable[[], None], nbytes: int) -> None:
-        """Reserve space, run ``write``, flush; any failure becomes one :class:`ResultsWriteError`."""
+        """Reserve space, run ``write``, flush; any failure becomes one :class:`ResultsWriteError`.
+
+        Ctrl-C during the step is held back until it is flushed, so rows are never half written.
+        """
         f = self._check_open()
-        try:
-            self._reserve(nbytes)
-        except OSError as exc:  # nothing written yet: the file is as the last flush left it
-            self._fail(exc, dirty=False)
-        try:
-            write()
-            f.flush()
-        except (OSError, RuntimeError) as exc:
-            self._fail(exc, dirty=True)
+        with _sigint_deferred():
+            try:
+                self._reserve(nbytes)
+            except OSError as exc:  # nothing written yet: the file is as the last flush left it
+                self._fail(exc, dirty=False)
+            try:
+                write()
+                f.flush()
+            except (OSError, RuntimeError) as exc:
+                self._fail(exc, dirty=True)
 
     def _fail(self, exc: BaseException, *, dirty: bool) -> None:
         """Stop writing after a failed write; close the file without letting HDF5 write again; raise."""
@@ -333,6 +363,15 @@ class ResultsWriter:
             ds[n] = text
 
         self._guarded(write, 4 * len(text.encode()) + 4096)
+
+    def update_scenario(self, scenario_toml: str) -> None:
+        """Replace the stored resolved scenario (a resumed run that adds batches or sweep values) and flush."""
+        f = self._check_open()
+
+        def write() -> None:
+            f.attrs["scenario_toml"] = scenario_toml
+
+        self._guarded(write, 2 * len(scenario_toml.encode()))
 
     def add_point(self, index: int, *, ground_distance_km: float, point_key: int, params: Mapping[str, Any]) -> None:
         """Create the group of sweep point ``index`` with an empty batch table (kept if it exists)."""

@@ -11,6 +11,7 @@ import numpy as np
 
 from qrate.errors import ResultsFileError
 from qrate.estimates import estimate_point, inconsistency
+from qrate.scenario.axes import DISTANCE_AXIS
 from qrate.store.hdf5 import PointRecord, Results, read_results
 
 
@@ -36,9 +37,14 @@ def point_estimates(results: Results, point: PointRecord) -> dict[str, Any]:
 
 
 def read_estimates(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """``(file metadata, estimates per point)`` of a results file (points without batches skipped)."""
+    """``(file metadata, estimates per point)`` of a results file (points without batches skipped).
+
+    ``meta["axes"]`` lists the field axes (dotted paths) whose values each point's estimates carry.
+    """
     results = read_results(path)
-    return results.meta, [point_estimates(results, p) for p in results.points if p.rows.size]
+    points = [p for p in results.points if p.rows.size]
+    meta = {**results.meta, "axes": list(dict.fromkeys(a for p in points for a in (p.params.get("axes") or {})))}
+    return meta, [point_estimates(results, p) for p in points]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,16 +52,19 @@ class LoadedResults(Mapping[str, np.ndarray]):
     """Per-point estimates of one results file: a read-only mapping ``name -> array`` (one entry per point).
 
     Every scalar estimate of :func:`qrate.estimates.estimate_point` becomes a float64 array (nan where
-    not applicable), indexed like ``ground_distance_km``; rates are in bit/s.
+    not applicable); every sweep axis (``axes``: the field axes' dotted paths, then
+    ``ground_distance_km``) is a column too (float64, or an object array for text values). Rates are
+    in bit/s.
 
     Attributes:
         path: the file; meta: its root attributes (scenario TOML, seed, versions, runs, ...).
-        arrays: the estimates.
+        arrays: the columns; axes: the names of the axis columns.
     """
 
     path: Path
     meta: dict[str, Any]
     arrays: dict[str, np.ndarray]
+    axes: tuple[str, ...] = (DISTANCE_AXIS,)
 
     def __getitem__(self, key: str) -> np.ndarray:
         return self.arrays[key]
@@ -66,31 +75,87 @@ class LoadedResults(Mapping[str, np.ndarray]):
     def __len__(self) -> int:
         return len(self.arrays)
 
+    def batches(self) -> dict[str, np.ndarray]:
+        """Per-batch rows of every point (for bootstrapping): the axis columns, ``point`` (index in
+        the file) and every stored field (``pulses``, ``successes``, ``c_<counter>``, ...)."""
+        results = read_results(self.path)
+        parts = [p for p in results.points if p.rows.size]
+        if not parts:
+            return {}
+        out: dict[str, np.ndarray] = {}
+        for axis in self.axes:
+            out[axis] = np.concatenate([np.repeat(np.array([_axis_value(p, axis)], dtype=object), p.rows.size) for p in parts])
+            out[axis] = _column(list(out[axis]))
+        out["point"] = np.concatenate([np.full(p.rows.size, p.index) for p in parts])
+        rows = np.concatenate([p.rows for p in parts])
+        for name in rows.dtype.names or ():
+            out[name] = rows[name]
+        return out
+
+    def to_pandas(self) -> Any:
+        """A ``pandas.DataFrame``, one row per point (needs the ``analysis`` extra: pandas)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_pandas() needs pandas: pip install 'qrate[analysis]'") from None
+        return pd.DataFrame(self.arrays)
+
     def to_xarray(self) -> Any:
-        """An ``xarray.Dataset`` with dimension ``ground_distance_km`` (needs xarray installed)."""
+        """An ``xarray.Dataset`` whose dimensions are the sweep axes (needs the ``analysis`` extra).
+
+        Grid points that were not run (or have no batches yet) are NaN.
+        """
         try:
             import xarray as xr
         except ImportError:
-            raise ImportError("to_xarray() needs xarray: pip install xarray") from None
-        d = self.arrays["ground_distance_km"]
-        data = {k: ("ground_distance_km", v) for k, v in self.arrays.items() if k != "ground_distance_km"}
+            raise ImportError("to_xarray() needs xarray: pip install 'qrate[analysis]'") from None
+        coords = {a: _column(sorted(set(self.arrays[a].tolist()), key=_sort_key)) for a in self.axes}
+        shape = tuple(len(c) for c in coords.values())
+        where = tuple(np.searchsorted(coords[a], self.arrays[a]) if coords[a].dtype != object
+                      else np.array([list(coords[a]).index(v) for v in self.arrays[a]], dtype=int) for a in self.axes)
+        data = {}
+        for k, v in self.arrays.items():
+            if k in self.axes:
+                continue
+            grid = np.full(shape, np.nan)
+            grid[where] = v
+            data[k] = (self.axes, grid)
         attrs = {k: v for k, v in self.meta.items() if isinstance(v, str | int | float | bool)}
-        return xr.Dataset(data, coords={"ground_distance_km": d}, attrs=attrs)
+        return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def _sort_key(v: Any) -> tuple[int, Any]:
+    return (0, v) if isinstance(v, int | float) and not isinstance(v, bool) else (1, str(v))
+
+
+def _column(values: list[Any]) -> np.ndarray:
+    """float64 for numbers, else an object array."""
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return np.array(values, dtype=float)
+    return np.array(values, dtype=object)
+
+
+def _axis_value(point: PointRecord, axis: str) -> Any:
+    if axis == DISTANCE_AXIS:
+        return point.ground_distance_km
+    return (point.params.get("axes") or {}).get(axis)
 
 
 def load(path: str | Path) -> LoadedResults:
-    """Read a results file and return its per-point estimates as numpy arrays.
+    """Read a results file and return its per-point estimates and axes as numpy arrays.
 
     Raises:
-        ResultsFileError: missing, foreign, truncated or other-schema file.
+        ResultsFileError: missing, foreign, truncated, damaged or other-schema file.
     """
-    meta, rows = read_estimates(path)
+    results = read_results(path)
+    points = [p for p in results.points if p.rows.size]
+    rows = [point_estimates(results, p) for p in points]
+    axes = tuple(dict.fromkeys(a for p in points for a in (p.params.get("axes") or {}))) + (DISTANCE_AXIS,)
     keys: list[str] = []
     for r in rows:
         for k, v in r.items():
-            if k not in keys and (v is None or isinstance(v, bool | int | float)) and not isinstance(v, bool):
+            if k not in keys and k not in axes and (v is None or isinstance(v, int | float)) and not isinstance(v, bool):
                 keys.append(k)
-    arrays = {k: np.array([np.nan if r.get(k) is None else float(r[k]) for r in rows], dtype=float) for k in keys}
-    if "ground_distance_km" not in arrays:
-        arrays["ground_distance_km"] = np.zeros(0)
-    return LoadedResults(Path(path), meta, arrays)
+    arrays = {a: _column([_axis_value(p, a) for p in points]) for a in axes}
+    arrays.update({k: np.array([np.nan if r.get(k) is None else float(r[k]) for r in rows], dtype=float) for k in keys})
+    return LoadedResults(Path(path), results.meta, arrays, axes)

@@ -104,6 +104,7 @@ def run_to_file(
     """
     from qrate.engine import plan_sweep
     from qrate.engine.plan import counter_names as counter_names_of
+    from qrate.scenario import scenario_to_toml
     from qrate.sweep.scheduler import open_client, parse_scheduler
     from qrate.sweep.stopping import Limits
 
@@ -121,8 +122,13 @@ def run_to_file(
     resolved = with_seed(scenario, root_seed)
     plans = plan_sweep(resolved)  # every geometry and protocol checked before the file is touched
     counter_names = counter_names_of(plans)
-    stored = _stored_rows(existing, resolved, plans, counter_names) if existing is not None else {}
+    stored: dict[int, np.ndarray] = {}
+    where = {p.index: p.index for p in plans}  # plan index -> point index in the file
+    if existing is not None:
+        stored, held = _stored_rows(existing, resolved, plans, counter_names)
+        where = _file_indices(existing, plans, held)
     limits = Limits.from_sampling(resolved.sampling, max_pulses=max_pulses)
+    limits.check([p.report() for p in plans])
     n_stored = sum(int(r.size) for r in stored.values())
     ready: dict[int, dict[int, BatchStats]] = {}
     if spec.kind == "auto":
@@ -134,15 +140,18 @@ def run_to_file(
         try:
             writer.record_run("resume" if existing is not None else "run", list(argv), scheduler=spec.label,
                               seed=str(root_seed), max_pulses=max_pulses)
+            if existing is not None:
+                writer.update_scenario(scenario_to_toml(resolved))
             for plan in plans:
-                writer.add_point(plan.index, ground_distance_km=plan.ground_distance_km, point_key=plan.key, params=plan.params())
+                writer.add_point(where[plan.index], ground_distance_km=plan.ground_distance_km, point_key=plan.key,
+                                 params=plan.params())
             verb = f"resuming {path} ({n_stored} batches stored)" if existing is not None else f"writing {path}"
             progress.say(f"qrate run: {resolved.name}, {len(plans)} points, seed {root_seed}, scheduler {spec.label}; {verb}")
             _say_dashboard(progress, client, spec)
             for step in iter_collect(plans, root_seed, limits, resolved.sampling.pulses_per_batch, client=client, stored=stored,
                                      ready=ready):
                 for index, batch_index, stats in step.new:
-                    writer.append(index, batch_index, stats)
+                    writer.append(where[index], batch_index, stats)
                     saved += 1
                 progress.update(step.status)
             complete = True
@@ -205,8 +214,27 @@ def _existing(path: Path, *, resume: bool, overwrite: bool) -> Results | None:
     return existing
 
 
-def _stored_rows(existing: Results, resolved: Scenario, plans: Sequence[PointPlan], counter_names: Sequence[str]) -> dict[int, np.ndarray]:
-    """Rows of the file being resumed by point index, after checking it holds this very run."""
+#: sampling fields that a resumed run may change: they decide how many batches run, not what a batch is
+EXTENSIBLE_SAMPLING = ("batches", "target", "target_relative_error", "min_batches")
+
+
+def _identity(scenario: Scenario) -> dict[str, Any]:
+    """What a resumed run must share with the file: everything but the sweep and the stopping rule."""
+    data = scenario.model_dump(mode="json", exclude={"sweep"})
+    for key in EXTENSIBLE_SAMPLING:
+        data["sampling"].pop(key, None)
+    return data
+
+
+def _stored_rows(
+    existing: Results, resolved: Scenario, plans: Sequence[PointPlan], counter_names: Sequence[str]
+) -> tuple[dict[int, np.ndarray], dict[int, int]]:
+    """Rows of the file being resumed and the file index of each plan that the file already holds.
+
+    A resumed run may raise ``sampling.batches`` (or ``--max-pulses``), change the target error and
+    add sweep values: stored points are found by their content key, so their rows are kept as they
+    are and only missing batches and new points run. Anything else that differs is refused.
+    """
     from qrate.scenario import load_scenario_text
 
     path = existing.path
@@ -220,17 +248,32 @@ def _stored_rows(existing: Results, resolved: Scenario, plans: Sequence[PointPla
         before = load_scenario_text(existing.meta["scenario_toml"])
     except InputError as exc:
         raise ResultsFileError(f"{path}: stored scenario does not validate with this qrate: {exc}") from None
-    if before.model_dump(mode="json") != resolved.model_dump(mode="json"):
-        raise InputError("resume", f"{path} holds another scenario (compare `qrate show {path}`); resume needs the same scenario and --set overrides")
+    if _identity(before) != _identity(resolved):
+        diff = sorted(k for k in _identity(resolved) if _identity(before).get(k) != _identity(resolved).get(k))
+        raise InputError("resume", f"{path} holds another scenario (differs in: {', '.join(diff)}); resume may only add"
+                                   " batches, sweep values or change the target error")
     if tuple(existing.meta["counter_names"]) != tuple(counter_names):
-        raise ResultsFileError(f"{path}: protocol counters differ from this qrate's ({existing.meta['counter_names']})")
-    keys = {p.index: f"{p.key:032x}" for p in plans}
-    stored = {}
-    for rec in existing.points:
-        if keys.get(rec.index) != rec.point_key:
-            raise ResultsFileError(f"{path}: point {rec.index} does not match the scenario's point")
-        stored[rec.index] = rec.rows
-    return stored
+        raise ResultsFileError(f"{path}: protocol counters differ from this run's ({existing.meta['counter_names']});"
+                               " new network sizes need a new file")
+    by_key = {rec.point_key: rec for rec in existing.points}
+    stored, where = {}, {}
+    for plan in plans:
+        rec = by_key.get(f"{plan.key:032x}")
+        if rec is not None:
+            stored[plan.index], where[plan.index] = rec.rows, rec.index
+    return stored, where
+
+
+def _file_indices(existing: Results, plans: Sequence[PointPlan], where: dict[int, int]) -> dict[int, int]:
+    """File point index of every plan: the stored one, or the next free index for a new point."""
+    free = max((rec.index for rec in existing.points), default=-1) + 1
+    out = {}
+    for plan in plans:
+        if plan.index in where:
+            out[plan.index] = where[plan.index]
+        else:
+            out[plan.index], free = free, free + 1
+    return out
 
 
 def _open_writer(

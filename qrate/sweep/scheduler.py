@@ -4,25 +4,42 @@
 one worker process per core, with ``NUMBA_NUM_THREADS=1`` in every worker so that Dask alone owns
 the parallelism; its dashboard is off unless asked for. ``tcp://HOST:PORT`` and a scheduler file
 (written by ``dask scheduler --scheduler-file FILE``) connect to a cluster that is already running.
+
+Nothing waits without bound: an existing scheduler must answer within ``connect_timeout_s``
+(:data:`CONNECT_TIMEOUT_S`, ``--connect-timeout``) and have a worker within ``worker_timeout_s``
+(:data:`WORKER_TIMEOUT_S`, ``--worker-timeout``; the wait is announced on stderr). LocalCluster
+workers ignore SIGINT and SIGTERM (:func:`dask_setup`, run in each worker as a Dask preload): a
+Ctrl-C in a terminal reaches the whole process group, and only the client handles it, closing the
+cluster and printing one line. The dashboard, when asked for, listens on 127.0.0.1 unless another
+interface is named explicitly.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
+import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from qrate.errors import InputError
+from qrate.errors import InputError, SchedulerError
 
 WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 """Environment of LocalCluster workers: one thread per worker process."""
-CONNECT_TIMEOUT_S = 30.0
-"""How long to wait for an existing scheduler to answer."""
+CONNECT_TIMEOUT_S = 5.0
+"""Seconds to wait for an existing scheduler to answer (``--connect-timeout``)."""
+WORKER_TIMEOUT_S = 60.0
+"""Seconds to wait for the first worker of an existing scheduler (``--worker-timeout``)."""
+DASHBOARD_ADDRESS = "127.0.0.1:8787"
+"""Where ``--dashboard`` serves the LocalCluster dashboard (another port if 8787 is taken)."""
+MAX_TIMEOUT_S = 86_400.0
+"""Longest connect / worker timeout accepted (one day)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,14 +50,19 @@ class SchedulerSpec:
         kind: ``"sync"``, ``"local"``, ``"address"`` or ``"file"``.
         address: ``tcp://HOST:PORT`` (kind ``address``); scheduler_file: path (kind ``file``).
         workers: worker processes of a LocalCluster (None: one per core).
-        dashboard: serve the LocalCluster dashboard on a free port.
+        dashboard: serve the LocalCluster dashboard: ``True`` on :data:`DASHBOARD_ADDRESS`
+            (loopback), or the ``HOST:PORT`` given explicitly.
+        connect_timeout_s: seconds an existing scheduler has to answer.
+        worker_timeout_s: seconds an existing scheduler has to show a worker.
     """
 
     kind: str
     address: str | None = None
     scheduler_file: Path | None = None
     workers: int | None = None
-    dashboard: bool = False
+    dashboard: bool | str = False
+    connect_timeout_s: float = CONNECT_TIMEOUT_S
+    worker_timeout_s: float = WORKER_TIMEOUT_S
 
     @property
     def label(self) -> str:
@@ -53,23 +75,107 @@ class SchedulerSpec:
 
 
 def parse_scheduler(
-    spec: str = "local", workers: int | None = None, scheduler_file: str | Path | None = None, *, dashboard: bool = False
+    spec: str | SchedulerSpec = "local",
+    workers: int | None = None,
+    scheduler_file: str | Path | None = None,
+    *,
+    dashboard: bool | str = False,
+    connect_timeout_s: float = CONNECT_TIMEOUT_S,
+    worker_timeout_s: float = WORKER_TIMEOUT_S,
 ) -> SchedulerSpec:
-    """Check ``--scheduler``, ``--workers`` and ``--scheduler-file`` (InputError naming the option)."""
-    if workers is not None and workers < 1:
-        raise InputError("--workers", f"expected a positive integer, got {workers}")
+    """Check ``--scheduler``, ``--workers``, ``--scheduler-file``, ``--dashboard[-address]`` and the
+    timeouts (InputError naming the option).
+
+    ``spec`` may be a :class:`SchedulerSpec` already (the CLI builds one with its timeouts); it is
+    returned with ``workers`` / ``dashboard`` replaced where those are given.
+    """
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise InputError("--workers", f"expected a positive integer, got {workers!r}")
+    if isinstance(spec, SchedulerSpec):
+        if scheduler_file is not None:
+            raise InputError("--scheduler-file", "give the scheduler file in the SchedulerSpec")
+        changes: dict[str, Any] = {}
+        if workers is not None:
+            changes["workers"] = workers
+        if dashboard:
+            changes["dashboard"] = dashboard
+        return replace(spec, **changes) if changes else spec
+    connect_timeout_s = _timeout("--connect-timeout", connect_timeout_s, positive=True)
+    worker_timeout_s = _timeout("--worker-timeout", worker_timeout_s)
+    timeouts = {"connect_timeout_s": connect_timeout_s, "worker_timeout_s": worker_timeout_s}
+    if isinstance(dashboard, str):
+        _check_listen_address("--dashboard-address", dashboard)
     if scheduler_file is not None:
         path = Path(scheduler_file)
-        if spec not in ("local", "file"):
+        if spec not in ("auto", "local", "file"):
             raise InputError("--scheduler-file", f"give either --scheduler {spec} or --scheduler-file, not both")
         if not path.is_file():
             raise InputError("--scheduler-file", f"{path}: no such file (start `dask scheduler --scheduler-file {path}` first)")
-        return SchedulerSpec("file", scheduler_file=path, workers=workers)
+        scheduler_file_address(path)  # a file that is not a scheduler file: refused now, not at connect time
+        return SchedulerSpec("file", scheduler_file=path, workers=workers, **timeouts)
     if spec in ("sync", "local", "auto"):
-        return SchedulerSpec(spec, workers=workers, dashboard=dashboard)
-    if re.fullmatch(r"(tcp|tls|ucx|inproc)://[^\s/]+:\d+", spec):
-        return SchedulerSpec("address", address=spec, workers=workers)
-    raise InputError("--scheduler", f"expected auto, sync, local or tcp://HOST:PORT, got {spec!r}")
+        return SchedulerSpec(spec, workers=workers, dashboard=dashboard, **timeouts)
+    _check_address("--scheduler", spec)
+    return SchedulerSpec("address", address=spec, workers=workers, **timeouts)
+
+
+_ADDRESS = re.compile(r"(tcp|tls|ucx|inproc)://([^\s/]+):(\d+)")
+
+
+def _check_address(option: str, text: object) -> str:
+    """``text`` if it is ``PROTOCOL://HOST:PORT`` with a port in 1-65535, else InputError."""
+    match = _ADDRESS.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        raise InputError(option, f"expected auto, sync, local or tcp://HOST:PORT, got {text!r}")
+    port = int(match.group(3))
+    if not 1 <= port <= 65535:
+        raise InputError(option, f"port {port} is outside 1-65535 in {text!r}")
+    return str(text)
+
+
+def _check_listen_address(option: str, text: str) -> None:
+    """``HOST:PORT`` to listen on (port 0: any free port), else InputError."""
+    match = re.fullmatch(r"([^\s/]*):(\d+)", text)
+    if match is None or not match.group(1):
+        raise InputError(option, f"expected HOST:PORT, e.g. 127.0.0.1:8787 or 0.0.0.0:8787, got {text!r}")
+    if not 0 <= int(match.group(2)) <= 65535:
+        raise InputError(option, f"port {match.group(2)} is outside 0-65535")
+
+
+def _timeout(option: str, value: float, *, positive: bool = False) -> float:
+    """A finite number of seconds in [0, MAX_TIMEOUT_S] (> 0 if ``positive``), else InputError."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise InputError(option, f"expected a number of seconds, got {value!r}") from None
+    if isinstance(value, bool) or not 0.0 <= seconds <= MAX_TIMEOUT_S or (positive and seconds == 0.0):
+        low = "(0" if positive else "[0"
+        raise InputError(option, f"expected seconds in {low}, {MAX_TIMEOUT_S:g}], got {value!r}")
+    return seconds
+
+
+MAX_SCHEDULER_FILE_BYTES = 1 << 16
+"""A scheduler file is a small JSON object; anything larger is not one."""
+
+
+def scheduler_file_address(path: str | Path) -> str:
+    """The scheduler address in a scheduler file, or InputError saying it is not a scheduler file."""
+    path = Path(path)
+    hint = "not a Dask scheduler file (expected the JSON object with an \"address\" that `dask scheduler --scheduler-file` writes)"
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_SCHEDULER_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InputError("--scheduler-file", f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        if len(raw) > MAX_SCHEDULER_FILE_BYTES:
+            raise ValueError
+        data = json.loads(raw.decode("utf-8"))
+        address = data["address"]
+        _check_address("--scheduler-file", address)
+    except (ValueError, TypeError, KeyError, InputError, UnicodeDecodeError, RecursionError):
+        raise InputError("--scheduler-file", f"{path} is {hint}") from None
+    return str(address)
 
 
 def default_workers() -> int:
@@ -89,7 +195,9 @@ def open_client(spec: SchedulerSpec | str = "local", workers: int | None = None)
         workers: LocalCluster worker processes when ``spec`` is text (default: one per core).
 
     Raises:
-        InputError: bad spec, or no scheduler answers at the address / in the scheduler file.
+        InputError: bad spec, a file that is not a scheduler file, or no scheduler answers at the
+            address / in the scheduler file within ``spec.connect_timeout_s``.
+        SchedulerError: the scheduler has no worker after ``spec.worker_timeout_s``.
     """
     if isinstance(spec, str):
         spec = parse_scheduler(spec, workers)
@@ -98,35 +206,68 @@ def open_client(spec: SchedulerSpec | str = "local", workers: int | None = None)
         return
     from distributed import Client, LocalCluster
 
-    if spec.kind == "local":
+    if spec.kind in ("local", "auto"):
         n = spec.workers or default_workers()
+        dashboard = DASHBOARD_ADDRESS if spec.dashboard is True else (spec.dashboard or None)
         with (
             LocalCluster(
                 n_workers=n,
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=":8787" if spec.dashboard else None,
+                dashboard_address=dashboard,
                 # without a dashboard the scheduler still serves /health etc.: on a free port, so
                 # that no "port 8787 in use" warning appears
-                scheduler_kwargs=None if spec.dashboard else {"dashboard_address": "127.0.0.1:0"},
+                scheduler_kwargs=None if dashboard else {"dashboard_address": "127.0.0.1:0"},
                 silence_logs=logging.ERROR,
                 env=dict(WORKER_ENV),
+                preload=[__name__],  # dask_setup below: workers leave Ctrl-C / SIGTERM to the client
             ) as cluster,
             Client(cluster) as client,
         ):
             yield client
         return
     option = "--scheduler" if spec.kind == "address" else "--scheduler-file"
+    address = spec.address if spec.kind == "address" else scheduler_file_address(spec.scheduler_file)  # type: ignore[arg-type]
     try:
-        if spec.kind == "address":
-            client = Client(spec.address, timeout=CONNECT_TIMEOUT_S)
-        else:
-            client = Client(scheduler_file=str(spec.scheduler_file), timeout=CONNECT_TIMEOUT_S)
-    except Exception as exc:  # noqa: BLE001 - distributed raises OSError, TimeoutError, or asserts on a bad file
-        raise InputError(option, f"cannot reach the Dask scheduler ({type(exc).__name__}: {exc})") from None
+        client = Client(address, timeout=spec.connect_timeout_s)
+    except Exception as exc:  # noqa: BLE001 - distributed raises OSError, TimeoutError, CommClosedError...
+        raise InputError(option, f"no Dask scheduler answered at {address} within {spec.connect_timeout_s:g} s"
+                                 f" ({type(exc).__name__}); is it running? (--connect-timeout sets the wait)") from None
     with client:
+        wait_for_worker(client, address, spec.worker_timeout_s)
         yield client
+
+
+def wait_for_worker(client: Any, address: str, timeout_s: float, stream: Any = None) -> None:
+    """Return once the scheduler has a worker; say so on stderr while waiting; SchedulerError after ``timeout_s``."""
+    if client.scheduler_info().get("workers"):
+        return
+    stream = sys.stderr if stream is None else stream
+    message = (f"no Dask worker joined the scheduler at {address} within {timeout_s:g} s;"
+               f" start one (`dask worker {address}`) or raise --worker-timeout")
+    if timeout_s <= 0:
+        raise SchedulerError(message)
+    print(f"qrate: the Dask scheduler at {address} has no worker yet; waiting up to {timeout_s:g} s (--worker-timeout)",
+          file=stream, flush=True)
+    try:
+        client.wait_for_workers(1, timeout=timeout_s)
+    except TimeoutError:
+        raise SchedulerError(message) from None
+
+
+def dask_setup(worker: Any = None) -> None:
+    """Dask preload of LocalCluster workers: ignore SIGINT and SIGTERM.
+
+    Ctrl-C in a terminal (and ``kill -TERM -PGID``) signals the whole process group; the workers
+    would each die with a traceback. The client alone handles the signal: it saves what finished,
+    prints the resume command and closes the cluster, whose nannies then stop the workers.
+    """
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(sig, signal.SIG_IGN)
+        except ValueError:  # pragma: no cover - not the main thread of the worker process
+            pass
 
 
 def dashboard_link(client: Any) -> str | None:

@@ -49,7 +49,7 @@ def test_rate_curve_matches_raw_batch_rows(runs) -> None:  # type: ignore[no-unt
     rate_hz = 1e6
     mean = [rate_hz * r["successes"].sum() / r["pulses"].sum() / 1e3 for r in rows]
     std = [np.std(rate_hz * r["successes"] / r["pulses"], ddof=1) / 1e3 for r in rows]
-    np.testing.assert_allclose(curve.distance_km, x)
+    np.testing.assert_allclose(curve.x, x)
     np.testing.assert_allclose(curve.y, mean, rtol=1e-12)
     np.testing.assert_allclose(curve.err_low, std, rtol=1e-9)
     np.testing.assert_allclose(curve.err_high, std, rtol=1e-9)

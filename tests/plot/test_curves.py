@@ -31,7 +31,7 @@ def _est(d: float, key: float | None, std: float | None, **kw: float | None) -> 
 def test_curve_sorted_by_distance_in_kbit_per_s_with_1sigma_bars() -> None:
     spec = y_spec("key_rate", "acka")
     c = curve_from_estimates([_est(500.0, 120_000.0, 3_000.0), _est(0.0, 250_000.0, 5_000.0)], spec, "x")
-    np.testing.assert_array_equal(c.distance_km, [0.0, 500.0])
+    np.testing.assert_array_equal(c.x, [0.0, 500.0])
     np.testing.assert_allclose(c.y, [250.0, 120.0])
     np.testing.assert_allclose(c.err_low, [5.0, 3.0])
     np.testing.assert_allclose(c.err_high, [5.0, 3.0])

@@ -288,3 +288,25 @@ def test_row_dtype_unchanged(tmp_path: Path) -> None:
         rows["pulses"] = 10
         w.append_rows(0, rows)
     assert read_results(path).points[0].rows.dtype == batch_dtype(COUNTERS)
+
+
+def test_ctrl_c_during_a_write_is_delivered_after_the_rows_are_flushed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+
+    path = tmp_path / "r.h5"
+    w = _writer(path)
+    w.add_point(0, ground_distance_km=0.0, point_key=1, params={})
+    real = h5py.Dataset.resize
+
+    def interrupted(self, size, axis=None):  # type: ignore[no-untyped-def]
+        real(self, size, axis)
+        os.kill(os.getpid(), signal.SIGINT)  # between the resize and the write of the rows
+
+    monkeypatch.setattr(h5py.Dataset, "resize", interrupted)
+    rows = np.zeros(3, dtype=batch_dtype(COUNTERS))
+    rows["batch_index"], rows["pulses"] = [0, 1, 2], 10
+    with pytest.raises(KeyboardInterrupt):
+        w.append_rows(0, rows)
+    monkeypatch.undo()
+    w.close(complete=False)
+    assert read_results(path).points[0].rows["pulses"].tolist() == [10, 10, 10]
