@@ -168,11 +168,6 @@ def protocol_of(scenario: Scenario) -> ScenarioProtocol:
     return build_protocol(layout_of(scenario), spec)
 
 
-def _flip_sum(p: float, q: float) -> float:
-    """Probability of an odd number of two independent flips."""
-    return p * (1.0 - q) + q * (1.0 - p)
-
-
 def point_key_params(scenario: Scenario, ground_distance_km: float) -> dict[str, Any]:
     """Everything that fixes a point's distribution: model version, physics, protocol, distance."""
     data = {k: v for k, v in scenario.explicit_dump().items() if k not in ("name", "description", "sweep", "sampling")}
@@ -218,12 +213,13 @@ def _users(scenario: Scenario, downlinks: list[Downlink]) -> tuple[list[UserPath
     """Every user's photon path and the Pauli noise of the heralded shots.
 
     Fiber dephasing flips Z; a herald caused by a dark count gives a uniformly random outcome,
-    modelled as independent X and Z flips with probability 1/2 each (qrate/MODELS.md, "Dark counts").
+    modelled as full depolarisation of that photon: X, Y and Z each with a quarter of the
+    probability q that the click was noise (qrate/MODELS.md, "Dark counts").
     """
     det = scenario.detectors
     users: list[UserPath] = []
     z_flip: dict[str, float] = {}
-    x_flip: dict[str, float] = {}
+    depolarize: dict[str, float] = {}
     forwarded = {dl.to_user: k for k, dl in enumerate(downlinks) if dl.to_user is not None}
     for user in scenario.users():
         fiber, length = scenario.fiber_of(user)
@@ -241,10 +237,10 @@ def _users(scenario: Scenario, downlinks: list[Downlink]) -> tuple[list[UserPath
         tau = eta_f * switch * (downlinks[k].mean_eta if k >= 0 else 1.0) * det.efficiency
         click = tau + (1.0 - tau) * det.dark_count_probability
         q_dark = (1.0 - tau) * det.dark_count_probability / click if click > 0 else 0.0
-        z_flip[user] = _flip_sum(p_z, 0.5 * q_dark)
+        z_flip[user] = p_z
         if q_dark > 0:
-            x_flip[user] = 0.5 * q_dark
-    return users, PauliNoise(z_flip=z_flip, x_flip=x_flip, readout_flip=det.readout_flip)
+            depolarize[user] = 0.75 * q_dark  # DEPOLARIZE1(p): X, Y, Z each p/3 = q/4
+    return users, PauliNoise(z_flip=z_flip, depolarize=depolarize, readout_flip=det.readout_flip)
 
 
 def _heralding(

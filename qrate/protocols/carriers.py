@@ -104,10 +104,11 @@ def bsm(b: CircuitBuilder, g: str, h: str) -> tuple[int, int]:
 
 
 def fiber_noise(b: CircuitBuilder, user: str, noise: PauliNoise, copy: str | None = None) -> None:
-    """Z and X flips of ``user``'s fiber photon (qubit ``copy`` if given, else ``user``)."""
+    """Z and X flips and depolarisation of ``user``'s photon (qubit ``copy`` if given, else ``user``)."""
     name = copy or user
     b.noise("Z_ERROR", name, noise.z_flip.get(user, 0.0))
     b.noise("X_ERROR", name, noise.x_flip.get(user, 0.0))
+    b.noise("DEPOLARIZE1", name, noise.depolarize.get(user, 0.0))
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ Keys:
   into a flip probability.
 * ``depolarize``: free-space photon names ``"bell<i>.<gs>"`` (see
   :attr:`NetworkLayout.free_space_photons <qrate.protocols.layout.NetworkLayout>`); the
-  anonymous-entanglement protocol names its photons ``"ntn<i>.<gs>"`` and ``"ntn<i>.keep"``.
+  anonymous-entanglement protocol names its photons ``"ntn<i>.<gs>"`` and ``"ntn<i>.keep"``;
+  and user names (a detection whose click may be noise: X, Y and Z each with p/3, so a fraction
+  q of random outcomes is ``depolarize = 3q/4``).
 * ``readout_flip``: flip probability of every user measurement outcome, one number for all users
   or a mapping by user (missing users: 0).
 
@@ -64,7 +66,7 @@ class PauliNoise:
     def check_keys(self, users: Iterable[str], free_space: Iterable[str]) -> None:
         """Raise :class:`InputError` for a key that names no photon of the protocol."""
         users, free_space = set(users), set(free_space)
-        for name, allowed in (("z_flip", users), ("x_flip", users), ("depolarize", free_space)):
+        for name, allowed in (("z_flip", users), ("x_flip", users), ("depolarize", free_space | users)):
             for key in getattr(self, name):
                 if key not in allowed:
                     raise InputError(f"noise.{name}.{key}", f"no such photon; expected one of {sorted(allowed)}")
