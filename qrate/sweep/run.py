@@ -155,10 +155,24 @@ def run_to_file(
                     saved += 1
                 progress.update(step.status)
             complete = True
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the CLI turns it into the same): one line, exit 130
+            from qrate._cli.text import printable
+            from qrate.errors import Interrupted
+
             progress.close()
-            print(f"Interrupted; {n_stored + saved} batches saved in {path}. Resume with: {resume_command(argv)}", file=sys.stderr)
-            raise
+            print(printable(f"Interrupted; {n_stored + saved} batches saved in {path}. Resume with: {resume_command(argv)}"),
+                  file=sys.stderr, flush=True)
+            raise Interrupted from None
+        except Exception as exc:
+            from qrate._cli.text import printable
+            from qrate.errors import SchedulerError
+            from qrate.sweep.scheduler import scheduler_lost
+
+            if not scheduler_lost(client, exc):
+                raise
+            progress.close()
+            raise SchedulerError(printable(f"lost the Dask scheduler {spec.label} ({type(exc).__name__});"
+                                           f" {n_stored + saved} batches saved in {path}. Resume with: {resume_command(argv)}")) from None
         finally:
             writer.close(complete=complete)
     return path

@@ -234,9 +234,21 @@ def open_client(spec: SchedulerSpec | str = "local", workers: int | None = None)
     except Exception as exc:  # noqa: BLE001 - distributed raises OSError, TimeoutError, CommClosedError...
         raise InputError(option, f"no Dask scheduler answered at {address} within {spec.connect_timeout_s:g} s"
                                  f" ({type(exc).__name__}); is it running? (--connect-timeout sets the wait)") from None
-    with client:
+    with _quiet_logs("distributed"), client:  # a lost scheduler is reported once, by the caller
         wait_for_worker(client, address, spec.worker_timeout_s)
         yield client
+
+
+@contextmanager
+def _quiet_logs(name: str, level: int = logging.CRITICAL) -> Iterator[None]:
+    """Raise logger ``name`` to ``level`` for the block (restored after)."""
+    logger = logging.getLogger(name)
+    before = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
 
 
 def wait_for_worker(client: Any, address: str, timeout_s: float, stream: Any = None) -> None:
@@ -254,6 +266,24 @@ def wait_for_worker(client: Any, address: str, timeout_s: float, stream: Any = N
         client.wait_for_workers(1, timeout=timeout_s)
     except TimeoutError:
         raise SchedulerError(message) from None
+
+
+def scheduler_lost(client: Any, exc: BaseException) -> bool:
+    """Whether ``exc``, raised while the sweep gathered results from ``client``, means that the
+    connection to the scheduler is gone (as opposed to an error inside a batch, which propagates)."""
+    if client is None:
+        return False
+    import asyncio
+    import concurrent.futures
+
+    from distributed.comm.core import CommClosedError
+
+    if isinstance(exc, CommClosedError):
+        return True
+    if "scheduler-connection-lost" in str(getattr(exc, "reason", "")) or "scheduler-connection-lost" in str(exc):
+        return True
+    connected = getattr(client, "status", "running") == "running"
+    return not connected and isinstance(exc, OSError | TimeoutError | asyncio.CancelledError | concurrent.futures.CancelledError)
 
 
 def dask_setup(worker: Any = None) -> None:
