@@ -6,12 +6,16 @@ imported only when called, so ``qrate --help`` stays fast and tests can call ver
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
 
-from qrate.errors import InputError, QrateError
+from qrate.errors import InputError, Interrupted, QrateError
 
 #: verb -> (module, one-line description)
 VERBS: dict[str, tuple[str, str]] = {
@@ -74,15 +78,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     module = importlib.import_module(VERBS[verb][0])
     try:
-        return int(module.main(rest) or 0)
+        with sigterm_as_interrupt():
+            return int(module.main(rest) or 0)
     except SystemExit as exc:  # argparse: --help (0) or usage error (2)
         return exc.code if isinstance(exc.code, int) else 2
     except QrateError as exc:
         print(f"qrate {verb}: error: {_message(exc)}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print(f"qrate {verb}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM
+        if not isinstance(exc, Interrupted):  # else the verb has said what was saved and how to resume
+            print(f"qrate {verb}: interrupted", file=sys.stderr)
         return 130
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    """SIGTERM does what Ctrl-C does: whatever handles SIGINT now (a results writer holding it back
+    during a write, or Python's KeyboardInterrupt) handles it."""
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler):
+        handler(signal.SIGINT, frame)
+    else:  # SIGINT ignored or default (e.g. started in the background by a shell): still stop
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM (``kill``, a batch system's time limit) raises KeyboardInterrupt like
+    Ctrl-C, so that a run saves its batches, prints the resume command and exits 130 instead of
+    dying silently with 143. Only in the main thread; the previous handler is restored after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main_entry() -> None:

@@ -18,7 +18,8 @@ Estimator kinds:
   N-BB84 rate R·P·(1 − f_verify)·[1 − h(Q_X) − h(max_i Q_Z^(1,i))] (Grasselli, Kampermann, Bruß,
   NJP 20, 113014 (2018); Hahn, de Jong, Pappa, PRX Quantum 1, 020325 (2020)); a worst-case rate
   with Q_X and max Q_Z at the upper ends of their confidence intervals; the finite-key rate
-  (:func:`finite_key_length_bits` over the simulated pulses).
+  (:func:`finite_key_length_bits` for a block of ``key_block_s`` seconds: the simulated key and
+  test rounds scaled to the block, divided by the block).
 * ``broadcast_bits`` (Q-AB): bits per second, correctly decoded bits per second, bit-error rate.
 * ``bell_pair`` (anonymous entanglement): fidelity with |Φ+> from XX/YY/ZZ checks,
   F = 1 − (e_xx + e_yy + e_zz)/2, with its standard error.
@@ -133,6 +134,7 @@ class Quantity:
         std, sem: keys of its 1σ spread across batches and standard error of the mean, or None.
         ci: keys of a (low, high) confidence interval, or None.
         y: the ``qrate plot --y`` name, or None if not plottable.
+        total: for a rate, the name of its integral over a satellite pass (e.g. ``key_bits``), or None.
     """
 
     key: str
@@ -145,6 +147,7 @@ class Quantity:
     sem: str | None = None
     ci: tuple[str, str] | None = None
     y: str | None = None
+    total: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +185,7 @@ HERALDING = (
     Quantity("p_success", "p_success", "heralded successes per pulse", "success probability per pulse", fmt=".5f",
              sem="p_success_stderr", ci=("p_success_ci_low", "p_success_ci_high"), y="p_success"),
     Quantity("rate_bps", "rate_kbps", "heralded rate R·P (kbit/s), ± 1σ across batches",
-             "heralded rate $R_{src}\\,P_{success}$ (kbit/s)", 1e-3, std="rate_std_bps", sem="rate_sem_bps", y="rate"),
+             "heralded rate $R_{src}\\,P_{success}$ (kbit/s)", 1e-3, std="rate_std_bps", sem="rate_sem_bps", y="rate", total="heralded_pairs"),
 )
 
 
@@ -231,11 +234,11 @@ CONFERENCE_KEY = (
     Quantity("qber_z_max", "Q_Z_max", "largest pairwise Z error rate in key rounds", "QBER max $Q_Z$ (%), 95% CI", 100.0,
              fmt=".5f", ci=("qber_z_max_ci_low", "qber_z_max_ci_high"), y="qber_z"),
     Quantity("key_rate_bps", "key_kbps", "asymptotic conference-key rate (kbit/s), ± 1σ across batches",
-             "anonymous conference-key rate (kbit/s)", 1e-3, std="key_rate_std_bps", sem="key_rate_sem_bps", y="key_rate"),
+             "anonymous conference-key rate (kbit/s)", 1e-3, std="key_rate_std_bps", sem="key_rate_sem_bps", y="key_rate", total="key_bits"),
     Quantity("key_rate_worst_bps", "key_lo_kbps",
              "key rate with Q_X and max Q_Z at the upper ends of their 95% intervals (kbit/s)",
              "worst-case conference-key rate (kbit/s)", 1e-3, y="key_rate_worst"),
-    Quantity("finite_key_rate_bps", "fk_kbps", "finite-key rate over the simulated pulses (kbit/s)",
+    Quantity("finite_key_rate_bps", "fk_kbps", "finite-key rate for a block of sampling.key_block_s seconds (kbit/s)",
              "finite-key conference-key rate (kbit/s)", 1e-3, y="finite_key_rate"),
 )
 
@@ -262,8 +265,12 @@ def _conference_key(b: _Batches, spec: Mapping[str, Any], p: float) -> dict[str,
     qx_b = _ratio(xerr_b, test_b, qx)
     qz_b = np.max([_ratio(v, key_b, qz[pair]) for pair, v in z_b.items()], axis=0)
     key_std, key_sem = spread(b.rate_hz * b.p_batches * keep * secret_fraction(qx_b, qz_b))
-    ell = finite_key_length_bits(n_key, k_test, qx, qz_max, int(spec["parties"]))
+    # finite key over a physical block of key_block_s seconds: the simulated rounds scaled to the
+    # block (the rate no longer depends on how long one simulates)
     seconds = float(b.rows["pulses"].sum()) / b.rate_hz
+    block_s = float(spec.get("key_block_s") or seconds)
+    ell = finite_key_length_bits(round(n_key * block_s / seconds), round(k_test * block_s / seconds), qx, qz_max,
+                                 int(spec["parties"]))
     out.update(
         secret_fraction=r_inf,
         key_rate_bps=rate_use * keep * r_inf,
@@ -271,17 +278,18 @@ def _conference_key(b: _Batches, spec: Mapping[str, Any], p: float) -> dict[str,
         key_rate_std_bps=key_std,
         key_rate_sem_bps=key_sem,
         key_rate_worst_bps=rate_use * keep * r_worst,
-        finite_key_rate_bps=ell / seconds,
+        finite_key_rate_bps=ell / block_s,
+        key_block_s=block_s,
     )
     return out
 
 
 BROADCAST = (
     Quantity("broadcast_rate_bps", "bc_kbps", "anonymous broadcast rate (kbit/s), ± 1σ across batches",
-             "anonymous broadcast rate (kbit/s)", 1e-3, std="broadcast_rate_std_bps", sem="rate_sem_bps", y="broadcast_rate"),
+             "anonymous broadcast rate (kbit/s)", 1e-3, std="broadcast_rate_std_bps", sem="rate_sem_bps", y="broadcast_rate", total="broadcast_bits"),
     Quantity("broadcast_correct_rate_bps", "ok_kbps", "correctly decoded broadcast bits (kbit/s), ± 1σ",
              "correct anonymous broadcast rate (kbit/s)", 1e-3, std="broadcast_correct_rate_std_bps",
-             y="broadcast_correct_rate"),
+             y="broadcast_correct_rate", total="broadcast_correct_bits"),
     Quantity("broadcast_error_rate", "bc_err", "broadcast bit-error rate", "broadcast bit-error rate (%), 95% CI", 100.0,
              fmt=".5f", ci=("broadcast_error_rate_ci_low", "broadcast_error_rate_ci_high"), y="qber"),
 )
@@ -317,7 +325,7 @@ def _fidelity(b: _Batches, rounds: Mapping[str, str], errors: Mapping[str, str],
 
 BELL_PAIR = (
     Quantity("pair_rate_bps", "pair_kbps", "anonymous Bell pairs per second (k/s), ± 1σ across batches",
-             "anonymous Bell-pair rate (kpairs/s)", 1e-3, std="pair_rate_std_bps", y="pair_rate"),
+             "anonymous Bell-pair rate (kpairs/s)", 1e-3, std="pair_rate_std_bps", y="pair_rate", total="anonymous_pairs"),
     Quantity("bell_fidelity", "fidelity", "fidelity with |Φ+> from XX/YY/ZZ checks", "Bell-pair fidelity", 1.0,
              fmt=".5f", sem="bell_fidelity_stderr", y="fidelity"),
     Quantity("bell_fidelity_stderr", "±se", "standard error of the fidelity", "", fmt=".1e"),
@@ -333,7 +341,7 @@ def _bell_pair(b: _Batches, spec: Mapping[str, Any], p: float) -> dict[str, Any]
 
 TELEPORTATION = (
     Quantity("teleport_rate_bps", "qubit_kps", "teleported qubits per second (k/s), ± 1σ across batches",
-             "anonymous teleportation rate (kqubit/s)", 1e-3, std="teleport_rate_std_bps", y="teleport_rate"),
+             "anonymous teleportation rate (kqubit/s)", 1e-3, std="teleport_rate_std_bps", y="teleport_rate", total="teleported_qubits"),
     Quantity("teleport_fidelity", "fidelity", "average fidelity over the six Pauli eigenstates",
              "teleportation fidelity", 1.0, fmt=".5f", sem="teleport_fidelity_stderr", y="fidelity"),
     Quantity("teleport_fidelity_stderr", "±se", "standard error of the fidelity", "", fmt=".1e"),
@@ -350,7 +358,7 @@ def _teleportation(b: _Batches, spec: Mapping[str, Any], p: float) -> dict[str, 
 
 NOTIFICATION = (
     Quantity("session_rate_hz", "sess_per_s", "notification sessions per second, ± 1σ across batches",
-             "notification sessions per second", 1.0, std="session_rate_std_hz", y="session_rate"),
+             "notification sessions per second", 1.0, std="session_rate_std_hz", y="session_rate", total="sessions"),
     Quantity("p_miss", "P_miss", "probability that a receiver is not notified in one session",
              "P(receiver missed)", 1.0, fmt=".3e", ci=("p_miss_ci_low", "p_miss_ci_high"), y="p_miss"),
     Quantity("p_false", "P_false", "probability of a false notification of a non-receiver in one session",
@@ -455,7 +463,8 @@ def estimate_point(rows: np.ndarray, report: Report, *, extra: Mapping[str, Any]
     b = _Batches(rows, float(report["repetition_rate_hz"]))
     out: dict[str, Any] = {"protocol": report.get("protocol"), **(dict(extra) if extra else {}), **_heralding(b)}
     for kind, spec in _kinds(report):
-        out.update(kind.compute(b, {"carriers_per_use": report.get("carriers_per_use", 1), **spec}, out["p_success"]))
+        context = {"carriers_per_use": report.get("carriers_per_use", 1), "key_block_s": report.get("key_block_s")}
+        out.update(kind.compute(b, {**context, **spec}, out["p_success"]))
     return {k: _jsonable(v) for k, v in out.items()}
 
 
@@ -472,3 +481,84 @@ def _jsonable(v: Any) -> Any:
 def show_quantities(report: Report) -> Sequence[Quantity]:
     """Quantities printed by ``qrate show`` after the heralding columns (those with a column)."""
     return tuple(q for kind, _ in _kinds(report) for q in kind.quantities)
+
+
+# ----------------------------------------------------------------------------- satellite passes
+def pass_totals(steps: Sequence[tuple[Mapping[str, Any], np.ndarray, float]], report: Report) -> dict[str, Any]:
+    """Totals of one satellite pass from its steps: ``(estimates, batch rows, weight_s)`` each.
+
+    Every rate with a ``total`` name is integrated over the pass, Σ rate × weight_s, with the
+    standard error √Σ (se × weight_s)² from each step's standard error (its batch spread over
+    √batches). A conference key also gets the finite-key length with the pass as the block: the
+    counters of every step scaled to its physical pulses (weight_s × R over the simulated pulses)
+    and pooled, with Q_X and max Q_Z from the pooled counts; its standard error comes from the
+    batches as independent replicates of the pass (batch b of every step, scaled by the number of
+    batches).
+    """
+    out: dict[str, Any] = {"duration_s": float(sum(w for _, _, w in steps)), "steps": len(steps)}
+    for q in quantities(report):
+        if q.total is None:
+            continue
+        values = [(e.get(q.key), _step_se(e, q), w) for e, _, w in steps]
+        if any(v is None for v, _, _ in values):
+            out[q.total], out[q.total + "_stderr"] = None, None
+            continue
+        out[q.total] = float(sum(v * w for v, _, w in values))  # type: ignore[operator]
+        out[q.total + "_stderr"] = math.sqrt(sum((se * w) ** 2 for _, se, w in values))
+    for kind, spec in _kinds(report):
+        if kind.compute is _conference_key:
+            out.update(_pass_finite_key(steps, spec, float(report["repetition_rate_hz"])))
+    return out
+
+
+def _step_se(est: Mapping[str, Any], q: Quantity) -> float:
+    se = est.get(q.sem) if q.sem else None
+    if se is None and q.std is not None and est.get(q.std) is not None:
+        se = est[q.std] / math.sqrt(est["batches"])
+    return float(se) if se is not None else 0.0
+
+
+def _pass_finite_key(steps: Sequence[tuple[Mapping[str, Any], np.ndarray, float]], spec: Mapping[str, Any],
+                     rate_hz: float) -> dict[str, Any]:
+    names = {"n": spec["key_rounds"], "k": spec["test_rounds"], "x": spec["x_errors"], **spec["z_errors"]}
+    pooled = dict.fromkeys(names, 0.0)
+    batches = max(int(rows.size) for _, rows, _ in steps)
+    replicas = np.zeros((batches, len(names)))
+    for _, rows, w in steps:
+        b = _Batches(rows, rate_hz)
+        scale = w * rate_hz / float(rows["pulses"].sum())
+        for j, (role, counter) in enumerate(names.items()):
+            c = b.count(counter)
+            pooled[role] += scale * float(c.sum())
+            replicas[: c.size, j] += scale * rows.size * c
+    parties = int(spec["parties"])
+
+    def length(v: Mapping[str, float]) -> float:
+        n, k = round(v["n"]), round(v["k"])
+        if n <= 0 or k <= 0:
+            return 0.0
+        qz = max((v[p] / v["n"] for p in spec["z_errors"]), default=0.0)
+        return finite_key_length_bits(n, k, v["x"] / v["k"], qz, parties)
+
+    ell = length(pooled)
+    reps = [length(dict(zip(names, r, strict=True))) for r in replicas]
+    se = float(np.std(reps, ddof=1) / math.sqrt(len(reps))) if len(reps) > 1 else math.nan
+    return {"finite_key_bits": ell, "finite_key_bits_stderr": se, "key_rounds": pooled["n"]}
+
+
+def pass_summary(passes: Sequence[Mapping[str, Any]], window_days: float) -> dict[str, Any]:
+    """Per day and per year from the passes of a window: totals / days (×365.25), errors in quadrature."""
+    out: dict[str, Any] = {"passes": len(passes), "window_days": window_days,
+                           "passes_per_day": len(passes) / window_days if window_days else math.nan}
+    names = [k for k in (passes[0] if passes else {}) if k.endswith("_stderr") and k[: -len("_stderr")] in passes[0]]
+    for se_key in names:
+        key = se_key[: -len("_stderr")]
+        values = [p[key] for p in passes]
+        if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values):
+            continue
+        total = float(sum(values))
+        se = math.sqrt(sum((p[se_key] or 0.0) ** 2 for p in passes))
+        out[f"{key}_per_pass"] = total / len(passes)
+        out[f"{key}_per_day"], out[f"{key}_per_day_stderr"] = total / window_days, se / window_days
+        out[f"{key}_per_year"], out[f"{key}_per_year_stderr"] = 365.25 * total / window_days, 365.25 * se / window_days
+    return out

@@ -101,6 +101,27 @@ def platform_geometry(altitude_km: float, ground_offset_km: float) -> PlatformGe
     return _geometry(altitude_km, ground_offset_km, "ground_offset_km", 1.0)
 
 
+def look_geometry(slant_range_km: float, elevation_deg: float) -> PlatformGeometry:
+    """Geometry of a line of sight given by its slant range and elevation (e.g. from an orbit).
+
+    On the sphere of radius R: the platform is at r = sqrt(R² + L² + 2 R L sin e) from the centre,
+    altitude r − R, and the ground offset is R·c with cos c = (R + L sin e) / r.
+
+    Raises:
+        InputError: a non-positive range or an elevation outside (0, 90] degrees.
+    """
+    length = _check_nonnegative("slant_range_km", slant_range_km)
+    if length == 0.0:
+        raise InputError("slant_range_km", "expected a slant range > 0 km, got 0")
+    e = float(elevation_deg)
+    if not (0.0 < e <= 90.0):
+        raise BelowHorizonError("elevation_deg", f"expected an elevation in (0, 90] degrees, got {e:g}")
+    el = math.radians(e)
+    r = math.sqrt(EARTH_RADIUS_KM**2 + length**2 + 2.0 * EARTH_RADIUS_KM * length * math.sin(el))
+    central = math.atan2(length * math.cos(el), EARTH_RADIUS_KM + length * math.sin(el))
+    return PlatformGeometry(r - EARTH_RADIUS_KM, EARTH_RADIUS_KM * central, length, el, 0.5 * math.pi - el)
+
+
 def midpoint_geometry(altitude_km: float, ground_distance_km: float) -> PlatformGeometry:
     """Geometry seen from either of two stations ``ground_distance_km`` apart, platform above the midpoint.
 

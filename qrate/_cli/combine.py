@@ -16,13 +16,15 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("files", nargs="+", metavar="FILE.h5")
     parser.add_argument("--out", required=True, metavar="FILE.h5", help="combined results file to create")
-    parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace --out if it exists (never a file another qrate is writing)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no table on stdout")
     args = parser.parse_args(argv)
 
     from qrate._cli.show import print_table
-    from qrate.store.load import read_estimates
     from qrate.store.combine import combine_files
+    from qrate.store.load import read_estimates
 
     path = combine_files(args.files, args.out, overwrite=args.overwrite, argv=["qrate", "combine", *argv])
     if not args.quiet:

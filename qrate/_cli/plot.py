@@ -1,4 +1,4 @@
-"""``qrate plot FILE.h5 ... --out FIG.png [--y ...] [--log] [--label ...]``: rate vs ground distance."""
+"""``qrate plot FILE.h5 ... --out FIG.png [--overwrite] [--y ...] [--log] [--label A B ...]``: rate vs ground distance."""
 
 from __future__ import annotations
 
@@ -33,16 +33,30 @@ def main(argv: list[str]) -> int:
     parser.add_argument("files", nargs="*", metavar="FILE.h5", help="results files written by qrate run")
     parser.add_argument("--out", required=True, metavar="FIG.png", help="figure to write (.png, .pdf or .svg)")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
-    parser.add_argument("--y", default="auto", metavar="QUANTITY",
-                        help="quantity to plot, e.g. key_rate, rate, broadcast_rate, qber, fidelity, p_success"
-                             " (default: the protocol's main rate)")
+    parser.add_argument(
+        "--y",
+        default="auto",
+        metavar="QUANTITY",
+        help="quantity to plot, e.g. key_rate, rate, broadcast_rate, qber, fidelity, p_success"
+        " (default: the protocol's main rate)",
+    )
     parser.add_argument("--log", action="store_true", help="logarithmic y axis")
-    parser.add_argument("--label", action="extend", nargs="+", default=None, metavar="TEXT",
-                        help="legend labels, one per file in order: --label A B or --label A --label B"
-                             " (default: the differing scenario field)")
+    parser.add_argument(
+        "--label",
+        action="extend",
+        nargs="+",
+        default=None,
+        metavar="TEXT",
+        help="legend labels, one per file in order: --label A B or --label A --label B (default: the differing scenario field)",
+    )
     parser.add_argument("--title", default=None, help="figure title")
-    parser.add_argument("--y-min", type=float_in("--y-min"), default=None, metavar="Y",
-                        help="lower limit of the y axis in display units (e.g. 0; default: automatic)")
+    parser.add_argument(
+        "--y-min",
+        type=float_in("--y-min"),
+        default=None,
+        metavar="Y",
+        help="lower limit of the y axis in display units (e.g. 0; default: automatic)",
+    )
     parser.add_argument("--ratio", action="store_true", help="add a panel with each curve divided by the first (±1 s.e.m.)")
     args = parser.parse_args(argv)
 
@@ -67,9 +81,18 @@ def main(argv: list[str]) -> int:
         raise InputError("out", f"cannot create {out}: {os.strerror(exc.errno) if exc.errno else exc}") from None
     try:
         try:
-            plot_curves(data.curves, tmp, y_label=data.y_label, log=args.log, title=args.title,
-                        legend_title=data.legend_title, note=data.note + ("; ratio panel: ±1 s.e.m." if args.ratio else ""),
-                        ratio=args.ratio, ratio_label="ratio to first file", y_min=args.y_min)
+            plot_curves(
+                data.curves,
+                tmp,
+                y_label=data.y_label,
+                log=args.log,
+                title=args.title,
+                legend_title=data.legend_title,
+                note=data.note + ("; ratio panel: ±1 s.e.m." if args.ratio else ""),
+                ratio=args.ratio,
+                ratio_label="ratio to first file",
+                y_min=args.y_min,
+            )
         except ValueError as exc:  # e.g. ratio of curves with different distances
             raise InputError("--ratio" if args.ratio else "FILE.h5", str(exc)) from None
         except OSError as exc:  # disk full, I/O error

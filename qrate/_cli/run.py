@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
-from qrate._cli.args import int_in
+from qrate._cli.args import float_in, int_in
+from qrate._cli.text import printable
 from qrate._cli.validate import build_parser
 from qrate.scenario import load_scenario
+from qrate.scenario.schema import MAX_PULSES_PER_POINT
+from qrate.sweep.scheduler import CONNECT_TIMEOUT_S, DASHBOARD_ADDRESS, MAX_TIMEOUT_S, WORKER_TIMEOUT_S
 
 
 def main(argv: list[str]) -> int:
@@ -23,32 +27,45 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--scheduler-file", default=None, metavar="FILE", help="connect to the Dask scheduler described in FILE")
     parser.add_argument("--workers", type=int_in("--workers", 1), default=None,
                         help="LocalCluster worker processes (default: one per core)")
-    parser.add_argument("--max-pulses", type=int_in("--max-pulses", 1), default=None,
-                        help="stop each point after this many pulses (besides sampling.batches / target error)")
-    parser.add_argument("--dashboard", action="store_true", help="serve the LocalCluster's Dask dashboard")
+    parser.add_argument("--max-pulses", type=int_in("--max-pulses", 1, MAX_PULSES_PER_POINT), default=None,
+                        help="stop each point after this many pulses (besides sampling.batches / target error;"
+                             " at most 2**60, so that 64-bit counters cannot overflow)")
+    parser.add_argument("--connect-timeout", type=float_in("--connect-timeout", 0.0, MAX_TIMEOUT_S, lo_open=True),
+                        default=CONNECT_TIMEOUT_S, metavar="S",
+                        help=f"seconds an existing scheduler has to answer (default {CONNECT_TIMEOUT_S:g})")
+    parser.add_argument("--worker-timeout", type=float_in("--worker-timeout", 0.0, MAX_TIMEOUT_S),
+                        default=WORKER_TIMEOUT_S, metavar="S",
+                        help=f"seconds an existing scheduler has to show a worker before the run fails (default {WORKER_TIMEOUT_S:g})")
+    parser.add_argument("--dashboard", action="store_true",
+                        help=f"serve the LocalCluster's Dask dashboard on {DASHBOARD_ADDRESS} (this machine only)")
+    parser.add_argument("--dashboard-address", default=None, metavar="HOST:PORT",
+                        help="serve the dashboard on this interface instead, e.g. 0.0.0.0:8787 (reachable from other machines)")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = parser.parse_args(argv)
 
     from qrate._cli.show import print_table
     from qrate.store.load import read_estimates
     from qrate.sweep.run import run_to_file
+    from qrate.sweep.scheduler import parse_scheduler
 
+    spec = parse_scheduler(args.scheduler, args.workers, args.scheduler_file,
+                           dashboard=args.dashboard_address or args.dashboard,
+                           connect_timeout_s=args.connect_timeout, worker_timeout_s=args.worker_timeout)
     scenario = load_scenario(args.scenario, args.overrides, args.sweeps)
+    # a lost scheduler or Ctrl-C is reported in one line; distributed's own log records would bury it
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
     path = run_to_file(
         scenario,
         args.out,
         seed=args.seed,
-        scheduler=args.scheduler,
-        workers=args.workers,
-        scheduler_file=args.scheduler_file,
+        scheduler=spec,  # type: ignore[arg-type]  # a checked SchedulerSpec passes through parse_scheduler
         resume=args.resume,
         overwrite=args.overwrite,
         quiet=args.quiet,
         argv=["qrate", "run", *argv],
         max_pulses=args.max_pulses,
-        dashboard=args.dashboard,
     )
     print_table(*read_estimates(str(path)))
     if not args.quiet:
-        print(f"wrote {path}", file=sys.stderr)
+        print(printable(f"wrote {path}"), file=sys.stderr)
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qrate._cli.args import ArgumentParser
+from qrate._cli.text import printable
 from qrate.scenario import preset_descriptions, preset_text
 
 
@@ -19,5 +20,5 @@ def main(argv: list[str]) -> int:
         return 0
     width = max(len(n) for n in presets)
     for name, description in presets.items():
-        print(f"{name:<{width}}  {description}")
+        print(f"{printable(name):<{width}}  {printable(description)}")  # control characters escaped
     return 0

@@ -71,6 +71,26 @@ def print_table(meta: dict[str, Any], rows: list[dict[str, Any]]) -> None:
         print(" ".join(f"{_f(r.get(key), fmt, scale):>{w}}" for (_, key, fmt, scale), w in zip(cols, widths, strict=True)))
 
 
+def print_passes(passes: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+    """Per-pass totals (± standard error) and the per-day / per-year summary of a pass run."""
+    totals = [k for k in passes[0] if f"{k}_stderr" in passes[0]]
+    print(f"# {summary['passes']} passes in {summary['window_days']:g} days ({summary['passes_per_day']:.3g} per day);"
+          " totals per pass ± standard error")
+    head = f"{'pass':>5} {'start_utc':>24} {'dur_s':>7} " + " ".join(f"{k:>24}" for k in totals)
+    print(head)
+    for p in passes:
+        cells = " ".join(f"{_pm(p[k], p[k + '_stderr']):>24}" for k in totals)
+        print(f"{p['pass']:>5} {p['start_utc']:>24} {p['duration_s']:>7.1f} {cells}")
+    for k in totals:
+        if f"{k}_per_day" in summary:
+            print(f"#   {k}: {_pm(summary[k + '_per_day'], summary[k + '_per_day_stderr'])} per day,"
+                  f" {_pm(summary[k + '_per_year'], summary[k + '_per_year_stderr'])} per year")
+
+
+def _pm(value: Any, se: Any) -> str:
+    return f"{_f(value, '.4g')} ± {_f(se, '.2g')}"
+
+
 def print_csv(meta: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     """One CSV row per point: the axes, then every scalar estimate (rates in bit/s), as ``qrate.load`` gives them."""
     import csv
@@ -87,19 +107,23 @@ def print_csv(meta: dict[str, Any], rows: list[dict[str, Any]]) -> None:
 
 def main(argv: list[str]) -> int:
     """Print the per-point estimates of a results file as a table, or as JSON / CSV."""
-    from qrate.store.load import read_estimates
+    from qrate.store.load import read_estimates, read_passes
 
     parser = ArgumentParser(prog="qrate show", description="Print the per-point estimates stored in a results file.")
     parser.add_argument("file", metavar="FILE.h5")
     form = parser.add_mutually_exclusive_group()
-    form.add_argument("--json", action="store_true", help="print a JSON list of objects, one per sweep point")
+    form.add_argument("--json", action="store_true", help="print a JSON list of objects, one per sweep point"
+                      " (for a pass run: an object with the steps, the per-pass totals and the per-day summary)")
     form.add_argument("--csv", action="store_true", help="print CSV: one row per point, the sweep axes first, rates in bit/s")
     args = parser.parse_args(argv)
     meta, rows = read_estimates(args.file)
+    passes, summary = read_passes(args.file) if "pass" in meta.get("axes", []) else ([], {})
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps({"steps": rows, "passes": passes, "summary": summary} if passes else rows, indent=2))
     elif args.csv:
         print_csv(meta, rows)
     else:
         print_table(meta, rows)
+        if passes:
+            print_passes(passes, summary)
     return 0

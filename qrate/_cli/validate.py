@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qrate._cli.args import ArgumentParser
+from qrate._cli.text import printable
 from qrate.scenario import load_scenario
 
 
@@ -40,13 +41,23 @@ def main(argv: list[str]) -> int:
 
     rows = describe_points(scenario)  # raises InputError for points below the horizon / elevation cut
     s = scenario
-    print(f"{s.name}: valid ({s.protocol.name}, sender {s.protocol.sender}, participants {', '.join(s.participants())})")
+    # names, description and users come from the file: control characters are shown escaped
+    print(printable(f"{s.name}: valid ({s.protocol.name}, sender {s.protocol.sender}, participants {', '.join(s.participants())})"))
     chain = " -- ".join(f"{gs}[{', '.join(st.user_names(gs))}{' (forward)' if st.forward else ''}]" for gs, st in s.nodes.ground_stations.items())
-    print(f"network: {chain}")
+    print(printable(f"network: {chain}"))
+    target = s.sampling.target_estimate
+    batches = f"{s.sampling.batches} batches" if target is None else f"up to {s.sampling.batches} batches"
     print(
-        f"sampling: {len(rows)} points x {s.sampling.batches} batches x {s.sampling.pulses_per_batch:,} pulses"
+        f"sampling: {len(rows)} points x {batches} x {s.sampling.pulses_per_batch:,} pulses"
         f" at {s.sources.repetition_rate_hz:g} Hz; seed {s.sampling.seed if s.sampling.seed is not None else '(fresh)'}"
     )
+    if target is not None:
+        estimate, relative_error = target
+        print(printable(
+            f"stopping: a point stops once the standard error of its {estimate} is at most {relative_error * 100:.3g}%"
+            f" of its value (after at least {s.sampling.min_batches} batches), else after {s.sampling.batches} batches;"
+            " how many batches run depends on the results"
+        ))
     print(f"{'D_km':>9} {'slant_km':>10} {'elev_deg':>9} {'mean_eta_joint':>15} {'p_success_expected':>19}")
     for r in rows:
         print(

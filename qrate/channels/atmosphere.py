@@ -28,6 +28,7 @@ saturates); use a measured loss table (:mod:`qrate.channels.measured`) there.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from functools import lru_cache
@@ -84,7 +85,7 @@ def zenith_transmittance(wavelength_m: float, aerosol_model: str = DEFAULT_AEROS
     for lam, t in zip(grid, values):
         if abs(wavelength_nm - lam) <= NEAREST_TOLERANCE_NM and not _inside_interval(wavelength_nm, grid):
             return t
-    for (lo, t_lo), (hi, t_hi) in zip(zip(grid, values), zip(grid[1:], values[1:])):
+    for (lo, t_lo), (hi, t_hi) in itertools.pairwise(zip(grid, values)):
         if lo <= wavelength_nm <= hi and hi - lo <= MAX_INTERPOLATION_GAP_NM:
             f = (wavelength_nm - lo) / (hi - lo)
             return math.exp((1.0 - f) * math.log(t_lo) + f * math.log(t_hi))
@@ -95,7 +96,7 @@ def zenith_transmittance(wavelength_m: float, aerosol_model: str = DEFAULT_AEROS
 
 
 def _inside_interval(wavelength_nm: float, grid: list[float]) -> bool:
-    return any(lo <= wavelength_nm <= hi and hi - lo <= MAX_INTERPOLATION_GAP_NM for lo, hi in zip(grid, grid[1:]))
+    return any(lo <= wavelength_nm <= hi and hi - lo <= MAX_INTERPOLATION_GAP_NM for lo, hi in itertools.pairwise(grid))
 
 
 def _coverage(grid: list[float]) -> str:

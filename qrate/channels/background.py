@@ -17,11 +17,20 @@ Appl. Opt. 5, 1588 (1966)), see :func:`single_mode_solid_angle_sr`.
 
 Default sky radiances (:data:`SKY_RADIANCE_W_M2_SR_NM`), zenith, clear sky:
 
-| sky | 700-900 nm | 1450-1800 nm | derivation |
-|---|---|---|---|
-| ``night`` (dark site, new moon) | 6e-9 | 8e-8 | ESO SkyCalc sky model (Noll et al., A&A 543, A92 (2012); Jones et al., A&A 560, A91 (2013)): I = 19.74, H = 14.42 mag/arcsec^2 (Vega), times the Vega zero points f_lambda(I) = 1.126e-11, f_lambda(H) = 1.138e-12 W m^-2 nm^-1 (Bessell, Castelli & Plez, A&A 333, 231 (1998)) and 4.2545e10 arcsec^2/sr |
-| ``moonlit`` (full moon 45 degrees away) | 3e-8 | 8e-8 | same model, I = 17.95, H = 14.40 mag/arcsec^2 |
-| ``day`` (clear, away from the Sun) | 3e-2 | 3e-3 | hemispheric mean of the diffuse sky, (global tilted - direct normal * cos i)/pi of the ASTM G173-03 reference spectra (0.026-0.032 at 810 nm, 0.0024-0.0040 at 1550 nm) |
+| sky | 700-900 nm | 1450-1800 nm |
+|---|---|---|
+| ``night`` (dark site, new moon) | 6e-9 | 8e-8 |
+| ``moonlit`` (full moon 45 degrees away) | 3e-8 | 8e-8 |
+| ``day`` (clear, away from the Sun) | 3e-2 | 3e-3 |
+
+* night: the ESO SkyCalc sky model (Noll et al., A&A 543, A92 (2012); Jones et al., A&A 560, A91
+  (2013)) gives I = 19.74 and H = 14.42 mag/arcsec^2 (Vega) at a dark site, new moon, zenith;
+  times the Vega zero points f_lambda(I) = 1.126e-11 and f_lambda(H) = 1.138e-12 W m^-2 nm^-1
+  (Bessell, Castelli & Plez, A&A 333, 231 (1998)) and 4.2545e10 arcsec^2/sr: 6.1e-9 and 8.3e-8;
+* moonlit: the same model with the full moon 45 degrees away, I = 17.95, H = 14.40: 3.2e-8, 8.4e-8;
+* day: the hemispheric mean radiance of the clear diffuse sky, (global tilted - direct normal x
+  cos i)/pi from the ASTM G173-03 reference spectra, 0.026-0.032 at 810 nm and 0.0024-0.0040 at
+  1550 nm (the sky near the Sun is brighter).
 
 The night values are for a dark observatory site; light-polluted sites are 10-100 times brighter
 (measured urban/suburban night skies at 780-850 nm are ~2-5e-7). Pass an explicit radiance for
@@ -143,7 +152,9 @@ class BackgroundSpec:
         if self.radiance_w_m2_sr_nm is not None:
             check_nonnegative("radiance_w_m2_sr_nm", self.radiance_w_m2_sr_nm)
         if (self.fov_full_angle_rad is None) == (self.fov_solid_angle_sr is None):
-            raise InputError("fov_full_angle_rad/fov_solid_angle_sr", "give exactly one of the field of view as a full angle or a solid angle")
+            raise InputError(
+                "fov_full_angle_rad/fov_solid_angle_sr", "give exactly one of the field of view as a full angle or a solid angle"
+            )
         if self.fov_full_angle_rad is not None:
             fov_solid_angle_sr(self.fov_full_angle_rad)
         else:

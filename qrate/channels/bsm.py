@@ -36,7 +36,9 @@ from qrate.channels._checks import check_probability, check_real
 LINEAR_OPTICS_SUCCESS = 0.5
 
 
-def bsm_success_probability(efficiency_1: float, efficiency_2: float | None = None, *, base_success_probability: float = LINEAR_OPTICS_SUCCESS) -> float:
+def bsm_success_probability(
+    efficiency_1: float, efficiency_2: float | None = None, *, base_success_probability: float = LINEAR_OPTICS_SUCCESS
+) -> float:
     """p_BSM = p_0 eta_1 eta_2 (eta_2 = eta_1 when not given): 1/2 eta^2 for linear optics."""
     eta_1 = check_probability("efficiency_1", efficiency_1)
     eta_2 = eta_1 if efficiency_2 is None else check_probability("efficiency_2", efficiency_2)

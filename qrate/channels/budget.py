@@ -114,10 +114,8 @@ def loss_budget_db(
         raise InputError("turbulence_profile", "give either the link's cn2 or a slant turbulence profile, not both")
 
     full = link_budget(link, geometry)
-    if aerosol_model is None:
-        t_atm = full.t_atm
-    else:
-        t_atm = slant_transmittance(link.wavelength_m, geometry.zenith_rad, aerosol_model)
+    # T_zen from the link, or from the LOWTRAN7 table at the link's wavelength
+    t_atm = full.t_atm if aerosol_model is None else slant_transmittance(link.wavelength_m, geometry.zenith_rad, aerosol_model)
 
     no_atm = dataclasses.replace(link, t_atm_zenith=1.0)
     pointing_only = mean_transmittance(link_budget(dataclasses.replace(no_atm, cn2=0.0), geometry))

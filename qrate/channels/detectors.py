@@ -111,7 +111,9 @@ class DetectorSpec:
         check_nonnegative("jitter_fwhm_s", self.jitter_fwhm_s)
         check_real("afterpulse_probability", self.afterpulse_probability, lo=0.0, hi=1.0, hi_open=True)
 
-    def effective_efficiency(self, *, window_s: float | None = None, partner_jitter_fwhm_s: float = 0.0, click_rate_hz: float = 0.0) -> float:
+    def effective_efficiency(
+        self, *, window_s: float | None = None, partner_jitter_fwhm_s: float = 0.0, click_rate_hz: float = 0.0
+    ) -> float:
         """eta * eta_tau * 1/(1 + r tau_d): efficiency times window acceptance times live fraction.
 
         Args:
@@ -125,7 +127,9 @@ class DetectorSpec:
             eta_tau = window_acceptance(window_s, combined_jitter_fwhm_s(self.jitter_fwhm_s, partner_jitter_fwhm_s))
         return self.efficiency * eta_tau * dead_time_efficiency(click_rate_hz, self.dead_time_s)
 
-    def noise_click_probability(self, gate_s: float, *, background_click_probability: float = 0.0, signal_click_probability: float = 0.0) -> float:
+    def noise_click_probability(
+        self, gate_s: float, *, background_click_probability: float = 0.0, signal_click_probability: float = 0.0
+    ) -> float:
         """Probability per gate of a noise click: dark count, background or afterpulse.
 
         1 - (1 - p_dark)(1 - p_bg)(1 - p_ap), where the afterpulse term is driven by every primary
@@ -142,8 +146,12 @@ class DetectorSpec:
 #: named detector presets (see the module doc for sources)
 DETECTOR_PRESETS: dict[str, DetectorSpec] = {
     "ideal": DetectorSpec(),
-    "snspd": DetectorSpec(efficiency=0.93, dark_count_rate_hz=1.0, dead_time_s=40e-9, jitter_fwhm_s=150e-12, afterpulse_probability=0.0),
-    "si_spad": DetectorSpec(efficiency=0.55, dark_count_rate_hz=100.0, dead_time_s=22e-9, jitter_fwhm_s=350e-12, afterpulse_probability=0.005),
+    "snspd": DetectorSpec(
+        efficiency=0.93, dark_count_rate_hz=1.0, dead_time_s=40e-9, jitter_fwhm_s=150e-12, afterpulse_probability=0.0
+    ),
+    "si_spad": DetectorSpec(
+        efficiency=0.55, dark_count_rate_hz=100.0, dead_time_s=22e-9, jitter_fwhm_s=350e-12, afterpulse_probability=0.005
+    ),
 }
 
 
@@ -152,4 +160,3 @@ def detector_preset(name: str) -> DetectorSpec:
     if name not in DETECTOR_PRESETS:
         raise InputError("detector", f"expected one of {', '.join(map(repr, DETECTOR_PRESETS))}, got {name!r}")
     return DETECTOR_PRESETS[name]
-

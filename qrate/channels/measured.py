@@ -13,6 +13,7 @@ given scintillation index), clipped to [0, 1].
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -63,8 +64,10 @@ class MeasuredLoss:
         if len(points) < 2:
             raise InputError(field, f"a loss table needs at least 2 points, got {len(points)}")
         if len(loss) != len(points):
-            raise InputError(f"{self.name}.loss_db", f"expected {len(points)} values (one per {self.abscissa} point), got {len(loss)}")
-        for i, (a, b) in enumerate(zip(points, points[1:])):
+            raise InputError(
+                f"{self.name}.loss_db", f"expected {len(points)} values (one per {self.abscissa} point), got {len(loss)}"
+            )
+        for i, (a, b) in enumerate(itertools.pairwise(points)):
             if not b > a:
                 raise InputError(field, f"must be strictly increasing; point {i + 1} ({b:g}) follows {a:g}")
         for i, value in enumerate(loss):
@@ -103,7 +106,9 @@ class MeasuredLoss:
         x = check_real(self.abscissa, x)
         lo, hi = self.points[0], self.points[-1]
         if not lo <= x <= hi:
-            raise InputError(self.abscissa, f"{x:g} lies outside the measured table {self.name} ({lo:g}..{hi:g}); no extrapolation")
+            raise InputError(
+                self.abscissa, f"{x:g} lies outside the measured table {self.name} ({lo:g}..{hi:g}); no extrapolation"
+            )
         return float(np.interp(x, self.points, self.loss_db))
 
     def mean_transmittance_at(self, x: float) -> float:

@@ -22,7 +22,8 @@ mode pair on (A_j, B_j), a coincidence is wrong for single clicks (1,0)/(0,1) an
 1/2) when a side double-clicks (the 'squashing' assignment of a random bit), which gives exactly
 
     E Q = Q/2 - (1 - 2 e_d)(1 - d_A)(1 - d_B) X,
-    X = eta_A eta_B lambda (1 + lambda) / [(1 + eta_A lambda)(1 + eta_B lambda)(1 + eta_A lambda + eta_B lambda - eta_A eta_B lambda)],
+    X = eta_A eta_B lambda (1 + lambda) / [(1 + a)(1 + b)(1 + a + b - eta_A eta_B lambda)],
+    a = eta_A lambda, b = eta_B lambda,
 
 with d the noise-click probability of each single detector and e_d the intrinsic (alignment)
 error. Ma, Fung & Lo (2007) give the same without the factor (1 - d_A)(1 - d_B),
@@ -69,7 +70,9 @@ def _generating_function(x: float, mean_pair_number: float, modes: int) -> float
     return (1.0 + (mean_pair_number / modes) * (1.0 - x)) ** (-modes)
 
 
-def herald_probability(mean_pair_number: float, herald_efficiency: float, *, noise_probability: float = 0.0, modes: int = 1) -> float:
+def herald_probability(
+    mean_pair_number: float, herald_efficiency: float, *, noise_probability: float = 0.0, modes: int = 1
+) -> float:
     """Probability that a threshold detector on one arm clicks in a pulse:
 
     1 - (1 - p_noise) (1 + mu eta/m)^(-m)   (= mu eta / (1 + mu eta) for one mode and no noise).
@@ -104,7 +107,12 @@ def coincidence_probability(
     d_b = check_probability("noise_probability_b", noise_probability_b)
     m = _check_modes(modes)
     g = lambda x: _generating_function(x, mu, m)
-    return 1.0 - (1.0 - d_a) * g(1.0 - eta_a) - (1.0 - d_b) * g(1.0 - eta_b) + (1.0 - d_a) * (1.0 - d_b) * g((1.0 - eta_a) * (1.0 - eta_b))
+    return (
+        1.0
+        - (1.0 - d_a) * g(1.0 - eta_a)
+        - (1.0 - d_b) * g(1.0 - eta_b)
+        + (1.0 - d_a) * (1.0 - d_b) * g((1.0 - eta_a) * (1.0 - eta_b))
+    )
 
 
 @dataclass(frozen=True)
@@ -150,29 +158,46 @@ def entangled_pair_statistics(
     d_b = check_probability("detector_noise_probability_b", detector_noise_probability_b)
     e_d = check_probability("intrinsic_error", intrinsic_error)
     lam = 0.5 * mu
-    q = coincidence_probability(
-        mu, eta_a, eta_b, noise_probability_a=1.0 - (1.0 - d_a) ** 2, noise_probability_b=1.0 - (1.0 - d_b) ** 2, modes=2
-    )
+    a, b = eta_a * lam, eta_b * lam
+    c = a + b - eta_a * eta_b * lam
+    # photon-only click patterns of one mode pair, each a sum of positive terms (no cancellation
+    # at small efficiencies): x11 = P(both), x10 = P(A only), x01 = P(B only), x00 = P(neither)
+    den = (1.0 + a) * (1.0 + b) * (1.0 + c)
+    x11 = a * (eta_b * (1.0 + a) + b * (2.0 - eta_a) + b * c) / den
+    x10 = a * (1.0 - eta_b) / ((1.0 + b) * (1.0 + c))
+    x01 = b * (1.0 - eta_a) / ((1.0 + a) * (1.0 + c))
+    x00 = 1.0 / (1.0 + c)
+    # with independent noise clicks on each detector
+    p11 = x11 + x10 * d_b + x01 * d_a + x00 * d_a * d_b
+    p10 = (1.0 - d_b) * (x10 + x00 * d_a)
+    p01 = (1.0 - d_a) * (x01 + x00 * d_b)
+    p00 = (1.0 - d_a) * (1.0 - d_b) * x00
+    # both sides click in either mode pair: p11 (any second pair) + single-sided first pair completed by the second
+    q = p11 * (1.0 + p10 + p01 + p00) + 2.0 * p10 * p01
     if q == 0.0:
         raise InputError("efficiency_a", "no coincidences: an efficiency is 0 and there is no noise")
-    a, b = eta_a * lam, eta_b * lam
-    x = eta_a * eta_b * lam * (1.0 + lam) / ((1.0 + a) * (1.0 + b) * (1.0 + a + b - eta_a * eta_b * lam))
+    x = eta_a * eta_b * lam * (1.0 + lam) / den  # = (p11 p00 - p10 p01) / ((1 - d_A)(1 - d_B))
     qber = 0.5 - (1.0 - 2.0 * e_d) * (1.0 - d_a) * (1.0 - d_b) * x / q
     visibility = 1.0 - 2.0 * qber
     return PairStatistics(q, qber, visibility, 1.0 - visibility)
 
 
-def multipair_visibility(mean_pair_number: float, efficiency_a: float = 1e-9, efficiency_b: float = 1e-9) -> float:
+def multipair_visibility(mean_pair_number: float, efficiency_a: float | None = None, efficiency_b: float | None = None) -> float:
     """Visibility V(mu, eta_A, eta_B) of the coincidences of a noiseless polarisation-entangled SPDC source,
-    lowered only by multi-pair emission (module doc). Low-efficiency limit (the default arguments):
-    V = (1 + lambda)/(1 + 3 lambda) = (2 + mu)/(2 + 3 mu) ~ 1 - mu; it rises towards 2/(2 + lambda) at eta = 1.
+    lowered only by multi-pair emission (module doc). Without efficiencies: the low-efficiency limit
+    V = (1 + lambda)/(1 + 3 lambda) = (2 + mu)/(2 + 3 mu) ~ 1 - mu; V rises towards 2/(2 + lambda) at eta = 1.
     """
+    mu = check_positive("mean_pair_number", mean_pair_number)
+    if efficiency_a is None and efficiency_b is None:
+        return (2.0 + mu) / (2.0 + 3.0 * mu)
     eta_a = check_real("efficiency_a", efficiency_a, lo=0.0, hi=1.0, lo_open=True)
-    eta_b = check_real("efficiency_b", efficiency_b, lo=0.0, hi=1.0, lo_open=True)
-    return entangled_pair_statistics(mean_pair_number, eta_a, eta_b).visibility
+    eta_b = eta_a if efficiency_b is None else check_real("efficiency_b", efficiency_b, lo=0.0, hi=1.0, lo_open=True)
+    return entangled_pair_statistics(mu, eta_a, eta_b).visibility
 
 
-def multipair_depolarising_probability(mean_pair_number: float, efficiency_a: float = 1e-9, efficiency_b: float = 1e-9) -> float:
+def multipair_depolarising_probability(
+    mean_pair_number: float, efficiency_a: float | None = None, efficiency_b: float | None = None
+) -> float:
     """Two-qubit depolarising probability p = 1 - V(mu, eta_A, eta_B) of a heralded pair from multi-pair emission."""
     return 1.0 - multipair_visibility(mean_pair_number, efficiency_a, efficiency_b)
 

@@ -25,6 +25,7 @@ radial mean square <r_c^2> = 2 sigma^2.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from typing import ClassVar
 import numpy as np
 from scipy import integrate, optimize, special
 
-from qrate.channels._checks import check_choice, check_generator, check_count, check_nonnegative, check_positive, check_real
+from qrate.channels._checks import check_choice, check_count, check_generator, check_nonnegative, check_positive, check_real
 from qrate.errors import InputError
 
 TURBULENCE_PATHS = ("full", "last_10km")
@@ -96,7 +97,19 @@ class HufnagelValley:
 
     #: heights (m) where the integrals are split: around the 100 m / 1.5 km / 1 km scales and the
     #: 10 km peak of (1e-5 h)^10 e^(-h/1000)
-    breakpoints_m: ClassVar[tuple[float, ...]] = (100.0, 300.0, 1000.0, 2500.0, 5000.0, 8000.0, 10000.0, 13000.0, 18000.0, 25000.0, 35000.0)
+    breakpoints_m: ClassVar[tuple[float, ...]] = (
+        100.0,
+        300.0,
+        1000.0,
+        2500.0,
+        5000.0,
+        8000.0,
+        10000.0,
+        13000.0,
+        18000.0,
+        25000.0,
+        35000.0,
+    )
     #: above this height (m) every term is < 1e-13 of its path integral, for all the moments used here
     top_m: ClassVar[float] = 60000.0
 
@@ -168,12 +181,16 @@ def _cn2_function(profile: Profile) -> Callable[[float], float]:
     raise InputError("profile", f"expected a HufnagelValley or ConstantCn2 profile, got {type(profile).__name__}")
 
 
-def _path(profile: Profile, station_altitude_m: float, platform_altitude_m: float, wave: str | None = None) -> tuple[float, float]:
+def _path(
+    profile: Profile, station_altitude_m: float, platform_altitude_m: float, wave: str | None = None
+) -> tuple[float, float]:
     """Validated (h0, H); H may be inf (space) except for spherical waves."""
     h0 = check_nonnegative("station_altitude_m", station_altitude_m)
     if isinstance(platform_altitude_m, (int, float)) and platform_altitude_m == math.inf:
         if wave == "spherical":
-            raise InputError("platform_altitude_m", "a spherical wave (point source on a platform) needs a finite platform altitude")
+            raise InputError(
+                "platform_altitude_m", "a spherical wave (point source on a platform) needs a finite platform altitude"
+            )
         return h0, math.inf
     h_top = check_real("platform_altitude_m", platform_altitude_m, lo=h0, lo_open=True)
     return h0, h_top
@@ -201,7 +218,7 @@ def path_integral(
         cuts.add(profile.thickness_m)
     points = sorted(p for p in cuts if h0 <= p <= upper)
     total = 0.0
-    for lo, hi in zip(points[:-1], points[1:]):
+    for lo, hi in itertools.pairwise(points):
         value, _ = integrate.quad(lambda h: cn2(h) * weight(h), lo, hi, **_QUAD)
         total += value
     return total
@@ -237,7 +254,9 @@ def fried_parameter_m(
     """
     k = _wavenumber(wavelength_m)
     sec = _sec(zenith_rad)
-    mu0 = path_integral(lambda h: 1.0, profile=profile, station_altitude_m=station_altitude_m, platform_altitude_m=platform_altitude_m)
+    mu0 = path_integral(
+        lambda h: 1.0, profile=profile, station_altitude_m=station_altitude_m, platform_altitude_m=platform_altitude_m
+    )
     if mu0 == 0.0:
         return math.inf
     return (0.423 * k * k * sec * mu0) ** (-0.6)
@@ -337,7 +356,9 @@ def _weak_aperture_scintillation(
         # with expm1/log1p and 1 - cos = 2 sin^2 so that a >> x (large apertures) keeps its digits
         u = x / a
         theta = (5.0 / 6.0) * math.atan(u)
-        return a ** (5.0 / 6.0) * (math.expm1((5.0 / 12.0) * math.log1p(u * u)) * math.cos(theta) - 2.0 * math.sin(0.5 * theta) ** 2)
+        return a ** (5.0 / 6.0) * (
+            math.expm1((5.0 / 12.0) * math.log1p(u * u)) * math.cos(theta) - 2.0 * math.sin(0.5 * theta) ** 2
+        )
 
     mu = path_integral(weight, profile=profile, station_altitude_m=h0, platform_altitude_m=h_top)
     return _KOLMOGOROV_SCINT * k ** (7.0 / 6.0) * sec * mu
@@ -453,7 +474,9 @@ def long_term_beam_radius_m(
     h0 = check_nonnegative("station_altitude_m", station_altitude_m)
     h_top = check_real("platform_altitude_m", platform_altitude_m, lo=h0, lo_open=True)
     span = h_top - h0
-    mu = path_integral(lambda h: ((h - h0) / span) ** (5.0 / 3.0), profile=profile, station_altitude_m=h0, platform_altitude_m=h_top)
+    mu = path_integral(
+        lambda h: ((h - h0) / span) ** (5.0 / 3.0), profile=profile, station_altitude_m=h0, platform_altitude_m=h_top
+    )
     lam = 2.0 * span * sec / (k * w * w)
     return w * math.sqrt(1.0 + 4.35 * mu * lam ** (5.0 / 6.0) * k ** (7.0 / 6.0) * span ** (5.0 / 6.0) * sec ** (11.0 / 6.0))
 
@@ -495,18 +518,32 @@ def slant_turbulence(
     wave: str = "plane",
 ) -> SlantTurbulence:
     """Every slant-path turbulence quantity of one downlink (platform at ``platform_altitude_m``, finite)."""
-    path = {"profile": profile, "station_altitude_m": station_altitude_m, "platform_altitude_m": platform_altitude_m}
-    s = rytov_variance(wavelength_m, zenith_rad, wave=wave, **path)
+    h0, h_top = station_altitude_m, platform_altitude_m
+    s = rytov_variance(wavelength_m, zenith_rad, wave=wave, profile=profile, station_altitude_m=h0, platform_altitude_m=h_top)
     return SlantTurbulence(
-        fried_parameter_m=fried_parameter_m(wavelength_m, zenith_rad, **path),
-        isoplanatic_angle_rad=isoplanatic_angle_rad(wavelength_m, zenith_rad, **path),
+        fried_parameter_m=fried_parameter_m(
+            wavelength_m, zenith_rad, profile=profile, station_altitude_m=h0, platform_altitude_m=h_top
+        ),
+        isoplanatic_angle_rad=isoplanatic_angle_rad(
+            wavelength_m, zenith_rad, profile=profile, station_altitude_m=h0, platform_altitude_m=h_top
+        ),
         rytov_variance=s,
         scintillation_index=scintillation_index(s, wave=wave),
         aperture_averaged_scintillation_index=aperture_averaged_scintillation_index(
-            wavelength_m, zenith_rad, aperture_radius_m, wave=wave, **path
+            wavelength_m,
+            zenith_rad,
+            aperture_radius_m,
+            wave=wave,
+            profile=profile,
+            station_altitude_m=h0,
+            platform_altitude_m=h_top,
         ),
-        beam_wander_variance_m2=slant_beam_wander_variance_m2(zenith_rad, waist_m, **path),
-        long_term_beam_radius_m=long_term_beam_radius_m(wavelength_m, zenith_rad, beam_radius_m, **path),
+        beam_wander_variance_m2=slant_beam_wander_variance_m2(
+            zenith_rad, waist_m, profile=profile, station_altitude_m=h0, platform_altitude_m=h_top
+        ),
+        long_term_beam_radius_m=long_term_beam_radius_m(
+            wavelength_m, zenith_rad, beam_radius_m, profile=profile, station_altitude_m=h0, platform_altitude_m=h_top
+        ),
     )
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from qrate.channels.fiber import dephasing_probability, fiber_transmittance
 from qrate.channels.freespace import FreeSpaceLink, LinkBudget, link_budget, mean_transmittance
 from qrate.errors import BelowHorizonError, InputError
-from qrate.geometry import midpoint_geometry
+from qrate.geometry import PlatformGeometry, midpoint_geometry
 from qrate.model import MODEL_VERSION
 from qrate.protocols.compiled import CompiledProtocol
 from qrate.protocols.layout import NetworkLayout, TerrestrialNetwork
@@ -78,6 +78,8 @@ class PointPlan:
         noise: Pauli noise of the heralded shots; protocol: the protocol object (uncompiled).
         repetition_rate_hz: source clock; sampler: ``exact`` or ``stim`` (how counters are drawn).
         axes: the values of the sweep's field axes at this point (dotted path -> value).
+        key_block_s: finite-key block duration; pulses_per_batch: this point's (None: the scenario's).
+        extra: further JSON-able facts stored with the point (e.g. a pass step's time and weight).
     """
 
     index: int
@@ -99,6 +101,9 @@ class PointPlan:
     repetition_rate_hz: float
     sampler: str = "exact"
     axes: Mapping[str, Any] = field(default_factory=dict)
+    key_block_s: float = 300.0
+    pulses_per_batch: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def p_success_expected(self) -> float:
@@ -115,12 +120,13 @@ class PointPlan:
 
     def report(self) -> dict[str, Any]:
         """The protocol's report with this point's source rate (what :mod:`qrate.estimates` reads)."""
-        return {**self.protocol.report(), "repetition_rate_hz": self.repetition_rate_hz}
+        return {**self.protocol.report(), "repetition_rate_hz": self.repetition_rate_hz, "key_block_s": self.key_block_s}
 
     def params(self) -> dict[str, Any]:
         """JSON-able description of the point (stored in the results file)."""
         g = self.downlinks[0].budget.geometry
         return {
+            **self.extra,
             "axes": dict(self.axes),
             "report": self.report(),
             "ground_distance_km": self.ground_distance_km,
@@ -174,14 +180,21 @@ def point_key_params(scenario: Scenario, ground_distance_km: float) -> dict[str,
     return {"model": MODEL_VERSION, "scenario": data, "ground_distance_km": float(ground_distance_km)}
 
 
-def _downlinks(scenario: Scenario, ground_distance_km: float) -> tuple[list[Downlink], int]:
-    """Every free-space photon at this distance and the pulses per coherence block (0: i.i.d.)."""
-    stations = scenario.nodes.ground_stations
-    rate_hz = scenario.sources.repetition_rate_hz
-    downlinks: list[Downlink] = []
-    blocks: set[int] = set()
+Geometries = Mapping[tuple[str, str], PlatformGeometry]
+"""(link name, ground station) -> the line of sight of that downlink."""
+
+
+def midpoint_geometries(scenario: Scenario, ground_distance_km: float) -> dict[tuple[str, str], PlatformGeometry]:
+    """Every downlink's geometry with each platform above the midpoint of its two stations.
+
+    Raises:
+        InputError: naming ``sweep.ground_distance_km`` if a platform is below the horizon or a
+            link's elevation cut at this distance.
+    """
+    out = {}
     for name, spec in scenario.free_space_links().items():
         altitude = scenario.nodes.platforms[spec.platform].altitude_km
+        assert altitude is not None  # midpoint placement (checked by the schema)
         try:
             geometry = midpoint_geometry(altitude, ground_distance_km)
         except BelowHorizonError as exc:
@@ -192,15 +205,28 @@ def _downlinks(scenario: Scenario, ground_distance_km: float) -> tuple[list[Down
                 f"{ground_distance_km:g} km puts platform {spec.platform!r} at elevation {geometry.elevation_deg:.3f} deg,"
                 f" below links.{name}.min_elevation_deg = {spec.min_elevation_deg:g}",
             )
-        try:
-            budget = link_budget(FreeSpaceLink.from_spec(spec), geometry)
-            mean = mean_transmittance(budget)
-        except InputError as exc:
-            raise InputError(f"links.{name}.{exc.field}", exc.message) from None
-        except ArithmeticError as exc:  # e.g. an absurdly small divergence overflows the beam radius
-            raise InputError(f"links.{name}", f"link budget out of numerical range at {ground_distance_km:g} km ({exc});"
-                             " check divergence_rad, wavelength_m and the aperture") from None
         for gs in spec.ground_stations:
+            out[(name, gs)] = geometry
+    return out
+
+
+def _downlinks(scenario: Scenario, geometries: Geometries, where: str) -> tuple[list[Downlink], int]:
+    """Every free-space photon with its link budget, and the pulses per coherence block (0: i.i.d.)."""
+    stations = scenario.nodes.ground_stations
+    rate_hz = scenario.sources.repetition_rate_hz
+    downlinks: list[Downlink] = []
+    blocks: set[int] = set()
+    for name, spec in scenario.free_space_links().items():
+        link = FreeSpaceLink.from_spec(spec)
+        for gs in spec.ground_stations:
+            try:
+                budget = link_budget(link, geometries[(name, gs)])
+                mean = mean_transmittance(budget)
+            except InputError as exc:
+                raise InputError(f"links.{name}.{exc.field}", exc.message) from None
+            except ArithmeticError as exc:  # e.g. an absurdly small divergence overflows the beam radius
+                raise InputError(f"links.{name}", f"link budget out of numerical range at {where} ({exc});"
+                                 " check divergence_rad, wavelength_m and the aperture") from None
             st = stations[gs]
             downlinks.append(Downlink(name, gs, budget, mean, st.user_names(gs)[0] if st.forward else None))
         blocks.add(max(1, round(spec.coherence_time_s * rate_hz)) if spec.coherence_time_s > 0 else 0)
@@ -270,22 +296,29 @@ def _heralding(
 
 def plan_point(
     scenario: Scenario, index: int, ground_distance_km: float, protocol: ScenarioProtocol | None = None,
-    axes: Mapping[str, Any] | None = None,
+    axes: Mapping[str, Any] | None = None, *, geometries: Geometries | None = None,
+    key_params: Mapping[str, Any] | None = None, pulses_per_batch: int | None = None, extra: Mapping[str, Any] | None = None,
 ) -> PointPlan:
     """Plan sweep point ``index`` at ``ground_distance_km`` of ``scenario`` (the point's own scenario).
+
+    ``geometries`` (default: every platform above the midpoint) gives each downlink's line of
+    sight; ``key_params`` (default: :func:`point_key_params`) what identifies the point;
+    ``pulses_per_batch`` overrides the scenario's; ``extra`` is stored with the point's parameters.
 
     Raises:
         InputError: the platform is below the horizon or the elevation cut at this distance
             (field ``sweep.ground_distance_km``), or a link cannot be evaluated there.
     """
     protocol = protocol or protocol_of(scenario)
-    downlinks, block_pulses = _downlinks(scenario, ground_distance_km)
+    if geometries is None:
+        geometries = midpoint_geometries(scenario, ground_distance_km)
+    downlinks, block_pulses = _downlinks(scenario, geometries, f"{ground_distance_km:g} km")
     users, noise = _users(scenario, downlinks)
     sources, constant, factors_a, factors_b = _heralding(scenario, protocol, downlinks, users)
     return PointPlan(
         index=index,
         ground_distance_km=float(ground_distance_km),
-        key=point_key(point_key_params(scenario, ground_distance_km)),
+        key=point_key(key_params if key_params is not None else point_key_params(scenario, ground_distance_km)),
         downlinks=tuple(downlinks),
         users=tuple(users),
         sources=sources,
@@ -302,6 +335,9 @@ def plan_point(
         repetition_rate_hz=scenario.sources.repetition_rate_hz,
         sampler=scenario.sampling.sampler,
         axes=dict(axes or {}),
+        key_block_s=scenario.sampling.key_block_s,
+        pulses_per_batch=pulses_per_batch,
+        extra=dict(extra or {}),
     )
 
 
@@ -313,6 +349,10 @@ def plan_sweep(scenario: Scenario) -> list[PointPlan]:
     """
     from qrate.scenario.axes import DISTANCE_AXIS, point_scenario_from
 
+    if scenario.passes is not None:
+        from qrate.engine.passes import plan_passes
+
+        return plan_passes(scenario)
     if not scenario.sweep.axes():
         protocol = protocol_of(scenario)
         return [plan_point(scenario, i, d, protocol) for i, d in enumerate(scenario.sweep.distances_km())]

@@ -20,7 +20,7 @@ class PlotData:
 
 def _sampling_note(all_estimates: Sequence[Sequence[dict[str, Any]]], error_kind: str) -> str:
     batches = sorted({int(e["batches"]) for ests in all_estimates for e in ests})
-    per_batch = sorted({int(round(e["pulses"] / e["batches"])) for ests in all_estimates for e in ests})
+    per_batch = sorted({round(e["pulses"] / e["batches"]) for ests in all_estimates for e in ests})
     b = "/".join(str(x) for x in batches)
     p = "/".join(f"{x:.3g}" for x in per_batch)
     return f"error bars: {error_kind}; {b} batches × {p} pulses per point"

@@ -2,6 +2,12 @@
 
 Every failure is a :class:`qrate.errors.InputError` whose field is the dotted path of the
 offending value (``links.leo.aperture_radius_m``) and whose message says what was expected.
+
+Limits: a scenario file (or text) is at most :data:`MAX_SCENARIO_BYTES` (1 MiB; a real one is a few
+KiB, and ``/dev/zero`` must not exhaust memory), tables and arrays nest at most
+:data:`MAX_NESTING` levels deep, a scenario has at most
+:data:`~qrate.scenario.schema.MAX_USERS` users, and an error message quotes at most
+:data:`MAX_QUOTE` characters of the offending value.
 """
 
 from __future__ import annotations
@@ -17,7 +23,16 @@ from pydantic import BaseModel, ValidationError
 from qrate.errors import InputError
 from qrate.scenario.presets import is_preset, preset_names, preset_text
 from qrate.scenario.axes import EXCLUSIVE_KEYS, check_axes
-from qrate.scenario.schema import CrossFieldError, Scenario
+from qrate.scenario.schema import MAX_USERS, CrossFieldError, Scenario
+
+MAX_SCENARIO_BYTES = 1 << 20
+"""Largest scenario file or text accepted (1 MiB)."""
+MAX_NESTING = 16
+"""Deepest nesting of tables and arrays accepted (a scenario needs 4)."""
+MAX_QUOTE = 80
+"""Longest quote of an offending value (or field-path segment) in an error message."""
+MAX_MESSAGE = 500
+"""Longest error message (it stays one line)."""
 
 
 def read_source(source: str | Path) -> tuple[str, str]:
@@ -26,7 +41,7 @@ def read_source(source: str | Path) -> tuple[str, str]:
     path = Path(text_source)
     if path.suffix == ".toml" or path.exists():
         try:
-            return str(path), path.read_text(encoding="utf-8")
+            return str(path), _read_bounded(path)
         except FileNotFoundError:
             raise InputError("SCENARIO", f"no such file {text_source!r}") from None
         except UnicodeDecodeError as exc:
@@ -38,12 +53,43 @@ def read_source(source: str | Path) -> tuple[str, str]:
     raise InputError("SCENARIO", f"{text_source!r} is neither a file nor a preset; presets: {', '.join(preset_names())}")
 
 
+def _read_bounded(path: Path) -> str:
+    """The UTF-8 text of ``path``, reading at most :data:`MAX_SCENARIO_BYTES` + 1 bytes (``/dev/zero``,
+    a FIFO or a huge file are refused, not read into memory)."""
+    with path.open("rb") as fh:
+        raw = fh.read(MAX_SCENARIO_BYTES + 1)
+    if len(raw) > MAX_SCENARIO_BYTES:
+        raise InputError("SCENARIO", f"{_short(str(path))!r} is larger than {MAX_SCENARIO_BYTES >> 20} MiB;"
+                                     " a scenario file is a few KiB of TOML")
+    return raw.decode("utf-8")
+
+
 def parse_toml(text: str, label: str = "scenario") -> dict[str, Any]:
-    """Parse TOML text; syntax errors become InputError naming the file."""
+    """Parse TOML text; syntax errors, text over 1 MiB and too deep nesting become InputError naming the file."""
+    where = _short(_one_line(label))
+    if len(text) > MAX_SCENARIO_BYTES:
+        raise InputError(where, f"{len(text)} characters; a scenario is at most {MAX_SCENARIO_BYTES >> 20} MiB of TOML")
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(_one_line(label), f"invalid TOML: {_one_line(str(exc))}") from None
+        raise InputError(where, f"invalid TOML: {_short(_one_line(str(exc)), MAX_MESSAGE)}") from None
+    except RecursionError:
+        raise InputError(where, f"tables or arrays nested more than {MAX_NESTING} levels deep") from None
+    check_nesting(data, where)
+    return data
+
+
+def check_nesting(data: Any, field: str = "scenario") -> None:
+    """InputError if tables / arrays in ``data`` nest more than :data:`MAX_NESTING` levels (no recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, Mapping) else node if isinstance(node, list | tuple) else None
+        if children is None:
+            continue
+        if depth > MAX_NESTING:
+            raise InputError(field, f"tables or arrays nested more than {MAX_NESTING} levels deep")
+        stack.extend((child, depth + 1) for child in children)
 
 
 def _key_parts(key: str) -> list[str] | None:
@@ -73,6 +119,8 @@ def parse_override(item: str) -> tuple[list[str], Any]:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw
+    except RecursionError:
+        raise InputError("--set", f"{_short(key)}: value nested more than {MAX_NESTING} levels deep") from None
     return parts, value
 
 
@@ -103,11 +151,15 @@ def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[s
 
 def validate_data(data: Mapping[str, Any]) -> Scenario:
     """Validate raw TOML data into a :class:`Scenario`; errors name the field path."""
+    check_nesting(data)
     _check_utf8(data)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise _input_error(exc, data) from None
+    n_users = len(scenario.users())
+    if n_users > MAX_USERS:
+        raise InputError("nodes.ground_stations", f"{n_users} users in all; a scenario has at most {MAX_USERS}")
     check_axes(scenario)
     return scenario
 
@@ -134,8 +186,11 @@ def apply_sweep_axes(data: Mapping[str, Any], items: Sequence[str]) -> dict[str,
 def load_scenario(source: str | Path, overrides: Sequence[str] = (), sweeps: Sequence[str] = ()) -> Scenario:
     """Load a preset or TOML file, apply ``--set`` overrides and ``--sweep`` axes, and validate."""
     label, text = read_source(source)
-    data = apply_sweep_axes(apply_overrides(parse_toml(text, label), overrides), sweeps)
-    return validate_data(data)
+    try:
+        data = apply_sweep_axes(apply_overrides(parse_toml(text, label), overrides), sweeps)
+        return validate_data(data)
+    except RecursionError:  # a backstop: the nesting checks above should make this unreachable
+        raise InputError(_short(_one_line(label)), f"tables or arrays nested more than {MAX_NESTING} levels deep") from None
 
 
 def load_scenario_text(text: str, overrides: Sequence[str] = ()) -> Scenario:
@@ -155,6 +210,18 @@ def _one_line(text: str) -> str:
     return text if text.isprintable() else repr(text)[1:-1]
 
 
+def _short(text: str, limit: int = MAX_QUOTE) -> str:
+    """``text``, or its start and its length when longer than ``limit`` characters."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: max(limit - 30, 10)]}... ({len(text)} characters)"
+
+
+def _short_field(field: str) -> str:
+    """A dotted field path with over-long segments (e.g. a 40000-character user name) shortened."""
+    return ".".join(_short(part, 40) for part in field.split("."))
+
+
 def _check_utf8(data: Any, path: tuple[str, ...] = ()) -> None:
     """Every key and string must be valid Unicode (``--set`` from non-UTF-8 bytes leaves surrogates)."""
     items = data.items() if isinstance(data, Mapping) else enumerate(data) if isinstance(data, list | tuple) else ()
@@ -165,7 +232,7 @@ def _check_utf8(data: Any, path: tuple[str, ...] = ()) -> None:
                 try:
                     text.encode("utf-8")
                 except UnicodeEncodeError:
-                    raise InputError(_one_line(".".join(where)), f"not valid UTF-8 text: {text!r}") from None
+                    raise InputError(_short_field(_one_line(".".join(where))), f"not valid UTF-8 text: {_short(repr(text))}") from None
         _check_utf8(value, where)
 
 
@@ -256,7 +323,7 @@ def _describe(err: Mapping[str, Any], path: list[str], data: Any) -> tuple[str, 
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
         return field + ".kind", 'expected kind = "fiber" or kind = "free_space"'
     if "input" in err and kind not in ("model_type", "dict_type"):
-        return field, f"{msg}, got {err['input']!r}"
+        return field, f"{msg}, got {_short(repr(err['input']))}"
     return field, msg
 
 
@@ -265,7 +332,7 @@ def _input_error(exc: ValidationError, data: Mapping[str, Any]) -> InputError:
     for err in exc.errors():
         path = _clean_path(err["loc"], data)
         described.append(_describe(err, path, data))
-    described = [(_one_line(f), _one_line(m)) for f, m in described]
+    described = [(_short_field(_one_line(f)), _short(_one_line(m), MAX_MESSAGE)) for f, m in described]
     field, message = described[0]
     if len(described) > 1:
         rest = "; ".join(f"{f}: {m}" for f, m in described[1:4])

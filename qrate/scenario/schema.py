@@ -24,7 +24,16 @@ from qrate.scenario.axes import DISTANCE_AXIS, MAX_POINTS, field_axes, grid
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Efficiency = Annotated[float, Field(gt=0.0, le=1.0)]
 FlipProbability = Annotated[float, Field(ge=0.0, le=0.5)]
-Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")]
+MAX_NAME_LENGTH = 64
+"""Longest station, platform, link or user name: names become HDF5 field names and attribute text."""
+MAX_USERS = 128
+"""Most users in one scenario (and at one station); checked in :func:`qrate.scenario.load.validate_data`."""
+MAX_DISTANCES = 10_000
+"""Most ground distances in ``sweep.ground_distance_km``, given as a list or as a range."""
+MAX_PULSES_PER_POINT = 2**60
+"""Most pulses per sweep point (``pulses_per_batch`` × ``batches``, ``--max-pulses``): per-point sums of
+64-bit counters stay 8x below 2**63."""
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH, pattern=r"^[A-Za-z0-9_\-]+$")]
 
 
 class CrossFieldError(ValueError):
@@ -78,18 +87,29 @@ class GroundStation(_Model):
     ``forward = true``: the station holds no GHZ source; it forwards the platform's photon
     through its switch to its single user (GS2 in Khan's Case 1). Give the users by name
     (``users``) or by number (``user_count = N``: users ``<station>-u1 ... <station>-uN``, so that the
-    network size can be a sweep axis); exactly one of the two.
+    network size can be a sweep axis); exactly one of the two. ``latitude_deg``,
+    ``longitude_deg`` and ``altitude_m`` (WGS84) place the station on the globe for satellite passes.
     """
 
-    users: tuple[Name, ...] = ()
+    users: tuple[Name, ...] = Field(default=(), max_length=MAX_USERS)
     user_count: int | None = Field(default=None, ge=1, le=128)
     forward: bool = False
+    latitude_deg: float | None = Field(default=None, ge=-90.0, le=90.0)
+    longitude_deg: float | None = Field(default=None, ge=-180.0, le=360.0)
+    altitude_m: float = Field(default=0.0, ge=-500.0, le=9000.0)
 
     @model_validator(mode="after")
     def _one_way_to_name_users(self) -> GroundStation:
         if bool(self.users) == (self.user_count is not None):
             raise CrossFieldError("users", "give exactly one of users (names) or user_count (a number)")
+        if (self.latitude_deg is None) != (self.longitude_deg is None):
+            raise CrossFieldError("latitude_deg", "give both latitude_deg and longitude_deg, or neither")
         return self
+
+    @property
+    def located(self) -> bool:
+        """Whether the station has coordinates on the globe."""
+        return self.latitude_deg is not None
 
     def user_names(self, station: str) -> tuple[str, ...]:
         """The station's users: ``users``, or ``<station>-u1 ... <station>-uN`` for ``user_count = N``."""
@@ -98,10 +118,53 @@ class GroundStation(_Model):
         return tuple(f"{station}-u{i}" for i in range(1, self.user_count + 1))
 
 
-class Platform(_Model):
-    """A non-terrestrial node (LEO satellite, UAV) above the midpoint of two ground stations."""
+class CircularOrbitSpec(_Model):
+    """A circular orbit: altitude above the equatorial radius, inclination, right ascension of the
+    ascending node and argument of latitude at ``epoch_utc`` (ISO 8601, UTC); ``j2`` adds the
+    secular J2 drift."""
 
-    altitude_km: float = Field(gt=0.0, le=50_000.0)
+    altitude_km: float = Field(gt=100.0, le=50_000.0)
+    inclination_deg: float = Field(ge=0.0, le=180.0)
+    raan_deg: float = Field(default=0.0, ge=-360.0, le=360.0)
+    arg_latitude_deg: float = Field(default=0.0, ge=-360.0, le=360.0)
+    epoch_utc: Annotated[str, Field(min_length=1, max_length=40)]
+    j2: bool = True
+
+
+class FixedPositionSpec(_Model):
+    """A UAV or high-altitude platform holding station at a geodetic point (WGS84)."""
+
+    latitude_deg: float = Field(ge=-90.0, le=90.0)
+    longitude_deg: float = Field(ge=-180.0, le=360.0)
+    altitude_m: float = Field(gt=0.0, le=1e8)
+
+
+class Platform(_Model):
+    """A non-terrestrial node (LEO satellite, UAV), placed by exactly one of:
+
+    ``altitude_km`` (placement ``midpoint``: above the midpoint of its two stations, swept over
+    their ground distance; the papers' model), ``orbit`` (a circular orbit), ``tle`` (the two lines
+    of a NORAD element set, propagated with SGP4) or ``position`` (a fixed point: UAV/HAP).
+    """
+
+    altitude_km: float | None = Field(default=None, gt=0.0, le=50_000.0)
+    orbit: CircularOrbitSpec | None = None
+    tle: tuple[Annotated[str, Field(max_length=80)], Annotated[str, Field(max_length=80)]] | None = None
+    position: FixedPositionSpec | None = None
+
+    @model_validator(mode="after")
+    def _one_placement(self) -> Platform:
+        given = [k for k in ("altitude_km", "orbit", "tle", "position") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise CrossFieldError("altitude_km", f"give exactly one of altitude_km, orbit, tle or position, got {given or 'none'}")
+        return self
+
+    @property
+    def placement(self) -> str:
+        """``midpoint``, ``orbit``, ``tle`` or ``fixed``."""
+        if self.altitude_km is not None:
+            return "midpoint"
+        return "orbit" if self.orbit is not None else "tle" if self.tle is not None else "fixed"
 
 
 class Nodes(_Model):
@@ -249,8 +312,9 @@ class DistanceRange(_Model):
     def _ordered(self) -> DistanceRange:
         if self.stop_km < self.start_km:
             raise CrossFieldError("stop_km", f"expected stop_km >= start_km = {self.start_km:g}, got {self.stop_km:g}")
-        if (self.stop_km - self.start_km) / self.step_km > 10_000:
-            raise CrossFieldError("step_km", "expected at most 10000 sweep points")
+        n = math.floor((self.stop_km - self.start_km) / self.step_km + 1e-9) + 1
+        if n > MAX_DISTANCES:
+            raise CrossFieldError("step_km", f"expected at most {MAX_DISTANCES} sweep points, the range has {n}")
         return self
 
     def values(self) -> tuple[float, ...]:
@@ -288,9 +352,16 @@ class Sweep(_Model):
     def _nonempty(self) -> Sweep:
         if isinstance(self.ground_distance_km, tuple) and not self.ground_distance_km:
             raise CrossFieldError("ground_distance_km", "expected at least one distance")
+        if isinstance(self.ground_distance_km, tuple) and len(self.ground_distance_km) > MAX_DISTANCES:
+            raise CrossFieldError("ground_distance_km",
+                                  f"expected at most {MAX_DISTANCES} distances (as for a range), got {len(self.ground_distance_km)}")
         distances = self.distances_km()
         if len(set(distances)) != len(distances):
-            repeated = sorted({d for d in distances if distances.count(d) > 1})
+            counts: dict[float, int] = {}
+            for d in distances:
+                counts[d] = counts.get(d, 0) + 1
+            repeated = sorted(d for d, n in counts.items() if n > 1)
+            repeated = repeated if len(repeated) <= 10 else [*repeated[:10], "..."]  # type: ignore[list-item]
             # a point's random streams derive from its content, so a repeated distance would
             # silently repeat the same numbers
             raise CrossFieldError("ground_distance_km", f"expected distinct distances, {repeated} repeated")
@@ -339,21 +410,27 @@ class Sampling(_Model):
     entropy; a fresh one is drawn, printed and stored when absent. ``sampler`` draws the protocol
     counters of the heralded shots: ``exact`` (from the exact distribution of the round's outcome
     classes derived from Stim's error model; cost independent of the number of shots) or ``stim``
-    (every shot sampled by Stim; the cross-check).
+    (every shot sampled by Stim; the cross-check). ``key_block_s`` is the physical duration of one
+    finite-key block (default 300 s, about one LEO pass): finite-key rates are for that block,
+    whatever number of pulses is simulated.
     """
 
-    pulses_per_batch: int = Field(gt=0, le=2**62)
+    pulses_per_batch: int = Field(gt=0, le=MAX_PULSES_PER_POINT)
     batches: int = Field(default=10, ge=1, le=1_000_000)
     target_relative_error: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
     target: Target | None = None
     min_batches: int = Field(default=3, ge=2)
     seed: int | None = Field(default=None, ge=0, lt=2**128)
     sampler: Literal["exact", "stim"] = "exact"
+    key_block_s: float = Field(default=300.0, gt=0.0, le=1e9)
 
     @model_validator(mode="after")
     def _one_target(self) -> Sampling:
         if self.target is not None and self.target_relative_error is not None:
             raise CrossFieldError("target", "give target or target_relative_error, not both")
+        if self.pulses_per_batch * self.batches > MAX_PULSES_PER_POINT:
+            raise CrossFieldError("pulses_per_batch", f"pulses_per_batch x batches = {self.pulses_per_batch * self.batches:.4g}"
+                                  f" pulses per point; at most 2**60 = {MAX_PULSES_PER_POINT:.4g} (64-bit counters)")
         return self
 
     @property
@@ -364,6 +441,29 @@ class Sampling(_Model):
         if self.target_relative_error is not None:
             return "rate", self.target_relative_error
         return None
+
+
+class PassWindow(_Model):
+    """Satellite passes: simulate every pass in a UTC window, step by step.
+
+    ``start_utc`` and ``end_utc`` (ISO 8601, UTC) or ``days`` bound the window; ``step_s`` is the
+    time step; a pass is an interval in which every downlink's station sees its platform at or above
+    ``min_elevation_deg`` (and the link's own ``min_elevation_deg``); ``max_passes`` caps how many
+    are simulated (the first ones).
+    """
+
+    start_utc: Annotated[str, Field(min_length=1, max_length=40)]
+    end_utc: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    days: float | None = Field(default=None, gt=0.0, le=366.0)
+    step_s: float = Field(default=10.0, gt=0.0, le=3600.0)
+    min_elevation_deg: float = Field(default=10.0, ge=0.0, lt=90.0)
+    max_passes: int = Field(default=100, ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _one_end(self) -> PassWindow:
+        if (self.end_utc is None) == (self.days is None):
+            raise CrossFieldError("end_utc", "give exactly one of end_utc or days")
+        return self
 
 
 # ------------------------------------------------------------------------------------ scenario
@@ -379,14 +479,16 @@ class Scenario(_Model):
     switch: Switch = Switch()
     sources: Sources = Sources()
     protocol: ProtocolSpec
-    sweep: Sweep
+    sweep: Sweep = Sweep(ground_distance_km=(0.0,))
     sampling: Sampling
+    passes: PassWindow | None = None
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
         _check_nodes(self)
         _check_links(self)
         _check_protocol(self)
+        _check_placement(self)
         if not self.sources.synchronous:
             raise CrossFieldError("sources.synchronous", "expected true: only synchronous sources are implemented")
         return self
@@ -498,6 +600,26 @@ def _check_links(s: Scenario) -> None:
     for i, gs in enumerate(stations):
         if s.nodes.ground_stations[gs].forward and 0 < i < len(stations) - 1:
             raise CrossFieldError(f"nodes.ground_stations.{gs}.forward", "only a station at an end of the chain can forward")
+
+
+def _check_placement(s: Scenario) -> None:
+    """Midpoint platforms sweep the ground distance; placed platforms (orbit, TLE, fixed) need a
+    ``[passes]`` window and stations with coordinates, and vice versa."""
+    for name, spec in s.free_space_links().items():
+        platform = s.nodes.platforms[spec.platform]
+        if s.passes is None and platform.placement != "midpoint":
+            raise CrossFieldError(f"nodes.platforms.{spec.platform}",
+                                  f"placed by {platform.placement}: add a [passes] window (or give altitude_km for the midpoint model)")
+        if s.passes is not None:
+            if platform.placement == "midpoint":
+                raise CrossFieldError(f"nodes.platforms.{spec.platform}.altitude_km",
+                                      "a [passes] run needs a platform placed by orbit, tle or position")
+            for gs in spec.ground_stations:
+                if not s.nodes.ground_stations[gs].located:
+                    raise CrossFieldError(f"nodes.ground_stations.{gs}.latitude_deg",
+                                          f"a [passes] run needs the coordinates of every station of links.{name}")
+    if s.passes is not None and s.sweep.axes():
+        raise CrossFieldError("sweep", "a [passes] run sweeps the passes' time steps; it takes no further sweep axes")
 
 
 def _check_protocol(s: Scenario) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from qrate.store.hdf5 import PointRecord, Results, ResultsWriter, package_versions, read_results
+from qrate.store.hdf5 import PointRecord, Results, ResultsWriter, check_model_version, package_versions, read_results
 from qrate.store.load import LoadedResults, load
 from qrate.store.schema import SCHEMA_VERSION
 
-__all__ = ["SCHEMA_VERSION", "LoadedResults", "PointRecord", "Results", "ResultsWriter", "package_versions", "load", "read_results"]
+__all__ = [
+    "SCHEMA_VERSION", "LoadedResults", "PointRecord", "Results", "ResultsWriter", "check_model_version", "package_versions",
+    "load", "read_results",
+]

@@ -74,7 +74,9 @@ def combine_files(inputs: Sequence[str | Path], out: str | Path, *, overwrite: b
     for res in results[1:]:
         check_model_version(res, first.meta["model_version"])
         if res.meta["seed"] != first.meta["seed"]:
-            raise InputError("FILES", f"{res.path} has seed {res.meta['seed']}, {first.path} has {first.meta['seed']}: combine needs one seed")
+            raise InputError(
+                "FILES", f"{res.path} has seed {res.meta['seed']}, {first.path} has {first.meta['seed']}: combine needs one seed"
+            )
         data = _scenario_data(res)
         sweeps.append(data.pop("sweep"))
         if data != base:
@@ -116,8 +118,9 @@ def combine_files(inputs: Sequence[str | Path], out: str | Path, *, overwrite: b
         for res in results:
             for run in res.meta.get("runs", []):
                 extra = {k: v for k, v in run.items() if k not in ("action", "argv", "source")}
-                writer.record_run(str(run.get("action", "run")), run.get("argv", []), **extra,
-                                  source=str(run.get("source", res.path)))
+                writer.record_run(
+                    str(run.get("action", "run")), run.get("argv", []), **extra, source=str(run.get("source", res.path))
+                )
         writer.record_run("combine", list(argv), inputs=[str(p) for p in paths])
         for i, m in enumerate(points):
             writer.add_point(i, ground_distance_km=m.distance_km, point_key=int(m.point_key, 16), params=m.params)
@@ -149,4 +152,6 @@ def _merge_point(merged: dict[str, _Merged], owner: dict[tuple[str, int], Path],
         merged[rec.point_key] = _Merged(rec.ground_distance_km, rec.point_key, rec.params, rec.rows)
         return
     rows = np.concatenate([old.rows, rec.rows])
-    merged[rec.point_key] = _Merged(old.distance_km, old.point_key, old.params, rows[np.argsort(rows["batch_index"], kind="stable")])
+    merged[rec.point_key] = _Merged(
+        old.distance_km, old.point_key, old.params, rows[np.argsort(rows["batch_index"], kind="stable")]
+    )

@@ -35,7 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -55,7 +55,14 @@ FLUSH_INTERVAL_S = 0.5
 """Buffered rows are written once this long has passed since the last write (and at every new point)."""
 _METADATA_SLACK = 64 * 1024
 """Bytes reserved on top of the raw data of one write, for HDF5 metadata (B-tree nodes, heaps, headers)."""
-_NO_RESERVE = {errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS, errno.ENODEV, errno.ESPIPE, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP)}
+_NO_RESERVE = {
+    errno.EOPNOTSUPP,
+    errno.EINVAL,
+    errno.ENOSYS,
+    errno.ENODEV,
+    errno.ESPIPE,
+    getattr(errno, "ENOTSUP", errno.EOPNOTSUPP),
+}
 _IN_USE = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES}
 
 
@@ -129,6 +136,9 @@ class ResultsWriter:
         ResultsWriteError: the file cannot be written (disk full, I/O error).
     """
 
+    _tmp: Path | None
+    _file: h5py.File | None
+
     def __init__(
         self,
         path: str | Path,
@@ -154,21 +164,21 @@ class ResultsWriter:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             remove_stale_temps(self.path, min_age_s=10.0)  # a writer locks its temporary file at once
             self._tmp = temp_path(self.path)
-            self._file = h5py.File(self._tmp, "w", track_order=True)
+            f = self._file = h5py.File(self._tmp, "w", track_order=True)
         except OSError as exc:
             self._discard()
             raise InputError("out", f"cannot create {self.path}: {_reason(exc)}") from None
-        self._fd = self._file.id.get_vfd_handle()
+        self._fd = f.id.get_vfd_handle()
         lock_exclusive(self._fd)  # no-op where HDF5 locks the file itself
 
         def init() -> None:
-            a = self._file.attrs
+            a = f.attrs
             a["qrate_format"] = schema.FORMAT
             a["qrate_schema"] = schema.SCHEMA_VERSION
             versions = package_versions()
             a["qrate_version"] = versions["qrate"] or "unknown"
             a["model_version"] = int(model_version)
-            a["created_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            a["created_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
             a["seed"] = str(int(seed))
             a["argv"] = json.dumps(list(argv))
             a["versions"] = json.dumps(versions)
@@ -178,8 +188,8 @@ class ResultsWriter:
             a["counter_names"] = json.dumps(list(self.counter_names))
             a["report"] = report_json
             a["complete"] = False
-            self._points = self._file.create_group(schema.POINTS_GROUP, track_order=True)
-            self._file.create_dataset(schema.RUNS_DATASET, shape=(0,), maxshape=(None,), dtype=h5py.string_dtype(), chunks=(16,))
+            self._points = f.create_group(schema.POINTS_GROUP, track_order=True)
+            f.create_dataset(schema.RUNS_DATASET, shape=(0,), maxshape=(None,), dtype=h5py.string_dtype(), chunks=(16,))
 
         self._guarded(init, 2 * (len(scenario_toml) + len(report_json)))
 
@@ -187,8 +197,8 @@ class ResultsWriter:
         self._published = published
         self._atomic = atomic
         self._overwrite = False
-        self._tmp: Path | None = None
-        self._file: h5py.File | None = None
+        self._tmp = None
+        self._file = None
         self._fd = -1
         self._failed = False
         self._reserve_ok = True
@@ -212,7 +222,9 @@ class ResultsWriter:
             self._file = h5py.File(self.path, "r+")
         except OSError as exc:  # read-only file or folder, locked by another process, ...
             if _in_use_error(exc):
-                raise ResultsFileError(f"{self.path}: in use by another process (a running qrate?); cannot resume it now") from None
+                raise ResultsFileError(
+                    f"{self.path}: in use by another process (a running qrate?); cannot resume it now"
+                ) from None
             raise ResultsFileError(f"{self.path}: cannot open for writing ({_reason(exc)})") from None
         self._fd = self._file.id.get_vfd_handle()
         if not lock_exclusive(self._fd):
@@ -298,28 +310,22 @@ class ResultsWriter:
 
     def _close_quietly(self) -> None:
         if self._file is not None:
-            try:
+            with contextlib.suppress(Exception):  # already failing: the first error is the one to report
                 self._file.close()
-            except Exception:  # noqa: BLE001 - already failing; the first error is the one to report
-                pass
 
     def _discard(self) -> None:
         """Remove the temporary file of a file that never appeared."""
         if self._tmp is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._tmp.unlink()
-            except OSError:
-                pass
             self._tmp = None
 
     def _publish(self) -> None:
         """Give the temporary file its name (atomically; never through a link, never over a writer's file)."""
         if self._published or self._tmp is None:
             return
-        try:
+        with contextlib.suppress(OSError):
             os.fsync(self._fd)
-        except OSError:
-            pass
         try:
             if self._overwrite:
                 replace_atomically(self._tmp, self.path)
@@ -347,7 +353,7 @@ class ResultsWriter:
         f = self._check_open()
         record = {
             "action": action,
-            "started_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "started_utc": datetime.now(UTC).isoformat(timespec="seconds"),
             "argv": list(argv),
             "versions": package_versions(),
             **extra,
@@ -391,7 +397,11 @@ class ResultsWriter:
             g.attrs["point_key"] = f"{point_key:032x}"
             g.attrs["params"] = params_json
             g.create_dataset(
-                schema.BATCHES_DATASET, shape=(0,), maxshape=(None,), dtype=self._dtype, chunks=(schema.CHUNK_ROWS,),
+                schema.BATCHES_DATASET,
+                shape=(0,),
+                maxshape=(None,),
+                dtype=self._dtype,
+                chunks=(schema.CHUNK_ROWS,),
                 fletcher32=True,  # a checksum per chunk: a corrupted batch table fails to read instead of giving numbers
             )
 
@@ -476,10 +486,8 @@ class ResultsWriter:
         """
         if not lock_exclusive(fd):
             return
-        try:
+        with contextlib.suppress(OSError, RuntimeError):
             h5py.File(self.path, "r+", locking=False).close()
-        except (OSError, RuntimeError):
-            pass
 
     def __enter__(self) -> ResultsWriter:
         return self
@@ -551,7 +559,9 @@ def read_results(path: str | Path) -> Results:
         f = h5py.File(p, "r")
     except (OSError, RuntimeError) as exc:
         if _in_use_error(exc):
-            raise ResultsFileError(f"{p}: in use by another process (a running qrate is writing it); try again when it has finished") from None
+            raise ResultsFileError(
+                f"{p}: in use by another process (a running qrate is writing it); try again when it has finished"
+            ) from None
         raise ResultsFileError(f"{p}: not a readable HDF5 file (foreign or truncated: {one_line(exc)})") from None
     try:
         with f:
@@ -582,9 +592,9 @@ def _check_rows(p: Path, name: str, rows: np.ndarray, carriers_per_use: int) -> 
         for c in counters:
             bad |= rows[c] > rows[shots]
     if np.any(bad):
-        i = int(np.argmax(bad))
+        batch = int(rows["batch_index"][int(np.argmax(bad))])
         raise ResultsFileError(
-            f"{p}: point {name} holds an impossible batch row (batch {int(rows['batch_index'][i])}: inconsistent counters); the file is damaged"
+            f"{p}: point {name} holds an impossible batch row (batch {batch}: inconsistent counters); the file is damaged"
         )
 
 
@@ -596,7 +606,9 @@ def _read_open(p: Path, f: h5py.File) -> Results:
     if int(found) != schema.SCHEMA_VERSION:
         if int(found) < schema.SCHEMA_VERSION:
             raise ResultsFileError(f"{p}: written by an older qrate (schema {found}); rerun it")
-        raise ResultsFileError(f"{p}: written by a newer qrate (schema {found}; this qrate reads schema {schema.SCHEMA_VERSION}); upgrade qrate")
+        raise ResultsFileError(
+            f"{p}: written by a newer qrate (schema {found}; this qrate reads schema {schema.SCHEMA_VERSION}); upgrade qrate"
+        )
     meta: dict[str, Any] = {}
     for key, value in a.items():
         meta[key] = value.item() if isinstance(value, np.generic) else value

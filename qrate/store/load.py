@@ -159,3 +159,28 @@ def load(path: str | Path) -> LoadedResults:
     arrays = {a: _column([_axis_value(p, a) for p in points]) for a in axes}
     arrays.update({k: np.array([np.nan if r.get(k) is None else float(r[k]) for r in rows], dtype=float) for k in keys})
     return LoadedResults(Path(path), results.meta, arrays, axes)
+
+
+def read_passes(path: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Per-pass totals and the per-day / per-year summary of a pass run (empty for other files).
+
+    Each pass: ``pass``, ``start_utc``, ``duration_s``, ``steps`` and the integral of every rate over
+    the pass with its standard error (:func:`qrate.estimates.pass_totals`).
+    """
+    from qrate.estimates import pass_summary, pass_totals
+
+    results = read_results(path)
+    by_pass: dict[int, list[tuple[dict[str, Any], np.ndarray, float]]] = {}
+    starts: dict[int, str] = {}
+    window_days = 0.0
+    for p in results.points:
+        axes = p.params.get("axes") or {}
+        if "pass" not in axes or not p.rows.size:
+            continue
+        est = point_estimates(results, p)
+        by_pass.setdefault(int(axes["pass"]), []).append((est, p.rows, float(p.params["weight_s"])))
+        starts[int(axes["pass"])] = str(p.params.get("pass_start_utc"))
+        window_days = float(p.params.get("window_days", 0.0))
+    report = results.meta["report"]
+    passes = [{"pass": i, "start_utc": starts[i], **pass_totals(steps, report)} for i, steps in sorted(by_pass.items())]
+    return passes, (pass_summary(passes, window_days) if passes else {})

@@ -192,7 +192,7 @@ def iter_collect(
         plans: the sweep points.
         root_seed: root entropy of the run.
         limits: when a point stops.
-        pulses_per_batch: pulses of every batch.
+        pulses_per_batch: pulses of every batch (a plan's own ``pulses_per_batch`` wins, e.g. a pass step's).
         client: a ``dask.distributed.Client``, or None to run in this process, point after point.
         stored: rows already in the file per point index (``--resume``): neither recomputed nor yielded.
         ready: batches already computed (not stored) per point index and batch index: yielded, not recomputed.
@@ -200,7 +200,8 @@ def iter_collect(
         in_flight: batches kept in flight (default ``IN_FLIGHT_PER_CORE`` × worker threads).
     """
     stored, ready = stored or {}, ready or {}
-    points = [_Point(plan, limits, pulses_per_batch, stored.get(plan.index), ready.get(plan.index)) for plan in plans]
+    points = [_Point(plan, limits, plan.pulses_per_batch or pulses_per_batch, stored.get(plan.index), ready.get(plan.index))
+              for plan in plans]
     if ready:
         first = tuple(new for p in points for new in p.advance())
         if first:

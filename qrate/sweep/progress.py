@@ -66,9 +66,16 @@ class SweepProgress:
         return self
 
     def say(self, text: str) -> None:
-        """Print a message line (unless quiet), without breaking the bar."""
+        """Print a message line (unless quiet), without breaking the bar.
+
+        Control characters are escaped: messages quote scenario names and paths, which come from
+        files and must not reach the terminal as escape sequences.
+        """
         if self.quiet:
             return
+        from qrate._cli.text import printable
+
+        text = printable(text)
         if self._bar is not None:
             self._bar.write(text, file=self.stream)
         else:

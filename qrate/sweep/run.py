@@ -194,14 +194,15 @@ def choose_scheduler(
     from qrate.sweep.collect import sample_batches
     from qrate.sweep.scheduler import SchedulerSpec
 
-    todo = [(p, limits.batch_cap(pulses) - int(stored[p.index].size if p.index in stored else 0)) for p in plans]
+    todo = [(p, limits.batch_cap(p.pulses_per_batch or pulses) - int(stored[p.index].size if p.index in stored else 0))
+            for p in plans]
     todo = [(p, n) for p, n in todo if n > 0]
     if not todo:
         return SchedulerSpec("sync", workers=spec.workers), {}
     plan = todo[0][0]
     done = set(stored[plan.index]["batch_index"].tolist()) if plan.index in stored else set()
-    first = next(b for b in range(limits.batch_cap(pulses)) if b not in done)
-    (stats,) = sample_batches(plan, root_seed, first, 1, pulses)
+    first = next(b for b in range(limits.batch_cap(plan.pulses_per_batch or pulses)) if b not in done)
+    (stats,) = sample_batches(plan, root_seed, first, 1, plan.pulses_per_batch or pulses)
     estimate_s = stats.seconds * sum(n for _, n in todo)
     kind = "sync" if estimate_s < AUTO_SYNC_MAX_S else "local"
     return SchedulerSpec(kind, workers=spec.workers, dashboard=spec.dashboard), {plan.index: {first: stats}}

@@ -234,21 +234,9 @@ def open_client(spec: SchedulerSpec | str = "local", workers: int | None = None)
     except Exception as exc:  # noqa: BLE001 - distributed raises OSError, TimeoutError, CommClosedError...
         raise InputError(option, f"no Dask scheduler answered at {address} within {spec.connect_timeout_s:g} s"
                                  f" ({type(exc).__name__}); is it running? (--connect-timeout sets the wait)") from None
-    with _quiet_logs("distributed"), client:  # a lost scheduler is reported once, by the caller
+    with client:
         wait_for_worker(client, address, spec.worker_timeout_s)
         yield client
-
-
-@contextmanager
-def _quiet_logs(name: str, level: int = logging.CRITICAL) -> Iterator[None]:
-    """Raise logger ``name`` to ``level`` for the block (restored after)."""
-    logger = logging.getLogger(name)
-    before = logger.level
-    logger.setLevel(level)
-    try:
-        yield
-    finally:
-        logger.setLevel(before)
 
 
 def wait_for_worker(client: Any, address: str, timeout_s: float, stream: Any = None) -> None:

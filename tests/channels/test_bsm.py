@@ -20,7 +20,9 @@ def test_success_probability_is_half_eta_squared() -> None:
     assert LinearOpticsBSM().success_probability == 0.5
 
 
-def fused_state(internal_1: np.ndarray, internal_2: np.ndarray, weights: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def fused_state(
+    internal_1: np.ndarray, internal_2: np.ndarray, weights: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     """Two-qubit state left after a PBS fusion of photon 1 (entangled with qubit A) and photon 2 (with B),
     post-selected on one photon per output port and the (+, +) outcome.
 

@@ -16,8 +16,30 @@ from qrate.errors import InputError
 from qrate.geometry import midpoint_geometry
 
 LINKS = [
-    ({"divergence_rad": 5e-6, "pointing_rad": 5e-7, "aperture_radius_m": 1.0, "beam": "far_field", "model": "weibull", "t_atm_zenith": 0.8}, 450.0, 1000.0),
-    ({"divergence_rad": 5e-6, "pointing_rad": 1e-6, "aperture_radius_m": 0.5, "model": "exact", "cn2": 1e-14, "turbulence_path": "last_10km"}, 450.0, 500.0),
+    (
+        {
+            "divergence_rad": 5e-6,
+            "pointing_rad": 5e-7,
+            "aperture_radius_m": 1.0,
+            "beam": "far_field",
+            "model": "weibull",
+            "t_atm_zenith": 0.8,
+        },
+        450.0,
+        1000.0,
+    ),
+    (
+        {
+            "divergence_rad": 5e-6,
+            "pointing_rad": 1e-6,
+            "aperture_radius_m": 0.5,
+            "model": "exact",
+            "cn2": 1e-14,
+            "turbulence_path": "last_10km",
+        },
+        450.0,
+        500.0,
+    ),
     ({"divergence_rad": 1e-6, "pointing_rad": 2e-6, "aperture_radius_m": 0.3, "model": "exact", "cn2": 1e-15}, 30.0, 150.0),
     ({"divergence_rad": 20e-6, "pointing_rad": 0.0, "aperture_radius_m": 0.6, "model": "weibull", "cn2": 0.0}, 500.0, 0.0),
 ]
@@ -34,7 +56,9 @@ def test_factors_multiply_to_the_engine_mean(kw: dict, altitude_km: float, dista
     assert b.transmitter_db == pytest.approx(-10 * math.log10(0.8))
     assert b.receiver_db == pytest.approx(-10 * math.log10(0.25))
     lb = link_budget(link, geo)
-    assert b.diffraction_db == pytest.approx(-10 * math.log10(1 - math.exp(-2 * link.aperture_radius_m**2 / lb.beam_radius_m**2)), rel=1e-12)
+    assert b.diffraction_db == pytest.approx(
+        -10 * math.log10(1 - math.exp(-2 * link.aperture_radius_m**2 / lb.beam_radius_m**2)), rel=1e-12
+    )
     assert b.atmosphere_db == pytest.approx(-10 * math.log10(lb.t_atm), abs=1e-12)
     assert min(b.as_dict().values()) >= 0.0
     if kw["cn2"] == 0.0 if "cn2" in kw else True:
@@ -54,15 +78,27 @@ def test_aerosol_model_and_slant_turbulence_profile() -> None:
     link = FreeSpaceLink(divergence_rad=10e-6, pointing_rad=0.5e-6, aperture_radius_m=0.5, wavelength_m=850e-9, model="exact")
     geo = geometry_at_slant_range(500.0, 1000.0)
     b = loss_budget_db(link, geo, aerosol_model="rural_23km", turbulence_profile=HV57)
-    assert b.atmosphere_db == pytest.approx(-10 * math.log10(slant_transmittance(850e-9, geo.zenith_rad, "rural_23km")), rel=1e-12)
+    assert b.atmosphere_db == pytest.approx(
+        -10 * math.log10(slant_transmittance(850e-9, geo.zenith_rad, "rural_23km")), rel=1e-12
+    )
     assert 0.0 < b.turbulence_db < 0.01  # LEO downlinks: turbulence broadening is negligible
     with pytest.raises(InputError) as info:
-        loss_budget_db(FreeSpaceLink(divergence_rad=1e-5, pointing_rad=0.0, aperture_radius_m=0.5, t_atm_zenith=0.9), geo, aerosol_model="rural_5km")
+        loss_budget_db(
+            FreeSpaceLink(divergence_rad=1e-5, pointing_rad=0.0, aperture_radius_m=0.5, t_atm_zenith=0.9),
+            geo,
+            aerosol_model="rural_5km",
+        )
     assert info.value.field == "aerosol_model"
     with pytest.raises(InputError) as info:
-        loss_budget_db(FreeSpaceLink(divergence_rad=1e-5, pointing_rad=0.0, aperture_radius_m=0.5, cn2=1e-15), geo, turbulence_profile=HV57)
+        loss_budget_db(
+            FreeSpaceLink(divergence_rad=1e-5, pointing_rad=0.0, aperture_radius_m=0.5, cn2=1e-15), geo, turbulence_profile=HV57
+        )
     assert info.value.field == "turbulence_profile"
-    for field, kw in [("receiver_efficiency", {"receiver_efficiency": 0.0}), ("transmitter_efficiency", {"transmitter_efficiency": -0.5}), ("extra_loss_db", {"extra_loss_db": -1.0})]:
+    for field, kw in [
+        ("receiver_efficiency", {"receiver_efficiency": 0.0}),
+        ("transmitter_efficiency", {"transmitter_efficiency": -0.5}),
+        ("extra_loss_db", {"extra_loss_db": -1.0}),
+    ]:
         with pytest.raises(InputError) as info:
             loss_budget_db(link, geo, **kw)
         assert info.value.field == field
@@ -76,7 +112,9 @@ def micius_fit() -> tuple[float, float, np.ndarray]:
     Returns (rms dB, fitted receiver efficiency, residuals).
     """
     measured = micius_2017_downlink()
-    link = FreeSpaceLink(divergence_rad=10e-6, pointing_rad=0.5e-6, aperture_radius_m=0.5, wavelength_m=850e-9, beam="gaussian", model="exact")
+    link = FreeSpaceLink(
+        divergence_rad=10e-6, pointing_rad=0.5e-6, aperture_radius_m=0.5, wavelength_m=850e-9, beam="gaussian", model="exact"
+    )
     model = np.array(
         [loss_budget_db(link, geometry_at_slant_range(500.0, L), aerosol_model="rural_23km").total_db for L in measured.points]
     )

@@ -26,7 +26,7 @@ def test_interpolation_is_linear_in_db() -> None:
     assert t.loss_db_at(1200.0) == 39.0
     assert t.loss_db_at(650.0) == pytest.approx(29.5)
     assert t.loss_db_at(1000.0) == pytest.approx(35.0)
-    assert t.mean_transmittance_at(1000.0) == pytest.approx(10 ** -3.5, rel=1e-12)
+    assert t.mean_transmittance_at(1000.0) == pytest.approx(10**-3.5, rel=1e-12)
     assert t.points == (500.0, 800.0, 1200.0)  # stored as tuples: the spec stays immutable
 
 
@@ -71,7 +71,9 @@ def test_micius_table_loads() -> None:
 
 
 def test_from_mapping() -> None:
-    t = MeasuredLoss.from_mapping({"elevation_deg": [20, 90], "loss_db": [35, 30], "scintillation_index": 0.1}, name="links.leo.measured")
+    t = MeasuredLoss.from_mapping(
+        {"elevation_deg": [20, 90], "loss_db": [35, 30], "scintillation_index": 0.1}, name="links.leo.measured"
+    )
     assert t.abscissa == "elevation_deg" and t.name == "links.leo.measured" and t.scintillation_index == 0.1
 
 
@@ -91,7 +93,10 @@ def test_from_mapping() -> None:
         (lambda: table(name="links.leo.loss_table", points=[1.0, 0.5, 2.0]), "links.leo.loss_table.slant_range_km"),
         (lambda: MeasuredLoss("elevation_deg", [10.0, 95.0], [30.0, 28.0]), "measured_loss.elevation_deg"),
         (lambda: table().loss_db_at(1500.0), "slant_range_km"),
-        (lambda: MeasuredLoss.from_mapping({"slant_range_km": [1, 2], "elevation_deg": [1, 2], "loss_db": [1, 2]}), "measured_loss.slant_range_km/elevation_deg"),
+        (
+            lambda: MeasuredLoss.from_mapping({"slant_range_km": [1, 2], "elevation_deg": [1, 2], "loss_db": [1, 2]}),
+            "measured_loss.slant_range_km/elevation_deg",
+        ),
         (lambda: MeasuredLoss.from_mapping({"slant_range_km": [1, 2], "loss_dB": [1, 2]}), "measured_loss.loss_db"),
         (lambda: MeasuredLoss.from_mapping({"slant_range_km": [1, 2], "loss_db": [1, 2], "fading": 0.1}), "measured_loss.fading"),
         (lambda: geometry_at_slant_range(500.0, 400.0), "slant_range_km"),

@@ -45,14 +45,22 @@ def test_herald_and_coincidence_probabilities_match_sums_over_n() -> None:
     assert herald_probability(mu, eta_a, noise_probability=d_a) == pytest.approx(herald, rel=1e-12)
     assert herald_probability(mu, eta_a) == pytest.approx(mu * eta_a / (1 + mu * eta_a), rel=1e-12)
     both = np.sum(
-        p * (1 - (1 - d_a) * (1 - eta_a) ** n - (1 - d_b) * (1 - eta_b) ** n + (1 - d_a) * (1 - d_b) * ((1 - eta_a) * (1 - eta_b)) ** n)
+        p
+        * (
+            1
+            - (1 - d_a) * (1 - eta_a) ** n
+            - (1 - d_b) * (1 - eta_b) ** n
+            + (1 - d_a) * (1 - d_b) * ((1 - eta_a) * (1 - eta_b)) ** n
+        )
     )
     got = coincidence_probability(mu, eta_a, eta_b, noise_probability_a=d_a, noise_probability_b=d_b)
     assert got == pytest.approx(both, rel=1e-12)
     assert SPDCSource(mu).herald_probability(eta_a, d_a) == herald_probability(mu, eta_a, noise_probability=d_a)
 
 
-def simulate_pairs(mu: float, eta_a: float, eta_b: float, d: float, e_d: float, n: int, g: np.random.Generator) -> tuple[float, float, int]:
+def simulate_pairs(
+    mu: float, eta_a: float, eta_b: float, d: float, e_d: float, n: int, g: np.random.Generator
+) -> tuple[float, float, int]:
     """Photon-level model: two thermal mode pairs (n1, n2), binomial loss, per-detector noise, random
     bit for double clicks, intrinsic flip e_d of a genuine pair. Returns (Q, E, coincidences)."""
     lam = mu / 2
@@ -77,7 +85,9 @@ def test_multipair_qber_matches_a_photon_level_monte_carlo() -> None:
     g = np.random.default_rng(np.random.SeedSequence(SEED))
     mu, eta_a, eta_b, d, e_d, n = 0.2, 0.3, 0.5, 0.03, 0.02, 1_000_000
     q_mc, e_mc, k = simulate_pairs(mu, eta_a, eta_b, d, e_d, n, g)
-    stats = entangled_pair_statistics(mu, eta_a, eta_b, detector_noise_probability_a=d, detector_noise_probability_b=d, intrinsic_error=e_d)
+    stats = entangled_pair_statistics(
+        mu, eta_a, eta_b, detector_noise_probability_a=d, detector_noise_probability_b=d, intrinsic_error=e_d
+    )
     assert abs(q_mc - stats.coincidence_probability) < 5 * math.sqrt(stats.coincidence_probability / n)
     se = math.sqrt(stats.qber * (1 - stats.qber) / k)
     assert abs(e_mc - stats.qber) < 5 * se
@@ -92,10 +102,16 @@ def test_multipair_qber_matches_a_photon_level_monte_carlo() -> None:
 def test_multipair_visibility_closed_forms() -> None:
     for mu in (0.01, 0.1, 0.5):
         lam = mu / 2
-        assert multipair_visibility(mu) == pytest.approx((1 + lam) / (1 + 3 * lam), rel=1e-6)
+        assert multipair_visibility(mu) == pytest.approx((1 + lam) / (1 + 3 * lam), rel=1e-12)
+        assert multipair_visibility(mu, 1e-9, 1e-9) == pytest.approx((1 + lam) / (1 + 3 * lam), rel=1e-8)
         assert multipair_visibility(mu, 1.0, 1.0) == pytest.approx(2 / (2 + lam), rel=1e-12)
         assert multipair_depolarising_probability(mu) == pytest.approx(1 - multipair_visibility(mu), rel=1e-12)
-    assert multipair_visibility(0.02) == pytest.approx(0.98, abs=5e-4)  # V ~ 1 - mu
+    assert multipair_visibility(0.02) == pytest.approx(0.98, abs=1e-3)  # V ~ 1 - mu
+    # the stable closed form agrees with inclusion-exclusion where that has digits to spare
+    q = coincidence_probability(0.3, 0.4, 0.6, noise_probability_a=0.02, noise_probability_b=0.01, modes=2)
+    d_a, d_b = 1 - math.sqrt(0.98), 1 - math.sqrt(0.99)
+    stats = entangled_pair_statistics(0.3, 0.4, 0.6, detector_noise_probability_a=d_a, detector_noise_probability_b=d_b)
+    assert stats.coincidence_probability == pytest.approx(q, rel=1e-12)
     # efficiency helps: V rises with eta
     vs = [multipair_visibility(0.1, e, e) for e in (1e-3, 0.1, 0.5, 1.0)]
     assert all(x < y for x, y in zip(vs, vs[1:]))

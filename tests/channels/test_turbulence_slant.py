@@ -33,7 +33,11 @@ SEED = 20260301
 
 def hv_reference(h: np.ndarray, a: float = 1.7e-14, v: float = 21.0) -> np.ndarray:
     """HV profile written out again for the independent integrals."""
-    return 0.00594 * (v / 27.0) ** 2 * (1e-5 * h) ** 10 * np.exp(-h / 1000.0) + 2.7e-16 * np.exp(-h / 1500.0) + a * np.exp(-h / 100.0)
+    return (
+        0.00594 * (v / 27.0) ** 2 * (1e-5 * h) ** 10 * np.exp(-h / 1000.0)
+        + 2.7e-16 * np.exp(-h / 1500.0)
+        + a * np.exp(-h / 100.0)
+    )
 
 
 def trapezoid_path(weight, h0: float, h_top: float, a: float = 1.7e-14, v: float = 21.0) -> float:
@@ -95,7 +99,9 @@ def test_uniform_path_reduces_to_textbook_constant_cn2_formulas() -> None:
     p = {"profile": ConstantCn2(cn2, length), "platform_altitude_m": length}
     assert rytov_variance(lam, 0.0, **p) == pytest.approx(1.2272727 * cn2 * k ** (7 / 6) * length ** (11 / 6), rel=1e-6)
     beta = 2.25 * special.beta(11 / 6, 11 / 6)  # 0.4962, the "0.5" of the spherical-wave Rytov variance
-    assert rytov_variance(lam, 0.0, wave="spherical", **p) == pytest.approx(beta * cn2 * k ** (7 / 6) * length ** (11 / 6), rel=1e-6)
+    assert rytov_variance(lam, 0.0, wave="spherical", **p) == pytest.approx(
+        beta * cn2 * k ** (7 / 6) * length ** (11 / 6), rel=1e-6
+    )
     assert fried_parameter_m(lam, 0.0, **p) == pytest.approx((0.423 * k * k * cn2 * length) ** -0.6, rel=1e-9)
     # Andrews & Phillips horizontal collimated beam: <r_c^2> = 2.42 C_n^2 L^3 W0^(-1/3) (radial)
     radial = 2.0 * slant_beam_wander_variance_m2(0.0, w0, **p)

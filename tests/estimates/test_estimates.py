@@ -221,3 +221,18 @@ def test_quantities_declare_plot_and_show_names() -> None:
     with pytest.raises(ValueError, match="broadcast_rate"):
         quantity(ACKA, "broadcast_rate")
     assert [q.column for q in quantities(ACKA)][:2] == ["p_success", "rate_kbps"]
+
+
+def test_finite_key_rate_is_for_a_physical_block_not_the_simulated_time() -> None:
+    """The same rates simulated for 1 s or 100 s give the same finite-key rate for a 300 s block:
+    ℓ(n·T/t, k·T/t, Q_X, Q_Z) / T with T = key_block_s and t the simulated seconds."""
+    report = {**ACKA, "key_block_s": 300.0}
+    short = _rows([{"pulses": 10**6, "successes": 400_000, "key_rounds": 360_000, "verify_rounds_x": 20_000,
+                    "x_parity_errors": 1_500, "z_err:A:B": 700}])
+    long = _rows([{"pulses": 10**8, "successes": 40_000_000, "key_rounds": 36_000_000, "verify_rounds_x": 2_000_000,
+                   "x_parity_errors": 150_000, "z_err:A:B": 70_000}])
+    a, b = estimate_point(short, report), estimate_point(long, report)
+    assert a["finite_key_rate_bps"] == pytest.approx(b["finite_key_rate_bps"], rel=1e-9)
+    expected = finite_key_length_bits(360_000 * 300, 20_000 * 300, 0.075, 0.00194444444444444, 3) / 300
+    assert a["finite_key_rate_bps"] == pytest.approx(expected, rel=1e-6)
+    assert 0 < a["finite_key_rate_bps"] < a["key_rate_bps"]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from qrate._cli.plot import curves_from_files
+from qrate.plot.files import curves_from_files
 from qrate.cli import main
 
 SMALL = ["--set", "sweep.ground_distance_km=[0, 1000, 2000]", "--set", "sampling.pulses_per_batch=20000",

@@ -61,8 +61,10 @@ def test_overwrite_of_a_file_held_by_a_writer_is_refused_and_leaves_it_byte_iden
     holder = spawn([sys.executable, "-c", HOLD, str(held), str(ready)], log="holder")  # HDF5 locking off, as in CHILD_ENV
     wait_for(ready.exists, 60, "the writer to open the file", holder)
     digest = sha256(held)
-    for args in (["run", "khan-acka-leo", *SETS, "--overwrite", "--out", str(held)],
-                 ["combine", str(good), str(other), "--overwrite", "--quiet", "--out", str(held)]):
+    for args in (
+        ["run", "khan-acka-leo", *SETS, "--overwrite", "--out", str(held)],
+        ["combine", str(good), str(other), "--overwrite", "--quiet", "--out", str(held)],
+    ):
         rc, _, err = cli(args)
         assert rc == 2 and "in use by another process" in _one_error_line(err) and str(held) in err, (args[0], err)
         assert sha256(held) == digest, args[0]
@@ -135,8 +137,14 @@ FULL_SETS = [*overrides("[0, 100]", 2000, 1200), "--seed", str(SEED), "--schedul
 def test_disk_full_keeps_finished_batches_and_resume_completes(tmp_path: Path) -> None:
     out = tmp_path / "full.h5"
     limit = 320 * 1024  # a few chunks of rows fit, not all 2400 batches
-    child = subprocess.run([sys.executable, "-c", FULL, str(limit), "run", "khan-acka-leo", *FULL_SETS, "--out", str(out)],
-                           env=CHILD_ENV, capture_output=True, text=True, timeout=300, check=False)
+    child = subprocess.run(
+        [sys.executable, "-c", FULL, str(limit), "run", "khan-acka-leo", *FULL_SETS, "--out", str(out)],
+        env=CHILD_ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     err = child.stderr
     assert child.returncode == 1, (child.returncode, err)
     assert _one_error_line(err).startswith("qrate run: error:") and str(out) in err and "cannot write" in err, err

@@ -26,8 +26,16 @@ REPORT = {"protocol": "broadcast", "carriers_per_use": 1, "estimators": [{"kind"
 
 
 def _writer(path: Path, **kw) -> ResultsWriter:  # type: ignore[no-untyped-def]
-    args = dict(scenario_toml="x = 1\n", scenario_name="t", protocol="broadcast", seed=7, counter_names=COUNTERS,
-                model_version=3, report=REPORT, argv=["qrate", "run"])
+    args = dict(
+        scenario_toml="x = 1\n",
+        scenario_name="t",
+        protocol="broadcast",
+        seed=7,
+        counter_names=COUNTERS,
+        model_version=3,
+        report=REPORT,
+        argv=["qrate", "run"],
+    )
     args.update(kw)
     return ResultsWriter(path, **args)
 
@@ -165,9 +173,16 @@ def _scenario_file(path: Path, distances: list[float], *, model_version: int = 3
     from tests.sweep._helpers import scenario
 
     sc = scenario(str(distances))
-    with ResultsWriter(path, scenario_toml=scenario_to_toml(sc), scenario_name=sc.name, protocol=sc.protocol.name,
-                       seed=int(sc.sampling.seed or 5), counter_names=COUNTERS, model_version=model_version,
-                       report=report or REPORT) as w:
+    with ResultsWriter(
+        path,
+        scenario_toml=scenario_to_toml(sc),
+        scenario_name=sc.name,
+        protocol=sc.protocol.name,
+        seed=int(sc.sampling.seed or 5),
+        counter_names=COUNTERS,
+        model_version=model_version,
+        report=report or REPORT,
+    ) as w:
         w.record_run("run")
         for i, d in enumerate(distances):
             w.add_point(i, ground_distance_km=d, point_key=int(d) + 1, params={})
