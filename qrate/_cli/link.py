@@ -103,7 +103,7 @@ def block_quantiles(draws: np.ndarray, weights: np.ndarray, quantiles: Sequence[
     n = int(ends[-1])
     out = np.empty(len(quantiles))
     for i, q in enumerate(quantiles):
-        virtual = n * q + (1 + q * (1 - 1 - 1)) - 1  # numpy's virtual index for alpha = beta = 1
+        virtual = (n - 1) * q  # numpy's virtual index of the 'linear' method
         below = min(max(math.floor(virtual), 0), n - 1)
         above = min(below + 1, n - 1)
         gamma = virtual - math.floor(virtual)
@@ -229,7 +229,7 @@ def main(argv: Sequence[str]) -> int:
         link = FreeSpaceLink.from_aperture(**kwargs)
         children = np.random.SeedSequence(seed).spawn(len(distances))
         rows = [
-            _row(link, altitude_km, d, samples, shots_per_block, np.random.default_rng(ss))
+            _row(link, altitude_km, d, samples, per_block, np.random.default_rng(ss))
             for d, ss in zip(distances, children)
         ]
     except InputError as exc:
@@ -257,7 +257,7 @@ def main(argv: Sequence[str]) -> int:
             f"qrate link: H = {altitude_km:g} km, model {link.model}, beam {link.beam.replace('_', '-')}, "
             f"a = {link.aperture_radius_m:g} m (radius), theta = {link.divergence_rad:g} rad, "
             f"pointing = {link.pointing_rad:g} rad, C_n^2 = {link.cn2:g}, T_zen = {link.t_atm_zenith:g}, "
-            f"{samples} shots ({shots_per_block} per block), seed {seed}"
+            f"{samples} shots ({per_block} per block), seed {seed}"
         )
         print(_table(rows, header))
     sys.stdout.flush()

@@ -4,8 +4,10 @@ A pass is an interval in which every ``--station`` sees the platform at or above
 elevation at the same time. One row per pass (start, end, duration, and per station the maximum
 elevation and the minimum slant range); ``--steps`` adds the per-step geometry of each pass.
 
-The SCENARIO form is reserved: scenarios do not carry station coordinates or orbits yet, so the
-platform and stations come from ``--tle``/``--circular``/``--fixed`` and ``--station``.
+With SCENARIO (a preset or TOML file with a ``[passes]`` window, stations with coordinates and a
+platform placed by orbit, TLE or position), the platform, the stations, their elevation cuts and
+the window come from the scenario, exactly as ``qrate run`` finds its passes; otherwise from
+``--tle``/``--circular``/``--fixed``, ``--station`` and ``--start``/``--end``.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ def _parser() -> ArgumentParser:
         "minimum), with refined start/end, duration, and per station the maximum elevation and minimum range. "
         "Times are UTC (ISO 8601); SGP4 with Earth rotation by GMST (UT1 = UTC); WGS84 stations; no files are read.",
     )
-    p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="reserved: scenarios do not carry stations or orbits yet")
+    p.add_argument("scenario", nargs="?", metavar="SCENARIO",
+                   help="a preset or TOML file with a [passes] window: its platform, stations and window"
+                        " (instead of --tle/--circular/--fixed, --station and --start)")
     g = p.add_argument_group("platform (exactly one)")
     g.add_argument(
         "--tle", nargs=2, metavar=("LINE1", "LINE2"), help="two-line elements (quote each line); checksums are verified"
@@ -181,11 +185,7 @@ def main(argv: Sequence[str]) -> int:
 
     a = _parser().parse_args(_join_negative_values(list(argv)))
     if a.scenario is not None:
-        raise InputError(
-            "SCENARIO",
-            "scenarios do not carry station coordinates or orbits yet; "
-            "use --tle LINE1 LINE2 (or --circular/--fixed) with --station",
-        )
+        return _scenario_passes(a)
     if a.start is None:
         raise InputError("--start", "is required (ISO 8601 UTC, e.g. 2016-12-19T16:45)")
     parse_utc(a.start, "--start")
@@ -204,6 +204,34 @@ def main(argv: Sequence[str]) -> int:
 
     t0 = parse_utc(a.start)
     t1 = t0 + np.timedelta64(round(days * 86400e9), "ns") if days is not None else parse_utc(a.end)
+    return _print(a, platform, stations, minima, passes, tracks, t0, t1, step_s)
+
+
+def _scenario_passes(a: Any) -> int:
+    """The SCENARIO form: the scenario's platform, stations, cuts and window."""
+    from qrate.engine.passes import scenario_passes
+    from qrate.orbit import parse_utc, pass_track
+    from qrate.scenario import load_scenario
+
+    scenario = load_scenario(a.scenario)
+    window = scenario.passes
+    if window is None:
+        raise InputError("SCENARIO", f"{a.scenario} has no [passes] window")
+    found = scenario_passes(scenario)
+    links = scenario.free_space_links().values()
+    minima = [max(window.min_elevation_deg, max(s.min_elevation_deg for s in links if st.name in s.ground_stations))
+              for st in found.stations]
+    tracks = [pass_track(found.platform, found.stations, p, window.step_s) for p in found.passes] if a.steps else []
+    t0 = parse_utc(window.start_utc)
+    t1 = t0 + np.timedelta64(round(window.days * 86400e9), "ns") if window.days is not None else parse_utc(window.end_utc)
+    return _print(a, found.platform, list(found.stations), minima, list(found.passes), tracks, t0, t1, window.step_s)
+
+
+def _print(a: Any, platform: Any, stations: list[Any], minima: list[float], passes: list[Any], tracks: list[Any],
+           t0: Any, t1: Any, step_s: float) -> int:
+    """Print the passes (and steps) as a table or JSON lines; a clear line when there is none."""
+    from qrate.orbit import TLE, format_utc
+
     names = [s.name for s in stations]
     if not passes:
         print(

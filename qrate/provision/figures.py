@@ -6,6 +6,7 @@ Uses ``matplotlib.figure.Figure`` directly (Agg canvas), so no pyplot state or G
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -62,13 +63,29 @@ def plot_fig4b(results: list[dict], path: Path) -> Path:
     return path
 
 
-def make_figures(out_dir: Path, *, quick: bool, seed: int) -> list[Path]:
-    """Write ``fig4a_cost_structure.png``, ``fig4b_cost_vs_apps.png`` and their data as JSON."""
+#: the Fig. 4(b) numbers kept in ``fig4_provision.json``: results only, never timings, so that the file
+#: is byte-for-byte the same on every run with the same seed (``qrate reproduce`` leaves a clean checkout)
+FIG4B_KEYS = ("n_apps", "sp_total", "evf_total", "evf_lambda_total", "random_total", "random_total_std", "sp_mean_reservation")
+
+
+def figure_data(a: dict, b: list[dict], *, seed: int, quick: bool) -> dict:
+    """The JSON document behind Fig. 4(a)/(b): deterministic for a given seed (no solve times)."""
+    return {"seed": seed, "quick": quick, "fig4a": a["uniform_x_curve"], "fig4b": [{k: r[k] for k in FIG4B_KEYS} for r in b]}
+
+
+def make_figures(out_dir: Path, *, quick: bool, seed: int, log: Callable[[str], None] | None = None) -> list[Path]:
+    """Write ``fig4a_cost_structure.png``, ``fig4b_cost_vs_apps.png`` and their data as JSON.
+
+    Solve times vary from run to run, so they are not in the JSON; ``log`` (e.g. a print to
+    stderr) receives one line of them per study.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     a = fig4a_data(seed=seed, quick=quick)
     b = fig4b_data(seed=seed, quick=quick)
+    if log is not None:
+        for r in (a, *b):
+            log(f"provision: {r['n_apps']} apps: SP solved in {r['solve_seconds']:.2f} s, study in {r['wall_seconds']:.1f} s")
     data = out_dir / "fig4_provision.json"
-    keep = ("n_apps", "sp_total", "evf_total", "evf_lambda_total", "random_total", "random_total_std", "sp_mean_reservation", "solve_seconds")
-    data.write_text(json.dumps({"seed": seed, "quick": quick, "fig4a": a["uniform_x_curve"], "fig4b": [{k: r[k] for k in keep} for r in b]}, indent=1) + "\n")
+    data.write_text(json.dumps(figure_data(a, b, seed=seed, quick=quick), indent=1) + "\n")
     return [plot_fig4a(a, out_dir / "fig4a_cost_structure.png"), plot_fig4b(b, out_dir / "fig4b_cost_vs_apps.png"), data]
