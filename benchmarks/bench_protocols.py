@@ -1,19 +1,26 @@
-"""Heralded shots per second of the protocol circuits: qrate's sample_counts vs raw stim.
+"""Heralded shots per second of the protocol circuits: exact sampler vs per-shot stim vs raw stim.
 
-Usage: python3 benchmarks/bench_protocols.py [--quick] --out results/bench/protocols.json
+Usage: python benchmarks/bench_protocols.py [--quick] [--no-scaling] [--out results/bench/protocols.json]
 
-For each protocol and network size: ``qrate_compiled`` and ``qrate_flip`` time
-``CompiledProtocol.sample_counts`` (multinomial round split, stim sampling, decoding, counting)
-with the two stim back ends; ``stim_raw`` times ``compile_sampler(seed).sample(shots)`` of the
-protocol's main circuit alone (no decoding): the physical limit of this stage.
+1. For each protocol and network size (4, 8, 16, 32 parties; Z flips 0.02, readout flips 1e-5):
+   ``exact`` times ``CompiledProtocol.sample_counts`` with the default exact sampler (cost
+   independent of the shots; ``samplers`` says which exact sampler each round got), ``stim_compiled``
+   and ``stim_flip`` the same call with ``sampler="stim"`` and that stim back end (multinomial round
+   split, per-shot stim sampling, decoding, counting), and ``stim_raw`` ``compile_sampler(seed)
+   .sample(shots)`` of the protocol's main circuit alone (no decoding): the limit of per-shot stim.
+2. (unless ``--no-scaling``) the exact sampler's scaling with users, 4 … 64, with the sampler chosen
+   at each size: ``benchmarks/bench_exact.py``'s ``scaling`` (Q-ACKA, every user a participant,
+   D = 0 and mixed noise; build, plan, exact vs stim at 1e6 shots).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import best_time_s, write_json  # noqa: E402
@@ -38,34 +45,52 @@ def cases(n: int):
     yield "anonymous-entanglement", ae.users, AnonymousEntanglement(ae, ae.users[0], ae.users[-1]), "xx"
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--out", default="results/bench/protocols.json")
-    args = ap.parse_args(argv)
-    shots = 20_000 if args.quick else 200_000
-    sizes = (4, 8) if args.quick else (4, 8, 16, 32)
+def per_size(shots: int, sizes: tuple[int, ...]) -> list[dict]:
     results = []
+    print(f"{'protocol':24s} {'n':>3s} {'exact/s':>9s} {'stim-comp/s':>11s} {'stim-flip/s':>11s} {'raw stim/s':>10s} "
+          f"{'exact/stim':>10s}  samplers")
     for n in sizes:
         for name, users, spec, main_round in cases(n):
             noise = PauliNoise(z_flip={u: 0.02 for u in users}, readout_flip=1e-5)
-            compiled = spec.compile(noise)
-            flip = spec.compile(noise, method="flip")
-            circ = compiled.circuits[main_round]
-            t_q = best_time_s(lambda: compiled.sample_counts(shots, 1), repeat=3)
+            exact = spec.compile(noise)
+            comp = spec.compile(noise, sampler="stim", method="compiled")
+            flip = spec.compile(noise, sampler="stim", method="flip")
+            circ = exact.circuits[main_round]
+            t_ex = best_time_s(lambda: exact.sample_counts(shots, 1), repeat=3, min_time_s=0.05)
+            t_c = best_time_s(lambda: comp.sample_counts(shots, 1), repeat=3)
             t_f = best_time_s(lambda: flip.sample_counts(shots, 1), repeat=3)
             t_raw = best_time_s(lambda: circ.compile_sampler(seed=1).sample(shots), repeat=3)
             row = {
                 "protocol": name, "parties": n, "shots": shots,
                 "qubits": circ.num_qubits, "measurements": circ.num_measurements,
-                "qrate_compiled_shots_per_s": shots / t_q,
-                "qrate_flip_shots_per_s": shots / t_f,
+                "samplers": exact.round_samplers,
+                "exact_shots_per_s": shots / t_ex,
+                "stim_compiled_shots_per_s": shots / t_c,
+                "stim_flip_shots_per_s": shots / t_f,
                 "stim_raw_shots_per_s": shots / t_raw,
+                "stim_compiled_over_exact": t_c / t_ex,
             }
             results.append(row)
-            print(f"{name:24s} n={n:2d}  qrate {row['qrate_compiled_shots_per_s']:.3g}/s  "
-                  f"flip {row['qrate_flip_shots_per_s']:.3g}/s  raw stim {row['stim_raw_shots_per_s']:.3g}/s")
-    path = write_json(args.out, "protocols", results, shots_per_call=shots)
+            print(f"{name:24s} {n:3d} {shots / t_ex:9.3g} {shots / t_c:11.3g} {shots / t_f:11.3g} {shots / t_raw:10.3g} "
+                  f"{t_c / t_ex:10.3g}  {','.join(sorted(set(exact.round_samplers.values())))}")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--no-scaling", action="store_true", help="skip the 4 ... 64-user scaling of the exact sampler")
+    ap.add_argument("--out", default="results/bench/protocols.json")
+    args = ap.parse_args(argv)
+    shots = 20_000 if args.quick else 200_000
+    sizes = (4, 8) if args.quick else (4, 8, 16, 32)
+    results = per_size(shots, sizes)
+    if not args.no_scaling:
+        from bench_exact import scaling
+
+        print()
+        results += scaling(args)
+    path = write_json(args.out, "protocols", results, shots_per_call=shots, loadavg=os.getloadavg())
     print(f"wrote {path}")
     return 0
 

@@ -1,69 +1,183 @@
-"""Sweep benchmarks: the same sweep in-process and on a 2-worker LocalCluster, into HDF5.
+"""Sweep benchmarks, end to end: the reference figures as ``qrate run`` and Dask 1 -> 2 workers.
 
 Usage (from the repository root)::
 
-    python3 benchmarks/bench_sweep.py [--quick] --out results/bench/sweep.json
+    python benchmarks/bench_sweep.py [--quick] [--part figures|dask ...] [--repeat N]
+                                     [--workload stim|block ...] [--out results/bench/sweep.json]
 
-Entries (``khan-acka-leo``, 3 points, 1e6-pulse batches, ~35 ms each):
-* ``sync``: ``run_to_file(..., scheduler="sync")``, the plain in-process loop;
-* ``local-2``: ``scheduler="local", workers=2`` (cluster start-up included, reported separately
-  as ``startup_s`` from a run of one batch);
-* ``overhead-per-batch``: 2000-pulse batches (~0.5 ms of work), sync, to show the per-batch cost
-  of the loop plus the HDF5 append-and-flush.
+Part ``figures``: both reference figures (``khan-acka-leo`` 0-2000 km step 50, ``khan-broadcast-uav``
+0-200 km step 5: 41 points each, 1e8 pulses per point in 32 batches of 3.125e6) as ``python -m
+qrate.cli run`` subprocesses writing HDF5, interpreter start-up, imports and file writing included:
+
+* ``auto``, ``sync``, ``local-2`` (``--scheduler local --workers 2``): LEO then UAV, one after the
+  other; ``seconds`` is the sum; ``auto`` also records which scheduler it chose;
+* ``sync-concurrent``: both figures at once, one ``--scheduler sync`` process each (2 cores);
+* ``import``: ``python -c "import qrate._cli.run, qrate.sweep.run, qrate.engine"``, the fixed
+  start-up cost every run pays.
+
+Each repetition runs every variant once in turn; best of ``--repeat`` (default 3).
+
+Part ``dask``: a sweep of >= 20 s of single-core work on 1 and 2 LocalCluster workers. With the
+exact sampler the reference figures are ~1 s of work, so the workloads are (``--workload``):
+
+* ``stim``: the LEO reference figure with ``sampling.sampler = "stim"`` (per-shot stim counters),
+  41 points x 12 batches of 3.125e6 pulses;
+* ``block``: the LEO reference figure with 10 us coherence blocks (``coherence_time_s = 1e-5``:
+  10-pulse blocks, one transmittance draw per downlink per block, exact sampler), 41 points x 12
+  batches of 3.125e6 pulses.
+
+For each: the single-core work in-process (``qrate.sweep.iter_collect``, no Dask, after a
+warm-up); ``qrate run --scheduler local --workers 1`` and ``--workers 2`` as subprocesses
+(LocalCluster start-up included); the same sweep through the API on a LocalCluster of 1 and 2
+workers, timed from first submission to last batch (start-up excluded, reported as
+``cluster_startup_s``). Speed-ups are 1-worker / 2-worker times.
+
+Every entry records the load average around it: on a shared machine the 2-worker figures need
+otherwise idle cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import write_json  # noqa: E402
 
-from qrate.scenario import load_scenario  # noqa: E402
-from qrate.sweep.run import run_to_file  # noqa: E402
+from qrate.bench._plans import LEO, UAV  # noqa: E402
+from qrate.bench.engine import reference_overrides, reference_scenario  # noqa: E402
+
+WORKLOADS = {
+    "stim": ['sampling.sampler="stim"'],
+    "block": ["links.leo.coherence_time_s=1e-5"],
+}
+DASK_BATCHES = {True: 4, False: 12}
+CMD = [sys.executable, "-m", "qrate.cli", "run"]
 
 
-def _timed(scenario_args: list[str], folder: Path, name: str, **kw: object) -> float:
-    s = load_scenario("khan-acka-leo", scenario_args)
-    t0 = time.perf_counter()
-    run_to_file(s, folder / f"{name}.h5", seed=1, quiet=True, overwrite=True, **kw)  # type: ignore[arg-type]
-    return time.perf_counter() - t0
+def qrate_run(preset: str, overrides: list[str], scheduler: list[str], out: Path) -> tuple[float, str]:
+    """Wall seconds of one ``qrate run`` subprocess and the scheduler it reports."""
+    cmd = [*CMD, preset, "--out", str(out), "--overwrite", *scheduler]
+    for o in overrides:
+        cmd += ["--set", o]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seconds = time.perf_counter() - start
+    m = re.search(r"scheduler (\S+);", proc.stderr)
+    return seconds, (m.group(1) if m else "?")
 
 
-def main() -> None:
+def _concurrent(jobs: list[tuple[str, list[str], list[str], Path]]) -> float:
+    start = time.perf_counter()
+    procs = []
+    for preset, overrides, scheduler, out in jobs:
+        cmd = [*CMD, preset, "--out", str(out), "--overwrite", "--quiet", *scheduler]
+        for o in overrides:
+            cmd += ["--set", o]
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    for p in procs:
+        if p.wait() != 0:
+            raise RuntimeError(f"qrate run failed: {p.args}")
+    return time.perf_counter() - start
+
+
+SCHEDULERS = {"auto": ["--scheduler", "auto"], "sync": ["--scheduler", "sync"],
+              "local-2": ["--scheduler", "local", "--workers", "2"]}
+
+
+def figures(repeat: int, folder: Path) -> list[dict]:
+    """Both reference figures as ``qrate run`` subprocesses, per scheduler; best of ``repeat``."""
+    best: dict[str, dict] = {}
+
+    def keep(name: str, seconds: float, **info: object) -> None:
+        if name not in best or seconds < best[name]["seconds"]:
+            best[name] = {"name": f"figures {name}", "seconds": seconds, "loadavg": os.getloadavg(), **info}
+
+    ov = {p: reference_overrides(p) for p in (LEO, UAV)}
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import qrate._cli.run, qrate.sweep.run, qrate.engine"], check=True)
+        keep("import", time.perf_counter() - t0, what="interpreter + imports of qrate run")
+        for name, sched in SCHEDULERS.items():
+            t_leo, s_leo = qrate_run(LEO, ov[LEO], sched, folder / "leo.h5")
+            t_uav, s_uav = qrate_run(UAV, ov[UAV], sched, folder / "uav.h5")
+            keep(name, t_leo + t_uav, seconds_leo=t_leo, seconds_uav=t_uav, chosen=[s_leo, s_uav], scheduler=" ".join(sched),
+                 order="LEO then UAV")
+        t = _concurrent([(p, ov[p], SCHEDULERS["sync"], folder / f"{p}-c.h5") for p in (LEO, UAV)])
+        keep("sync-concurrent", t, scheduler="--scheduler sync", order="both at once, one process each")
+    out = []
+    for r in best.values():
+        r.update(repeat=repeat, points=82, pulses_per_point=10**8, batches_per_point=32, startup_included=True)
+        out.append(r)
+        extra = f"  (LEO {r['seconds_leo']:.2f} s + UAV {r['seconds_uav']:.2f} s, chose {r['chosen']})" if "seconds_leo" in r else ""
+        print(f"{r['name']:28s} {r['seconds']:7.2f} s{extra}  load {r['loadavg'][0]:.2f}", flush=True)
+    return out
+
+
+def dask_part(workloads: list[str], quick: bool, folder: Path) -> list[dict]:
+    """1 vs 2 LocalCluster workers on compute-bound sweeps, start-up included (CLI) and excluded (API)."""
+    from qrate.bench.scaling import on_workers
+
+    batches = DASK_BATCHES[quick]
+    out = []
+    for w in workloads:
+        extra = WORKLOADS[w]
+        overrides = [*reference_overrides(LEO, batches), *extra]
+        scenario = [reference_scenario(LEO, batches, extra)]
+        load0 = os.getloadavg()
+        sync = on_workers(scenario, None)
+        print(f"[{w}] single-core work (in-process): {sync['seconds']:.2f} s, {sync['batches']} batches", flush=True)
+        cli = {}
+        for n in (1, 2):
+            cli[n], _ = qrate_run(LEO, overrides, ["--scheduler", "local", "--workers", str(n)], folder / f"dask-{w}.h5")
+            print(f"[{w}] qrate run --scheduler local --workers {n}: {cli[n]:.2f} s (start-up included)", flush=True)
+        api = {}
+        for n in (1, 2):
+            api[n] = on_workers(scenario, n)
+            print(f"[{w}] API, {n} worker(s): {api[n]['seconds']:.2f} s (+ {api[n]['startup_s']:.2f} s cluster start-up)", flush=True)
+        row = {
+            "name": f"dask {w}", "workload": w, "overrides": overrides, "points": 41, "batches_per_point": batches,
+            "single_core_s": sync["seconds"], "single_core_summed_batch_s": sync["task_s"],
+            "cli_w1_s": cli[1], "cli_w2_s": cli[2], "speedup_startup_included": cli[1] / cli[2],
+            "api_w1_s": api[1]["seconds"], "api_w2_s": api[2]["seconds"],
+            "api_w1_startup_s": api[1]["startup_s"], "api_w2_startup_s": api[2]["startup_s"],
+            "api_w1_summed_batch_s": api[1]["task_s"], "api_w2_summed_batch_s": api[2]["task_s"],
+            "speedup_startup_excluded": api[1]["seconds"] / api[2]["seconds"],
+            "loadavg_before": load0, "loadavg_after": os.getloadavg(),
+        }
+        out.append(row)
+        print(f"[{w}] speed-up 1 -> 2 workers: {row['speedup_startup_included']:.3f}x start-up included, "
+              f"{row['speedup_startup_excluded']:.3f}x excluded  (load {load0[0]:.2f} -> {row['loadavg_after'][0]:.2f})", flush=True)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="1 repetition of the figures; 4 batches per point in the dask part")
+    parser.add_argument("--part", nargs="+", choices=("figures", "dask"), default=["figures", "dask"])
+    parser.add_argument("--workload", nargs="+", choices=tuple(WORKLOADS), default=["stim"])
+    parser.add_argument("--repeat", type=int, default=None, help="repetitions of the figures part (default 3, quick 1)")
     parser.add_argument("--out", default="results/bench/sweep.json")
-    args = parser.parse_args()
-    batches = 8 if args.quick else 30
-    big = ["sweep.ground_distance_km=[0, 150, 300]", "sampling.pulses_per_batch=1000000", f"sampling.batches={batches}"]
-    small_n = 200 if args.quick else 1000
-    small = ["sweep.ground_distance_km=[0]", "sampling.pulses_per_batch=2000", f"sampling.batches={small_n}"]
-    results = []
+    args = parser.parse_args(argv)
+    repeat = args.repeat or (1 if args.quick else 3)
+    results: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        _timed(["sweep.ground_distance_km=[0]", "sampling.batches=1", "sampling.pulses_per_batch=1000"], folder, "warm", scheduler="sync")
-        startup = _timed(["sweep.ground_distance_km=[0]", "sampling.batches=1", "sampling.pulses_per_batch=1000"], folder,
-                         "startup", scheduler="local", workers=2)
-        n_batches = 3 * batches
-        for name, kw in (("sync", {"scheduler": "sync"}), ("local-2", {"scheduler": "local", "workers": 2})):
-            wall = _timed(big, folder, name, **kw)
-            results.append({"name": name, "batches": n_batches, "pulses_per_batch": 10**6, "wall_s": wall,
-                            "batches_per_s": n_batches / wall})
-        results[-1]["startup_s"] = startup
-        wall = _timed(small, folder, "overhead", scheduler="sync")
-        results.append({"name": "overhead-per-batch", "batches": small_n, "pulses_per_batch": 2000, "wall_s": wall,
-                        "ms_per_batch": 1e3 * wall / small_n})
+        if "figures" in args.part:
+            results += figures(repeat, Path(tmp))
+        if "dask" in args.part:
+            results += dask_part(args.workload, args.quick, Path(tmp))
     path = write_json(args.out, "sweep", results, quick=args.quick)
-    for r in results:
-        print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()})
     print(f"wrote {path}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -2,7 +2,12 @@
 
 Usage (from the repository root; SeQUeNCe is in the ``bench`` extra: ``pip install sequence``)::
 
-    python3 benchmarks/peer_sequence.py [--quick] --out results/bench/peer_sequence.json
+    python3 benchmarks/peer_sequence.py [--quick] [--sequence-from JSON] --out results/bench/peer_sequence.json
+
+Without SeQUeNCe installed (or with ``--sequence-from``) the SeQUeNCe side is not run but read from
+a stored run (default ``results/bench/reference-2026-11-22-peer-sequence.json``; rows say
+``sequence_recorded``): SeQUeNCe's cost per pulse does not depend on qrate, so the ratio stays
+meaningful, though measured on another day.
 
 Cases, all from qrate's ``khan-acka-leo`` preset with detector efficiency 0.8 (both engines):
 
@@ -13,8 +18,10 @@ Cases, all from qrate's ``khan-acka-leo`` preset with detector efficiency 0.8 (b
   SeQUeNCe's time per success is extrapolated as time per pulse / expected success probability).
 
 qrate runs one batch of 1e8 pulses per case (the reference figures' pulses per point; 1e12 at
-70 dB, where 1e8 pulses would give no successes), best of 3; SeQUeNCe runs 40 000 pulses (4 000
-with ``--quick``). Both on one core.
+70 dB, where 1e8 pulses would give no successes) with its default exact counter sampler, best of 5
+(each looping to >= 50 ms), and for reference with ``sampler = "stim"`` (per-shot stim, best of 2);
+the ratio is the exact sampler's. SeQUeNCe runs 40 000 pulses (4 000 with ``--quick``). Both on
+one core.
 
 SeQUeNCe model (the closest equivalent it can run): a source that emits exactly one polarization
 GHZ-n (n = 2: Bell) state per pulse at 1 MHz into n ``QuantumChannel`` fiber tails (1-3 km) whose
@@ -35,6 +42,7 @@ probability = successes / pulses.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -49,12 +57,15 @@ import numpy as np  # noqa: E402
 from _common import write_json  # noqa: E402
 
 from qrate.bench._plans import LEO, ghz4_plan, preset_plan  # noqa: E402
-from qrate.engine import PointPlan, compile_protocol, run_batch  # noqa: E402
+from qrate.engine import PointPlan, run_batch  # noqa: E402
 
 DETECTOR_EFFICIENCY = 0.8
 RATE_HZ = 1e6
 AGREE_Z = 4.0
 """|difference| / combined standard error below which the two engines agree."""
+
+RECORDED = Path("results/bench/reference-2026-11-22-peer-sequence.json")
+"""SeQUeNCe numbers used when SeQUeNCe is not installed (40 000 pulses per case, 2-vCPU VM, 2026-11-22)."""
 
 BELL = ['nodes.ground_stations.GS1.users=["Alice"]', 'protocol.participants=["Alice","Dina"]',
         "links.fiber.lengths_km={Alice = 1.0, Dina = 2.0}"]
@@ -83,19 +94,26 @@ def arms(plan: PointPlan, lengths_km: dict[str, float]) -> list[tuple[str, float
     return out
 
 
-def qrate_side(plan: PointPlan, pulses: int, repeat: int) -> dict[str, Any]:
-    """qrate: seconds per batch of ``pulses`` (best of ``repeat``), coincidence probability and Q_X."""
-    compiled = compile_protocol(plan)
+def qrate_side(plan: PointPlan, pulses: int, repeat: int, sampler: str = "exact") -> dict[str, Any]:
+    """qrate: seconds per batch of ``pulses`` with counter sampler ``sampler`` (best of ``repeat`` rounds, each looping
+    to >= 50 ms for the exact sampler), coincidence probability and Q_X."""
+    compiled = plan.protocol.compile(plan.noise, sampler=sampler)
     run_batch(plan, compiled, 7, 0, min(pulses, 10**5))
     best = math.inf
     for i in range(repeat):
-        t = time.perf_counter()
-        b = run_batch(plan, compiled, 7, i, pulses)
-        best = min(best, time.perf_counter() - t)
+        calls, t = 0, time.perf_counter()
+        while True:
+            b = run_batch(plan, compiled, 7, i, pulses)
+            calls += 1
+            elapsed = time.perf_counter() - t
+            if sampler == "stim" or elapsed >= 0.05:
+                break
+        best = min(best, elapsed / calls)
     p = b.successes / pulses
     n_x = b.counts["verify_rounds_x"]
     q = b.counts["x_parity_errors"] / n_x if n_x else float("nan")
-    return {"pulses": pulses, "seconds": best, "successes": b.successes, "p": p, "p_se": math.sqrt(p * (1 - p) / pulses),
+    return {"sampler": sampler, "pulses": pulses, "seconds": best, "successes": b.successes, "p": p,
+            "p_se": math.sqrt(p * (1 - p) / pulses),
             "q_x": q, "q_x_se": math.sqrt(q * (1 - q) / n_x) if n_x else float("nan"), "x_rounds": n_x}
 
 
@@ -206,26 +224,31 @@ def _z(a: float, sa: float, b: float, sb: float) -> float:
     return abs(a - b) / se if se > 0 else (0.0 if a == b else math.inf)
 
 
-def compare(case: str, distance_km: float, seq_pulses: int, qrate_pulses: int, repeat: int, seed: int) -> dict[str, Any]:
-    """One comparison row."""
+def compare(case: str, distance_km: float, seq_pulses: int, qrate_pulses: int, repeat: int, seed: int,
+            recorded: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One comparison row: SeQUeNCe (run now, or ``recorded``: the ``sequence`` part of a stored row) vs qrate with
+    the exact sampler (the default; the ratio) and with per-shot stim (``qrate_stim``, for reference)."""
     plan = _plan(case, distance_km)
     lengths = {"Alice": 1.0, "Bob": 2.0, "Charlie": 3.0, "Dina": 2.0}
     arm_list = arms(plan, lengths)
     p_expected = plan.p_success_expected
-    s = sequence_side(arm_list, seq_pulses, seed)
+    s = recorded if recorded is not None else sequence_side(arm_list, seq_pulses, seed)
     q = qrate_side(plan, qrate_pulses, repeat)
+    qs = qrate_side(plan, qrate_pulses, min(repeat, 2), "stim")
     seq_per_pulse, q_per_pulse = s["seconds"] / s["pulses"], q["seconds"] / q["pulses"]
     out: dict[str, Any] = {
         "stage": "peer", "name": f"SeQUeNCe vs qrate: {case}, D = {distance_km:g} km", "unit": "pulses/s/core (SeQUeNCe)",
         "case": case, "ground_distance_km": distance_km, "total_loss_db": -10 * math.log10(p_expected),
         "arms": [{"user": u, "fiber_km": L, "transmittance": e, "z_flip": z} for u, L, e, z in arm_list],
         "detector_efficiency": DETECTOR_EFFICIENCY, "p_expected": p_expected,
-        "sequence": s, "qrate": q,
+        "sequence": s, "sequence_recorded": recorded is not None, "qrate": q, "qrate_stim": qs,
         "sequence_s_per_pulse": seq_per_pulse, "qrate_s_per_pulse": q_per_pulse,
+        "qrate_stim_s_per_pulse": qs["seconds"] / qs["pulses"],
         "sequence_s_per_success": s["seconds"] / s["successes"] if s["successes"] else seq_per_pulse / p_expected,
         "sequence_s_per_success_extrapolated": s["successes"] == 0,
         "qrate_s_per_success": q["seconds"] / q["successes"] if q["successes"] else None,
         "qrate_over_sequence_per_pulse": seq_per_pulse / q_per_pulse,
+        "qrate_stim_over_sequence_per_pulse": seq_per_pulse / (qs["seconds"] / qs["pulses"]),
         "per_s": 1 / seq_per_pulse, "limit_per_s": None, "fraction_of_limit": None,
     }
     if s["successes"] >= 100:
@@ -238,28 +261,47 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a few seconds of SeQUeNCe per case")
     ap.add_argument("--out", default="results/bench/peer_sequence.json")
+    ap.add_argument("--sequence-from", type=Path, default=None, metavar="JSON",
+                    help="reuse the SeQUeNCe side recorded in this peer_sequence JSON (e.g. a reference file) instead of"
+                         " running SeQUeNCe; the default when SeQUeNCe is not installed: " + str(RECORDED))
     args = ap.parse_args(argv)
-    try:
-        import sequence  # noqa: F401
-    except ImportError:
-        print("SeQUeNCe is not installed (pip install sequence, or the qrate 'bench' extra); skipping the peer comparison.")
-        path = write_json(args.out, "peer_sequence", [], skipped="sequence not installed")
-        print(f"wrote {path}")
-        return 0
+    recorded_path = args.sequence_from
+    if recorded_path is None:
+        try:
+            import sequence  # noqa: F401
+        except ImportError:
+            if not RECORDED.exists():
+                print("SeQUeNCe is not installed (pip install sequence, or the qrate 'bench' extra) and no recorded"
+                      " SeQUeNCe numbers were found; skipping the peer comparison.")
+                path = write_json(args.out, "peer_sequence", [], skipped="sequence not installed")
+                print(f"wrote {path}")
+                return 0
+            recorded_path = RECORDED
+            print(f"SeQUeNCe is not installed: using the SeQUeNCe numbers recorded in {recorded_path}")
+    recorded = {}
+    if recorded_path is not None:
+        for r in json.loads(recorded_path.read_text())["results"]:
+            recorded[(r["case"], float(r["ground_distance_km"]))] = r["sequence"]
     seq_pulses = 4000 if args.quick else 40_000
-    repeat = 2 if args.quick else 3
+    repeat = 2 if args.quick else 5
     cases = [("bell", 0.0), ("bell", 2000.0), ("ghz4", 0.0), ("ghz4", 2000.0), ("ghz4-70dB", 0.0)]
     results = []
     for i, (case, d) in enumerate(cases):
         q_pulses = (10**10 if args.quick else 10**12) if case == "ghz4-70dB" else (10**7 if args.quick else 10**8)
-        r = compare(case, d, seq_pulses, q_pulses, repeat, seed=1000 + i)
+        rec = recorded.get((case, d)) if recorded_path is not None else None
+        if recorded_path is not None and rec is None:
+            print(f"{case} D={d:g}: no recorded SeQUeNCe row in {recorded_path}; skipped")
+            continue
+        r = compare(case, d, seq_pulses, q_pulses, repeat, seed=1000 + i, recorded=rec)
         results.append(r)
-        s, q = r["sequence"], r["qrate"]
+        s, q, qs = r["sequence"], r["qrate"], r["qrate_stim"]
         agree = r.get("agree")
-        print(f"{case:10s} D={d:6g} km loss {r['total_loss_db']:5.1f} dB | SeQUeNCe {s['pulses'] / s['seconds']:9.3g} pulses/s, "
-              f"p={s['p']:.4f}±{s['p_se']:.4f} Q_X={s['q_x']:.4f}±{s['q_x_se']:.4f} | qrate {q['pulses'] / q['seconds']:9.3g} pulses/s, "
-              f"p={q['p']:.4f} Q_X={q['q_x']:.4f} | ratio {r['qrate_over_sequence_per_pulse']:.3g}x | agree={agree}", flush=True)
-    path = write_json(args.out, "peer_sequence", results, sequence_pulses=seq_pulses, quick=args.quick)
+        print(f"{case:10s} D={d:6g} km loss {r['total_loss_db']:5.1f} dB | SeQUeNCe {s['seconds'] / s['pulses']:9.3g} s/pulse, "
+              f"p={s['p']:.4f}±{s['p_se']:.4f} Q_X={s['q_x']:.4f}±{s['q_x_se']:.4f} | qrate exact {q['seconds'] / q['pulses']:9.3g} s/pulse"
+              f" (stim {qs['seconds'] / qs['pulses']:9.3g}), p={q['p']:.4f} Q_X={q['q_x']:.4f} | ratio {r['qrate_over_sequence_per_pulse']:.3g}x"
+              f" (stim {r['qrate_stim_over_sequence_per_pulse']:.3g}x) | agree={agree}", flush=True)
+    path = write_json(args.out, "peer_sequence", results, sequence_pulses=seq_pulses, quick=args.quick,
+                      sequence_source=str(recorded_path) if recorded_path is not None else "run now")
     print(f"wrote {path}")
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,13 +15,23 @@ if TYPE_CHECKING:
     from qrate.provision.study import ProvisionConfig
 
 
+DESCRIPTION = (
+    "Two-stage stochastic QKD service provisioning on the USNET topology (Xu et al.): the stochastic"
+    " program (SP) against the expected-value (EVF) and random baselines, with the uniform-x cost curve"
+    " of Fig. 4(a). Options tagged A1-A12 switch between documented modelling assumptions."
+)
+
+
 def _apps(text: str) -> int | None:
-    if text == "all-pairs":
+    if text.strip() == "all-pairs":
         return None
     try:
-        return int_in("--apps", 1)(text)
-    except argparse.ArgumentTypeError as exc:
-        raise argparse.ArgumentTypeError(f"{exc} or 'all-pairs'") from None
+        value = int(text)
+    except ValueError:
+        raise InputError("--apps", f"expected a number of applications (1 or more) or 'all-pairs', got {text!r}") from None
+    if value < 1:
+        raise InputError("--apps", f"expected at least 1 application (or 'all-pairs' for every ordered pair), got {value}")
+    return value
 
 
 def _x_range(text: str) -> tuple[int, ...]:
@@ -40,28 +51,46 @@ def _x_range(text: str) -> tuple[int, ...]:
 
 def parser() -> ArgumentParser:
     """The option parser of ``qrate provision``."""
-    p = ArgumentParser(prog="qrate provision", description=__doc__)
-    p.add_argument("--apps", type=_apps, default=200, help="number of random apps (distinct ordered pairs) or 'all-pairs' (276)")
-    p.add_argument("--scenarios", type=int_in("--scenarios", 1), default=10, help="|Ω| sampled scenarios (demand mean |Ω|/3)")
-    p.add_argument("--demand-mean", type=float_in("--demand-mean", 0.0), default=None, help="Poisson mean (default |Ω|/3)")
-    p.add_argument("--expectation", choices=("sampled", "exact"), default="sampled")
-    p.add_argument("--seed", type=int_in("--seed", 0), default=0)
-    p.add_argument("--uniform-x", type=_x_range, default=tuple(range(11)), help="x values of the uniform-x curve, A..B or list")
-    p.add_argument("--paths", type=int_in("--paths", 1), default=3, help="K candidate paths per app (A12)")
-    p.add_argument("--x-max", type=int_in("--x-max", 0), default=10)
-    p.add_argument("--wl-mode", choices=("none", "aggregate", "exact"), default="none", help="wavelength constraints (A6)")
-    p.add_argument("--wavelengths", type=int_in("--wavelengths", 1), default=None, help="wavelengths per link (aggregate/exact)")
-    p.add_argument("--relay-mode", choices=("endpoint", "trusted"), default="endpoint", help="A1")
-    p.add_argument("--equipment-ends", type=int, choices=(1, 2), default=2, help="LKM/SI/MUX per service (A2)")
-    p.add_argument("--fiber-cost-per-km", type=float_in("--fiber-cost-per-km", 0.0), default=1.0, help="A3")
-    p.add_argument("--uav-distance", choices=("shortest_path", "min_hop_path"), default="shortest_path", help="A7")
-    p.add_argument("--evf-mean", choices=("sample", "lambda"), default="sample", help="A9")
-    p.add_argument("--random-draws", type=int_in("--random-draws", 1), default=20, help="A10")
-    p.add_argument("--oos-scenarios", type=int_in("--oos-scenarios", 0), default=2000, help="A11 (0: skip)")
-    p.add_argument("--rates", choices=("paper", "physical"), default="paper", help="service delivery rates")
-    p.add_argument("--time-limit-s", type=float_in("--time-limit-s", 0.0, lo_open=True), default=None)
+    p = ArgumentParser(prog="qrate provision", description=DESCRIPTION)
+    p.add_argument("--apps", type=_apps, default=200, metavar="N|all-pairs",
+                   help="number of random apps (distinct ordered station pairs, default 200) or 'all-pairs' (276)")
+    p.add_argument("--scenarios", type=int_in("--scenarios", 1), default=10, metavar="N",
+                   help="|Ω| sampled demand scenarios (default 10; the demand mean defaults to |Ω|/3)")
+    p.add_argument("--demand-mean", type=float_in("--demand-mean", 0.0), default=None, metavar="λ",
+                   help="Poisson mean of the demand per app (default |Ω|/3)")
+    p.add_argument("--expectation", choices=("sampled", "exact"), default="sampled",
+                   help="sampled: average over the --scenarios draws (default); exact: Poisson expectations")
+    p.add_argument("--seed", type=int_in("--seed", 0), default=0, help="seed of apps, scenarios and random draws (default 0)")
+    p.add_argument("--uniform-x", type=_x_range, default=tuple(range(11)), metavar="A..B|X,Y,...",
+                   help="x values of the uniform-x comparison curve (default 0..10)")
+    p.add_argument("--paths", type=int_in("--paths", 1), default=3, metavar="K", help="candidate paths per app (A12; default 3)")
+    p.add_argument("--x-max", type=int_in("--x-max", 0), default=10, metavar="X",
+                   help="most reserved services per app (default 10)")
+    p.add_argument("--wl-mode", choices=("none", "aggregate", "exact"), default="none",
+                   help="wavelength constraints (A6): none (default), aggregate (at most W services per link) or"
+                        " exact (continuous, unique wavelengths per link)")
+    p.add_argument("--wavelengths", type=int_in("--wavelengths", 1), default=None, metavar="W",
+                   help="wavelengths per link (with --wl-mode aggregate or exact)")
+    p.add_argument("--relay-mode", choices=("endpoint", "trusted"), default="endpoint",
+                   help="endpoint: one lightpath per service (default); trusted: trusted relays every 80 km of fiber (A1)")
+    p.add_argument("--equipment-ends", type=int, choices=(1, 2), default=2, help="service ends equipped with an LKM, SI and MUX (A2; default 2)")
+    p.add_argument("--fiber-cost-per-km", type=float_in("--fiber-cost-per-km", 0.0), default=1.0, metavar="C",
+                   help="fiber cost per km (A3; default 1)")
+    p.add_argument("--uav-distance", choices=("shortest_path", "min_hop_path"), default="shortest_path",
+                   help="route whose length sets the UAV chain of an on-demand service (A7; default shortest_path)")
+    p.add_argument("--evf-mean", choices=("sample", "lambda"), default="sample",
+                   help="demand the EVF baseline plans for: the scenarios' sample mean or λ (A9; default sample)")
+    p.add_argument("--random-draws", type=int_in("--random-draws", 1), default=20, metavar="N",
+                   help="draws of the Random baseline (A10; default 20)")
+    p.add_argument("--oos-scenarios", type=int_in("--oos-scenarios", 0), default=2000, metavar="N",
+                   help="fresh scenarios for the out-of-sample evaluation (A11; default 2000, 0: skip)")
+    p.add_argument("--rates", choices=("paper", "physical"), default="paper",
+                   help="service delivery rates: the paper's (default) or from qrate's physical link model")
+    p.add_argument("--time-limit-s", type=float_in("--time-limit-s", 0.0, lo_open=True), default=None, metavar="S",
+                   help="time limit of each MILP solve in seconds (default none; a stopped solve may not be optimal)")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
-    p.add_argument("--figures", type=Path, default=None, metavar="DIR", help="write Fig. 4(a)/(b) PNGs into DIR and exit")
+    p.add_argument("--figures", type=Path, default=None, metavar="DIR",
+                   help="write Fig. 4(a)/(b) PNGs and their data (fig4_provision.json) into DIR and exit")
     p.add_argument("--quick", action="store_true", help="with --figures: a fast, smaller run")
     return p
 
@@ -99,7 +128,10 @@ def _table(r: dict[str, Any]) -> str:
     if "out_of_sample" in r:
         o = r["out_of_sample"]
         lines.append(f"out of sample ({o['n_scenarios']} fresh scenarios): SP {o['sp_total']:,.0f}  EVF {o['evf_total']:,.0f}  EVF(λ) {o['evf_lambda_total']:,.0f}  Random {o['random_total']:,.0f}")
-    lines.append("uniform x:  " + "  ".join(f"{c['x']}:{c['total']:,.0f}" for c in r["uniform_x_curve"]))
+    lines.append("uniform x:  " + "  ".join(f"{c['x']}:{'infeasible' if c['total'] is None else format(c['total'], ',.0f')}"
+                                          for c in r["uniform_x_curve"]))
+    if "uniform_x_note" in r:
+        lines.append(f"  ({r['uniform_x_note']})")
     res = r["sp"]["reservations"]
     hist = {x: res.count(x) for x in sorted(set(res))}
     lines.append("SP reservations per app (x: #apps): " + ", ".join(f"{x}: {n}" for x, n in hist.items()))
@@ -113,7 +145,7 @@ def main(argv: list[str]) -> int:
     if args.figures is not None:
         from qrate.provision.figures import make_figures
 
-        for path in make_figures(args.figures, quick=args.quick, seed=args.seed):
+        for path in make_figures(args.figures, quick=args.quick, seed=args.seed, log=lambda line: print(line, file=sys.stderr)):
             print(path)
         return 0
     from qrate.provision.study import run_provision

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 from qrate._cli.args import float_in, int_in
@@ -46,14 +45,14 @@ def main(argv: list[str]) -> int:
     from qrate._cli.show import print_table
     from qrate.store.load import read_estimates
     from qrate.sweep.run import run_to_file
-    from qrate.sweep.scheduler import parse_scheduler
+    from qrate.sweep.scheduler import parse_scheduler, quiet_dask_logs
 
     spec = parse_scheduler(args.scheduler, args.workers, args.scheduler_file,
                            dashboard=args.dashboard_address or args.dashboard,
                            connect_timeout_s=args.connect_timeout, worker_timeout_s=args.worker_timeout)
     scenario = load_scenario(args.scenario, args.overrides, args.sweeps)
-    # a lost scheduler or Ctrl-C is reported in one line; distributed's own log records would bury it
-    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    if spec.kind != "sync":
+        quiet_dask_logs()  # a lost scheduler or Ctrl-C is reported in one line; distributed's records would bury it
     path = run_to_file(
         scenario,
         args.out,

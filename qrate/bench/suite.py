@@ -109,4 +109,7 @@ def format_row(r: dict[str, Any]) -> str:
     """One line: stage, name, rate, fraction of the limit."""
     frac = r.get("fraction_of_limit")
     tail = f"  {frac:6.1%} of limit" if isinstance(frac, float) else ""
+    if r["stage"] == "memory" and "baseline_rss_mib" in r:  # a memory row: what the batch itself added
+        tail = (f"  (baseline {r['baseline_rss_mib']:.1f} MiB, batch +{r.get('batch_rss_mib', 0.0):.1f} MiB,"
+                f" {r.get('peak_vs_1x', 1.0):.2f}x the 1x peak)")
     return f"{r['stage']:17s} {r['name'][:58]:58s} {r['per_s']:11.4g} {r.get('unit', '')}{tail}"

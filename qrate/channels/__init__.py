@@ -1,4 +1,9 @@
-"""Channel layer: fiber, free-space beam, turbulence, atmosphere and the per-shot kernels."""
+"""Channel layer: fiber, free-space beam, turbulence, atmosphere and the per-shot kernels.
+
+Hardware and sky physics live in submodules imported directly: ``turbulence`` (slant-path C_n^2
+profiles), ``atmosphere`` (LOWTRAN7 table), ``background``, ``detectors``, ``sources``, ``bsm``,
+``measured`` (loss tables) and ``budget`` (per-factor dB).
+"""
 
 from __future__ import annotations
 

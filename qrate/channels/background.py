@@ -32,9 +32,8 @@ Default sky radiances (:data:`SKY_RADIANCE_W_M2_SR_NM`), zenith, clear sky:
   cos i)/pi from the ASTM G173-03 reference spectra, 0.026-0.032 at 810 nm and 0.0024-0.0040 at
   1550 nm (the sky near the Sun is brighter).
 
-The night values are for a dark observatory site; light-polluted sites are 10-100 times brighter
-(measured urban/suburban night skies at 780-850 nm are ~2-5e-7). Pass an explicit radiance for
-anything else.
+The night values are for a dark observatory site; light-polluted sites are one to two orders of
+magnitude brighter. Pass a measured radiance (``radiance_w_m2_sr_nm``) for anything else.
 """
 
 from __future__ import annotations

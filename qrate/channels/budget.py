@@ -80,9 +80,9 @@ def loss_budget_db(
     link: FreeSpaceLink,
     geometry: PlatformGeometry,
     *,
-    transmitter_efficiency: float = 1.0,
-    receiver_efficiency: float = 1.0,
-    extra_loss_db: float = 0.0,
+    transmitter_efficiency: float | None = None,
+    receiver_efficiency: float | None = None,
+    extra_loss_db: float | None = None,
     aerosol_model: str | None = None,
     turbulence_profile: Profile | None = None,
     station_altitude_m: float = 0.0,
@@ -92,9 +92,10 @@ def loss_budget_db(
     Args:
         link: the free-space link (divergence, pointing, aperture radius, wavelength, beam, model, C_n^2, T_zen).
         geometry: the line of sight (slant range, zenith angle, platform altitude).
-        transmitter_efficiency: transmitter optics efficiency, in (0, 1].
-        receiver_efficiency: receiver optics, coupling and anything else multiplicative, in (0, 1].
-        extra_loss_db: any further flat loss (dB, >= 0).
+        transmitter_efficiency: transmitter optics efficiency, in (0, 1] (default: the link's).
+        receiver_efficiency: receiver optics, coupling and anything else multiplicative, in (0, 1]
+            (default: the link's).
+        extra_loss_db: any further flat loss (dB, >= 0; default: the link's).
         aerosol_model: a LOWTRAN7 aerosol model (``no_aerosol``, ``rural_23km``, ``rural_5km``,
             ``urban_5km``) to take T_zen from the table at the link's wavelength; needs
             ``link.t_atm_zenith == 1`` (one atmosphere, not two).
@@ -105,9 +106,11 @@ def loss_budget_db(
     Raises:
         InputError: both atmosphere or both turbulence descriptions given; bad efficiencies.
     """
-    eta_tx = _efficiency("transmitter_efficiency", transmitter_efficiency)
-    eta_rx = _efficiency("receiver_efficiency", receiver_efficiency)
-    extra = check_nonnegative("extra_loss_db", extra_loss_db)
+    eta_tx = _efficiency("transmitter_efficiency", link.transmitter_efficiency if transmitter_efficiency is None else transmitter_efficiency)
+    eta_rx = _efficiency("receiver_efficiency", link.receiver_efficiency if receiver_efficiency is None else receiver_efficiency)
+    extra = check_nonnegative("extra_loss_db", link.extra_loss_db if extra_loss_db is None else extra_loss_db)
+    aerosol_model = aerosol_model or link.aerosol_model
+    link = dataclasses.replace(link, transmitter_efficiency=1.0, receiver_efficiency=1.0, extra_loss_db=0.0, aerosol_model=None)
     if aerosol_model is not None and link.t_atm_zenith != 1.0:
         raise InputError("aerosol_model", "give either the link's t_atm_zenith or an aerosol model, not both")
     if turbulence_profile is not None and link.cn2 != 0.0:
@@ -118,7 +121,7 @@ def loss_budget_db(
     t_atm = full.t_atm if aerosol_model is None else slant_transmittance(link.wavelength_m, geometry.zenith_rad, aerosol_model)
 
     no_atm = dataclasses.replace(link, t_atm_zenith=1.0)
-    pointing_only = mean_transmittance(link_budget(dataclasses.replace(no_atm, cn2=0.0), geometry))
+    pointing_only = mean_transmittance(link_budget(dataclasses.replace(no_atm, cn2=0.0, turbulence_profile="none"), geometry))
     if turbulence_profile is None:
         with_turbulence = mean_transmittance(link_budget(no_atm, geometry))
         turbulence_db = _db(with_turbulence / pointing_only) if pointing_only > 0.0 else 0.0

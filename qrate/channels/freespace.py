@@ -28,7 +28,8 @@ from qrate.channels.turbulence import TURBULENCE_PATHS, TURBULENT_LAYER_M, beam_
 from qrate.errors import InputError
 from qrate.geometry import PlatformGeometry
 
-MODELS = ("exact", "weibull")
+MODELS = ("exact", "weibull", "measured")
+TURBULENCE_PROFILES = ("none", "hv")
 
 
 def _check_number(name: str, value: Any, *, positive: bool = False, upper: float = math.inf) -> None:
@@ -60,6 +61,15 @@ class FreeSpaceLink:
         cn2: refractive-index structure constant C_n^2 (m^-2/3); 0 disables turbulence.
         turbulence_path: ``full`` (UAV, whole path turbulent) or ``last_10km`` (satellite).
         t_atm_zenith: atmospheric transmittance at the zenith, in [0, 1].
+        aerosol_model: instead of ``t_atm_zenith``, the tabulated zenith transmittance at
+            ``wavelength_m`` for this aerosol model (:func:`qrate.channels.atmosphere.slant_transmittance`).
+        turbulence_profile: ``none`` (``cn2`` and ``turbulence_path`` as above) or ``hv``: the
+            Hufnagel-Valley profile (``hv_ground_cn2``, ``hv_wind_m_per_s``) integrated along the slant
+            path for the beam wander (:func:`qrate.channels.turbulence.slant_beam_wander_variance_m2`).
+        transmitter_efficiency, receiver_efficiency, extra_loss_db: hardware factors (transmitter
+            optics; telescope, optics and coupling into the detector; anything else as flat dB).
+        measured_loss: for ``model = "measured"``, the tabulated loss (:class:`qrate.channels.measured.MeasuredLoss`)
+            that replaces the beam, pointing, turbulence and atmosphere factors.
     """
 
     divergence_rad: float
@@ -71,6 +81,14 @@ class FreeSpaceLink:
     cn2: float = 0.0
     turbulence_path: str = "full"
     t_atm_zenith: float = 1.0
+    aerosol_model: str | None = None
+    turbulence_profile: str = "none"
+    hv_ground_cn2: float = 1.7e-14
+    hv_wind_m_per_s: float = 21.0
+    transmitter_efficiency: float = 1.0
+    receiver_efficiency: float = 1.0
+    extra_loss_db: float = 0.0
+    measured_loss: Any = None
 
     @classmethod
     def from_spec(cls, spec: Any) -> FreeSpaceLink:
@@ -85,6 +103,14 @@ class FreeSpaceLink:
             cn2=spec.cn2,
             turbulence_path=spec.turbulence_path,
             t_atm_zenith=spec.t_atm_zenith,
+            aerosol_model=spec.aerosol_model,
+            turbulence_profile=spec.turbulence_profile,
+            hv_ground_cn2=spec.hv_ground_cn2,
+            hv_wind_m_per_s=spec.hv_wind_m_per_s,
+            transmitter_efficiency=spec.transmitter_efficiency,
+            receiver_efficiency=spec.receiver_efficiency,
+            extra_loss_db=spec.extra_loss_db,
+            measured_loss=spec.measured_loss_table(),
         )
 
     def __post_init__(self) -> None:
@@ -97,6 +123,21 @@ class FreeSpaceLink:
         _check_number("cn2", self.cn2)
         _check_choice("turbulence_path", self.turbulence_path, TURBULENCE_PATHS)
         _check_number("t_atm_zenith", self.t_atm_zenith, upper=1.0)
+        _check_choice("turbulence_profile", self.turbulence_profile, TURBULENCE_PROFILES)
+        _check_number("hv_ground_cn2", self.hv_ground_cn2, upper=1e-10)
+        _check_number("hv_wind_m_per_s", self.hv_wind_m_per_s, upper=1000.0)
+        _check_number("transmitter_efficiency", self.transmitter_efficiency, positive=True, upper=1.0)
+        _check_number("receiver_efficiency", self.receiver_efficiency, positive=True, upper=1.0)
+        _check_number("extra_loss_db", self.extra_loss_db, upper=300.0)
+        if self.aerosol_model is not None and self.t_atm_zenith != 1.0:
+            raise InputError("aerosol_model", "give either aerosol_model or t_atm_zenith < 1, not both")
+        if (self.model == "measured") != (self.measured_loss is not None):
+            raise InputError("measured_loss", 'a loss table goes with model = "measured", and only with it')
+
+    @property
+    def hardware(self) -> float:
+        """Transmitter × receiver efficiency × the extra loss: a constant factor of every transmittance."""
+        return self.transmitter_efficiency * self.receiver_efficiency * 10.0 ** (-self.extra_loss_db / 10.0)
 
     @classmethod
     def from_aperture_diameter(cls, aperture_diameter_m: float, **kwargs: Any) -> FreeSpaceLink:
@@ -132,6 +173,8 @@ class LinkBudget:
         weibull_shape: Vasylyev shape lambda.
         weibull_scale_m: Vasylyev scale R.
         exact_table: tabulated exact efficiency (``exact`` model only).
+        factor: constant factor of every transmittance: T_atm × the link's hardware factor (for
+            ``measured``: the table's transmittance at this geometry × the hardware factor).
     """
 
     link: FreeSpaceLink
@@ -143,6 +186,7 @@ class LinkBudget:
     weibull_shape: float
     weibull_scale_m: float
     exact_table: ExactTable | None = field(default=None, compare=False, repr=False)
+    factor: float = 1.0
 
     @property
     def weibull_k(self) -> float:
@@ -169,20 +213,38 @@ def link_budget(link: FreeSpaceLink, geometry: PlatformGeometry) -> LinkBudget:
         )
     w = beam_radius_m(length_m, link.divergence_rad, link.wavelength_m, link.beam)
     waist = beam_waist_m(link.divergence_rad, link.wavelength_m)
-    var_turb = beam_wander_variance_m2(link.cn2, length_m, link.divergence_rad, waist, link.turbulence_path)
+    if link.turbulence_profile == "hv":
+        from qrate.channels.turbulence import HufnagelValley, slant_beam_wander_variance_m2
+
+        profile = HufnagelValley(ground_cn2=link.hv_ground_cn2, rms_wind_m_per_s=link.hv_wind_m_per_s)
+        var_turb = slant_beam_wander_variance_m2(
+            min(geometry.zenith_rad, math.radians(89.0)), waist, profile=profile,
+            platform_altitude_m=1e3 * geometry.altitude_km)
+    else:
+        var_turb = beam_wander_variance_m2(link.cn2, length_m, link.divergence_rad, waist, link.turbulence_path)
     sigma = math.sqrt((link.pointing_rad * length_m) ** 2 + var_turb)
     shape, scale = vasylyev_parameters(link.aperture_radius_m, w)
     table = exact_table(link.aperture_radius_m / w) if link.model == "exact" else None
+    if link.aerosol_model is not None:
+        from qrate.channels.atmosphere import slant_transmittance
+
+        t_atm = slant_transmittance(link.wavelength_m, geometry.zenith_rad, link.aerosol_model)
+    else:
+        t_atm = atmospheric_transmittance(link.t_atm_zenith, geometry.zenith_rad)
+    factor = t_atm * link.hardware
+    if link.measured_loss is not None:
+        factor = link.measured_loss.mean_transmittance(geometry) * link.hardware
     return LinkBudget(
         link=link,
         geometry=geometry,
         beam_radius_m=w,
         sigma_m=sigma,
         eta0=aperture_efficiency(link.aperture_radius_m, w),
-        t_atm=atmospheric_transmittance(link.t_atm_zenith, geometry.zenith_rad),
+        t_atm=t_atm,
         weibull_shape=shape,
         weibull_scale_m=scale,
         exact_table=table,
+        factor=factor,
     )
 
 
@@ -197,6 +259,8 @@ def sample_transmittance(budget: LinkBudget, n: int, rng: np.random.Generator) -
     n = _check_count("n", n)
     if not isinstance(rng, np.random.Generator):
         raise InputError("rng", f"expected a numpy.random.Generator, got {type(rng).__name__}")
+    if budget.link.model == "measured":
+        return _measured_samples(budget, n, rng)
     if budget.link.model == "exact":
         table = budget.exact_table
         if table is None:  # budget built by hand
@@ -204,7 +268,7 @@ def sample_transmittance(budget: LinkBudget, n: int, rng: np.random.Generator) -
         return _kernels.exact_transmittance(
             rng,
             n,
-            budget.t_atm,
+            budget.factor,
             budget.sigma_m / budget.beam_radius_m,
             table.u_lo,
             1.0 / table.step,
@@ -212,8 +276,18 @@ def sample_transmittance(budget: LinkBudget, n: int, rng: np.random.Generator) -
             table.slopes_step,
         )
     return _kernels.weibull_transmittance(
-        rng, n, budget.t_atm * budget.eta0, budget.weibull_scale_l, 0.5 * budget.weibull_shape
+        rng, n, budget.factor * budget.eta0, budget.weibull_scale_l, 0.5 * budget.weibull_shape
     )
+
+
+def _measured_samples(budget: LinkBudget, n: int, rng: np.random.Generator) -> np.ndarray:
+    """The table's mean, times mean-one log-normal fading when it has a scintillation index (clipped to 1)."""
+    table = budget.link.measured_loss
+    if table.scintillation_index == 0.0:
+        return np.full(n, budget.factor)
+    from qrate.channels.turbulence import lognormal_fading
+
+    return np.minimum(budget.factor * lognormal_fading(table.scintillation_index, n, rng), 1.0)
 
 
 def sample_transmittance_blocks(budget: LinkBudget, n_shots: int, shots_per_block: int, rng: np.random.Generator) -> np.ndarray:
@@ -257,7 +331,9 @@ def mean_transmittance(budget: LinkBudget) -> float:
     ``exact``: T_atm (1 - exp(-2a^2 / (W^2 + 4 sigma^2))) (closed form).
     ``weibull``: T_atm eta0 integral_0^inf e^(-u) exp(-scaleL u^(lambda/2)) du (``quad``).
     """
+    if budget.link.model == "measured":
+        return budget.factor
     if budget.link.model == "exact":
         a, w, s = budget.link.aperture_radius_m, budget.beam_radius_m, budget.sigma_m
-        return budget.t_atm * -math.expm1(-2.0 * a * a / (w * w + 4.0 * s * s))
-    return budget.t_atm * budget.eta0 * weibull_mean_integral(budget.weibull_scale_l, 0.5 * budget.weibull_shape)
+        return budget.factor * -math.expm1(-2.0 * a * a / (w * w + 4.0 * s * s))
+    return budget.factor * budget.eta0 * weibull_mean_integral(budget.weibull_scale_l, 0.5 * budget.weibull_shape)

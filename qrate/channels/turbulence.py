@@ -16,6 +16,11 @@ Turbulence*, OSA 1974; G. C. Valley, Appl. Opt. 19, 574 (1980)). Every integral 
 1.5 km, 1 km e-folding heights and the 10 km peak of the high-altitude term), never one quad over
 the whole path.
 
+Heights are measured from the ground that carries the profile: HV describes turbulence above the
+local surface, so for a mountain-top station pass ``station_altitude_m = 0`` and the platform's
+height above the station; ``station_altitude_m > 0`` is a receiver raised above that ground (or an
+airborne one).
+
 Conventions: lengths in metres, angles in radians, k = 2 pi / lambda. A *plane* wave is a downlink
 from space (the source is so far that the wavefront is flat in the turbulence); a *spherical* wave
 is a point source on a platform at finite height (UAV, balloon). Variances of the beam centroid are
@@ -321,9 +326,9 @@ def scintillation_index(rytov: float, *, wave: str = "plane") -> float:
 
     sigma_I^2 = exp[0.49 s/(1 + c1 s^(6/5))^(7/6) + 0.51 s/(1 + 0.69 s^(6/5))^(5/6)] - 1,  s = Rytov variance,
 
-    c1 = 1.11 (plane wave) or 0.56 (spherical wave) (Andrews, Phillips & Hopen, Waves Random Media 10,
-    53 (2000); Andrews & Phillips 2005, ch. 9). Tends to s in weak turbulence and to 1 in the
-    saturation regime.
+    c1 = 1.11 (plane wave) or 0.56 (spherical wave) (L. C. Andrews, R. L. Phillips, C. Y. Hopen,
+    M. A. Al-Habash, J. Opt. Soc. Am. A 16, 1417 (1999); Andrews & Phillips 2005, ch. 9). Tends to s
+    in weak turbulence and to ~1 in the saturation regime.
     """
     check_choice("wave", wave, WAVES)
     s = check_nonnegative("rytov_variance", rytov)
@@ -382,7 +387,8 @@ def aperture_averaged_scintillation_index(
 ) -> float:
     """Scintillation index of the received power through a circular aperture of radius a, weak to strong.
 
-    Andrews & Phillips (2005, ch. 10) give, for a horizontal path of length L and D = 2a,
+    Andrews & Phillips (2005, ch. 10; also Andrews, Phillips & Hopen, *Laser Beam Scintillation with
+    Applications*, SPIE 2001, ch. 6) give, for a horizontal path of length L and D = 2a,
     d^2 = k D^2 / (4 L), s = Rytov variance:
 
         plane:     sigma_I^2(D) = exp[0.49 s/(1 + 0.65 d^2 + 1.11 s^(6/5))^(7/6)

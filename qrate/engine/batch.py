@@ -84,8 +84,8 @@ def herald_per_pulse(plan: PointPlan, pulses: int, rng: np.random.Generator) -> 
     for p in plan.sources:
         ok &= rng.random(n) < p
     for k, dl in enumerate(plan.downlinks):
-        if dl.to_user is None:  # photon to a BSM
-            ok &= rng.random(n) < eta[k]
+        if dl.to_user is None:  # photon to a BSM (or a background click standing in for it)
+            ok &= (rng.random(n) < eta[k]) | (rng.random(n) < dl.noise_click_probability)
     for _ in range(plan.bsm_count):
         ok &= rng.random(n) < plan.bsm_success
     for u in plan.users:
@@ -93,8 +93,8 @@ def herald_per_pulse(plan: PointPlan, pulses: int, rng: np.random.Generator) -> 
         if u.downlink >= 0:
             arrived &= rng.random(n) < eta[u.downlink]
             arrived &= rng.random(n) < u.switch_eta
-        detected = arrived & (rng.random(n) < plan.detector_efficiency)
-        ok &= detected | (rng.random(n) < plan.dark_count_probability)
+        detected = arrived & (rng.random(n) < u.detector_efficiency)
+        ok &= detected | (rng.random(n) < u.noise_click_probability)
     joint = np.prod(np.stack(eta), axis=0)[::block] if n else np.zeros(0)
     return Heralds(int(np.count_nonzero(ok)), int(joint.size), float(joint.sum()), float(np.dot(joint, joint)))
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qrate.channels.fiber import dephasing_probability, fiber_transmittance
+from qrate.engine import hardware
 from qrate.channels.freespace import FreeSpaceLink, LinkBudget, link_budget, mean_transmittance
 from qrate.errors import BelowHorizonError, InputError
 from qrate.geometry import PlatformGeometry, midpoint_geometry
@@ -43,6 +44,8 @@ class Downlink:
         link: scenario link name; ground_station: receiving station.
         budget: link budget at this point's geometry; mean_eta: its mean transmittance.
         to_user: the user it is forwarded to (forwarding station), or None (it goes to a BSM).
+        link_index: the link's position in chain order; noise_click_probability: background
+            clicks per gate at a BSM's detectors (0 for a forwarded photon: its user's detector counts).
     """
 
     link: str
@@ -50,16 +53,21 @@ class Downlink:
     budget: LinkBudget
     mean_eta: float
     to_user: str | None
+    link_index: int = 0
+    noise_click_probability: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class UserPath:
-    """A user's photon: fiber transmittance, switch (forwarded photon) and downlink index or -1."""
+    """A user's photon: fiber transmittance, switch (forwarded photon), downlink index or -1, and the
+    user's detector: effective efficiency and noise clicks per gate (dark counts, background, afterpulses)."""
 
     user: str
     fiber_eta: float
     switch_eta: float
     downlink: int
+    detector_efficiency: float = 1.0
+    noise_click_probability: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +80,6 @@ class PointPlan:
         downlinks, users: the lossy elements.
         sources: per-pulse success probabilities of every source fired per pulse.
         bsm_count, bsm_success: BSMs per pulse and their success probability.
-        detector_efficiency, dark_count_probability: user detectors.
         block_pulses: pulses sharing one transmittance draw (0: independent per pulse).
         factors_a, factors_b, constant: affine heralding factors (module docstring).
         noise: Pauli noise of the heralded shots; protocol: the protocol object (uncompiled).
@@ -90,8 +97,6 @@ class PointPlan:
     sources: tuple[float, ...]
     bsm_count: int
     bsm_success: float
-    detector_efficiency: float
-    dark_count_probability: float
     block_pulses: int
     factors_a: tuple[float, ...]
     factors_b: tuple[float, ...]
@@ -210,87 +215,143 @@ def midpoint_geometries(scenario: Scenario, ground_distance_km: float) -> dict[t
     return out
 
 
-def _downlinks(scenario: Scenario, geometries: Geometries, where: str) -> tuple[list[Downlink], int]:
-    """Every free-space photon with its link budget, and the pulses per coherence block (0: i.i.d.)."""
+def _downlinks(
+    scenario: Scenario, geometries: Geometries, where: str, sun_elevation_deg: Mapping[str, float] | None
+) -> tuple[list[Downlink], int]:
+    """Every free-space photon with its link budget and background, and the pulses per coherence block (0: i.i.d.)."""
     stations = scenario.nodes.ground_stations
     rate_hz = scenario.sources.repetition_rate_hz
     downlinks: list[Downlink] = []
     blocks: set[int] = set()
-    for name, spec in scenario.free_space_links().items():
-        link = FreeSpaceLink.from_spec(spec)
+    for index, (name, spec) in enumerate(scenario.free_space_links().items()):
+        try:
+            link = FreeSpaceLink.from_spec(spec)
+        except InputError as exc:
+            raise InputError(f"links.{name}.{exc.field}", exc.message) from None
         for gs in spec.ground_stations:
             try:
                 budget = link_budget(link, geometries[(name, gs)])
                 mean = mean_transmittance(budget)
+                background = hardware.background_click_probability(spec, (sun_elevation_deg or {}).get(gs))
             except InputError as exc:
                 raise InputError(f"links.{name}.{exc.field}", exc.message) from None
             except ArithmeticError as exc:  # e.g. an absurdly small divergence overflows the beam radius
                 raise InputError(f"links.{name}", f"link budget out of numerical range at {where} ({exc});"
                                  " check divergence_rad, wavelength_m and the aperture") from None
             st = stations[gs]
-            downlinks.append(Downlink(name, gs, budget, mean, st.user_names(gs)[0] if st.forward else None))
+            to_user = st.user_names(gs)[0] if st.forward else None
+            downlinks.append(Downlink(name, gs, budget, mean, to_user, index, 0.0 if to_user else background))
         blocks.add(max(1, round(spec.coherence_time_s * rate_hz)) if spec.coherence_time_s > 0 else 0)
     if len(blocks) > 1:
         raise InputError("links", "all free-space links must share one coherence_time_s")
     return downlinks, (blocks.pop() if blocks else 0)
 
 
-def _users(scenario: Scenario, downlinks: list[Downlink]) -> tuple[list[UserPath], PauliNoise]:
-    """Every user's photon path and the Pauli noise of the heralded shots.
+def _users(
+    scenario: Scenario, protocol: ScenarioProtocol, downlinks: list[Downlink], sun_elevation_deg: Mapping[str, float] | None
+) -> tuple[list[UserPath], dict[str, float], dict[str, float]]:
+    """Every user's photon path and detector, with the Z flips and depolarisation of its photon.
 
-    Fiber dephasing flips Z; a herald caused by a dark count gives a uniformly random outcome,
-    modelled as full depolarisation of that photon: X, Y and Z each with a quarter of the
-    probability q that the click was noise (qrate/MODELS.md, "Dark counts").
+    Fiber dephasing flips Z; a heralding click that may be noise (dark count, background,
+    afterpulse) depolarises the photon (module :mod:`qrate.engine.hardware`); a GHZ source of
+    fidelity F < 1 depolarises each of its photons (qrate/MODELS.md, "Realistic hardware").
     """
-    det = scenario.detectors
+    rate_hz = scenario.sources.repetition_rate_hz
     users: list[UserPath] = []
     z_flip: dict[str, float] = {}
     depolarize: dict[str, float] = {}
     forwarded = {dl.to_user: k for k, dl in enumerate(downlinks) if dl.to_user is not None}
-    for user in scenario.users():
+    links = list(scenario.free_space_links().values())
+    for user, gs in scenario.users().items():
+        station = scenario.nodes.ground_stations[gs]
         fiber, length = scenario.fiber_of(user)
         eta_f = fiber_transmittance(length, loss_db_per_km=fiber.loss_db_per_km, coupling=fiber.coupling)
         k = forwarded.get(user, -1)
         switch = scenario.switch.efficiency if k >= 0 else 1.0
-        users.append(UserPath(user, eta_f, switch, k))
-        p_z = dephasing_probability(
+        arriving = eta_f * switch * (downlinks[k].mean_eta if k >= 0 else 1.0)
+        background = 0.0
+        if k >= 0:
+            spec = links[downlinks[k].link_index]
+            background = hardware.background_click_probability(spec, (sun_elevation_deg or {}).get(gs))
+        emitted = (hardware.bell_source(scenario.sources, 1.0, 1.0)[0] if station.forward
+                   else scenario.sources.ghz_success_probability)
+        det = hardware.detection(station.detectors or scenario.detectors, rate_hz, emitted * arriving, background)
+        users.append(UserPath(user, eta_f, switch, k, det.efficiency, det.noise_click_probability))
+        z_flip[user] = dephasing_probability(
             length,
             mode=fiber.dephasing,
             p_per_traversal=fiber.dephasing_probability,
             rate_hz=fiber.dephasing_rate_hz,
             group_index=fiber.group_index,
         )
-        tau = eta_f * switch * (downlinks[k].mean_eta if k >= 0 else 1.0) * det.efficiency
-        click = tau + (1.0 - tau) * det.dark_count_probability
-        q_dark = (1.0 - tau) * det.dark_count_probability / click if click > 0 else 0.0
-        z_flip[user] = p_z
-        if q_dark > 0:
-            depolarize[user] = 0.75 * q_dark  # DEPOLARIZE1(p): X, Y, Z each p/3 = q/4
-    return users, PauliNoise(z_flip=z_flip, depolarize=depolarize, readout_flip=det.readout_flip)
+        q = hardware.noise_fraction(arriving * det.efficiency, det.noise_click_probability)
+        p = 0.75 * q  # DEPOLARIZE1(p): X, Y, Z each p/3 = q/4
+        if not station.forward and scenario.sources.ghz_fidelity < 1.0:
+            n = len(station.user_names(gs)) + 1  # the users and the station's fusion qubit
+            p = hardware.compose_depolarizing(p, hardware.ghz_photon_depolarizing(scenario.sources.ghz_fidelity, n))
+        if p > 0:
+            depolarize[user] = p
+    return users, z_flip, depolarize
+
+
+def _free_space_noise(
+    scenario: Scenario, protocol: ScenarioProtocol, downlinks: list[Downlink], bsm_z_error: float
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Z flips and depolarisation of the free-space photons (keys: the protocol's photon names).
+
+    A photon fused by a BSM gets its imperfect two-photon interference (Z) and its background
+    clicks (depolarisation); an SPDC source's multi-pair emission depolarises each pair.
+    """
+    z_flip: dict[str, float] = {}
+    depolarize: dict[str, float] = {}
+    by_link: dict[int, list[Downlink]] = {}
+    for dl in downlinks:
+        by_link.setdefault(dl.link_index, []).append(dl)
+        names = protocol.downlink_photons(dl.link_index, dl.ground_station)
+        if dl.to_user is None:
+            q = hardware.noise_fraction(dl.mean_eta, dl.noise_click_probability)
+            for name in names:
+                if bsm_z_error > 0:
+                    z_flip[name] = bsm_z_error
+                if q > 0:
+                    depolarize[name] = 0.75 * q
+    for pair in by_link.values():
+        _, p_pair = hardware.bell_source(scenario.sources, pair[0].mean_eta, pair[-1].mean_eta)
+        if p_pair > 0:  # a two-photon depolarising channel = DEPOLARIZE1(3p/4) on either photon
+            for name in protocol.downlink_photons(pair[0].link_index, pair[0].ground_station):
+                depolarize[name] = hardware.compose_depolarizing(depolarize.get(name, 0.0), 0.75 * p_pair)
+    return z_flip, depolarize
 
 
 def _heralding(
-    scenario: Scenario, protocol: ScenarioProtocol, downlinks: list[Downlink], users: list[UserPath]
+    scenario: Scenario, protocol: ScenarioProtocol, downlinks: list[Downlink], users: list[UserPath], bsm_success: float
 ) -> tuple[tuple[float, ...], float, tuple[float, ...], tuple[float, ...]]:
-    """Source probabilities, and the constant and affine factors of the success probability."""
+    """Source probabilities, and the constant and affine factors of the success probability.
+
+    Every downlink enters once, as a_k η_k + b_k: a photon to a BSM is detected (a = 1 − p_b) or
+    mimicked by a background click (b = p_b); a forwarded photon is detected by its user after
+    fiber, switch and detector, or a noise click stands in for it.
+    """
     res = protocol.carrier_resources
-    sources = (scenario.sources.ghz_success_probability,) * res["ghz"] + (
-        scenario.sources.bell_success_probability,
-    ) * res["bell"]
-    p_d, eta_d = scenario.detectors.dark_count_probability, scenario.detectors.efficiency
-    constant = math.prod(sources) * scenario.bsm.success_probability ** res["bsm"]
+    pairs = sorted({dl.link_index for dl in downlinks})
+    eta = {i: [dl.mean_eta for dl in downlinks if dl.link_index == i] for i in pairs}
+    bell = [hardware.bell_source(scenario.sources, eta[i][0], eta[i][-1])[0] for i in pairs] or [
+        hardware.bell_source(scenario.sources, 1.0, 1.0)[0]]
+    sources = (scenario.sources.ghz_success_probability,) * res["ghz"] + tuple(bell[j % len(bell)] for j in range(res["bell"]))
+    constant = math.prod(sources) * bsm_success ** res["bsm"]
     for u in users:
         if u.downlink < 0:
-            constant *= u.fiber_eta * eta_d + (1.0 - u.fiber_eta * eta_d) * p_d
+            tau = u.fiber_eta * u.detector_efficiency
+            constant *= tau + (1.0 - tau) * u.noise_click_probability
     factors_a, factors_b = [], []
     for k, dl in enumerate(downlinks):
         if dl.to_user is None:
-            factors_a.append(1.0)
-            factors_b.append(0.0)
+            factors_a.append(1.0 - dl.noise_click_probability)
+            factors_b.append(dl.noise_click_probability)
         else:
             u = next(x for x in users if x.downlink == k)
-            factors_a.append(u.fiber_eta * u.switch_eta * eta_d * (1.0 - p_d))
-            factors_b.append(p_d)
+            factors_a.append(u.fiber_eta * u.switch_eta * u.detector_efficiency * (1.0 - u.noise_click_probability))
+            factors_b.append(u.noise_click_probability)
     return sources, constant, tuple(factors_a), tuple(factors_b)
 
 
@@ -312,9 +373,13 @@ def plan_point(
     protocol = protocol or protocol_of(scenario)
     if geometries is None:
         geometries = midpoint_geometries(scenario, ground_distance_km)
-    downlinks, block_pulses = _downlinks(scenario, geometries, f"{ground_distance_km:g} km")
-    users, noise = _users(scenario, downlinks)
-    sources, constant, factors_a, factors_b = _heralding(scenario, protocol, downlinks, users)
+    sun = {gs: st["sun_elevation_deg"] for gs, st in (extra or {}).get("stations", {}).items()}
+    downlinks, block_pulses = _downlinks(scenario, geometries, f"{ground_distance_km:g} km", sun)
+    users, z_user, dep_user = _users(scenario, protocol, downlinks, sun)
+    bsm_success, bsm_z_error = hardware.bsm(scenario.bsm)
+    z_fs, dep_fs = _free_space_noise(scenario, protocol, downlinks, bsm_z_error)
+    noise = PauliNoise(z_flip={**z_user, **z_fs}, depolarize={**dep_user, **dep_fs}, readout_flip=scenario.detectors.readout_flip)
+    sources, constant, factors_a, factors_b = _heralding(scenario, protocol, downlinks, users, bsm_success)
     return PointPlan(
         index=index,
         ground_distance_km=float(ground_distance_km),
@@ -323,9 +388,7 @@ def plan_point(
         users=tuple(users),
         sources=sources,
         bsm_count=protocol.carrier_resources["bsm"],
-        bsm_success=scenario.bsm.success_probability,
-        detector_efficiency=scenario.detectors.efficiency,
-        dark_count_probability=scenario.detectors.dark_count_probability,
+        bsm_success=bsm_success,
         block_pulses=block_pulses,
         factors_a=factors_a,
         factors_b=factors_b,

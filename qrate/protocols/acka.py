@@ -68,6 +68,10 @@ class AnonymousConferenceKeyAgreement:
         f = spec.verification_fraction
         return cls(layout, tuple(spec.participants), spec.sender, cls.DEFAULT_VERIFICATION_FRACTION if f is None else f)
 
+    def downlink_photons(self, link_index: int, ground_station: str) -> tuple[str, ...]:
+        """Noise keys of the photon free-space link ``link_index`` delivers to ``ground_station``."""
+        return self.layout.downlink_photons(link_index, ground_station)
+
     @property
     def carrier_resources(self) -> dict[str, int]:
         """GHZ states, Bell pairs and BSMs of one chain carrier."""

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import chi2_contingency
 
-from qrate.errors import InputError
+from qrate.errors import InputError, count_arg
 from qrate.protocols.compiled import CompiledProtocol
 
 MAX_ANNOUNCED_BITS = 24
+MAX_AUDIT_SHOTS = 10**8
+"""Most shots per sender in one audit (two transcripts of this many rows are held in memory)."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,16 @@ def anonymity_audit(
     a: CompiledProtocol, b: CompiledProtocol, *, shots: int, seed: int, round_name: str | None = None,
     resplits: int = 20,
 ) -> AuditResult:
-    """Compare the transcripts of ``a`` and ``b`` (same protocol, two anonymous senders)."""
+    """Compare the transcripts of ``a`` and ``b`` (same protocol, two anonymous senders).
+
+    Raises:
+        InputError: ``shots`` not an integer in [1, MAX_AUDIT_SHOTS] (zero shots compare nothing: an
+            error, not NaN), ``resplits`` not in [2, 10000], ``seed`` not in [0, 2**128), or
+            transcripts that cannot be compared.
+    """
+    shots = count_arg("shots", shots, minimum=1, maximum=MAX_AUDIT_SHOTS)
+    resplits = count_arg("resplits", resplits, minimum=2, maximum=10_000)
+    seed = count_arg("seed", seed, maximum=2**128 - 1)
     round_name = round_name or a.rounds[0].name
     rng = np.random.default_rng(seed)
     sa, sb = (int(x) for x in rng.integers(0, 2**63 - 1, size=2))

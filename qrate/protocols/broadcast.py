@@ -72,6 +72,10 @@ class AnonymousBroadcast:
         """The sender broadcasts a uniformly random bit per heralded GHZ."""
         return cls(layout, spec.sender)
 
+    def downlink_photons(self, link_index: int, ground_station: str) -> tuple[str, ...]:
+        """Noise keys of the photon free-space link ``link_index`` delivers to ``ground_station``."""
+        return self.layout.downlink_photons(link_index, ground_station)
+
     @property
     def carrier_resources(self) -> dict[str, int]:
         """GHZ states, Bell pairs and BSMs of one chain carrier."""

@@ -155,6 +155,8 @@ def chain_carrier(
         bell(b, lq, rq)
         b.noise("DEPOLARIZE1", lq, noise.depolarize.get(left, 0.0))
         b.noise("DEPOLARIZE1", rq, noise.depolarize.get(right, 0.0))
+        b.noise("Z_ERROR", lq, noise.z_flip.get(left, 0.0))
+        b.noise("Z_ERROR", rq, noise.z_flip.get(right, 0.0))
     for u in layout.users:
         fiber_noise(b, u, noise, qubit[u])
     # Fuse left to right: after fusing link k, the GHZ spans networks 0..k plus the right Bell photon.

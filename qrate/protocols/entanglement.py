@@ -72,6 +72,11 @@ class AnonymousEntanglement:
         """Ground–ground form: ``participants`` are the sender and one receiver in another network."""
         return cls(layout, spec.sender, _one_receiver(spec))
 
+    def downlink_photons(self, link_index: int, ground_station: str) -> tuple[str, ...]:
+        """Noise keys of the NTN photon sent to ``ground_station`` (one per network)."""
+        i = next(k for k, n in enumerate(self.layout.networks) if n.ground_station == ground_station)
+        return (f"ntn{i}.{ground_station}",)
+
     @property
     def carrier_resources(self) -> dict[str, int]:
         """GHZ states, Bell pairs and BSMs of one anonymous pair."""
@@ -115,7 +120,8 @@ class AnonymousEntanglement:
 
     def build_pair(self, b: CircuitBuilder, noise: PauliNoise, prefix: str = "") -> tuple[str, str, dict[str, tuple[int, ...]]]:
         """Append the protocol; return (sender qubit, partner qubit, announcements)."""
-        noise.check_keys(self.layout.users, self.free_space_photons)
+        # chain-layout photon names are accepted too (teleportation's broadcasts use them)
+        noise.check_keys(self.layout.users, (*self.free_space_photons, *self.layout.free_space_photons))
         anon = {self.sender} | ({self.receiver} if self.receiver else set())
         ann: dict[str, tuple[int, ...]] = {}
         keep: list[str] = []
@@ -124,6 +130,7 @@ class AnonymousEntanglement:
             ghz(b, [prefix + u for u in net.users] + [g])
             bell(b, fs, kp)
             b.noise("DEPOLARIZE1", fs, noise.depolarize.get(f"ntn{i}.{net.ground_station}", 0.0))
+            b.noise("Z_ERROR", fs, noise.z_flip.get(f"ntn{i}.{net.ground_station}", 0.0))
             b.noise("DEPOLARIZE1", kp, noise.depolarize.get(f"ntn{i}.keep", 0.0))
             for u in net.users:
                 fiber_noise(b, u, noise, prefix + u)

@@ -104,6 +104,10 @@ class NetworkLayout:
             for i in range(len(self.networks) - 1)
         )
 
+    def downlink_photons(self, link_index: int, ground_station: str) -> tuple[str, ...]:
+        """Photon names of the free-space photon that Bell pair ``link_index`` sends to ``ground_station``."""
+        return (f"bell{link_index}.{ground_station}",)
+
     @property
     def carrier_resources(self) -> dict[str, int]:
         """GHZ states, Bell pairs and BSMs of one chain carrier (a GHZ on all users)."""

@@ -2,7 +2,8 @@
 
 Keys:
 
-* ``z_flip``, ``x_flip``: user (fiber) photon names, e.g. ``{"alice": 0.02}``. Use
+* ``z_flip``, ``x_flip``: user (fiber) photon names, e.g. ``{"alice": 0.02}``; ``z_flip`` also
+  takes free-space photon names (e.g. the Z error of an imperfect two-photon interference). Use
   :func:`qrate.channels.fiber.dephasing_probability` to turn either reading of the paper's "fiber dephasing rate"
   into a flip probability.
 * ``depolarize``: free-space photon names ``"bell<i>.<gs>"`` (see
@@ -66,7 +67,7 @@ class PauliNoise:
     def check_keys(self, users: Iterable[str], free_space: Iterable[str]) -> None:
         """Raise :class:`InputError` for a key that names no photon of the protocol."""
         users, free_space = set(users), set(free_space)
-        for name, allowed in (("z_flip", users), ("x_flip", users), ("depolarize", free_space | users)):
+        for name, allowed in (("z_flip", users | free_space), ("x_flip", users), ("depolarize", free_space | users)):
             for key in getattr(self, name):
                 if key not in allowed:
                     raise InputError(f"noise.{name}.{key}", f"no such photon; expected one of {sorted(allowed)}")

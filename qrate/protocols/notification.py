@@ -63,6 +63,10 @@ class Notification:
         reps = cls.DEFAULT_REPETITIONS if spec.repetitions is None else spec.repetitions
         return cls(layout, spec.sender, receivers, reps)
 
+    def downlink_photons(self, link_index: int, ground_station: str) -> tuple[str, ...]:
+        """Noise keys of the photon free-space link ``link_index`` delivers to ``ground_station``."""
+        return self.layout.downlink_photons(link_index, ground_station)
+
     @property
     def carrier_resources(self) -> dict[str, int]:
         """GHZ states, Bell pairs and BSMs of one chain carrier (one round)."""

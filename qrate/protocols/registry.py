@@ -59,6 +59,11 @@ class ScenarioProtocol(Protocol):
         """The protocol on ``layout`` as the scenario's ``[protocol]`` table describes it."""
         ...
 
+    def downlink_photons(self, link_index: int, ground_station: str) -> tuple[str, ...]:
+        """Noise keys (:class:`~qrate.protocols.noise.PauliNoise`) of the photon that free-space link
+        ``link_index`` (in chain order) delivers to ``ground_station``."""
+        ...
+
     @property
     def carrier_resources(self) -> Mapping[str, int]:
         """GHZ states (``ghz``), Bell pairs (``bell``) and BSMs (``bsm``) one heralded carrier consumes."""

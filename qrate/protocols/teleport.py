@@ -64,6 +64,11 @@ class AnonymousTeleportation:
         """Teleport from the sender to the one other participant (in another network)."""
         return cls(AnonymousEntanglement.from_scenario(layout, spec))
 
+    def downlink_photons(self, link_index: int, ground_station: str) -> tuple[str, ...]:
+        """Noise keys of that photon in the anonymous pair and in the broadcasts' carriers."""
+        return (*self.entanglement.downlink_photons(link_index, ground_station),
+                *self.bc_layout.downlink_photons(link_index, ground_station))
+
     @property
     def carrier_resources(self) -> dict[str, int]:
         """One heralded carrier is heralded like an anonymous pair; a use takes three of them."""

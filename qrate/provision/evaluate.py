@@ -71,6 +71,43 @@ def uniform_first_stage(problem: Problem, x: int) -> FirstStage:
     return FirstStage(np.full(problem.n_apps, int(x)), problem.cheapest_cols())
 
 
+def constrained_uniform_first_stage(problem: Problem, x: int, wl_mode: str, n_wavelengths: int | None) -> FirstStage | None:
+    """:func:`uniform_first_stage` checked against the wavelength constraints the SP is solved under.
+
+    ``none``: the uniform stage itself. ``aggregate``: it, if no link carries more than ``W`` services.
+    ``exact``: it with a wavelength assignment (continuity, uniqueness, ``x <= W``) found first-fit, apps
+    with the longest paths first. None when the constraints are not met (``exact``: or first-fit found
+    no assignment), so that a uniform-x comparison never shows a cost no feasible policy has: every
+    stage returned is feasible for the SP, whose optimum is therefore at most its cost.
+    """
+    first = uniform_first_stage(problem, x)
+    if wl_mode == "none" or x == 0:
+        return first if wl_mode != "exact" else FirstStage(first.reservations, first.column, ((),) * problem.n_apps)
+    W = int(n_wavelengths or 0)
+    load = np.zeros(problem.n_edges, dtype=np.int64)
+    for r in range(problem.n_apps):
+        for e in problem.paths[first.column[r]].edge_ids:
+            load[e] += first.reservations[r]
+    if (load > W).any():
+        return None
+    if wl_mode == "aggregate":
+        return first
+    used = np.zeros((problem.n_edges, W), dtype=bool)
+    chosen: list[tuple[int, ...]] = [() for _ in range(problem.n_apps)]
+    order = sorted(range(problem.n_apps), key=lambda r: -len(problem.paths[first.column[r]].edge_ids))
+    for r in order:
+        edges = list(problem.paths[first.column[r]].edge_ids)
+        free = np.flatnonzero(~used[edges].any(axis=0))
+        if free.size < x:
+            return None
+        picked = free[:x]
+        used[np.ix_(edges, picked)] = True
+        chosen[r] = tuple(int(w) for w in picked)
+    assigned = FirstStage(first.reservations, first.column, tuple(chosen))
+    assert not wavelength_violations(problem, assigned, W)
+    return assigned
+
+
 def wavelength_violations(problem: Problem, first: FirstStage, n_wavelengths: int) -> list[str]:
     """Check an exact assignment: one wavelength set per app (continuity along its single path),
     x_r distinct wavelengths in 0..W−1, no (link, wavelength) used twice (uniqueness), and at most W

@@ -29,7 +29,9 @@ def fig4b_data(*, seed: int, quick: bool) -> list[dict]:
 
 def plot_fig4a(result: dict, path: Path) -> Path:
     """Stage-1, expected stage-2 and total cost vs the uniform number of reserved services per app."""
-    curve = result["uniform_x_curve"]
+    curve = [c for c in result["uniform_x_curve"] if c["total"] is not None]  # None: infeasible under wavelength limits
+    if not curve:
+        raise ValueError("no feasible uniform-x point to plot")
     x = [c["x"] for c in curve]
     fig = Figure(figsize=(5.5, 4.0), layout="constrained")
     ax = fig.add_subplot()

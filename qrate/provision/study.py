@@ -12,7 +12,7 @@ import numpy as np
 from qrate.errors import InputError
 from qrate.provision.baselines import evf_mean, random_costs, solve_evf, wait_and_see
 from qrate.provision.costs import CostParams
-from qrate.provision.evaluate import FirstStage, evaluate, uniform_first_stage
+from qrate.provision.evaluate import FirstStage, constrained_uniform_first_stage, evaluate
 from qrate.provision.instance import (
     APP_TYPES,
     EXPECTATIONS,
@@ -102,6 +102,24 @@ def _first_dict(problem: Problem, first: FirstStage) -> dict[str, Any]:
     }
 
 
+UNIFORM_NOTE = {
+    "aggregate": "uniform x on each app's cheapest path, under the SP's constraint of at most --wavelengths"
+                 " services per link; infeasible (null in JSON): some link would carry more",
+    "exact": "uniform x on each app's cheapest path with a first-fit wavelength assignment, under the SP's"
+             " wavelength constraints; infeasible (null in JSON): x > --wavelengths, a link over capacity,"
+             " or no assignment found",
+}
+"""What the uniform-x curve means when wavelength constraints apply (``uniform_x_note`` in the result)."""
+
+
+def _uniform_point(problem: Problem, x: int, opts: ModelOptions, scen: Any) -> dict[str, Any]:
+    """One point of the uniform-x curve, under the same wavelength constraints as the SP (None: infeasible)."""
+    first = constrained_uniform_first_stage(problem, x, opts.wl_mode, opts.n_wavelengths)
+    if first is None:
+        return {"x": x, "stage1": None, "stage2": None, "total": None}
+    return {"x": x, **evaluate(problem, first, scen).as_dict()}
+
+
 def run_provision(config: ProvisionConfig = ProvisionConfig()) -> dict[str, Any]:
     """Run the study; keys include sp_total, evf_total, random_total, random_total_std, uniform_x_curve,
     sp_mean_reservation, solve_seconds, ws, evpi, vss and an ``out_of_sample`` block."""
@@ -116,7 +134,7 @@ def run_provision(config: ProvisionConfig = ProvisionConfig()) -> dict[str, Any]
     sets = {"in": scen, **({"oos": oos} if oos is not None else {})}
     rnd = random_costs(problem, sets, config.random_draws, rng, opts)
     ws = wait_and_see(problem, scen, opts)
-    curve = [{"x": int(x), **evaluate(problem, uniform_first_stage(problem, x), scen).as_dict()} for x in config.uniform_x]
+    curve = [_uniform_point(problem, int(x), opts, scen) for x in config.uniform_x]
     out: dict[str, Any] = {
         "n_apps": problem.n_apps,
         "instance": "all-pairs" if config.n_apps is None else "random",
@@ -143,6 +161,7 @@ def run_provision(config: ProvisionConfig = ProvisionConfig()) -> dict[str, Any]
         "evpi": None if ws is None else sp.costs.total - ws,
         "vss": eev.total - sp.costs.total,
         "uniform_x_curve": curve,
+        **({"uniform_x_note": UNIFORM_NOTE[opts.wl_mode]} if opts.wl_mode != "none" else {}),
         "solve_seconds": sp.solve_seconds,
         "model_size": {"vars": sp.n_vars, "integer": sp.n_integer, "rows": sp.n_rows},
         "od_uav_apps": sum(m == "uav" for m in problem.od_mode),

@@ -89,6 +89,7 @@ class GroundStation(_Model):
     (``users``) or by number (``user_count = N``: users ``<station>-u1 ... <station>-uN``, so that the
     network size can be a sweep axis); exactly one of the two. ``latitude_deg``,
     ``longitude_deg`` and ``altitude_m`` (WGS84) place the station on the globe for satellite passes.
+    ``detectors`` overrides the scenario's ``[detectors]`` for this station's users.
     """
 
     users: tuple[Name, ...] = Field(default=(), max_length=MAX_USERS)
@@ -97,6 +98,7 @@ class GroundStation(_Model):
     latitude_deg: float | None = Field(default=None, ge=-90.0, le=90.0)
     longitude_deg: float | None = Field(default=None, ge=-180.0, le=360.0)
     altitude_m: float = Field(default=0.0, ge=-500.0, le=9000.0)
+    detectors: Detectors | None = None
 
     @model_validator(mode="after")
     def _one_way_to_name_users(self) -> GroundStation:
@@ -197,6 +199,37 @@ class FiberLinks(_Model):
     group_index: float = Field(default=1.468, ge=1.0, le=5.0)
 
 
+class LossTable(_Model):
+    """A measured loss in dB against slant range (km) or elevation (deg): exactly one abscissa,
+    at least two strictly increasing points, interpolated linearly in dB; ``scintillation_index``
+    adds mean-one log-normal fading around it (0: none)."""
+
+    slant_range_km: tuple[float, ...] | None = None
+    elevation_deg: tuple[float, ...] | None = None
+    loss_db: tuple[float, ...]
+    scintillation_index: float = Field(default=0.0, ge=0.0, le=10.0)
+
+    @model_validator(mode="after")
+    def _one_abscissa(self) -> LossTable:
+        if (self.slant_range_km is None) == (self.elevation_deg is None):
+            raise CrossFieldError("slant_range_km", "give exactly one of slant_range_km or elevation_deg")
+        return self
+
+
+class SkyBackground(_Model):
+    """Sky light reaching a receiver: ``sky`` (``night``, ``moonlit``, ``day``, or ``auto``: from the
+    sun's elevation at the station in a pass run, night below -12 deg, day above 0) or an explicit
+    ``radiance_w_m2_sr_nm``; the receiver's full field-of-view angle, filter bandwidth and detection
+    gate. ``click_probability`` overrides all of it (background clicks per gate)."""
+
+    sky: Literal["night", "moonlit", "day", "auto"] = "night"
+    radiance_w_m2_sr_nm: float | None = Field(default=None, ge=0.0, le=1.0)
+    fov_full_angle_rad: float = Field(default=100e-6, gt=0.0, le=0.1)
+    filter_bandwidth_nm: float = Field(default=1.0, gt=0.0, le=1000.0)
+    gate_s: float = Field(default=1e-9, gt=0.0, le=1e-3)
+    click_probability: float | None = Field(default=None, ge=0.0, lt=1.0)
+
+
 class FreeSpaceLinkSpec(_Model):
     """Bell-pair downlinks from a platform to two neighbouring ground stations (one photon each).
 
@@ -215,12 +248,21 @@ class FreeSpaceLinkSpec(_Model):
     aperture_diameter_m: float | None = Field(default=None, gt=0.0, le=200.0)
     wavelength_m: float = Field(default=1.55e-6, gt=0.0, le=1e-4)
     beam: Literal["gaussian", "far_field"] = "gaussian"
-    model: Literal["exact", "weibull"] = "weibull"
+    model: Literal["exact", "weibull", "measured"] = "weibull"
     cn2: float = Field(default=0.0, ge=0.0, le=1e-10, description="C_n^2 in m^(-2/3)")
     turbulence_path: Literal["full", "last_10km"] = "full"
     t_atm_zenith: Efficiency = 1.0
     coherence_time_s: float = Field(default=0.0, ge=0.0, le=3600.0)
     min_elevation_deg: float = Field(default=0.0, ge=0.0, lt=90.0)
+    transmitter_efficiency: Efficiency = 1.0
+    receiver_efficiency: Efficiency = 1.0
+    extra_loss_db: float = Field(default=0.0, ge=0.0, le=300.0)
+    aerosol_model: Literal["no_aerosol", "rural_23km", "rural_5km", "urban_5km"] | None = None
+    turbulence_profile: Literal["none", "hv"] = "none"
+    hv_ground_cn2: float = Field(default=1.7e-14, ge=0.0, le=1e-10)
+    hv_wind_m_per_s: float = Field(default=21.0, ge=0.0, le=200.0)
+    loss_table: LossTable | None = None
+    background: SkyBackground | None = None
 
     @model_validator(mode="after")
     def _one_aperture(self) -> FreeSpaceLinkSpec:
@@ -228,7 +270,23 @@ class FreeSpaceLinkSpec(_Model):
             raise CrossFieldError(
                 "aperture_radius_m", "give exactly one of aperture_radius_m or aperture_diameter_m"
             )
+        if (self.model == "measured") != (self.loss_table is not None):
+            raise CrossFieldError("loss_table", 'a loss_table goes with model = "measured", and only with it')
+        if self.aerosol_model is not None and self.t_atm_zenith != 1.0:
+            raise CrossFieldError("aerosol_model", "give either aerosol_model or t_atm_zenith < 1, not both")
+        if self.turbulence_profile == "hv" and self.cn2 != 0.0:
+            raise CrossFieldError("turbulence_profile", 'give either turbulence_profile = "hv" or a constant cn2, not both')
         return self
+
+    def measured_loss_table(self) -> Any:
+        """The :class:`qrate.channels.measured.MeasuredLoss` of ``loss_table`` (None without one)."""
+        if self.loss_table is None:
+            return None
+        from qrate.channels.measured import MeasuredLoss
+
+        t = self.loss_table
+        abscissa = "slant_range_km" if t.slant_range_km is not None else "elevation_deg"
+        return MeasuredLoss(abscissa, getattr(t, abscissa), t.loss_db, t.scintillation_index, name="loss_table")
 
     @property
     def receiver_radius_m(self) -> float:
@@ -244,17 +302,44 @@ Link = Annotated[FiberLinks | FreeSpaceLinkSpec, Field(discriminator="kind")]
 
 # ------------------------------------------------------------------------------------ hardware
 class Detectors(_Model):
-    """User detectors: efficiency, dark-count probability per gate, readout (outcome) flip."""
+    """User detectors: efficiency, noise clicks, readout (outcome) flip, timing.
+
+    Noise clicks per gate: ``dark_count_probability``, or ``dark_count_rate_hz`` over the gate
+    ``gate_s`` (give one), plus afterpulses (``afterpulse_probability`` per click). The efficiency
+    is multiplied by the fraction of true clicks inside the coincidence window ``gate_s`` given the
+    timing jitter ``jitter_fwhm_s`` (Gaussian; 0: all) and by the live fraction 1/(1 + r τ) of the
+    dead time ``dead_time_s`` at the detector's click rate r.
+    """
 
     efficiency: Efficiency = 1.0
     dark_count_probability: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     readout_flip: FlipProbability = 0.0
+    dark_count_rate_hz: float | None = Field(default=None, ge=0.0, le=1e9)
+    gate_s: float = Field(default=1e-9, gt=0.0, le=1e-3)
+    jitter_fwhm_s: float = Field(default=0.0, ge=0.0, le=1e-3)
+    dead_time_s: float = Field(default=0.0, ge=0.0, le=1.0)
+    afterpulse_probability: float = Field(default=0.0, ge=0.0, lt=1.0)
+
+    @model_validator(mode="after")
+    def _one_dark_count(self) -> Detectors:
+        if self.dark_count_rate_hz is not None and self.dark_count_probability > 0.0:
+            raise CrossFieldError("dark_count_rate_hz", "give dark_count_rate_hz or dark_count_probability, not both")
+        return self
 
 
 class Bsm(_Model):
-    """Bell-state measurement at a ground station (GHZ qubit with the platform photon)."""
+    """Bell-state measurement at a ground station (GHZ qubit with the platform photon).
+
+    ``model = "fixed"``: it succeeds with ``success_probability`` and is perfect. ``"linear_optics"``:
+    a beam-splitter measurement that succeeds with probability 1/2 × ``detector_efficiency``² and,
+    with two-photon interference visibility ``hom_visibility`` V, leaves a Z error with probability
+    (1 − V)/2 on the fused state.
+    """
 
     success_probability: Efficiency = 1.0
+    model: Literal["fixed", "linear_optics"] = "fixed"
+    detector_efficiency: Efficiency = 1.0
+    hom_visibility: Probability = 1.0
 
 
 class Switch(_Model):
@@ -264,12 +349,30 @@ class Switch(_Model):
 
 
 class Sources(_Model):
-    """Bell (platform) and GHZ (ground-station) sources on one clock of ``repetition_rate_hz``."""
+    """Bell (platform) and GHZ (ground-station) sources on one clock of ``repetition_rate_hz``.
+
+    ``spdc_mean_pair_number`` μ makes the Bell source an SPDC source with thermal pair statistics:
+    it emits at least one pair with probability μ/(1 + μ) (instead of ``bell_success_probability``)
+    and multi-pair emission depolarises the heralded pair with the probability 1 − V(μ, η_A, η_B).
+    ``ghz_fidelity`` F < 1 depolarises each photon of a ground station's GHZ state with
+    1 − F^(1/N) (N photons), so that the state keeps about fidelity F. ``bell_state_error`` e_d is
+    the error rate of genuine pairs in every basis (imperfect entanglement, polarisation alignment),
+    a two-photon depolarisation 2 e_d.
+    """
 
     repetition_rate_hz: float = Field(default=1e6, gt=0.0, le=1e12)
     synchronous: bool = True
     bell_success_probability: Efficiency = 1.0
     ghz_success_probability: Efficiency = 1.0
+    spdc_mean_pair_number: float | None = Field(default=None, gt=0.0, le=10.0)
+    ghz_fidelity: Annotated[float, Field(gt=0.25, le=1.0)] = 1.0
+    bell_state_error: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0
+
+    @model_validator(mode="after")
+    def _one_bell_source(self) -> Sources:
+        if self.spdc_mean_pair_number is not None and self.bell_success_probability != 1.0:
+            raise CrossFieldError("spdc_mean_pair_number", "give spdc_mean_pair_number or bell_success_probability, not both")
+        return self
 
 
 # ------------------------------------------------------------------------------------ protocol
@@ -555,8 +658,10 @@ def _check_nodes(s: Scenario) -> None:
                 raise CrossFieldError(f"nodes.ground_stations.{gs}.users", f"user name {u!r} is also a node name")
             seen[u] = gs
     forwarding = [gs for gs, st in s.nodes.ground_stations.items() if st.forward]
-    if len(forwarding) == len(s.nodes.ground_stations):
-        raise CrossFieldError("nodes.ground_stations", "at least one station must hold a GHZ source (forward = false)")
+    if len(forwarding) == len(s.nodes.ground_stations) and len(forwarding) != 2:
+        # two forwarding stations: the Bell pair itself is the carrier (direct entanglement distribution)
+        raise CrossFieldError("nodes.ground_stations",
+                              "at least one station must hold a GHZ source (forward = false), unless the chain is two forwarding stations")
 
 
 def _check_links(s: Scenario) -> None:

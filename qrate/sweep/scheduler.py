@@ -239,6 +239,20 @@ def open_client(spec: SchedulerSpec | str = "local", workers: int | None = None)
         yield client
 
 
+def quiet_dask_logs(level: int = logging.CRITICAL) -> None:
+    """Raise every ``distributed`` logger to ``level`` (for the CLI: a lost scheduler or Ctrl-C is reported
+    in one line, which distributed's log records and their tracebacks would bury).
+
+    distributed configures some loggers (``distributed.client``, ...) with levels of their own when
+    it is imported, so each is set, not only the parent.
+    """
+    import distributed  # noqa: F401 - applies distributed's logging configuration first
+
+    for name in list(logging.root.manager.loggerDict):
+        if name == "distributed" or name.startswith("distributed."):
+            logging.getLogger(name).setLevel(level)
+
+
 def wait_for_worker(client: Any, address: str, timeout_s: float, stream: Any = None) -> None:
     """Return once the scheduler has a worker; say so on stderr while waiting; SchedulerError after ``timeout_s``."""
     if client.scheduler_info().get("workers"):

@@ -15,7 +15,7 @@ from tests.reliability.conftest import QRATE, stored_rows, wait_for
 from tests.sweep._helpers import assert_same_rows, overrides, scenario
 
 SEED = 31337
-DISTANCES, PULSES, BATCHES = "[0, 150, 300]", 2_000_000, 12  # ~0.1 s batches: the kill lands mid-sweep
+DISTANCES, PULSES, BATCHES = "[0, 150, 300]", 2_000_000, 1000  # ~1 ms batches, stored every 0.5 s: the kill lands mid-sweep
 
 
 @pytest.mark.slow
