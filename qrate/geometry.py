@@ -1,8 +1,8 @@
 """Spherical-Earth geometry of a platform (LEO satellite, UAV) seen from ground stations.
 
 Earth is a sphere of radius :data:`EARTH_RADIUS_KM`; ground stations sit at altitude 0 and
-distances along the ground are great-circle arcs (PHYSICS.md §2). Angles are radians unless a
-name ends in ``_deg``.
+distances along the ground are great-circle arcs (see "Midpoint platform geometry" in qrate/MODELS.md).
+Angles are radians unless a name ends in ``_deg``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The main job: regenerate the reference figures (Khan et al. Fig. 2(c), 3(c), the PHYSICS.md §8
-sensitivity figures, and Xu et al. Fig. 4(a)/(b)) from the embedded presets.
+"""The main job: regenerate the reference figures (Khan et al. Fig. 2(c), 3(c), the sensitivity figures for
+the choices of "Paper ambiguities and qrate's defaults" in qrate/MODELS.md, the realistic-hardware, pass,
+grid and network-size figures, and Xu et al. Fig. 4(a)/(b)) from the embedded presets.
 
 Everything a figure shows is fixed here, in :data:`RUNS` and :data:`FIGURES`: which preset, which
 ``--set`` overrides, which quantity; :data:`QUICK` and :data:`FULL` fix the pulses and batches per
@@ -132,57 +133,63 @@ FIGURES: tuple[FigureSpec, ...] = (
         "Fig. 3(c): anonymous broadcast (Alice → Bob, Hadi, Dina), UAV at 30 km",
         "broadcast_rate",
         (CurveSpec("uav", "Table I, C$_n^2$ = 0, aperture radius 3 m"),),
-        "anonymous broadcast rate vs D_GS1-GS2, UAV case (flat under Table I: the UAV links are lossless, PHYSICS §8-A14)",
+        "anonymous broadcast rate vs D_GS1-GS2, UAV case (flat under Table I: the UAV links are lossless;"
+        " see \"Turbulence beam wander\" in `qrate/MODELS.md`)",
     ),
     FigureSpec(
         "sens_aperture_leo.png",
-        "Sensitivity (§8-A1): 3 m ground aperture: radius or diameter?",
+        "Sensitivity: 3 m ground aperture, radius or diameter?",
         "key_rate",
         (
             CurveSpec("leo", "radius 3 m (default)"),
             CurveSpec("leo-aperture-3m-diameter", "diameter 3 m (radius 1.5 m)"),
             CurveSpec("leo-aperture-1.0m", "radius 1.0 m"),
         ),
-        "LEO key rate for a ground aperture of 3 m radius, 3 m diameter and 1.0 m radius",
+        "LEO key rate for a ground aperture of 3 m radius, 3 m diameter and 1.0 m radius"
+        " (see \"Receiver aperture: radius or diameter\" in `qrate/MODELS.md`)",
         legend_title="ground aperture",
         log=True,
     ),
     FigureSpec(
         "sens_dephasing_leo.png",
-        "Sensitivity (§8-A5): two readings of 'fiber dephasing 0.02 Hz'",
+        "Sensitivity: two readings of 'fiber dephasing 0.02 Hz'",
         "key_rate",
         (
             CurveSpec("leo", "per traversal, p = 0.02 (default)"),
             CurveSpec("leo-dephasing-rate", "rate, Γ = 0.02 Hz: p = 1 − exp(−Γ n L/c)"),
         ),
-        "LEO key rate with Z dephasing p = 0.02 per fiber traversal vs a rate of 0.02 Hz (negligible)",
+        "LEO key rate with Z dephasing p = 0.02 per fiber traversal vs a rate of 0.02 Hz (negligible)"
+        " (see \"Fiber dephasing\" in `qrate/MODELS.md`)",
         legend_title="fiber dephasing",
         ratio=True,
     ),
     FigureSpec(
         "sens_turbulence_uav.png",
-        "Sensitivity (§8-A4): UAV link turbulence",
+        "Sensitivity: UAV link turbulence",
         "broadcast_rate",
         (CurveSpec("uav", "C$_n^2$ = 0 (default, Table I)"), CurveSpec("uav-cn2-1e-15", "C$_n^2$ = 1e-15 m$^{-2/3}$")),
-        "UAV broadcast rate with C_n^2 = 0 vs 1e-15 m^-2/3 (drops only for D >~ 100 km)",
+        "UAV broadcast rate with C_n^2 = 0 vs 1e-15 m^-2/3 (drops only for D >~ 100 km)"
+        " (see \"Turbulence beam wander\" in `qrate/MODELS.md`)",
         legend_title="turbulence",
         ratio=True,
     ),
     FigureSpec(
         "sens_transmittance_model_leo.png",
-        "Sensitivity (§8-A3): transmittance model, LEO",
+        "Sensitivity: transmittance model, LEO",
         "rate",
         (CurveSpec("leo", "log-negative Weibull (default)"), CurveSpec("leo-exact", "exact (beam wandering, Marcum Q)")),
-        "LEO heralded rate with the Vasylyev Weibull vs the exact pointing-jitter transmittance",
+        "LEO heralded rate with the Vasylyev Weibull vs the exact pointing-jitter transmittance"
+        " (see \"Exact transmittance model\" and \"Log-negative Weibull transmittance model\" in `qrate/MODELS.md`)",
         legend_title="transmittance model",
         ratio=True,
     ),
     FigureSpec(
         "sens_transmittance_model_uav.png",
-        "Sensitivity (§8-A3): transmittance model, UAV",
+        "Sensitivity: transmittance model, UAV",
         "rate",
         (CurveSpec("uav", "log-negative Weibull (default)"), CurveSpec("uav-exact", "exact (beam wandering, Marcum Q)")),
-        "UAV heralded rate with the Weibull vs the exact transmittance model",
+        "UAV heralded rate with the Weibull vs the exact transmittance model"
+        " (see \"Exact transmittance model\" and \"Log-negative Weibull transmittance model\" in `qrate/MODELS.md`)",
         legend_title="transmittance model",
         ratio=True,
     ),
@@ -395,8 +402,9 @@ def readme_text(*, quick: bool = False, seed: int | None = None) -> str:
         "recipes in `qrate/reproduce.py`, so it states exactly what was simulated. Results files go to",
         "`h5/` (git-ignored); re-plot any of them with `qrate plot h5/NAME.h5 ... --out FIG.png`.",
         "",
-        "Rates are in kbit/s at R_src = 1e6 pulses/s; error bars are the 1σ spread of the per-batch rates",
-        "(as in Khan et al.); ratio panels show ±1 standard error of the mean. Linear y axes start at 0.",
+        "Rates are in kbit/s (R_src = 1e6 pulses/s in the Table I presets, 1e8 in the realistic ones); error bars",
+        "are the 1σ spread of the per-batch rates (as in Khan et al.); ratio panels show ±1 standard error of the",
+        "mean. Linear y axes start at 0.",
         "",
         "## Runs",
         "",
@@ -421,9 +429,10 @@ def readme_text(*, quick: bool = False, seed: int | None = None) -> str:
         f"- `{PROVISION_FIGURES[0]}`, `{PROVISION_FIGURES[1]}` (data: `fig4_provision.json`) — Xu et al. Fig. 4(a)/(b),",
         f"  two-stage stochastic QKD provisioning on USNET: `qrate.provision.figures.make_figures(quick={quick}, seed={fig4_seed})`.",
         "",
-        "Modelling choices (PHYSICS.md §8): aperture radius 3 m (A1), far-field LEO / Gaussian UAV beam (A2),",
-        "log-negative Weibull transmittance (A3), C_n² = 0 (A4), fiber dephasing p = 0.02 per traversal (A5),",
-        "synchronous deterministic sources at 1e6 Hz (A6), ideal detectors, BSM and switch (A8).",
+        "Modelling choices of the Table I presets (see \"Paper ambiguities and qrate's defaults\" in `qrate/MODELS.md`):",
+        "aperture radius 3 m, far-field LEO / Gaussian UAV beam, log-negative Weibull transmittance, C_n² = 0,",
+        "fiber dephasing p = 0.02 per traversal, synchronous deterministic sources at 1e6 Hz, ideal detectors, BSM and",
+        "switch. The realistic presets' numbers and their sources: \"Realistic presets\" in `qrate/MODELS.md`.",
         "",
     ]
     return "\n".join(lines)

@@ -1,10 +1,12 @@
-"""``qrate plot FILE.h5 ... --out FIG.png [--overwrite] [--y ...] [--log] [--label A B ...]``: rate vs ground distance."""
+"""``qrate plot FILE.h5 ... --out FIG.png [--overwrite] [--y ...] [--log] [--label A B ...]``: rate vs ground distance;
+``qrate plot FILE.h5 --x AXIS [--hue AXIS] [--facet AXIS] ...``: any sweep axis of one file on x."""
 
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from qrate._cli.args import ArgumentParser, float_in
 from qrate.plot.files import PlotData, curves_from_files
@@ -58,10 +60,15 @@ def main(argv: list[str]) -> int:
         help="lower limit of the y axis in display units (e.g. 0; default: automatic)",
     )
     parser.add_argument("--ratio", action="store_true", help="add a panel with each curve divided by the first (±1 s.e.m.)")
+    parser.add_argument("--x", default=None, metavar="AXIS",
+                        help="sweep axis on x (one file; default ground_distance_km), e.g. links.leo.aperture_radius_m")
+    parser.add_argument("--hue", default=None, metavar="AXIS", help="sweep axis drawn as one curve per value (with --x)")
+    parser.add_argument("--facet", default=None, metavar="AXIS", help="sweep axis drawn as one panel per value (with --x)")
+    parser.add_argument("--logx", action="store_true", help="logarithmic x axis")
     args = parser.parse_args(argv)
 
     from qrate.errors import InputError, QrateError
-    from qrate.outputs import check_output, remove_stale_temps, replace_atomically, temp_path
+    from qrate.outputs import check_output
     from qrate.plot import plot_curves
 
     files, labels = _split_labels(list(args.files), args.label)
@@ -70,15 +77,12 @@ def main(argv: list[str]) -> int:
     out = check_output(args.out, overwrite=args.overwrite, suffixes=SUFFIXES, field="out")
     if args.log and args.y_min is not None and args.y_min <= 0:
         raise InputError("--y-min", f"expected a positive value with --log, got {args.y_min:g}")
+    if args.x or args.hue or args.facet or (len(files) == 1 and _field_axes(files[0])):
+        return _plot_axes(args, files, out)
     data = curves_from_files(files, args.y, labels)
     if args.ratio and len(data.curves) < 2:
         raise InputError("--ratio", "needs at least two files")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temps(out)
-        tmp = temp_path(out)  # drawn aside, then renamed: never written through a link, never half-written
-    except OSError as exc:
-        raise InputError("out", f"cannot create {out}: {os.strerror(exc.errno) if exc.errno else exc}") from None
+    tmp = _temp(out)
     try:
         try:
             plot_curves(
@@ -97,16 +101,83 @@ def main(argv: list[str]) -> int:
             raise InputError("--ratio" if args.ratio else "FILE.h5", str(exc)) from None
         except OSError as exc:  # disk full, I/O error
             raise QrateError(f"{out}: cannot write the figure ({os.strerror(exc.errno) if exc.errno else exc})") from None
-        if args.overwrite:
-            replace_atomically(tmp, out)
-        else:
-            try:
-                os.link(tmp, out)  # fails if the name was taken meanwhile
-            except FileExistsError:
-                raise InputError("out", f"{out} already exists; choose another --out or pass --overwrite") from None
-            except OSError:  # no hard links here: the name was checked free above
-                os.replace(tmp, out)
+        _publish(tmp, out, args.overwrite)
     finally:
         tmp.unlink(missing_ok=True)
     print(f"wrote {out} ({len(data.curves)} curve{'s' if len(data.curves) != 1 else ''})", file=sys.stderr)
     return 0
+
+
+def _plot_axes(args: Any, files: list[str], out: Path) -> int:
+    """One file's points against any of its sweep axes (``--x``, ``--hue``, ``--facet``)."""
+    from qrate.errors import InputError
+    from qrate.estimates import quantity
+    from qrate.plot.grid import plot_axes
+    from qrate.store.load import read_estimates
+
+    if len(files) != 1:
+        raise InputError("--x", f"plots one file against its sweep axes; got {len(files)} files")
+    meta, rows = read_estimates(files[0])
+    if not rows:
+        raise InputError("FILE.h5", f"{files[0]}: no batches stored yet; nothing to plot")
+    axes = [*meta.get("axes", []), "ground_distance_km"]
+    for option, axis in (("--x", args.x), ("--hue", args.hue), ("--facet", args.facet)):
+        if axis is not None and axis not in axes:
+            raise InputError(option, f"{axis!r} is not an axis of {files[0]}; its axes: {', '.join(axes)}")
+    try:
+        q = quantity(meta["report"], str(meta["report"]["default_y"]) if args.y == "auto" else args.y)
+    except ValueError as exc:
+        raise InputError("--y", str(exc)) from None
+    note = "error bars: ±1σ across batches (95% interval where there is no batch spread)"
+    if not meta.get("complete"):
+        note += "; INCOMPLETE run: not every batch is in"
+        print(f"qrate plot: note: {files[0]} is incomplete (interrupted or still running); the figure says so", file=sys.stderr)
+    tmp = _temp(out)
+    try:
+        try:
+            plot_axes(rows, q, tmp, x=args.x or "ground_distance_km", hue=args.hue, facet=args.facet, log=args.log,
+                      logx=args.logx, title=args.title, note=note)
+        except ValueError as exc:
+            raise InputError("--hue", f"{exc}; its axes: {', '.join(axes)}") from None
+        _publish(tmp, out, args.overwrite)
+    finally:
+        tmp.unlink(missing_ok=True)
+    print(f"wrote {out} ({q.key} vs {args.x or 'ground_distance_km'})", file=sys.stderr)
+    return 0
+
+
+def _temp(out: Path) -> Path:
+    """A temporary name beside ``out``: the figure is drawn aside, then renamed (never written through a
+    link, never half-written)."""
+    from qrate.errors import InputError
+    from qrate.outputs import remove_stale_temps, temp_path
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(out)
+        return temp_path(out)
+    except OSError as exc:
+        raise InputError("out", f"cannot create {out}: {os.strerror(exc.errno) if exc.errno else exc}") from None
+
+
+def _publish(tmp: Path, out: Path, overwrite: bool) -> None:
+    """Give the drawn figure its name: replace ``out`` with ``overwrite``, else only if it is still free."""
+    from qrate.errors import InputError
+    from qrate.outputs import replace_atomically
+
+    if overwrite:
+        replace_atomically(tmp, out)
+        return
+    try:
+        os.link(tmp, out)  # fails if the name was taken meanwhile
+    except FileExistsError:
+        raise InputError("out", f"{out} already exists; choose another --out or pass --overwrite") from None
+    except OSError:  # no hard links here: the name was checked free above
+        os.replace(tmp, out)
+
+
+def _field_axes(path: str) -> list[str]:
+    """The field axes of a results file (none for a plain distance sweep)."""
+    from qrate.store.load import read_estimates
+
+    return list(read_estimates(path)[0].get("axes", []))

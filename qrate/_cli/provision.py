@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 DESCRIPTION = (
     "Two-stage stochastic QKD service provisioning on the USNET topology (Xu et al.): the stochastic"
     " program (SP) against the expected-value (EVF) and random baselines, with the uniform-x cost curve"
-    " of Fig. 4(a). Options tagged A1-A12 switch between documented modelling assumptions."
+    " of Fig. 4(a). The modelling switches are described in 'Provisioning ambiguities and switches' in qrate/MODELS.md."
 )
 
 
@@ -63,27 +63,35 @@ def parser() -> ArgumentParser:
     p.add_argument("--seed", type=int_in("--seed", 0), default=0, help="seed of apps, scenarios and random draws (default 0)")
     p.add_argument("--uniform-x", type=_x_range, default=tuple(range(11)), metavar="A..B|X,Y,...",
                    help="x values of the uniform-x comparison curve (default 0..10)")
-    p.add_argument("--paths", type=int_in("--paths", 1), default=3, metavar="K", help="candidate paths per app (A12; default 3)")
+    p.add_argument("--paths", type=int_in("--paths", 1), default=3, metavar="K",
+                   help="K shortest candidate paths per app (default 3; see 'Candidate paths' in qrate/MODELS.md)")
     p.add_argument("--x-max", type=int_in("--x-max", 0), default=10, metavar="X",
                    help="most reserved services per app (default 10)")
     p.add_argument("--wl-mode", choices=("none", "aggregate", "exact"), default="none",
-                   help="wavelength constraints (A6): none (default), aggregate (at most W services per link) or"
-                        " exact (continuous, unique wavelengths per link)")
+                   help="wavelength constraints per link: none (default), aggregate (at most W services per link) or"
+                        " exact (continuous, unique wavelengths per link); see 'Wavelength constraints' in qrate/MODELS.md")
     p.add_argument("--wavelengths", type=int_in("--wavelengths", 1), default=None, metavar="W",
                    help="wavelengths per link (with --wl-mode aggregate or exact)")
     p.add_argument("--relay-mode", choices=("endpoint", "trusted"), default="endpoint",
-                   help="endpoint: one lightpath per service (default); trusted: trusted relays every 80 km of fiber (A1)")
-    p.add_argument("--equipment-ends", type=int, choices=(1, 2), default=2, help="service ends equipped with an LKM, SI and MUX (A2; default 2)")
+                   help="endpoint: one lightpath per service (default); trusted: trusted relays every 80 km of fiber"
+                        " (see 'Cost model' in qrate/MODELS.md)")
+    p.add_argument("--equipment-ends", type=int, choices=(1, 2), default=2,
+                   help="service ends equipped with an LKM, SI and MUX (default 2: one set per end; see 'Cost model'"
+                        " in qrate/MODELS.md)")
     p.add_argument("--fiber-cost-per-km", type=float_in("--fiber-cost-per-km", 0.0), default=1.0, metavar="C",
-                   help="fiber cost per km (A3; default 1)")
+                   help="fiber cost per km of the reserved lightpath, per service (default 1; see 'Cost model' in"
+                        " qrate/MODELS.md)")
     p.add_argument("--uav-distance", choices=("shortest_path", "min_hop_path"), default="shortest_path",
-                   help="route whose length sets the UAV chain of an on-demand service (A7; default shortest_path)")
+                   help="route whose length sets the UAV chain of an on-demand service: the shortest fiber path (default) or the"
+                        " shortest fewest-hop path (see 'Cost model' in qrate/MODELS.md)")
     p.add_argument("--evf-mean", choices=("sample", "lambda"), default="sample",
-                   help="demand the EVF baseline plans for: the scenarios' sample mean or λ (A9; default sample)")
+                   help="demand the EVF baseline plans for: the scenarios' sample mean (default) or λ"
+                        " (see 'QBN-EVF and QBN-Random baselines' in qrate/MODELS.md)")
     p.add_argument("--random-draws", type=int_in("--random-draws", 1), default=20, metavar="N",
-                   help="draws of the Random baseline (A10; default 20)")
+                   help="draws of the Random baseline (default 20; see 'QBN-EVF and QBN-Random baselines' in qrate/MODELS.md)")
     p.add_argument("--oos-scenarios", type=int_in("--oos-scenarios", 0), default=2000, metavar="N",
-                   help="fresh scenarios for the out-of-sample evaluation (A11; default 2000, 0: skip)")
+                   help="fresh scenarios for the out-of-sample evaluation (default 2000, 0: skip; see 'Two-stage stochastic"
+                        " program' in qrate/MODELS.md)")
     p.add_argument("--rates", choices=("paper", "physical"), default="paper",
                    help="service delivery rates: the paper's (default) or from qrate's physical link model")
     p.add_argument("--time-limit-s", type=float_in("--time-limit-s", 0.0, lo_open=True), default=None, metavar="S",

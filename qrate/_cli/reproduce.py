@@ -12,8 +12,9 @@ def main(argv: list[str]) -> int:
     """Run every figure recipe of :mod:`qrate.reproduce`; print one line per file written."""
     parser = ArgumentParser(
         prog="qrate reproduce",
-        description="Regenerate the reference figures (Khan et al. Fig. 2(c), 3(c), the PHYSICS.md §8 sensitivity "
-        "figures, Xu et al. Fig. 4(a)/(b)) and their README from the embedded presets.",
+        description="Regenerate the reference figures (Khan et al. Fig. 2(c), 3(c), the sensitivity figures for the "
+        "choices of 'Paper ambiguities and qrate's defaults' in qrate/MODELS.md, the realistic-hardware, pass, grid and "
+        "network-size figures, Xu et al. Fig. 4(a)/(b)) and their README from the embedded presets.",
     )
     parser.add_argument("--quick", action="store_true", help="few pulses per point (CI smoke run, < 2 min on 2 cores)")
     parser.add_argument("--out-dir", default="results", metavar="DIR", help="folder for figures and README (default: results)")

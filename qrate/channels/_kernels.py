@@ -1,4 +1,5 @@
-"""Numba kernels for per-shot free-space transmittance (PHYSICS.md §6).
+"""Numba kernels for per-shot free-space transmittance (see "Exact transmittance model" and "Log-negative
+Weibull transmittance model" in qrate/MODELS.md).
 
 Pure functions: scalars, arrays and a ``numpy.random.Generator`` in, a new array out; no
 validation (see :mod:`qrate.channels.freespace`). Each shot draws one standard exponential E,

@@ -1,4 +1,5 @@
-"""Atmospheric transmittance versus zenith angle and wavelength (PHYSICS.md §3.5).
+"""Atmospheric transmittance versus zenith angle and wavelength (see "Atmospheric transmittance and air mass"
+in qrate/MODELS.md).
 
 T_atm = T_zen^AM with air mass AM = sec(zeta) (plane-parallel atmosphere) up to
 :data:`AIRMASS_SWITCH_DEG` = 70 degrees and the Kasten-Young curved-atmosphere formula

@@ -1,5 +1,5 @@
 """Gaussian beam on a circular receiver aperture: beam radius, capture efficiency, exact and
-Vasylyev-Semenov-Vogel transmittance of a displaced beam (PHYSICS.md §3.1-3.3).
+Vasylyev-Semenov-Vogel transmittance of a displaced beam (see "Free-space downlinks" in qrate/MODELS.md).
 
 Lengths in metres; ``u = r / W`` and ``b = a / W`` are the beam offset and the aperture radius in
 units of the beam radius W (1/e^2 intensity).

@@ -1,4 +1,4 @@
-"""Optical fiber: transmittance and dephasing per traversal (PHYSICS.md §1.5, ambiguity A5)."""
+"""Optical fiber: transmittance and dephasing (see "Fiber transmittance" and "Fiber dephasing" in qrate/MODELS.md)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,8 @@ turbulence, atmosphere, transmittance model); :func:`link_budget` evaluates it a
 :class:`~qrate.geometry.PlatformGeometry`; :func:`sample_transmittance` draws i.i.d. per-shot
 transmittances (Numba) and :func:`mean_transmittance` gives their exact mean.
 
-Models (PHYSICS.md §3.2, §3.3, ambiguity A3):
+Models (see "Exact transmittance model", "Log-negative Weibull transmittance model" and "Measured loss tables" in
+qrate/MODELS.md):
     ``exact``: Gaussian beam displaced by r ~ Rayleigh(sigma): eta = T_atm (1 - Q1(2r/W, 2a/W));
         mean T_atm (1 - exp(-2a^2 / (W^2 + 4 sigma^2))).
     ``weibull``: Vasylyev-Semenov-Vogel log-negative Weibull (the Yehia et al. framework):

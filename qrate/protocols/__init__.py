@@ -1,4 +1,5 @@
-"""Protocol circuits in Stim for quantum anonymous networks (Khan et al. §III–IV).
+"""Protocol circuits in Stim for quantum anonymous networks (Khan et al. 2025, Secs. III–IV; see "Protocols"
+in qrate/MODELS.md).
 
 Each protocol is a frozen dataclass in its own module implementing
 :class:`~qrate.protocols.registry.ScenarioProtocol`: ``compile(noise) -> CompiledProtocol`` gives

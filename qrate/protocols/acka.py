@@ -1,6 +1,7 @@
 """Anonymous conference key agreement (Q-ACKA), general in layout and participants.
 
-Steps per heralded shot (Khan et al. §III-C/§IV-A, Hahn–de Jong–Pappa AME): the chain carrier
+Steps per heralded shot (Khan et al. 2025, Secs. III-C and IV-A; Hahn–de Jong–Pappa AME; see "Anonymous
+conference key agreement (Q-ACKA)" in qrate/MODELS.md): the chain carrier
 makes a GHZ on all users; every non-participant measures X and announces; every participant
 announces a fresh random bit; the sender applies ``Z^(parity of the non-participants' bits)``.
 Then a round is a **key round** (probability ``1 - verification_fraction``: participants measure

@@ -1,4 +1,5 @@
-"""Anonymous entanglement (Khan et al. §III-A), both forms, with Bell-pair fidelity checks.
+"""Anonymous entanglement (Khan et al. 2025, Sec. III-A; see "Anonymous entanglement" in qrate/MODELS.md), both
+forms, with Bell-pair fidelity checks.
 
 * **Satellite–ground** (``receiver=None``): the layout is one terrestrial network. Its GS holds a
   GHZ with its users; the NTN node (satellite) sends one photon of a Bell pair to the GS

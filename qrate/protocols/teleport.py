@@ -1,4 +1,5 @@
-"""Anonymous teleportation (Khan et al. §III-B): a qubit over anonymous entanglement, with the two
+"""Anonymous teleportation (Khan et al. 2025, Sec. III-B; see "Anonymous teleportation" in qrate/MODELS.md): a
+qubit over anonymous entanglement, with the two
 correction bits sent by anonymous broadcast so that the sender stays hidden.
 
 One heralded shot: the anonymous Bell pair of an :class:`AnonymousEntanglement`; the sender's

@@ -2,7 +2,8 @@
 
 First stage: fiber QKD services reserved per application on one candidate path (Cao-style wavelength
 constraints); second stage: satellite/UAV services bought per scenario for the shortfall. Solved as one
-path-based MILP with ``scipy.optimize.milp`` (HiGHS); see PROVISIONING.md for the model and switches.
+path-based MILP with ``scipy.optimize.milp`` (HiGHS); see "QKD service provisioning" in qrate/MODELS.md for
+the model and switches.
 """
 
 from __future__ import annotations

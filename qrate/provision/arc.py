@@ -1,4 +1,5 @@
-"""Arc-based model (Cao-style RWA constraints C1–C6 of PROVISIONING.md §3.2) as a cross-check of the
+"""Arc-based model (Cao-style RWA constraints C1–C6, see "Arc-based cross-check" in qrate/MODELS.md) as a
+cross-check of the
 path-based model on small instances. Exact wavelength assignment with ``n_wavelengths`` per link; all
 simple paths are allowed (no candidate list). Assumes one demand unit per service (no physical rates).
 

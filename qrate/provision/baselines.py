@@ -1,4 +1,5 @@
-"""Baselines and metrics: QBN-EVF (EEV), QBN-Random, wait-and-see (WS), EVPI, VSS (PROVISIONING.md §3.5)."""
+"""Baselines and metrics: QBN-EVF (EEV), QBN-Random, wait-and-see (WS), EVPI, VSS (see "QBN-EVF and QBN-Random
+baselines" and "Wait-and-see, EVPI and VSS" in qrate/MODELS.md)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ EVF_MEANS = ("sample", "lambda")
 
 
 def solve_evf(problem: Problem, mean_demand: np.ndarray, options: ModelOptions = ModelOptions()) -> Solution:
-    """Expected-value problem: one scenario at ⌈mean⌉ per app (A9). Its ``first`` is the EVF first stage;
+    """Expected-value problem: one scenario at ⌈mean⌉ per app. Its ``first`` is the EVF first stage;
     evaluate it on the scenarios to get the EEV."""
     return solve_sp(problem, expected_value_scenario(mean_demand), options)
 
 
 def random_first_stage(problem: Problem, rng: np.random.Generator, options: ModelOptions = ModelOptions()) -> FirstStage:
-    """QBN-Random (A10): x_r ~ U{0..X_max}, a uniform candidate path, wavelengths first-fit in random
+    """QBN-Random: x_r ~ U{0..X_max}, a uniform candidate path, wavelengths first-fit in random
     app order; services that find no wavelength (or no capacity, ``aggregate``) are dropped."""
     R, X = problem.n_apps, problem.x_max
     x = rng.integers(0, X + 1, size=R)

@@ -1,14 +1,17 @@
-"""Cost model of Xu et al. (normalised monetary units) with the switches of PROVISIONING.md §4.
+"""Cost model of Xu et al. (normalised monetary units) with its switches (see "Cost model" and "Provisioning
+ambiguities and switches" in qrate/MODELS.md).
 
-Per reserved fiber QKD service on path P (``relay_mode="endpoint"``, A1a, default)::
+Per reserved fiber QKD service on path P (``relay_mode="endpoint"``, the default)::
 
-    c^R(P) = Tx + Rx + e·(LKM + SI + MUX) + fiber_per_km · L(P)        e = equipment_per_service_end·2 ends
+    c^R(P) = Tx + Rx + e·(LKM + SI + MUX) + fiber_per_km · L(P)        e = equipment_ends (1 or 2)
 
-(``equipment_ends=2``, A2, gives 7050 + L(P)). With ``relay_mode="trusted"`` (A1b) every link is cut into
+(``equipment_ends=2``, one set at each end, gives 7050 + L(P)). With ``relay_mode="trusted"`` (a trusted relay
+every ``relay_spacing_km``) every link is cut into
 ⌈ℓ/relay_spacing_km⌉ spans, each with its own Tx/Rx/2·MUX and one LKM+SI per node.
 
 Per on-demand service between s and d: B = Tx + Rx + buffer + SI; satellite B + satellite, UAV chain
-B + uav·⌈L/uav_spacing_km⌉ with L the shortest-path fiber distance (A7); the cheaper one is bought.
+B + uav·⌈L/uav_spacing_km⌉ with L the shortest-path fiber distance (or the shortest fewest-hop path,
+``uav_distance``); the cheaper one is bought.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ class CostParams:
     lkm: float = 1200.0
     si: float = 150.0
     mux: float = 300.0
-    fiber_per_km: float = 1.0  # A3: per km of the reserved lightpath, per service
+    fiber_per_km: float = 1.0  # per km of the reserved lightpath, per service ("Cost model" in qrate/MODELS.md)
     # on demand (second stage)
     od_tx: float = 6000.0
     od_rx: float = 9000.0
@@ -41,11 +44,11 @@ class CostParams:
     uav: float = 20.0
     satellite: float = 20000.0
     # switches
-    relay_mode: str = "endpoint"  # A1
-    equipment_ends: int = 2  # A2: LKM/SI/MUX per service (1 or 2)
-    relay_spacing_km: float = 80.0  # A1b
+    relay_mode: str = "endpoint"  # or "trusted": a trusted relay every relay_spacing_km ("Cost model" in qrate/MODELS.md)
+    equipment_ends: int = 2  # LKM/SI/MUX sets per service: one per end (2) or one (1)
+    relay_spacing_km: float = 80.0  # with relay_mode = "trusted"
     uav_spacing_km: float = 1.0
-    uav_distance: str = "shortest_path"  # A7
+    uav_distance: str = "shortest_path"  # UAV chain length: shortest fiber path, or "min_hop_path"
 
     def __post_init__(self) -> None:
         if self.relay_mode not in RELAY_MODES:

@@ -1,7 +1,8 @@
 """Applications (endpoints, types) and demand scenarios.
 
-Demand is per application (A4a): D_r(ω) ~ Poisson(λ_r) i.i.d. over apps and scenarios, with
-λ_r = (|Ω|/3)·scale[type] (A5: the type scales default to 1, i.e. types are labels).
+Demand is per application: D_r(ω) ~ Poisson(λ_r) i.i.d. over apps and scenarios, with
+λ_r = (|Ω|/3)·scale[type] (the type scales default to 1, i.e. types are labels; see "Applications and demand
+scenarios" in qrate/MODELS.md).
 
 A :class:`Scenarios` holds per-app demand points and their weights, shape (S, R) each, every column of
 ``weight`` summing to 1. Because the recourse is uncapacitated it is separable per app, so only the
@@ -66,7 +67,7 @@ def max_random_apps(graph: nx.Graph) -> int:
 
 
 def random_applications(graph: nx.Graph, n_apps: int, rng: np.random.Generator) -> tuple[Application, ...]:
-    """``n_apps`` seeded random distinct ordered pairs s ≠ d (A13)."""
+    """``n_apps`` seeded random distinct ordered pairs s ≠ d (see "Applications and demand scenarios" in qrate/MODELS.md)."""
     limit = max_random_apps(graph)
     if n_apps < 1:
         raise InputError("--apps", f"expected at least 1 application, got {n_apps}")
@@ -87,7 +88,7 @@ def all_pairs_applications(graph: nx.Graph) -> tuple[Application, ...]:
 
 
 def demand_means(apps: tuple[Application, ...], mean: float, type_scale: dict[str, float] | None = None) -> np.ndarray:
-    """λ_r = mean · type_scale[kind] (A5, scales default 1)."""
+    """λ_r = mean · type_scale[kind] (scales default 1: the types are labels)."""
     scale = type_scale or {}
     bad = set(scale) - set(APP_TYPES)
     if bad:
@@ -120,7 +121,8 @@ def exact_scenarios(lam: np.ndarray, x_max: int) -> Scenarios:
 
 
 def expected_value_scenario(mean: np.ndarray) -> Scenarios:
-    """One scenario at ⌈mean⌉ (services are integers, so x + y ≥ D̄ ⇔ x + y ≥ ⌈D̄⌉; A9)."""
+    """One scenario at ⌈mean⌉ (services are integers, so x + y ≥ D̄ ⇔ x + y ≥ ⌈D̄⌉; see "QBN-EVF and QBN-Random baselines" in
+    qrate/MODELS.md)."""
     d = np.ceil(np.asarray(mean, dtype=float) - 1e-9)[None, :]
     return Scenarios(d, np.ones_like(d))
 

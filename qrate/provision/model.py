@@ -1,5 +1,5 @@
 """Path-based two-stage stochastic program (sample-average / exact-expectation extensive form),
-solved as one MILP with ``scipy.optimize.milp`` (HiGHS). PROVISIONING.md §3.3.
+solved as one MILP with ``scipy.optimize.milp`` (HiGHS); see "Two-stage stochastic program" in qrate/MODELS.md.
 
 Variables: u_p ∈ {0,1} (column p = app r on candidate path k chosen, C3), the fiber services on it
 (``none``/``aggregate``: n_p ∈ {0..X_max}; ``exact``: z_p,w ∈ {0,1} per wavelength w, C2/C4/C6) and the
@@ -26,7 +26,7 @@ MAX_EXACT_BINARIES = 200_000
 
 @dataclass(frozen=True, slots=True)
 class ModelOptions:
-    """Solver switches: wavelength mode (A6), number of wavelengths per link, HiGHS tolerances."""
+    """Solver switches: wavelength mode ("Wavelength constraints" in qrate/MODELS.md), wavelengths per link, HiGHS tolerances."""
 
     wl_mode: str = "none"
     n_wavelengths: int | None = None

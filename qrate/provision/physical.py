@@ -7,7 +7,7 @@ the paper's QKD node spacing) with transmittance η_ref = fiber_transmittance(80
   over a channel of mean transmittance η delivers η/η_ref demand units, capped at ``max_delivery``
   (= 1: a service's devices are clocked for one unit; a better channel does not buy more).
 * Fiber: trusted relays every ``CostParams.relay_spacing_km`` on each link (the physical meaning of the
-  80 km spacing, A1a); a link of ℓ km is cut into ⌈ℓ/spacing⌉ equal spans and key relaying makes the
+  80 km spacing); a link of ℓ km is cut into ⌈ℓ/spacing⌉ equal spans and key relaying makes the
   path as fast as its longest span: η = fiber_transmittance(max span).
 * Satellite: one trusted-node LEO satellite at ``leo_altitude_km`` above the midpoint of s and d,
   whose ground distance is taken as the shortest fiber distance L_sp (no coordinates exist for USNET);

@@ -38,15 +38,15 @@ class ProvisionConfig:
     demand_mean: float | None = None  # None: n_scenarios / 3 (the paper's |Ω|/3)
     expectation: str = "sampled"  # "exact": Poisson expectations instead of sampled scenarios
     seed: int = 0
-    k_paths: int = 3  # A12
+    k_paths: int = 3  # K shortest candidate paths per app ("Candidate paths" in qrate/MODELS.md)
     x_max: int = 10
     model: ModelOptions = field(default_factory=ModelOptions)
     costs: CostParams = field(default_factory=CostParams)
-    evf_mean: str = "sample"  # A9
-    random_draws: int = 20  # A10
-    oos_scenarios: int = 2000  # A11: fresh scenarios for out-of-sample evaluation (0: skip)
+    evf_mean: str = "sample"  # EV problem at the sample mean, or "lambda" ("QBN-EVF and QBN-Random baselines")
+    random_draws: int = 20  # QBN-Random first stages averaged ("QBN-EVF and QBN-Random baselines")
+    oos_scenarios: int = 2000  # fresh scenarios for out-of-sample evaluation (0: skip)
     uniform_x: tuple[int, ...] = tuple(range(11))
-    type_scale: tuple[float, float, float] = (1.0, 1.0, 1.0)  # A5: λ multipliers for APP_TYPES
+    type_scale: tuple[float, float, float] = (1.0, 1.0, 1.0)  # λ multipliers for APP_TYPES (default 1: types are labels)
     rates: str = "paper"
 
     def __post_init__(self) -> None:

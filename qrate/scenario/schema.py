@@ -183,7 +183,7 @@ class FiberLinks(_Model):
     ``default_length_km`` gives every user not named in any ``lengths_km`` this fiber (and length),
     e.g. for stations with ``user_count``.
 
-    Dephasing (PHYSICS.md §1.5, §8-A5): ``per_traversal`` applies a Z flip with probability
+    Dephasing (see "Fiber dephasing" in qrate/MODELS.md): ``per_traversal`` applies a Z flip with probability
     ``dephasing_probability`` on every traversal, whatever the length (code-faithful, p = 0.02);
     ``rate_hz`` uses p = 1 - exp(-rate * n L / c).
     """
@@ -236,7 +236,8 @@ class FreeSpaceLinkSpec(_Model):
     The platform sits above the midpoint of the great-circle arc between the two stations, whose
     distance is the sweep variable. ``coherence_time_s = 0`` draws an independent transmittance
     for every pulse (Yehia et al.); a positive value holds it constant over blocks of
-    ``round(coherence_time_s * repetition_rate_hz)`` pulses (PHYSICS.md §5.5, §8-A10).
+    ``max(1, round(coherence_time_s * repetition_rate_hz))`` pulses (see "Coherence blocks and i.i.d. fading" in
+    qrate/MODELS.md).
     """
 
     kind: Literal["free_space"]

@@ -62,7 +62,8 @@ OTHER_FIELDS = ["name", "description", "nodes.ground_stations.GS1.users", "nodes
                 "sweep.ground_distance_km", "sources.synchronous"]
 TABLES = ["", "nodes", "nodes.ground_stations.GS1", "nodes.platforms.leo", "links.fiber", "links.leo", "detectors", "bsm",
           "switch", "sources", "protocol", "sweep", "sampling"]
-REQUIRED = ["nodes", "links", "protocol", "sweep", "sampling", "nodes.ground_stations", "nodes.platforms",
+# (a missing [sweep] is a one-point sweep at D = 0, so it is not in this list)
+REQUIRED = ["nodes", "links", "protocol", "sampling", "nodes.ground_stations", "nodes.platforms",
             "nodes.platforms.leo.altitude_km", "nodes.ground_stations.GS1.users", "links.fiber.kind", "links.fiber.lengths_km",
             "links.leo.kind", "links.leo.platform", "links.leo.ground_stations", "links.leo.divergence_rad",
             "links.leo.aperture_radius_m", "protocol.name", "protocol.sender", "sweep.ground_distance_km",

@@ -57,7 +57,7 @@ def test_override_sets_value_validated_like_the_file() -> None:
     [
         ("links.leo.aperture_radius_m=-1.5", "links.leo.aperture_radius_m", "greater than 0"),
         ("links.leo.aperture_radus_m=1.5", "links.leo.aperture_radus_m", "aperture_radius_m"),
-        ("links.leo.model=gauss", "links.leo.model", "'exact' or 'weibull'"),
+        ("links.leo.model=gauss", "links.leo.model", "'exact', 'weibull' or 'measured'"),
         ("protocol.sender=Eve", "protocol.sender", "Alice"),
         ("links.leo.platform=uav", "links.leo.platform", "leo"),
         ("sweep.ground_distance_km=[0, -5]", "sweep.ground_distance_km.1", "greater than or equal to 0"),
