@@ -15,7 +15,8 @@ qrate.cli run`` subprocesses writing HDF5, interpreter start-up, imports and fil
 * ``import``: ``python -c "import qrate._cli.run, qrate.sweep.run, qrate.engine"``, the fixed
   start-up cost every run pays.
 
-Each repetition runs every variant once in turn; best of ``--repeat`` (default 3).
+Each repetition runs every variant once in turn; best of ``--repeat`` (default 3). The dask part
+repeats its 1- and 2-worker runs ``--dask-repeat`` times (default 2) and keeps the best of each.
 
 Part ``dask``: a sweep of >= 20 s of single-core work on 1 and 2 LocalCluster workers. With the
 exact sampler the reference figures are ~1 s of work, so the workloads are (``--workload``):
@@ -32,8 +33,10 @@ warm-up); ``qrate run --scheduler local --workers 1`` and ``--workers 2`` as sub
 workers, timed from first submission to last batch (start-up excluded, reported as
 ``cluster_startup_s``). Speed-ups are 1-worker / 2-worker times.
 
-Every entry records the load average around it: on a shared machine the 2-worker figures need
-otherwise idle cores.
+On a shared machine the figures need otherwise idle cores: before each repetition the script waits
+(up to 90 s) for other processes to use under 0.5 cores, and every entry records
+``foreign_cores``, the mean number of cores other processes used while it was timed (machine busy
+time from /proc/stat minus this process tree's CPU time).
 """
 
 from __future__ import annotations
@@ -61,6 +64,48 @@ WORKLOADS = {
 }
 DASK_BATCHES = {True: 4, False: 12}
 CMD = [sys.executable, "-m", "qrate.cli", "run"]
+
+
+def busy_s() -> float:
+    """CPU seconds the whole machine has spent busy (all cores; /proc/stat), or nan off Linux."""
+    try:
+        with open("/proc/stat") as fh:
+            f = [int(x) for x in fh.readline().split()[1:]]
+    except OSError:
+        return float("nan")
+    idle = f[3] + (f[4] if len(f) > 4 else 0)
+    return (sum(f[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_s() -> float:
+    """CPU seconds of this process and its waited-for descendants (qrate run and its Dask workers)."""
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+class Foreign:
+    """CPU used by *other* processes while a measurement ran: machine busy time minus our own."""
+
+    def __enter__(self) -> Foreign:
+        self.t, self.busy, self.own = time.perf_counter(), busy_s(), own_cpu_s()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        wall = time.perf_counter() - self.t
+        self.cpu_s = max(0.0, (busy_s() - self.busy) - (own_cpu_s() - self.own))
+        self.cores = self.cpu_s / wall if wall > 0 else 0.0  # mean cores taken by others
+
+
+def wait_idle(threshold: float = 0.5, max_wait_s: float = 90.0) -> float:
+    """Wait (up to ``max_wait_s``) until other processes use under ``threshold`` cores over 2 s; return that use."""
+    deadline = time.monotonic() + max_wait_s
+    while True:
+        with Foreign() as f:
+            time.sleep(2.0)
+        if f.cores < threshold or time.monotonic() > deadline:
+            return f.cores
 
 
 def qrate_run(preset: str, overrides: list[str], scheduler: list[str], out: Path) -> tuple[float, str]:
@@ -103,27 +148,36 @@ def figures(repeat: int, folder: Path) -> list[dict]:
 
     ov = {p: reference_overrides(p) for p in (LEO, UAV)}
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import qrate._cli.run, qrate.sweep.run, qrate.engine"], check=True)
-        keep("import", time.perf_counter() - t0, what="interpreter + imports of qrate run")
+        wait_idle()
+        with Foreign() as f:
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", "import qrate._cli.run, qrate.sweep.run, qrate.engine"], check=True)
+            t = time.perf_counter() - t0
+        keep("import", t, what="interpreter + imports of qrate run", foreign_cores=f.cores)
         for name, sched in SCHEDULERS.items():
-            t_leo, s_leo = qrate_run(LEO, ov[LEO], sched, folder / "leo.h5")
-            t_uav, s_uav = qrate_run(UAV, ov[UAV], sched, folder / "uav.h5")
+            with Foreign() as f:
+                t_leo, s_leo = qrate_run(LEO, ov[LEO], sched, folder / "leo.h5")
+                t_uav, s_uav = qrate_run(UAV, ov[UAV], sched, folder / "uav.h5")
             keep(name, t_leo + t_uav, seconds_leo=t_leo, seconds_uav=t_uav, chosen=[s_leo, s_uav], scheduler=" ".join(sched),
-                 order="LEO then UAV")
-        t = _concurrent([(p, ov[p], SCHEDULERS["sync"], folder / f"{p}-c.h5") for p in (LEO, UAV)])
-        keep("sync-concurrent", t, scheduler="--scheduler sync", order="both at once, one process each")
+                 order="LEO then UAV", foreign_cores=f.cores)
+        with Foreign() as f:
+            t = _concurrent([(p, ov[p], SCHEDULERS["sync"], folder / f"{p}-c.h5") for p in (LEO, UAV)])
+        keep("sync-concurrent", t, scheduler="--scheduler sync", order="both at once, one process each", foreign_cores=f.cores)
     out = []
     for r in best.values():
         r.update(repeat=repeat, points=82, pulses_per_point=10**8, batches_per_point=32, startup_included=True)
         out.append(r)
         extra = f"  (LEO {r['seconds_leo']:.2f} s + UAV {r['seconds_uav']:.2f} s, chose {r['chosen']})" if "seconds_leo" in r else ""
-        print(f"{r['name']:28s} {r['seconds']:7.2f} s{extra}  load {r['loadavg'][0]:.2f}", flush=True)
+        print(f"{r['name']:28s} {r['seconds']:7.2f} s{extra}  (others used {r['foreign_cores']:.2f} cores)", flush=True)
     return out
 
 
-def dask_part(workloads: list[str], quick: bool, folder: Path) -> list[dict]:
-    """1 vs 2 LocalCluster workers on compute-bound sweeps, start-up included (CLI) and excluded (API)."""
+def dask_part(workloads: list[str], quick: bool, folder: Path, repeat: int) -> list[dict]:
+    """1 vs 2 LocalCluster workers on compute-bound sweeps, start-up included (CLI) and excluded (API).
+
+    Each repetition waits for the other processes on the machine to go (nearly) idle, then runs
+    ``--workers 1`` and ``--workers 2`` back to back; ``foreign_cores`` is the mean number of cores
+    other processes used during each timing (the 2-worker figures are only meaningful near 0)."""
     from qrate.bench.scaling import on_workers
 
     batches = DASK_BATCHES[quick]
@@ -132,30 +186,46 @@ def dask_part(workloads: list[str], quick: bool, folder: Path) -> list[dict]:
         extra = WORKLOADS[w]
         overrides = [*reference_overrides(LEO, batches), *extra]
         scenario = [reference_scenario(LEO, batches, extra)]
-        load0 = os.getloadavg()
-        sync = on_workers(scenario, None)
-        print(f"[{w}] single-core work (in-process): {sync['seconds']:.2f} s, {sync['batches']} batches", flush=True)
-        cli = {}
-        for n in (1, 2):
-            cli[n], _ = qrate_run(LEO, overrides, ["--scheduler", "local", "--workers", str(n)], folder / f"dask-{w}.h5")
-            print(f"[{w}] qrate run --scheduler local --workers {n}: {cli[n]:.2f} s (start-up included)", flush=True)
-        api = {}
-        for n in (1, 2):
-            api[n] = on_workers(scenario, n)
-            print(f"[{w}] API, {n} worker(s): {api[n]['seconds']:.2f} s (+ {api[n]['startup_s']:.2f} s cluster start-up)", flush=True)
+        wait_idle()
+        with Foreign() as f0:
+            sync = on_workers(scenario, None)
+        print(f"[{w}] single-core work (in-process): {sync['seconds']:.2f} s, {sync['batches']} batches "
+              f"(others used {f0.cores:.2f} cores)", flush=True)
+        cli: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+        api: dict[int, list[tuple[dict, float]]] = {1: [], 2: []}
+        for _ in range(repeat):
+            idle = wait_idle()
+            for n in (1, 2):
+                with Foreign() as f:
+                    t, _ = qrate_run(LEO, overrides, ["--scheduler", "local", "--workers", str(n)], folder / f"dask-{w}.h5")
+                cli[n].append((t, f.cores))
+                print(f"[{w}] qrate run --scheduler local --workers {n}: {t:.2f} s (start-up included; idle before "
+                      f"{idle:.2f}, others used {f.cores:.2f} cores)", flush=True)
+            for n in (1, 2):
+                with Foreign() as f:
+                    r = on_workers(scenario, n)
+                api[n].append((r, f.cores))
+                print(f"[{w}] API, {n} worker(s): {r['seconds']:.2f} s (+ {r['startup_s']:.2f} s cluster start-up; "
+                      f"others used {f.cores:.2f} cores)", flush=True)
+        c1, c2 = min(cli[1]), min(cli[2])
+        a1, a2 = min(api[1], key=lambda x: x[0]["seconds"]), min(api[2], key=lambda x: x[0]["seconds"])
         row = {
             "name": f"dask {w}", "workload": w, "overrides": overrides, "points": 41, "batches_per_point": batches,
-            "single_core_s": sync["seconds"], "single_core_summed_batch_s": sync["task_s"],
-            "cli_w1_s": cli[1], "cli_w2_s": cli[2], "speedup_startup_included": cli[1] / cli[2],
-            "api_w1_s": api[1]["seconds"], "api_w2_s": api[2]["seconds"],
-            "api_w1_startup_s": api[1]["startup_s"], "api_w2_startup_s": api[2]["startup_s"],
-            "api_w1_summed_batch_s": api[1]["task_s"], "api_w2_summed_batch_s": api[2]["task_s"],
-            "speedup_startup_excluded": api[1]["seconds"] / api[2]["seconds"],
-            "loadavg_before": load0, "loadavg_after": os.getloadavg(),
+            "repeat": repeat, "single_core_s": sync["seconds"], "single_core_summed_batch_s": sync["task_s"],
+            "single_core_foreign_cores": f0.cores,
+            "cli_w1_s": c1[0], "cli_w2_s": c2[0], "cli_w1_foreign_cores": c1[1], "cli_w2_foreign_cores": c2[1],
+            "cli_all": {str(n): cli[n] for n in cli}, "speedup_startup_included": c1[0] / c2[0],
+            "api_w1_s": a1[0]["seconds"], "api_w2_s": a2[0]["seconds"],
+            "api_w1_startup_s": a1[0]["startup_s"], "api_w2_startup_s": a2[0]["startup_s"],
+            "api_w1_summed_batch_s": a1[0]["task_s"], "api_w2_summed_batch_s": a2[0]["task_s"],
+            "api_w1_foreign_cores": a1[1], "api_w2_foreign_cores": a2[1],
+            "api_all": {str(n): [(r["seconds"], r["startup_s"], fc) for r, fc in api[n]] for n in api},
+            "speedup_startup_excluded": a1[0]["seconds"] / a2[0]["seconds"],
+            "loadavg_after": os.getloadavg(),
         }
         out.append(row)
-        print(f"[{w}] speed-up 1 -> 2 workers: {row['speedup_startup_included']:.3f}x start-up included, "
-              f"{row['speedup_startup_excluded']:.3f}x excluded  (load {load0[0]:.2f} -> {row['loadavg_after'][0]:.2f})", flush=True)
+        print(f"[{w}] speed-up 1 -> 2 workers (best of {repeat}): {row['speedup_startup_included']:.3f}x start-up included, "
+              f"{row['speedup_startup_excluded']:.3f}x excluded", flush=True)
     return out
 
 
@@ -165,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--part", nargs="+", choices=("figures", "dask"), default=["figures", "dask"])
     parser.add_argument("--workload", nargs="+", choices=tuple(WORKLOADS), default=["stim"])
     parser.add_argument("--repeat", type=int, default=None, help="repetitions of the figures part (default 3, quick 1)")
+    parser.add_argument("--dask-repeat", type=int, default=2, help="repetitions of the dask part's 1- and 2-worker runs")
     parser.add_argument("--out", default="results/bench/sweep.json")
     args = parser.parse_args(argv)
     repeat = args.repeat or (1 if args.quick else 3)
@@ -173,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         if "figures" in args.part:
             results += figures(repeat, Path(tmp))
         if "dask" in args.part:
-            results += dask_part(args.workload, args.quick, Path(tmp))
+            results += dask_part(args.workload, args.quick, Path(tmp), args.dask_repeat)
     path = write_json(args.out, "sweep", results, quick=args.quick)
     print(f"wrote {path}")
     return 0

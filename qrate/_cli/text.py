@@ -1,8 +1,7 @@
-"""Text from scenarios and results files, made safe to print on a terminal."""
+"""Terminal-safe text for the CLI (the function lives in :mod:`qrate.text`)."""
 
 from __future__ import annotations
 
+from qrate.text import printable
 
-def printable(text: str) -> str:
-    """``text`` with control characters (ESC, OSC, BEL, newlines, ...) escaped as ``\\xNN`` / ``\\uNNNN``."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+__all__ = ["printable"]

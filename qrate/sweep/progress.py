@@ -73,7 +73,7 @@ class SweepProgress:
         """
         if self.quiet:
             return
-        from qrate._cli.text import printable
+        from qrate.text import printable
 
         text = printable(text)
         if self._bar is not None:

@@ -156,23 +156,25 @@ def run_to_file(
                 progress.update(step.status)
             complete = True
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the CLI turns it into the same): one line, exit 130
-            from qrate._cli.text import printable
+            from qrate.text import printable
             from qrate.errors import Interrupted
 
             progress.close()
-            print(printable(f"Interrupted; {n_stored + saved} batches saved in {path}. Resume with: {resume_command(argv)}"),
+            kept = _kept_rows(writer, path, n_stored + saved)
+            print(printable(f"Interrupted; {kept} batches saved in {path}. Resume with: {resume_command(argv)}"),
                   file=sys.stderr, flush=True)
             raise Interrupted from None
         except Exception as exc:
-            from qrate._cli.text import printable
+            from qrate.text import printable
             from qrate.errors import SchedulerError
             from qrate.sweep.scheduler import scheduler_lost
 
             if not scheduler_lost(client, exc):
                 raise
             progress.close()
+            kept = _kept_rows(writer, path, n_stored + saved)
             raise SchedulerError(printable(f"lost the Dask scheduler {spec.label} ({type(exc).__name__});"
-                                           f" {n_stored + saved} batches saved in {path}. Resume with: {resume_command(argv)}")) from None
+                                           f" {kept} batches saved in {path}. Resume with: {resume_command(argv)}")) from None
         finally:
             writer.close(complete=complete)
     return path
@@ -210,6 +212,19 @@ def choose_scheduler(
     estimate_s = min(s.seconds for s in stats) * sum(n for _, n in todo)
     kind = "sync" if estimate_s < AUTO_SYNC_MAX_S else "local"
     return SchedulerSpec(kind, workers=spec.workers, dashboard=spec.dashboard), {plan.index: dict(zip(timed, stats, strict=True))}
+
+
+def _kept_rows(writer: ResultsWriter, path: Path, counted: int) -> int:
+    """After an interruption: close ``writer`` (its buffered rows are written) and count the rows the
+    file holds; ``counted`` if it cannot be read (a Ctrl-C held back during a write arrives after the
+    row is stored, so a running count can be one short)."""
+    from qrate.store import read_results
+
+    try:
+        writer.close(complete=False)
+        return sum(int(p.rows.size) for p in read_results(path).points)
+    except Exception:  # noqa: BLE001 - the message still goes out, with the running count
+        return counted
 
 
 def resume_command(argv: Sequence[str]) -> str:

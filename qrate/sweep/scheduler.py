@@ -289,12 +289,15 @@ def scheduler_lost(client: Any, exc: BaseException) -> bool:
 
 
 def dask_setup(worker: Any = None) -> None:
-    """Dask preload of LocalCluster workers: ignore SIGINT and SIGTERM.
+    """Dask preload of LocalCluster workers: ignore SIGINT and SIGTERM, log nothing below CRITICAL.
 
     Ctrl-C in a terminal (and ``kill -TERM -PGID``) signals the whole process group; the workers
     would each die with a traceback. The client alone handles the signal: it saves what finished,
-    prints the resume command and closes the cluster, whose nannies then stop the workers.
+    prints the resume command and closes the cluster, whose nannies then stop the workers. A worker
+    closing while the scheduler goes away logs heartbeat errors with tracebacks: silenced too (a
+    failing batch still reaches the client as its exception).
     """
+    quiet_dask_logs()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
             signal.signal(sig, signal.SIG_IGN)
