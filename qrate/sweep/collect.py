@@ -36,7 +36,7 @@ _COMPILED: dict[int, CompiledProtocol] = {}
 _COMPILED_MAX = 64
 
 
-def _compiled(plan: PointPlan) -> CompiledProtocol:
+def compiled_protocol(plan: PointPlan) -> CompiledProtocol:
     """The point's compiled protocol, cached per process by point key."""
     compiled = _COMPILED.get(plan.key)
     if compiled is None:
@@ -49,7 +49,7 @@ def _compiled(plan: PointPlan) -> CompiledProtocol:
 def sample_batches(plan: PointPlan, root_seed: int, first: int, count: int, pulses: int, per_pulse: bool = False) -> list[BatchStats]:
     """Run batches ``first, ..., first + count - 1`` of one point (one Dask task)."""
     tune_allocator()
-    compiled = _compiled(plan)
+    compiled = compiled_protocol(plan)
     return [run_batch(plan, compiled, root_seed, b, pulses, per_pulse=per_pulse) for b in range(first, first + count)]
 
 

@@ -104,6 +104,7 @@ def run_to_file(
     """
     from qrate.engine import plan_sweep
     from qrate.engine.plan import counter_names as counter_names_of
+    from qrate.sweep.collect import compiled_protocol
     from qrate.scenario import scenario_to_toml
     from qrate.sweep.scheduler import open_client, parse_scheduler
     from qrate.sweep.stopping import Limits
@@ -144,7 +145,7 @@ def run_to_file(
                 writer.update_scenario(scenario_to_toml(resolved))
             for plan in plans:
                 writer.add_point(where[plan.index], ground_distance_km=plan.ground_distance_km, point_key=plan.key,
-                                 params=plan.params())
+                                 params={**plan.params(), "samplers": compiled_protocol(plan).round_samplers})
             verb = f"resuming {path} ({n_stored} batches stored)" if existing is not None else f"writing {path}"
             progress.say(f"qrate run: {resolved.name}, {len(plans)} points, seed {root_seed}, scheduler {spec.label}; {verb}")
             _say_dashboard(progress, client, spec)
