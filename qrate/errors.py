@@ -81,7 +81,7 @@ def count_arg(name: str, value: object, *, minimum: int = 0, maximum: int = 2**6
     kind = type(value).__name__
     if isinstance(value, bool) or kind in ("bool", "bool_") or not hasattr(type(value), "__index__"):
         raise InputError(name, f"expected an integer count, got {value!r} ({kind})")
-    number = operator.index(value)  # type: ignore[call-overload]
+    number = operator.index(value)  # type: ignore[arg-type]
     if not minimum <= number <= maximum:
         raise InputError(name, f"expected an integer in [{minimum}, {_bound(maximum)}], got {_bound(number)}")
     return number

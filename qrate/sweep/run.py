@@ -157,8 +157,8 @@ def run_to_file(
                 progress.update(step.status)
             complete = True
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the CLI turns it into the same): one line, exit 130
-            from qrate.text import printable
             from qrate.errors import Interrupted
+            from qrate.text import printable
 
             progress.close()
             kept = _kept_rows(writer, path, n_stored + saved)
@@ -166,9 +166,9 @@ def run_to_file(
                   file=sys.stderr, flush=True)
             raise Interrupted from None
         except Exception as exc:
-            from qrate.text import printable
             from qrate.errors import SchedulerError
             from qrate.sweep.scheduler import scheduler_lost
+            from qrate.text import printable
 
             if not scheduler_lost(client, exc):
                 raise
@@ -224,7 +224,7 @@ def _kept_rows(writer: ResultsWriter, path: Path, counted: int) -> int:
     try:
         writer.close(complete=False)
         return sum(int(p.rows.size) for p in read_results(path).points)
-    except Exception:  # noqa: BLE001 - the message still goes out, with the running count
+    except Exception:  # the message still goes out, with the running count
         return counted
 
 

@@ -16,6 +16,7 @@ interface is named explicitly.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -102,7 +103,6 @@ def parse_scheduler(
         return replace(spec, **changes) if changes else spec
     connect_timeout_s = _timeout("--connect-timeout", connect_timeout_s, positive=True)
     worker_timeout_s = _timeout("--worker-timeout", worker_timeout_s)
-    timeouts = {"connect_timeout_s": connect_timeout_s, "worker_timeout_s": worker_timeout_s}
     if isinstance(dashboard, str):
         _check_listen_address("--dashboard-address", dashboard)
     if scheduler_file is not None:
@@ -112,11 +112,14 @@ def parse_scheduler(
         if not path.is_file():
             raise InputError("--scheduler-file", f"{path}: no such file (start `dask scheduler --scheduler-file {path}` first)")
         scheduler_file_address(path)  # a file that is not a scheduler file: refused now, not at connect time
-        return SchedulerSpec("file", scheduler_file=path, workers=workers, **timeouts)
+        return SchedulerSpec("file", scheduler_file=path, workers=workers,
+                             connect_timeout_s=connect_timeout_s, worker_timeout_s=worker_timeout_s)
     if spec in ("sync", "local", "auto"):
-        return SchedulerSpec(spec, workers=workers, dashboard=dashboard, **timeouts)
+        return SchedulerSpec(spec, workers=workers, dashboard=dashboard,
+                             connect_timeout_s=connect_timeout_s, worker_timeout_s=worker_timeout_s)
     _check_address("--scheduler", spec)
-    return SchedulerSpec("address", address=spec, workers=workers, **timeouts)
+    return SchedulerSpec("address", address=spec, workers=workers,
+                         connect_timeout_s=connect_timeout_s, worker_timeout_s=worker_timeout_s)
 
 
 _ADDRESS = re.compile(r"(tcp|tls|ucx|inproc)://([^\s/]+):(\d+)")
@@ -161,7 +164,8 @@ MAX_SCHEDULER_FILE_BYTES = 1 << 16
 def scheduler_file_address(path: str | Path) -> str:
     """The scheduler address in a scheduler file, or InputError saying it is not a scheduler file."""
     path = Path(path)
-    hint = "not a Dask scheduler file (expected the JSON object with an \"address\" that `dask scheduler --scheduler-file` writes)"
+    hint = ("not a Dask scheduler file (expected the JSON object with an \"address\""
+            " that `dask scheduler --scheduler-file` writes)")
     try:
         with path.open("rb") as fh:
             raw = fh.read(MAX_SCHEDULER_FILE_BYTES + 1)
@@ -228,10 +232,10 @@ def open_client(spec: SchedulerSpec | str = "local", workers: int | None = None)
             yield client
         return
     option = "--scheduler" if spec.kind == "address" else "--scheduler-file"
-    address = spec.address if spec.kind == "address" else scheduler_file_address(spec.scheduler_file)  # type: ignore[arg-type]
+    address = str(spec.address) if spec.kind == "address" else scheduler_file_address(spec.scheduler_file or "")
     try:
         client = Client(address, timeout=spec.connect_timeout_s)
-    except Exception as exc:  # noqa: BLE001 - distributed raises OSError, TimeoutError, CommClosedError...
+    except Exception as exc:  # distributed raises OSError, TimeoutError, CommClosedError...
         raise InputError(option, f"no Dask scheduler answered at {address} within {spec.connect_timeout_s:g} s"
                                  f" ({type(exc).__name__}); is it running? (--connect-timeout sets the wait)") from None
     with client:
@@ -240,7 +244,7 @@ def open_client(spec: SchedulerSpec | str = "local", workers: int | None = None)
 
 
 def quiet_dask_logs(level: int = logging.CRITICAL) -> None:
-    """Raise every ``distributed`` logger to ``level`` (for the CLI: a lost scheduler or Ctrl-C is reported
+    """Raise every ``distributed`` (and ``tornado``) logger to ``level`` (for the CLI: a lost scheduler or Ctrl-C is reported
     in one line, which distributed's log records and their tracebacks would bury).
 
     distributed configures some loggers (``distributed.client``, ...) with levels of their own when
@@ -248,8 +252,10 @@ def quiet_dask_logs(level: int = logging.CRITICAL) -> None:
     """
     import distributed  # noqa: F401 - applies distributed's logging configuration first
 
-    for name in list(logging.root.manager.loggerDict):
-        if name == "distributed" or name.startswith("distributed."):
+    for name in [*logging.root.manager.loggerDict, "tornado", "tornado.application"]:
+        # tornado.application: distributed's sync() can log a NameError from its own cancel callback
+        # when Ctrl-C interrupts a wait (a race inside distributed, harmless: the cluster closes next)
+        if name in ("distributed", "tornado") or name.startswith(("distributed.", "tornado.")):
             logging.getLogger(name).setLevel(level)
 
 
@@ -299,10 +305,8 @@ def dask_setup(worker: Any = None) -> None:
     """
     quiet_dask_logs()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
+        with contextlib.suppress(ValueError):  # ValueError: not the main thread of the worker process
             signal.signal(sig, signal.SIG_IGN)
-        except ValueError:  # pragma: no cover - not the main thread of the worker process
-            pass
 
 
 def dashboard_link(client: Any) -> str | None:

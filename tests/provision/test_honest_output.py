@@ -31,7 +31,8 @@ def test_fig4_data_is_byte_identical_on_every_run(tmp_path: Path, monkeypatch: p
         assert "seconds" not in committed.read_text()
 
 
-def test_figures_report_solve_times_on_stderr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_figures_report_solve_times_on_stderr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
     import qrate.provision.figures as figures
 
     monkeypatch.setattr(figures, "APPS_4B", (50,))
@@ -44,7 +45,8 @@ EXACT = ModelOptions(wl_mode="exact", n_wavelengths=16)
 
 
 def test_uniform_curve_under_exact_wavelengths_never_beats_the_optimum() -> None:
-    r = run_provision(ProvisionConfig(n_apps=12, seed=3, random_draws=2, oos_scenarios=0, uniform_x=tuple(range(11)), model=EXACT))
+    config = ProvisionConfig(n_apps=12, seed=3, random_draws=2, oos_scenarios=0, uniform_x=tuple(range(11)), model=EXACT)
+    r = run_provision(config)
     curve = r["uniform_x_curve"]
     feasible = [c for c in curve if c["total"] is not None]
     assert [c["x"] for c in feasible][:2] == [0, 1] and len(feasible) < len(curve)  # some x do not fit the wavelengths

@@ -29,7 +29,8 @@ def test_printable_escapes_control_characters_only() -> None:
 
 
 def test_validate_escapes_the_scenario_name() -> None:
-    rc, out, err = cli(["validate", "khan-acka-leo", "--set", "sweep.ground_distance_km=[0]", "--set", f"name={json.dumps(HOSTILE)}"])
+    rc, out, err = cli(["validate", "khan-acka-leo", "--set", "sweep.ground_distance_km=[0]",
+                        "--set", f"name={json.dumps(HOSTILE)}"])
     assert rc == 0, err
     _clean(out)
     assert out.startswith("evil\\x1b]0;pwned\\x07")
@@ -57,7 +58,8 @@ def test_scenarios_escapes_descriptions(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_validate_says_how_batches_are_chosen_with_a_target() -> None:
     rc, out, err = cli(["validate", "khan-acka-leo", "--set", "sweep.ground_distance_km=[0]",
-                        "--set", "sampling.target_relative_error=0.01", "--set", "sampling.batches=50", "--set", "sampling.min_batches=4"])
+                        "--set", "sampling.target_relative_error=0.01", "--set", "sampling.batches=50",
+                        "--set", "sampling.min_batches=4"])
     assert rc == 0, err
     sampling = next(line for line in out.splitlines() if line.startswith("sampling:"))
     assert "up to 50 batches" in sampling

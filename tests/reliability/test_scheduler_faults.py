@@ -61,11 +61,12 @@ def test_a_dead_address_fails_within_the_connect_timeout(tmp_path: Path) -> None
         pass
     assert time.monotonic() - t0 < 6
     assert info.value.field == "--scheduler" and "within 1 s" in info.value.message
-    rc, _, err = cli(["run", "khan-acka-leo", *SMALL, "--scheduler", address, "--connect-timeout", "1", "--out", str(tmp_path / "r.h5")])
+    run = ["run", "khan-acka-leo", *SMALL, "--scheduler", address, "--out", str(tmp_path / "r.h5")]
+    rc, _, err = cli([*run, "--connect-timeout", "1"])
     _one_line_error(rc, err, 2, "--scheduler", address, "--connect-timeout")
     assert not (tmp_path / "r.h5").exists()
     for bad in ("0", "-1", "nan", "1e9"):
-        rc, _, err = cli(["run", "khan-acka-leo", *SMALL, "--scheduler", address, "--connect-timeout", bad, "--out", str(tmp_path / "r.h5")])
+        rc, _, err = cli([*run, "--connect-timeout", bad])
         _one_line_error(rc, err, 2, "--connect-timeout")
 
 
