@@ -26,7 +26,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "run": ("qrate._cli.run", "run a scenario's sweep and write the results to HDF5"),
     "show": ("qrate._cli.show", "print the per-point estimates stored in a results file"),
     "combine": ("qrate._cli.combine", "merge results files of the same scenario (refuses duplicated batches)"),
-    "plot": ("qrate._cli.plot", "plot rate versus ground distance with 1-sigma error bars from results files"),
+    "plot": ("qrate._cli.plot", "plot any estimate versus ground distance or any sweep axis, with 1-sigma error bars"),
     "reproduce": ("qrate._cli.reproduce", "regenerate the reference figures into results/ (the main job)"),
     "bench": ("qrate._cli.bench", "run the built-in benchmark suite and write machine-readable JSON"),
     "provision": ("qrate._cli.provision", "two-stage stochastic QKD service provisioning on USNET"),

@@ -415,10 +415,14 @@ def readme_text(*, quick: bool = False, seed: int | None = None) -> str:
         s = load_scenario(run.preset, run_overrides(run, mode, seed), run.sweeps)
         d = s.sweep.distances_km()
         sets = ", ".join([*(f"`{o}`" for o in run.overrides), *(f"`--sweep {a}`" for a in run.sweeps)]) or "none (preset as shipped)"
-        lines.append(
-            f"| {run.name} | `{run.preset}` | {sets} | {len(s.sweep.points())} (D {d[0]:g}–{d[-1]:g} km) | "
-            f"{s.sampling.batches} × {s.sampling.pulses_per_batch:,} | {s.sampling.seed} |"
-        )
+        if s.passes is not None:  # a pass run: its points are the steps of the passes in its window
+            w = s.passes
+            points = f"every {w.step_s:g} s of each pass from {w.start_utc} ({w.end_utc or f'{w.days:g} days'})"
+            pulses = "duration × repetition rate per step"
+        else:
+            points = f"{len(s.sweep.points())} (D {d[0]:g}–{d[-1]:g} km)"
+            pulses = f"{s.sampling.pulses_per_batch:,}"
+        lines.append(f"| {run.name} | `{run.preset}` | {sets} | {points} | {s.sampling.batches} × {pulses} | {s.sampling.seed} |")
     lines += ["", "## Figures", ""]
     for fig in FIGURES:
         curves = "; ".join(f"{c.label.replace('$', '')} (`{c.run}`)" for c in fig.curves)

@@ -65,7 +65,7 @@ def _parser() -> ArgumentParser:
         metavar=_STATION_SPEC,
         help="a WGS84 ground station (repeat for several; altitude default 0 m)",
     )
-    s.add_argument("--start", metavar="ISO", help="window start, UTC, e.g. 2016-12-19T16:45 (required)")
+    s.add_argument("--start", metavar="ISO", help="window start, UTC, e.g. 2016-12-19T16:45 (required without SCENARIO)")
     s.add_argument("--end", metavar="ISO", help="window end, UTC (or --days)")
     s.add_argument("--days", metavar="D", help="window length in days (instead of --end)")
     s.add_argument("--step-s", default="1", metavar="S", help="search step in seconds, also the --steps spacing (default 1)")

@@ -30,7 +30,8 @@ def main(argv: list[str]) -> int:
     """Plot rate (or QBER) versus ground distance, one curve per results file, into ``--out``."""
     parser = ArgumentParser(
         prog="qrate plot",
-        description="Plot rate versus ground distance (kbit/s, 1σ error bars across batches), one curve per results file.",
+        description="Plot an estimate (default: the protocol's main rate, 1σ error bars across batches) versus ground"
+        " distance, one curve per results file; or one file's points versus any of its sweep axes (--x, --hue, --facet).",
     )
     parser.add_argument("files", nargs="*", metavar="FILE.h5", help="results files written by qrate run")
     parser.add_argument("--out", required=True, metavar="FIG.png", help="figure to write (.png, .pdf or .svg)")

@@ -64,9 +64,10 @@ def compose_depolarizing(a: float, b: float) -> float:
     return a + b - 4.0 * a * b / 3.0
 
 
-def background_click_probability(link: Any, sun_elevation_deg: float | None) -> float:
+def background_click_probability(link: Any, sun_elevation_deg: float | None, detector_efficiency: float = 1.0) -> float:
     """Background clicks per gate at a receiver of free-space link spec ``link`` (0 without a
-    ``background`` table); ``sky = "auto"`` follows the sun's elevation (night without one)."""
+    ``background`` table): sky photons through the receiver optics (``receiver_efficiency``) and the
+    detector (``detector_efficiency``); ``sky = "auto"`` follows the sun's elevation (night without one)."""
     bg = link.background
     if bg is None:
         return 0.0
@@ -78,7 +79,8 @@ def background_click_probability(link: Any, sun_elevation_deg: float | None) -> 
             sky = "day" if sun_elevation_deg > DAY_ABOVE_DEG else "moonlit"  # twilight: a brighter night
     spec = BackgroundSpec(sky=sky, radiance_w_m2_sr_nm=bg.radiance_w_m2_sr_nm, fov_full_angle_rad=bg.fov_full_angle_rad,
                           filter_bandwidth_nm=bg.filter_bandwidth_nm, gate_s=bg.gate_s,
-                          receiver_efficiency=link.receiver_efficiency, click_probability=bg.click_probability)
+                          receiver_efficiency=link.receiver_efficiency * detector_efficiency,
+                          click_probability=bg.click_probability)
     return spec.click_probability_per_gate(link.wavelength_m, link.receiver_radius_m)
 
 

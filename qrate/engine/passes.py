@@ -49,11 +49,13 @@ def orbit_platform(name: str, spec: PlatformSpec) -> Any:
 
 @dataclass(frozen=True)
 class ScenarioPasses:
-    """The passes of a scenario's window: the platform, the stations (in link order) and the passes."""
+    """The passes of a scenario's window: the platform, the stations (in link order), the passes (the
+    first ``max_passes``) and how many the window holds in all."""
 
     platform: Any
     stations: tuple[Any, ...]
     passes: tuple[Any, ...]
+    found: int = 0
 
 
 def scenario_passes(scenario: Scenario) -> ScenarioPasses:
@@ -86,7 +88,7 @@ def scenario_passes(scenario: Scenario) -> ScenarioPasses:
                             min_elevation_deg=cuts)
     except InputError as exc:
         raise InputError(f"passes.{exc.field}", exc.message) from None
-    return ScenarioPasses(platform, tuple(stations), tuple(found[: window.max_passes]))
+    return ScenarioPasses(platform, tuple(stations), tuple(found[: window.max_passes]), len(found))
 
 
 def station_distance_km(a: Any, b: Any) -> float:
@@ -119,11 +121,15 @@ def plan_passes(scenario: Scenario) -> list[PointPlan]:
     links = scenario.free_space_links()
     names = [s.name for s in found.stations]
     distance = station_distance_km(found.stations[0], found.stations[-1])
-    if window.days is not None:
-        window_days = float(window.days)
+    start = parse_utc(window.start_utc)
+    if found.found > len(found.passes):  # capped by max_passes: the days up to the last pass simulated
+        end = found.passes[-1].end_utc
+    elif window.days is not None:
+        end = start + np.timedelta64(round(window.days * 86400e9), "ns")
     else:
         assert window.end_utc is not None
-        window_days = float((parse_utc(window.end_utc) - parse_utc(window.start_utc)) / np.timedelta64(1, "ns")) / 86400e9
+        end = parse_utc(window.end_utc)
+    window_days = float((end - start) / np.timedelta64(1, "ns")) / 86400e9
     plans: list[PointPlan] = []
     for i, p in enumerate(found.passes):
         track = pass_track(found.platform, found.stations, p, window.step_s)

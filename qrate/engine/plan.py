@@ -232,7 +232,8 @@ def _downlinks(
             try:
                 budget = link_budget(link, geometries[(name, gs)])
                 mean = mean_transmittance(budget)
-                background = hardware.background_click_probability(spec, (sun_elevation_deg or {}).get(gs))
+                background = hardware.background_click_probability(
+                    spec, (sun_elevation_deg or {}).get(gs), scenario.bsm.detector_efficiency)
             except InputError as exc:
                 raise InputError(f"links.{name}.{exc.field}", exc.message) from None
             except ArithmeticError as exc:  # e.g. an absurdly small divergence overflows the beam radius
@@ -272,7 +273,8 @@ def _users(
         background = 0.0
         if k >= 0:
             spec = links[downlinks[k].link_index]
-            background = hardware.background_click_probability(spec, (sun_elevation_deg or {}).get(gs))
+            detector = (station.detectors or scenario.detectors).efficiency
+            background = hardware.background_click_probability(spec, (sun_elevation_deg or {}).get(gs), detector)
         emitted = (hardware.bell_source(scenario.sources, 1.0, 1.0)[0] if station.forward
                    else scenario.sources.ghz_success_probability)
         det = hardware.detection(station.detectors or scenario.detectors, rate_hz, emitted * arriving, background)
@@ -287,7 +289,7 @@ def _users(
         q = hardware.noise_fraction(arriving * det.efficiency, det.noise_click_probability)
         p = 0.75 * q  # DEPOLARIZE1(p): X, Y, Z each p/3 = q/4
         if not station.forward and scenario.sources.ghz_fidelity < 1.0:
-            n = len(station.user_names(gs)) + 1  # the users and the station's fusion qubit
+            n = len(station.user_names(gs))  # the users' photons carry the GHZ state's infidelity
             p = hardware.compose_depolarizing(p, hardware.ghz_photon_depolarizing(scenario.sources.ghz_fidelity, n))
         if p > 0:
             depolarize[user] = p
@@ -378,7 +380,10 @@ def plan_point(
     users, z_user, dep_user = _users(scenario, protocol, downlinks, sun)
     bsm_success, bsm_z_error = hardware.bsm(scenario.bsm)
     z_fs, dep_fs = _free_space_noise(scenario, protocol, downlinks, bsm_z_error)
-    noise = PauliNoise(z_flip={**z_user, **z_fs}, depolarize={**dep_user, **dep_fs}, readout_flip=scenario.detectors.readout_flip)
+    readout = {u: (scenario.nodes.ground_stations[gs].detectors or scenario.detectors).readout_flip
+               for u, gs in scenario.users().items()}
+    noise = PauliNoise(z_flip={**z_user, **z_fs}, depolarize={**dep_user, **dep_fs},
+                       readout_flip=readout if len(set(readout.values())) > 1 else scenario.detectors.readout_flip)
     sources, constant, factors_a, factors_b = _heralding(scenario, protocol, downlinks, users, bsm_success)
     return PointPlan(
         index=index,

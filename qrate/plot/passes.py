@@ -1,8 +1,9 @@
 """Figures of a satellite-pass run: geometry and rate through each pass, totals per pass.
 
 One figure, three panels: elevation and slant range of every station versus time since the pass
-began (one line per station and pass), the chosen rate versus time with its ±1σ band, and the
-per-pass total of that rate as bars with ±1 standard-error bars.
+began (one line per station and pass), the chosen rate versus time with its ±1σ band (for the
+heralded rate also its planned mean, dashed), and the per-pass total of that rate as bars with ±1
+standard-error bars.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ def plot_pass_run(
         err = np.array([steps[i].get(err_key) or 0.0 for i in idx]) * quantity.scale if err_key else np.zeros_like(y)
         ax_r.plot(t, y, color=f"C{n % 10}", lw=1.2, label=f"pass {p}")
         ax_r.fill_between(t, y - err, y + err, color=f"C{n % 10}", alpha=0.25, lw=0)
+        if quantity.key == "rate_bps":  # the planned mean: visible where too few successes are simulated
+            planned = np.array([params[i]["p_success_expected"] * params[i]["report"]["repetition_rate_hz"] for i in idx])
+            ax_r.plot(t, planned * quantity.scale, color=f"C{n % 10}", lw=0.8, ls="--",
+                      label="planned mean" if n == 0 else None)
     ax_g.set_xlabel("time since the pass began (s)")
     ax_g.set_ylabel("elevation (deg, solid)")
     ax_range.set_ylabel("slant range (km, dotted)")

@@ -355,8 +355,9 @@ class Sources(_Model):
     ``spdc_mean_pair_number`` μ makes the Bell source an SPDC source with thermal pair statistics:
     it emits at least one pair with probability μ/(1 + μ) (instead of ``bell_success_probability``)
     and multi-pair emission depolarises the heralded pair with the probability 1 − V(μ, η_A, η_B).
-    ``ghz_fidelity`` F < 1 depolarises each photon of a ground station's GHZ state with
-    1 − F^(1/N) (N photons), so that the state keeps about fidelity F. ``bell_state_error`` e_d is
+    ``ghz_fidelity`` F < 1 depolarises each of the N users' photons of a ground station's GHZ state
+    with 1 − F^(1/N), so that no photon is hit with probability F (the state's fidelity is then
+    about F: a few Pauli combinations leave a GHZ state unchanged). ``bell_state_error`` e_d is
     the error rate of genuine pairs in every basis (imperfect entanglement, polarisation alignment),
     a two-photon depolarisation 2 e_d.
     """

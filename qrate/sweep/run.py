@@ -254,10 +254,12 @@ EXTENSIBLE_SAMPLING = ("batches", "target", "target_relative_error", "min_batche
 
 
 def _identity(scenario: Scenario) -> dict[str, Any]:
-    """What a resumed run must share with the file: everything but the sweep and the stopping rule."""
-    data = scenario.model_dump(mode="json", exclude={"sweep"})
+    """What a resumed run must share with the file: everything but the sweep (or the pass window)
+    and the stopping rule. A pass run keeps its batches: they split each step's pulses."""
+    data = scenario.model_dump(mode="json", exclude={"sweep", "passes"})
     for key in EXTENSIBLE_SAMPLING:
-        data["sampling"].pop(key, None)
+        if not (key == "batches" and scenario.passes is not None):
+            data["sampling"].pop(key, None)
     return data
 
 
