@@ -182,10 +182,27 @@ def _ratio(num: np.ndarray, den: np.ndarray, fallback: float) -> np.ndarray:
 
 # ------------------------------------------------------------------------------ estimator kinds
 HERALDING = (
-    Quantity("p_success", "p_success", "heralded successes per pulse", "success probability per pulse", fmt=".5f",
-             sem="p_success_stderr", ci=("p_success_ci_low", "p_success_ci_high"), y="p_success"),
-    Quantity("rate_bps", "rate_kbps", "heralded rate R·P (kbit/s), ± 1σ across batches",
-             "heralded rate $R_{src}\\,P_{success}$ (kbit/s)", 1e-3, std="rate_std_bps", sem="rate_sem_bps", y="rate", total="heralded_pairs"),
+    Quantity(
+        "p_success",
+        "p_success",
+        "heralded successes per pulse",
+        "success probability per pulse",
+        fmt=".5f",
+        sem="p_success_stderr",
+        ci=("p_success_ci_low", "p_success_ci_high"),
+        y="p_success",
+    ),
+    Quantity(
+        "rate_bps",
+        "rate_kbps",
+        "heralded rate R·P (kbit/s), ± 1σ across batches",
+        "heralded rate $R_{src}\\,P_{success}$ (kbit/s)",
+        1e-3,
+        std="rate_std_bps",
+        sem="rate_sem_bps",
+        y="rate",
+        total="heralded_pairs",
+    ),
 )
 
 
@@ -229,17 +246,53 @@ def _moment_se(count: int, s1: float, s2: float) -> float:
 
 
 CONFERENCE_KEY = (
-    Quantity("qber_x", "Q_X", "X-parity error rate from the X-verification rounds", "QBER $Q_X$ (%), 95% CI", 100.0,
-             fmt=".5f", ci=("qber_x_ci_low", "qber_x_ci_high"), y="qber"),
-    Quantity("qber_z_max", "Q_Z_max", "largest pairwise Z error rate in key rounds", "QBER max $Q_Z$ (%), 95% CI", 100.0,
-             fmt=".5f", ci=("qber_z_max_ci_low", "qber_z_max_ci_high"), y="qber_z"),
-    Quantity("key_rate_bps", "key_kbps", "asymptotic conference-key rate (kbit/s), ± 1σ across batches",
-             "anonymous conference-key rate (kbit/s)", 1e-3, std="key_rate_std_bps", sem="key_rate_sem_bps", y="key_rate", total="key_bits"),
-    Quantity("key_rate_worst_bps", "key_lo_kbps",
-             "key rate with Q_X and max Q_Z at the upper ends of their 95% intervals (kbit/s)",
-             "worst-case conference-key rate (kbit/s)", 1e-3, y="key_rate_worst"),
-    Quantity("finite_key_rate_bps", "fk_kbps", "finite-key rate for a block of sampling.key_block_s seconds (kbit/s)",
-             "finite-key conference-key rate (kbit/s)", 1e-3, y="finite_key_rate"),
+    Quantity(
+        "qber_x",
+        "Q_X",
+        "X-parity error rate from the X-verification rounds",
+        "QBER $Q_X$ (%), 95% CI",
+        100.0,
+        fmt=".5f",
+        ci=("qber_x_ci_low", "qber_x_ci_high"),
+        y="qber",
+    ),
+    Quantity(
+        "qber_z_max",
+        "Q_Z_max",
+        "largest pairwise Z error rate in key rounds",
+        "QBER max $Q_Z$ (%), 95% CI",
+        100.0,
+        fmt=".5f",
+        ci=("qber_z_max_ci_low", "qber_z_max_ci_high"),
+        y="qber_z",
+    ),
+    Quantity(
+        "key_rate_bps",
+        "key_kbps",
+        "asymptotic conference-key rate (kbit/s), ± 1σ across batches",
+        "anonymous conference-key rate (kbit/s)",
+        1e-3,
+        std="key_rate_std_bps",
+        sem="key_rate_sem_bps",
+        y="key_rate",
+        total="key_bits",
+    ),
+    Quantity(
+        "key_rate_worst_bps",
+        "key_lo_kbps",
+        "key rate with Q_X and max Q_Z at the upper ends of their 95% intervals (kbit/s)",
+        "worst-case conference-key rate (kbit/s)",
+        1e-3,
+        y="key_rate_worst",
+    ),
+    Quantity(
+        "finite_key_rate_bps",
+        "fk_kbps",
+        "finite-key rate for a block of sampling.key_block_s seconds (kbit/s)",
+        "finite-key conference-key rate (kbit/s)",
+        1e-3,
+        y="finite_key_rate",
+    ),
 )
 
 
@@ -251,10 +304,14 @@ def _conference_key(b: _Batches, spec: Mapping[str, Any], p: float) -> dict[str,
     qz_ci = {pair: proportion(int(v.sum()), n_key) for pair, v in z_b.items()}
     qz = {pair: ci[0] for pair, ci in qz_ci.items()}
     worst_pair = max(qz_ci, key=lambda pair: qz_ci[pair][0]) if qz_ci else None
-    qz_max, qz_lo, qz_hi = qz_ci[worst_pair] if worst_pair is not None else (math.nan,) * 3
+    qz_max, qz_lo, _ = qz_ci[worst_pair] if worst_pair is not None else (math.nan,) * 3
     out: dict[str, Any] = {
-        "qber_x": qx, "qber_x_ci_low": qx_lo, "qber_x_ci_high": qx_hi,
-        "qber_z": qz, "qber_z_max": qz_max, "qber_z_max_ci_low": qz_lo,
+        "qber_x": qx,
+        "qber_x_ci_low": qx_lo,
+        "qber_x_ci_high": qx_hi,
+        "qber_z": qz,
+        "qber_z_max": qz_max,
+        "qber_z_max_ci_low": qz_lo,
         "qber_z_max_ci_high": max((ci[2] for ci in qz_ci.values()), default=math.nan),
     }
     keep = 1.0 - float(spec["verification_fraction"])
@@ -269,8 +326,9 @@ def _conference_key(b: _Batches, spec: Mapping[str, Any], p: float) -> dict[str,
     # block (the rate no longer depends on how long one simulates)
     seconds = float(b.rows["pulses"].sum()) / b.rate_hz
     block_s = float(spec.get("key_block_s") or seconds)
-    ell = finite_key_length_bits(round(n_key * block_s / seconds), round(k_test * block_s / seconds), qx, qz_max,
-                                 int(spec["parties"]))
+    ell = finite_key_length_bits(
+        round(n_key * block_s / seconds), round(k_test * block_s / seconds), qx, qz_max, int(spec["parties"])
+    )
     out.update(
         secret_fraction=r_inf,
         key_rate_bps=rate_use * keep * r_inf,
@@ -285,13 +343,37 @@ def _conference_key(b: _Batches, spec: Mapping[str, Any], p: float) -> dict[str,
 
 
 BROADCAST = (
-    Quantity("broadcast_rate_bps", "bc_kbps", "anonymous broadcast rate (kbit/s), ± 1σ across batches",
-             "anonymous broadcast rate (kbit/s)", 1e-3, std="broadcast_rate_std_bps", sem="rate_sem_bps", y="broadcast_rate", total="broadcast_bits"),
-    Quantity("broadcast_correct_rate_bps", "ok_kbps", "correctly decoded broadcast bits (kbit/s), ± 1σ",
-             "correct anonymous broadcast rate (kbit/s)", 1e-3, std="broadcast_correct_rate_std_bps",
-             y="broadcast_correct_rate", total="broadcast_correct_bits"),
-    Quantity("broadcast_error_rate", "bc_err", "broadcast bit-error rate", "broadcast bit-error rate (%), 95% CI", 100.0,
-             fmt=".5f", ci=("broadcast_error_rate_ci_low", "broadcast_error_rate_ci_high"), y="qber"),
+    Quantity(
+        "broadcast_rate_bps",
+        "bc_kbps",
+        "anonymous broadcast rate (kbit/s), ± 1σ across batches",
+        "anonymous broadcast rate (kbit/s)",
+        1e-3,
+        std="broadcast_rate_std_bps",
+        sem="rate_sem_bps",
+        y="broadcast_rate",
+        total="broadcast_bits",
+    ),
+    Quantity(
+        "broadcast_correct_rate_bps",
+        "ok_kbps",
+        "correctly decoded broadcast bits (kbit/s), ± 1σ",
+        "correct anonymous broadcast rate (kbit/s)",
+        1e-3,
+        std="broadcast_correct_rate_std_bps",
+        y="broadcast_correct_rate",
+        total="broadcast_correct_bits",
+    ),
+    Quantity(
+        "broadcast_error_rate",
+        "bc_err",
+        "broadcast bit-error rate",
+        "broadcast bit-error rate (%), 95% CI",
+        100.0,
+        fmt=".5f",
+        ci=("broadcast_error_rate_ci_low", "broadcast_error_rate_ci_high"),
+        y="qber",
+    ),
 )
 
 
@@ -306,7 +388,9 @@ def _broadcast(b: _Batches, spec: Mapping[str, Any], p: float) -> dict[str, Any]
         "broadcast_rate_std_bps": spread(per_use * b.p_batches)[0],
         "broadcast_correct_rate_bps": per_use * p * (1.0 - q),
         "broadcast_correct_rate_std_bps": spread(per_use * b.p_batches * (1.0 - q_b))[0],
-        "broadcast_error_rate": q, "broadcast_error_rate_ci_low": q_lo, "broadcast_error_rate_ci_high": q_hi,
+        "broadcast_error_rate": q,
+        "broadcast_error_rate_ci_low": q_lo,
+        "broadcast_error_rate_ci_high": q_hi,
     }
 
 
@@ -324,10 +408,26 @@ def _fidelity(b: _Batches, rounds: Mapping[str, str], errors: Mapping[str, str],
 
 
 BELL_PAIR = (
-    Quantity("pair_rate_bps", "pair_kbps", "anonymous Bell pairs per second (k/s), ± 1σ across batches",
-             "anonymous Bell-pair rate (kpairs/s)", 1e-3, std="pair_rate_std_bps", y="pair_rate", total="anonymous_pairs"),
-    Quantity("bell_fidelity", "fidelity", "fidelity with |Φ+> from XX/YY/ZZ checks", "Bell-pair fidelity", 1.0,
-             fmt=".5f", sem="bell_fidelity_stderr", y="fidelity"),
+    Quantity(
+        "pair_rate_bps",
+        "pair_kbps",
+        "anonymous Bell pairs per second (k/s), ± 1σ across batches",
+        "anonymous Bell-pair rate (kpairs/s)",
+        1e-3,
+        std="pair_rate_std_bps",
+        y="pair_rate",
+        total="anonymous_pairs",
+    ),
+    Quantity(
+        "bell_fidelity",
+        "fidelity",
+        "fidelity with |Φ+> from XX/YY/ZZ checks",
+        "Bell-pair fidelity",
+        1.0,
+        fmt=".5f",
+        sem="bell_fidelity_stderr",
+        y="fidelity",
+    ),
     Quantity("bell_fidelity_stderr", "±se", "standard error of the fidelity", "", fmt=".1e"),
 )
 
@@ -335,15 +435,35 @@ BELL_PAIR = (
 def _bell_pair(b: _Batches, spec: Mapping[str, Any], p: float) -> dict[str, Any]:
     f, se = _fidelity(b, spec["rounds"], spec["errors"], 0.5)
     per_use = b.rate_hz / float(spec.get("carriers_per_use", 1))
-    return {"pair_rate_bps": per_use * p, "pair_rate_std_bps": spread(per_use * b.p_batches)[0],
-            "bell_fidelity": f, "bell_fidelity_stderr": se}
+    return {
+        "pair_rate_bps": per_use * p,
+        "pair_rate_std_bps": spread(per_use * b.p_batches)[0],
+        "bell_fidelity": f,
+        "bell_fidelity_stderr": se,
+    }
 
 
 TELEPORTATION = (
-    Quantity("teleport_rate_bps", "qubit_kps", "teleported qubits per second (k/s), ± 1σ across batches",
-             "anonymous teleportation rate (kqubit/s)", 1e-3, std="teleport_rate_std_bps", y="teleport_rate", total="teleported_qubits"),
-    Quantity("teleport_fidelity", "fidelity", "average fidelity over the six Pauli eigenstates",
-             "teleportation fidelity", 1.0, fmt=".5f", sem="teleport_fidelity_stderr", y="fidelity"),
+    Quantity(
+        "teleport_rate_bps",
+        "qubit_kps",
+        "teleported qubits per second (k/s), ± 1σ across batches",
+        "anonymous teleportation rate (kqubit/s)",
+        1e-3,
+        std="teleport_rate_std_bps",
+        y="teleport_rate",
+        total="teleported_qubits",
+    ),
+    Quantity(
+        "teleport_fidelity",
+        "fidelity",
+        "average fidelity over the six Pauli eigenstates",
+        "teleportation fidelity",
+        1.0,
+        fmt=".5f",
+        sem="teleport_fidelity_stderr",
+        y="fidelity",
+    ),
     Quantity("teleport_fidelity_stderr", "±se", "standard error of the fidelity", "", fmt=".1e"),
 )
 
@@ -352,17 +472,45 @@ def _teleportation(b: _Batches, spec: Mapping[str, Any], p: float) -> dict[str, 
     rounds = spec["rounds"]
     f, se = _fidelity(b, rounds, spec["errors"], 1.0 / len(rounds))
     per_use = b.rate_hz / float(spec.get("carriers_per_use", 1))
-    return {"teleport_rate_bps": per_use * p, "teleport_rate_std_bps": spread(per_use * b.p_batches)[0],
-            "teleport_fidelity": f, "teleport_fidelity_stderr": se}
+    return {
+        "teleport_rate_bps": per_use * p,
+        "teleport_rate_std_bps": spread(per_use * b.p_batches)[0],
+        "teleport_fidelity": f,
+        "teleport_fidelity_stderr": se,
+    }
 
 
 NOTIFICATION = (
-    Quantity("session_rate_hz", "sess_per_s", "notification sessions per second, ± 1σ across batches",
-             "notification sessions per second", 1.0, std="session_rate_std_hz", y="session_rate", total="sessions"),
-    Quantity("p_miss", "P_miss", "probability that a receiver is not notified in one session",
-             "P(receiver missed)", 1.0, fmt=".3e", ci=("p_miss_ci_low", "p_miss_ci_high"), y="p_miss"),
-    Quantity("p_false", "P_false", "probability of a false notification of a non-receiver in one session",
-             "P(false notification)", 1.0, fmt=".3e", ci=("p_false_ci_low", "p_false_ci_high"), y="p_false"),
+    Quantity(
+        "session_rate_hz",
+        "sess_per_s",
+        "notification sessions per second, ± 1σ across batches",
+        "notification sessions per second",
+        1.0,
+        std="session_rate_std_hz",
+        y="session_rate",
+        total="sessions",
+    ),
+    Quantity(
+        "p_miss",
+        "P_miss",
+        "probability that a receiver is not notified in one session",
+        "P(receiver missed)",
+        1.0,
+        fmt=".3e",
+        ci=("p_miss_ci_low", "p_miss_ci_high"),
+        y="p_miss",
+    ),
+    Quantity(
+        "p_false",
+        "P_false",
+        "probability of a false notification of a non-receiver in one session",
+        "P(false notification)",
+        1.0,
+        fmt=".3e",
+        ci=("p_false_ci_low", "p_false_ci_high"),
+        y="p_false",
+    ),
 )
 
 
@@ -375,8 +523,12 @@ def _notification(b: _Batches, spec: Mapping[str, Any], p: float) -> dict[str, A
         "session_rate_hz": per_session * p,
         "session_rate_std_hz": spread(per_session * b.p_batches)[0],
         # (1 − q1)^S decreases in q1, so the interval's ends swap
-        "p_miss": (1 - q1[0]) ** s, "p_miss_ci_low": (1 - q1[2]) ** s, "p_miss_ci_high": (1 - q1[1]) ** s,
-        "p_false": 1 - (1 - q0[0]) ** s, "p_false_ci_low": 1 - (1 - q0[1]) ** s, "p_false_ci_high": 1 - (1 - q0[2]) ** s,
+        "p_miss": (1 - q1[0]) ** s,
+        "p_miss_ci_low": (1 - q1[2]) ** s,
+        "p_miss_ci_high": (1 - q1[1]) ** s,
+        "p_false": 1 - (1 - q0[0]) ** s,
+        "p_false_ci_low": 1 - (1 - q0[1]) ** s,
+        "p_false_ci_high": 1 - (1 - q0[2]) ** s,
     }
 
 
@@ -399,14 +551,16 @@ def _pairs(spec: Mapping[str, Any], part: str, whole: str) -> list[tuple[str, st
 
 KINDS: dict[str, EstimatorKind] = {
     "conference_key": EstimatorKind(
-        CONFERENCE_KEY, _conference_key,
+        CONFERENCE_KEY,
+        _conference_key,
         lambda s: [(s["x_errors"], s["test_rounds"]), *((z, s["key_rounds"]) for z in s["z_errors"].values())],
     ),
     "broadcast_bits": EstimatorKind(BROADCAST, _broadcast, lambda s: [(s["errors"], s["rounds"])]),
     "bell_pair": EstimatorKind(BELL_PAIR, _bell_pair, lambda s: _pairs(s, "errors", "rounds")),
     "teleported_qubit": EstimatorKind(TELEPORTATION, _teleportation, lambda s: _pairs(s, "errors", "rounds")),
     "notification_session": EstimatorKind(
-        NOTIFICATION, _notification,
+        NOTIFICATION,
+        _notification,
         lambda s: [(s["receiver_ones"], s["receiver_rounds"]), (s["other_ones"], s["other_rounds"])],
     ),
 }
@@ -503,7 +657,7 @@ def pass_totals(steps: Sequence[tuple[Mapping[str, Any], np.ndarray, float]], re
         if any(v is None for v, _, _ in values):
             out[q.total], out[q.total + "_stderr"] = None, None
             continue
-        out[q.total] = float(sum(v * w for v, _, w in values))  # type: ignore[operator]
+        out[q.total] = math.fsum(float(v) * w for v, _, w in values if v is not None)
         out[q.total + "_stderr"] = math.sqrt(sum((se * w) ** 2 for _, se, w in values))
     for kind, spec in _kinds(report):
         if kind.compute is _conference_key:
@@ -518,8 +672,9 @@ def _step_se(est: Mapping[str, Any], q: Quantity) -> float:
     return float(se) if se is not None else 0.0
 
 
-def _pass_finite_key(steps: Sequence[tuple[Mapping[str, Any], np.ndarray, float]], spec: Mapping[str, Any],
-                     rate_hz: float) -> dict[str, Any]:
+def _pass_finite_key(
+    steps: Sequence[tuple[Mapping[str, Any], np.ndarray, float]], spec: Mapping[str, Any], rate_hz: float
+) -> dict[str, Any]:
     names = {"n": spec["key_rounds"], "k": spec["test_rounds"], "x": spec["x_errors"], **spec["z_errors"]}
     pooled = dict.fromkeys(names, 0.0)
     batches = max(int(rows.size) for _, rows, _ in steps)
@@ -548,8 +703,11 @@ def _pass_finite_key(steps: Sequence[tuple[Mapping[str, Any], np.ndarray, float]
 
 def pass_summary(passes: Sequence[Mapping[str, Any]], window_days: float) -> dict[str, Any]:
     """Per day and per year from the passes of a window: totals / days (×365.25), errors in quadrature."""
-    out: dict[str, Any] = {"passes": len(passes), "window_days": window_days,
-                           "passes_per_day": len(passes) / window_days if window_days else math.nan}
+    out: dict[str, Any] = {
+        "passes": len(passes),
+        "window_days": window_days,
+        "passes_per_day": len(passes) / window_days if window_days else math.nan,
+    }
     names = [k for k in (passes[0] if passes else {}) if k.endswith("_stderr") and k[: -len("_stderr")] in passes[0]]
     for se_key in names:
         key = se_key[: -len("_stderr")]

@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-
 #: seed of Fig. 4(a)/(b) when ``--seed`` is not given (the ``qrate provision`` default)
 PROVISION_SEED = 0
 
@@ -103,8 +102,11 @@ RUNS: tuple[RunSpec, ...] = (
 #: the network-size runs: GS1 serves N users on 1 km fibers, every user takes part, D = 1000 km
 USERS_AXIS = "nodes.ground_stations.GS1.user_count"
 NETWORK_SIZE = (
-    f"{USERS_AXIS}=2", "links.fiber.lengths_km={Dina = 2.0}", "links.fiber.default_length_km=1.0",
-    'protocol.sender="GS1-u1"', "sweep.ground_distance_km=[1000.0]",
+    f"{USERS_AXIS}=2",
+    "links.fiber.lengths_km={Dina = 2.0}",
+    "links.fiber.default_length_km=1.0",
+    'protocol.sender="GS1-u1"',
+    "sweep.ground_distance_km=[1000.0]",
 )
 APERTURE_AXIS = "links.leo.aperture_radius_m"
 
@@ -116,8 +118,12 @@ RUNS += (
     RunSpec("micius-pass", MICIUS_PASS, own_pulses=True),
     RunSpec("leo-aperture-grid", LEO, (), (f"{APERTURE_AXIS}=0.5,0.75,1.0,1.5,2.0,2.5,3.0",)),
     RunSpec("leo-users-acka", LEO, (*NETWORK_SIZE, 'protocol.participants="all"'), (f"{USERS_AXIS}=2,4,8,16,32,64",)),
-    RunSpec("leo-users-broadcast", LEO, (*NETWORK_SIZE, 'protocol.name="broadcast"', "protocol.participants=[]"),
-            (f"{USERS_AXIS}=2,4,8,16,32,64",)),
+    RunSpec(
+        "leo-users-broadcast",
+        LEO,
+        (*NETWORK_SIZE, 'protocol.name="broadcast"', "protocol.participants=[]"),
+        (f"{USERS_AXIS}=2,4,8,16,32,64",),
+    ),
 )
 
 FIGURES: tuple[FigureSpec, ...] = (
@@ -134,7 +140,7 @@ FIGURES: tuple[FigureSpec, ...] = (
         "broadcast_rate",
         (CurveSpec("uav", "Table I, C$_n^2$ = 0, aperture radius 3 m"),),
         "anonymous broadcast rate vs D_GS1-GS2, UAV case (flat under Table I: the UAV links are lossless;"
-        " see \"Turbulence beam wander\" in `qrate/MODELS.md`)",
+        ' see "Turbulence beam wander" in `qrate/MODELS.md`)',
     ),
     FigureSpec(
         "sens_aperture_leo.png",
@@ -146,7 +152,7 @@ FIGURES: tuple[FigureSpec, ...] = (
             CurveSpec("leo-aperture-1.0m", "radius 1.0 m"),
         ),
         "LEO key rate for a ground aperture of 3 m radius, 3 m diameter and 1.0 m radius"
-        " (see \"Receiver aperture: radius or diameter\" in `qrate/MODELS.md`)",
+        ' (see "Receiver aperture: radius or diameter" in `qrate/MODELS.md`)',
         legend_title="ground aperture",
         log=True,
     ),
@@ -159,7 +165,7 @@ FIGURES: tuple[FigureSpec, ...] = (
             CurveSpec("leo-dephasing-rate", "rate, Γ = 0.02 Hz: p = 1 − exp(−Γ n L/c)"),
         ),
         "LEO key rate with Z dephasing p = 0.02 per fiber traversal vs a rate of 0.02 Hz (negligible)"
-        " (see \"Fiber dephasing\" in `qrate/MODELS.md`)",
+        ' (see "Fiber dephasing" in `qrate/MODELS.md`)',
         legend_title="fiber dephasing",
         ratio=True,
     ),
@@ -169,7 +175,7 @@ FIGURES: tuple[FigureSpec, ...] = (
         "broadcast_rate",
         (CurveSpec("uav", "C$_n^2$ = 0 (default, Table I)"), CurveSpec("uav-cn2-1e-15", "C$_n^2$ = 1e-15 m$^{-2/3}$")),
         "UAV broadcast rate with C_n^2 = 0 vs 1e-15 m^-2/3 (drops only for D >~ 100 km)"
-        " (see \"Turbulence beam wander\" in `qrate/MODELS.md`)",
+        ' (see "Turbulence beam wander" in `qrate/MODELS.md`)',
         legend_title="turbulence",
         ratio=True,
     ),
@@ -179,7 +185,7 @@ FIGURES: tuple[FigureSpec, ...] = (
         "rate",
         (CurveSpec("leo", "log-negative Weibull (default)"), CurveSpec("leo-exact", "exact (beam wandering, Marcum Q)")),
         "LEO heralded rate with the Vasylyev Weibull vs the exact pointing-jitter transmittance"
-        " (see \"Exact transmittance model\" and \"Log-negative Weibull transmittance model\" in `qrate/MODELS.md`)",
+        ' (see "Exact transmittance model" and "Log-negative Weibull transmittance model" in `qrate/MODELS.md`)',
         legend_title="transmittance model",
         ratio=True,
     ),
@@ -189,7 +195,7 @@ FIGURES: tuple[FigureSpec, ...] = (
         "rate",
         (CurveSpec("uav", "log-negative Weibull (default)"), CurveSpec("uav-exact", "exact (beam wandering, Marcum Q)")),
         "UAV heralded rate with the Weibull vs the exact transmittance model"
-        " (see \"Exact transmittance model\" and \"Log-negative Weibull transmittance model\" in `qrate/MODELS.md`)",
+        ' (see "Exact transmittance model" and "Log-negative Weibull transmittance model" in `qrate/MODELS.md`)',
         legend_title="transmittance model",
         ratio=True,
     ),
@@ -203,7 +209,8 @@ FIGURES += (
         (CurveSpec("leo", "idealised (Table I)"), CurveSpec("leo-realistic", "realistic")),
         "LEO conference-key rate with Table I's ideal hardware and with realistic detectors, sources, BSMs,"
         " atmosphere, turbulence and night-sky background (khan-acka-leo-realistic), log scale",
-        legend_title="hardware", log=True,
+        legend_title="hardware",
+        log=True,
     ),
     FigureSpec(
         "fig3c_realistic_uav.png",
@@ -212,7 +219,8 @@ FIGURES += (
         (CurveSpec("uav", "idealised (Table I)"), CurveSpec("uav-realistic", "realistic")),
         "UAV broadcast rate with Table I's ideal hardware and with realistic hardware and sky"
         " (khan-broadcast-uav-realistic), log scale: realistically the rate falls with distance",
-        legend_title="hardware", log=True,
+        legend_title="hardware",
+        log=True,
     ),
     FigureSpec(
         "loss_budget_leo.png",
@@ -238,7 +246,8 @@ FIGURES += (
         (CurveSpec("leo-aperture-grid", ""),),
         "heat map of the LEO conference-key rate over D_GS1-GS2 (0-2000 km) and the ground aperture radius"
         " (0.5-3 m), beside its relative 1σ error",
-        kind="heatmap", heat_y=APERTURE_AXIS,
+        kind="heatmap",
+        heat_y=APERTURE_AXIS,
     ),
     FigureSpec(
         "users_acka_key_rate_leo.png",
@@ -247,7 +256,9 @@ FIGURES += (
         (CurveSpec("leo-users-acka", ""),),
         "conference-key rate vs the number of users at GS1 (plus Dina), every user a participant: Q_X grows"
         " with every fiber photon (p = 0.02 each), so the key vanishes beyond ~16 users",
-        kind="axis", x=USERS_AXIS, logx=True,
+        kind="axis",
+        x=USERS_AXIS,
+        logx=True,
     ),
     FigureSpec(
         "users_broadcast_rate_leo.png",
@@ -255,7 +266,9 @@ FIGURES += (
         "broadcast_correct_rate",
         (CurveSpec("leo-users-broadcast", ""),),
         "correctly decoded broadcast bits vs the number of users at GS1 (plus Dina)",
-        kind="axis", x=USERS_AXIS, logx=True,
+        kind="axis",
+        x=USERS_AXIS,
+        logx=True,
     ),
 )
 
@@ -307,8 +320,6 @@ def reproduce(
     Returns:
         The files written (PNGs, Fig. 4 JSON data, README.md). One line per figure goes to stdout.
     """
-    from qrate.plot.files import curves_from_files
-    from qrate.plot import plot_curves
     from qrate.provision.figures import make_figures
     from qrate.scenario import load_scenario
     from qrate.sweep import run_to_file
@@ -327,8 +338,14 @@ def reproduce(
             t0 = time.perf_counter()
             _say(quiet, f"qrate reproduce: running {run.name} ({' '.join((run.preset, *run.overrides, *run.sweeps))})")
             path = h5_dir / f"{run.name}.h5"
-            argv = ["qrate", "run", run.preset, *(f"--set={o}" for o in overrides), *(f"--sweep={s}" for s in run.sweeps),
-                    f"--out={path}"]
+            argv = [
+                "qrate",
+                "run",
+                run.preset,
+                *(f"--set={o}" for o in overrides),
+                *(f"--sweep={s}" for s in run.sweeps),
+                f"--out={path}",
+            ]
             files[run.name] = run_to_file(scenario, path, scheduler=where, overwrite=True, quiet=True, argv=argv)
             _say(quiet, f"  {run.name}: {len(scenario.sweep.points())} points in {time.perf_counter() - t0:.1f} s")
 
@@ -341,8 +358,10 @@ def reproduce(
     for path in make_figures(out, quick=quick, seed=PROVISION_SEED if seed is None else seed):
         written.append(path)
         if path.suffix == ".png":
-            print(f"{path}: Xu et al. Fig. 4({'a' if 'fig4a' in path.name else 'b'}), provisioning on USNET"
-                  f" ({time.perf_counter() - t0:.1f} s)")
+            print(
+                f"{path}: Xu et al. Fig. 4({'a' if 'fig4a' in path.name else 'b'}), provisioning on USNET"
+                f" ({time.perf_counter() - t0:.1f} s)"
+            )
     readme = out / "README.md"
     readme.write_text(readme_text(quick=quick, seed=seed), encoding="utf-8")
     written.append(readme)
@@ -361,9 +380,18 @@ def _figure(fig: FigureSpec, files: dict[str, Path], path: Path) -> Path:
     if fig.kind == "curves":
         data = curves_from_files([files[c.run] for c in fig.curves], fig.y, [c.label for c in fig.curves])
         note = data.note + ("; ratio panel: ±1 s.e.m." if fig.ratio else "")
-        return plot_curves(data.curves, path, y_label=data.y_label, log=fig.log, title=fig.title,
-                           legend_title=fig.legend_title, note=note, ratio=fig.ratio,
-                           ratio_label="ratio to default", y_min=None if fig.log else 0.0)
+        return plot_curves(
+            data.curves,
+            path,
+            y_label=data.y_label,
+            log=fig.log,
+            title=fig.title,
+            legend_title=fig.legend_title,
+            note=note,
+            ratio=fig.ratio,
+            ratio_label="ratio to default",
+            y_min=None if fig.log else 0.0,
+        )
     if fig.kind == "budget":
         from qrate.plot.budget import plot_loss_budget
         from qrate.scenario import load_scenario_text
@@ -385,8 +413,17 @@ def _figure(fig: FigureSpec, files: dict[str, Path], path: Path) -> Path:
     if fig.kind == "heatmap":
         assert fig.heat_y is not None
         return plot_heatmap(rows, q, path, x=fig.x, y=fig.heat_y, log=True, title=fig.title, note=note)
-    return plot_axes(rows, q, path, x=fig.x, hue=fig.hue, log=fig.log, logx=fig.logx, title=fig.title,
-                     note="error bars: ±1σ across batches; " + note)
+    return plot_axes(
+        rows,
+        q,
+        path,
+        x=fig.x,
+        hue=fig.hue,
+        log=fig.log,
+        logx=fig.logx,
+        title=fig.title,
+        note="error bars: ±1σ across batches; " + note,
+    )
 
 
 def readme_text(*, quick: bool = False, seed: int | None = None) -> str:
@@ -397,7 +434,9 @@ def readme_text(*, quick: bool = False, seed: int | None = None) -> str:
     lines = [
         "# Reference figures",
         "",
-        "Generated by `qrate reproduce" + (" --quick" if quick else "") + (f" --seed {seed}" if seed is not None else "")
+        "Generated by `qrate reproduce"
+        + (" --quick" if quick else "")
+        + (f" --seed {seed}" if seed is not None else "")
         + "` from the embedded presets (no network); this file is written by the same run from the",
         "recipes in `qrate/reproduce.py`, so it states exactly what was simulated. Results files go to",
         "`h5/` (git-ignored); re-plot any of them with `qrate plot h5/NAME.h5 ... --out FIG.png`.",
@@ -414,7 +453,9 @@ def readme_text(*, quick: bool = False, seed: int | None = None) -> str:
     for run in RUNS:
         s = load_scenario(run.preset, run_overrides(run, mode, seed), run.sweeps)
         d = s.sweep.distances_km()
-        sets = ", ".join([*(f"`{o}`" for o in run.overrides), *(f"`--sweep {a}`" for a in run.sweeps)]) or "none (preset as shipped)"
+        sets = (
+            ", ".join([*(f"`{o}`" for o in run.overrides), *(f"`--sweep {a}`" for a in run.sweeps)]) or "none (preset as shipped)"
+        )
         if s.passes is not None:  # a pass run: its points are the steps of the passes in its window
             w = s.passes
             points = f"every {w.step_s:g} s of each pass from {w.start_utc} ({w.end_utc or f'{w.days:g} days'})"
@@ -426,17 +467,19 @@ def readme_text(*, quick: bool = False, seed: int | None = None) -> str:
     lines += ["", "## Figures", ""]
     for fig in FIGURES:
         curves = "; ".join(f"{c.label.replace('$', '')} (`{c.run}`)" for c in fig.curves)
-        lines.append(f"- `{fig.filename}` — {fig.shows}. y = `{fig.y}`{', log scale' if fig.log else ''}"
-                     f"{', with ratio panel' if fig.ratio else ''}. Curves: {curves}.")
+        lines.append(
+            f"- `{fig.filename}` — {fig.shows}. y = `{fig.y}`{', log scale' if fig.log else ''}"
+            f"{', with ratio panel' if fig.ratio else ''}. Curves: {curves}."
+        )
     fig4_seed = PROVISION_SEED if seed is None else seed
     lines += [
         f"- `{PROVISION_FIGURES[0]}`, `{PROVISION_FIGURES[1]}` (data: `fig4_provision.json`) — Xu et al. Fig. 4(a)/(b),",
         f"  two-stage stochastic QKD provisioning on USNET: `qrate.provision.figures.make_figures(quick={quick}, seed={fig4_seed})`.",
         "",
-        "Modelling choices of the Table I presets (see \"Paper ambiguities and qrate's defaults\" in `qrate/MODELS.md`):",
+        'Modelling choices of the Table I presets (see "Paper ambiguities and qrate\'s defaults" in `qrate/MODELS.md`):',
         "aperture radius 3 m, far-field LEO / Gaussian UAV beam, log-negative Weibull transmittance, C_n² = 0,",
         "fiber dephasing p = 0.02 per traversal, synchronous deterministic sources at 1e6 Hz, ideal detectors, BSM and",
-        "switch. The realistic presets' numbers and their sources: \"Realistic presets\" in `qrate/MODELS.md`.",
+        'switch. The realistic presets\' numbers and their sources: "Realistic presets" in `qrate/MODELS.md`.',
         "",
     ]
     return "\n".join(lines)

@@ -8,10 +8,8 @@ add. Estimates are computed from a table of batch rows by :mod:`qrate.estimates`
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 

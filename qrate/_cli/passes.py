@@ -42,9 +42,13 @@ def _parser() -> ArgumentParser:
         "minimum), with refined start/end, duration, and per station the maximum elevation and minimum range. "
         "Times are UTC (ISO 8601); SGP4 with Earth rotation by GMST (UT1 = UTC); WGS84 stations; no files are read.",
     )
-    p.add_argument("scenario", nargs="?", metavar="SCENARIO",
-                   help="a preset or TOML file with a [passes] window: its platform, stations and window"
-                        " (instead of --tle/--circular/--fixed, --station and --start)")
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        metavar="SCENARIO",
+        help="a preset or TOML file with a [passes] window: its platform, stations and window"
+        " (instead of --tle/--circular/--fixed, --station and --start)",
+    )
     g = p.add_argument_group("platform (exactly one)")
     g.add_argument(
         "--tle", nargs=2, metavar=("LINE1", "LINE2"), help="two-line elements (quote each line); checksums are verified"
@@ -181,7 +185,7 @@ def _join_negative_values(argv: list[str]) -> list[str]:
 
 def main(argv: Sequence[str]) -> int:
     """Run ``qrate passes``; 0 also when no pass is found; :class:`InputError` (exit 2) on bad input."""
-    from qrate.orbit import TLE, find_passes, format_utc, parse_utc, pass_track
+    from qrate.orbit import find_passes, parse_utc, pass_track
 
     a = _parser().parse_args(_join_negative_values(list(argv)))
     if a.scenario is not None:
@@ -219,16 +223,27 @@ def _scenario_passes(a: Any) -> int:
         raise InputError("SCENARIO", f"{a.scenario} has no [passes] window")
     found = scenario_passes(scenario)
     links = scenario.free_space_links().values()
-    minima = [max(window.min_elevation_deg, max(s.min_elevation_deg for s in links if st.name in s.ground_stations))
-              for st in found.stations]
+    minima = [
+        max(window.min_elevation_deg, max(s.min_elevation_deg for s in links if st.name in s.ground_stations))
+        for st in found.stations
+    ]
     tracks = [pass_track(found.platform, found.stations, p, window.step_s) for p in found.passes] if a.steps else []
     t0 = parse_utc(window.start_utc)
     t1 = t0 + np.timedelta64(round(window.days * 86400e9), "ns") if window.days is not None else parse_utc(window.end_utc)
     return _print(a, found.platform, list(found.stations), minima, list(found.passes), tracks, t0, t1, window.step_s)
 
 
-def _print(a: Any, platform: Any, stations: list[Any], minima: list[float], passes: list[Any], tracks: list[Any],
-           t0: Any, t1: Any, step_s: float) -> int:
+def _print(
+    a: Any,
+    platform: Any,
+    stations: list[Any],
+    minima: list[float],
+    passes: list[Any],
+    tracks: list[Any],
+    t0: Any,
+    t1: Any,
+    step_s: float,
+) -> int:
     """Print the passes (and steps) as a table or JSON lines; a clear line when there is none."""
     from qrate.orbit import TLE, format_utc
 

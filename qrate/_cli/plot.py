@@ -61,8 +61,12 @@ def main(argv: list[str]) -> int:
         help="lower limit of the y axis in display units (e.g. 0; default: automatic)",
     )
     parser.add_argument("--ratio", action="store_true", help="add a panel with each curve divided by the first (±1 s.e.m.)")
-    parser.add_argument("--x", default=None, metavar="AXIS",
-                        help="sweep axis on x (one file; default ground_distance_km), e.g. links.leo.aperture_radius_m")
+    parser.add_argument(
+        "--x",
+        default=None,
+        metavar="AXIS",
+        help="sweep axis on x (one file; default ground_distance_km), e.g. links.leo.aperture_radius_m",
+    )
     parser.add_argument("--hue", default=None, metavar="AXIS", help="sweep axis drawn as one curve per value (with --x)")
     parser.add_argument("--facet", default=None, metavar="AXIS", help="sweep axis drawn as one panel per value (with --x)")
     parser.add_argument("--logx", action="store_true", help="logarithmic x axis")
@@ -136,8 +140,18 @@ def _plot_axes(args: Any, files: list[str], out: Path) -> int:
     tmp = _temp(out)
     try:
         try:
-            plot_axes(rows, q, tmp, x=args.x or "ground_distance_km", hue=args.hue, facet=args.facet, log=args.log,
-                      logx=args.logx, title=args.title, note=note)
+            plot_axes(
+                rows,
+                q,
+                tmp,
+                x=args.x or "ground_distance_km",
+                hue=args.hue,
+                facet=args.facet,
+                log=args.log,
+                logx=args.logx,
+                title=args.title,
+                note=note,
+            )
         except ValueError as exc:
             raise InputError("--hue", f"{exc}; its axes: {', '.join(axes)}") from None
         _publish(tmp, out, args.overwrite)

@@ -57,8 +57,10 @@ def print_table(meta: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     from qrate._cli.text import printable
 
     report = meta["report"]
-    print(f"# {printable(str(meta.get('scenario_name')))} ({printable(str(meta.get('protocol')))}), seed {meta.get('seed')},"
-          f" model {meta.get('model_version')}, complete={bool(meta.get('complete'))}")
+    print(
+        f"# {printable(str(meta.get('scenario_name')))} ({printable(str(meta.get('protocol')))}), seed {meta.get('seed')},"
+        f" model {meta.get('model_version')}, complete={bool(meta.get('complete'))}"
+    )
     axes = list(meta.get("axes", []))
     for a in axes:
         print(f"#   {printable(a.rsplit('.', 1)[-1])}: sweep axis {printable(a)}")
@@ -74,8 +76,10 @@ def print_table(meta: dict[str, Any], rows: list[dict[str, Any]]) -> None:
 def print_passes(passes: list[dict[str, Any]], summary: dict[str, Any]) -> None:
     """Per-pass totals (± standard error) and the per-day / per-year summary of a pass run."""
     totals = [k for k in passes[0] if f"{k}_stderr" in passes[0]]
-    print(f"# {summary['passes']} passes in {summary['window_days']:g} days ({summary['passes_per_day']:.3g} per day);"
-          " totals per pass ± standard error")
+    print(
+        f"# {summary['passes']} passes in {summary['window_days']:g} days ({summary['passes_per_day']:.3g} per day);"
+        " totals per pass ± standard error"
+    )
     head = f"{'pass':>5} {'start_utc':>24} {'dur_s':>7} " + " ".join(f"{k:>24}" for k in totals)
     print(head)
     for p in passes:
@@ -83,8 +87,10 @@ def print_passes(passes: list[dict[str, Any]], summary: dict[str, Any]) -> None:
         print(f"{p['pass']:>5} {p['start_utc']:>24} {p['duration_s']:>7.1f} {cells}")
     for k in totals:
         if f"{k}_per_day" in summary:
-            print(f"#   {k}: {_pm(summary[k + '_per_day'], summary[k + '_per_day_stderr'])} per day,"
-                  f" {_pm(summary[k + '_per_year'], summary[k + '_per_year_stderr'])} per year")
+            print(
+                f"#   {k}: {_pm(summary[k + '_per_day'], summary[k + '_per_day_stderr'])} per day,"
+                f" {_pm(summary[k + '_per_year'], summary[k + '_per_year_stderr'])} per year"
+            )
 
 
 def _pm(value: Any, se: Any) -> str:
@@ -97,8 +103,9 @@ def print_csv(meta: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     import sys
 
     axes = [*meta.get("axes", []), "ground_distance_km"]
-    keys = axes + [k for k in dict.fromkeys(k for r in rows for k in r)
-                   if k not in axes and not isinstance(rows[0].get(k), dict | list)]
+    keys = axes + [
+        k for k in dict.fromkeys(k for r in rows for k in r) if k not in axes and not isinstance(rows[0].get(k), dict | list)
+    ]
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(keys)
     for r in rows:
@@ -112,8 +119,12 @@ def main(argv: list[str]) -> int:
     parser = ArgumentParser(prog="qrate show", description="Print the per-point estimates stored in a results file.")
     parser.add_argument("file", metavar="FILE.h5")
     form = parser.add_mutually_exclusive_group()
-    form.add_argument("--json", action="store_true", help="print a JSON list of objects, one per sweep point"
-                      " (for a pass run: an object with the steps, the per-pass totals and the per-day summary)")
+    form.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON list of objects, one per sweep point"
+        " (for a pass run: an object with the steps, the per-pass totals and the per-day summary)",
+    )
     form.add_argument("--csv", action="store_true", help="print CSV: one row per point, the sweep axes first, rates in bit/s")
     args = parser.parse_args(argv)
     meta, rows = read_estimates(args.file)

@@ -124,7 +124,7 @@ def exact_table(b: float) -> ExactTable:
     """Tabulate the exact efficiency for aperture-to-beam ratio ``b`` (cached per ``b``)."""
     u_lo = max(0.0, b - EXACT_TABLE_HALF_WIDTH)
     u_hi = b + EXACT_TABLE_HALF_WIDTH
-    n = int(math.ceil((u_hi - u_lo) / EXACT_TABLE_STEP)) + 1
+    n = math.ceil((u_hi - u_lo) / EXACT_TABLE_STEP) + 1
     u = u_lo + EXACT_TABLE_STEP * np.arange(n)
     values = np.ascontiguousarray(exact_efficiency(u, b))
     slopes = np.ascontiguousarray(exact_efficiency_slope(u, b) * EXACT_TABLE_STEP)

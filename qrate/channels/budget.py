@@ -106,7 +106,9 @@ def loss_budget_db(
     Raises:
         InputError: both atmosphere or both turbulence descriptions given; bad efficiencies.
     """
-    eta_tx = _efficiency("transmitter_efficiency", link.transmitter_efficiency if transmitter_efficiency is None else transmitter_efficiency)
+    eta_tx = _efficiency(
+        "transmitter_efficiency", link.transmitter_efficiency if transmitter_efficiency is None else transmitter_efficiency
+    )
     eta_rx = _efficiency("receiver_efficiency", link.receiver_efficiency if receiver_efficiency is None else receiver_efficiency)
     extra = check_nonnegative("extra_loss_db", link.extra_loss_db if extra_loss_db is None else extra_loss_db)
     aerosol_model = aerosol_model or link.aerosol_model

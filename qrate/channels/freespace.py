@@ -24,7 +24,15 @@ from scipy import integrate
 
 from qrate.channels import _kernels
 from qrate.channels.atmosphere import atmospheric_transmittance
-from qrate.channels.beam import BEAMS, ExactTable, aperture_efficiency, beam_radius_m, beam_waist_m, exact_table, vasylyev_parameters
+from qrate.channels.beam import (
+    BEAMS,
+    ExactTable,
+    aperture_efficiency,
+    beam_radius_m,
+    beam_waist_m,
+    exact_table,
+    vasylyev_parameters,
+)
 from qrate.channels.turbulence import TURBULENCE_PATHS, TURBULENT_LAYER_M, beam_wander_variance_m2
 from qrate.errors import InputError
 from qrate.geometry import PlatformGeometry
@@ -219,8 +227,8 @@ def link_budget(link: FreeSpaceLink, geometry: PlatformGeometry) -> LinkBudget:
 
         profile = HufnagelValley(ground_cn2=link.hv_ground_cn2, rms_wind_m_per_s=link.hv_wind_m_per_s)
         var_turb = slant_beam_wander_variance_m2(
-            min(geometry.zenith_rad, math.radians(89.0)), waist, profile=profile,
-            platform_altitude_m=1e3 * geometry.altitude_km)
+            min(geometry.zenith_rad, math.radians(89.0)), waist, profile=profile, platform_altitude_m=1e3 * geometry.altitude_km
+        )
     else:
         var_turb = beam_wander_variance_m2(link.cn2, length_m, link.divergence_rad, waist, link.turbulence_path)
     sigma = math.sqrt((link.pointing_rad * length_m) ** 2 + var_turb)
@@ -276,9 +284,7 @@ def sample_transmittance(budget: LinkBudget, n: int, rng: np.random.Generator) -
             table.values,
             table.slopes_step,
         )
-    return _kernels.weibull_transmittance(
-        rng, n, budget.factor * budget.eta0, budget.weibull_scale_l, 0.5 * budget.weibull_shape
-    )
+    return _kernels.weibull_transmittance(rng, n, budget.factor * budget.eta0, budget.weibull_scale_l, 0.5 * budget.weibull_shape)
 
 
 def _measured_samples(budget: LinkBudget, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -42,7 +42,11 @@ def detection(det: Any, rate_hz: float, arriving: float, background_click_probab
     eta = det.efficiency
     if det.jitter_fwhm_s > 0.0:
         eta *= window_acceptance(det.gate_s, det.jitter_fwhm_s)
-    p_dark = det.dark_count_probability if det.dark_count_rate_hz is None else dark_click_probability(det.dark_count_rate_hz, det.gate_s)
+    p_dark = (
+        det.dark_count_probability
+        if det.dark_count_rate_hz is None
+        else dark_click_probability(det.dark_count_rate_hz, det.gate_s)
+    )
     p_noise = 1.0 - (1.0 - p_dark) * (1.0 - background_click_probability)
     if det.dead_time_s > 0.0:
         clicks = arriving * eta + (1.0 - arriving * eta) * p_noise
@@ -77,10 +81,15 @@ def background_click_probability(link: Any, sun_elevation_deg: float | None, det
             sky = "night"
         else:
             sky = "day" if sun_elevation_deg > DAY_ABOVE_DEG else "moonlit"  # twilight: a brighter night
-    spec = BackgroundSpec(sky=sky, radiance_w_m2_sr_nm=bg.radiance_w_m2_sr_nm, fov_full_angle_rad=bg.fov_full_angle_rad,
-                          filter_bandwidth_nm=bg.filter_bandwidth_nm, gate_s=bg.gate_s,
-                          receiver_efficiency=link.receiver_efficiency * detector_efficiency,
-                          click_probability=bg.click_probability)
+    spec = BackgroundSpec(
+        sky=sky,
+        radiance_w_m2_sr_nm=bg.radiance_w_m2_sr_nm,
+        fov_full_angle_rad=bg.fov_full_angle_rad,
+        filter_bandwidth_nm=bg.filter_bandwidth_nm,
+        gate_s=bg.gate_s,
+        receiver_efficiency=link.receiver_efficiency * detector_efficiency,
+        click_probability=bg.click_probability,
+    )
     return spec.click_probability_per_gate(link.wavelength_m, link.receiver_radius_m)
 
 

@@ -38,7 +38,9 @@ def orbit_platform(name: str, spec: PlatformSpec) -> Any:
             return TLE(spec.tle[0], spec.tle[1], name=name)
         if spec.orbit is not None:
             o = spec.orbit
-            return CircularOrbit(o.altitude_km, o.inclination_deg, o.raan_deg, o.arg_latitude_deg, o.epoch_utc, j2=o.j2, name=name)
+            return CircularOrbit(
+                o.altitude_km, o.inclination_deg, o.raan_deg, o.arg_latitude_deg, o.epoch_utc, j2=o.j2, name=name
+            )
         if spec.position is not None:
             p = spec.position
             return FixedPlatform(p.latitude_deg, p.longitude_deg, p.altitude_m, name=name)
@@ -84,8 +86,9 @@ def scenario_passes(scenario: Scenario) -> ScenarioPasses:
         own = max(spec.min_elevation_deg for spec in links.values() if gs in spec.ground_stations)
         cuts.append(max(window.min_elevation_deg, own))
     try:
-        found = find_passes(platform, stations, window.start_utc, window.end_utc, days=window.days, step_s=window.step_s,
-                            min_elevation_deg=cuts)
+        found = find_passes(
+            platform, stations, window.start_utc, window.end_utc, days=window.days, step_s=window.step_s, min_elevation_deg=cuts
+        )
     except InputError as exc:
         raise InputError(f"passes.{exc.field}", exc.message) from None
     return ScenarioPasses(platform, tuple(stations), tuple(found[: window.max_passes]), len(found))
@@ -113,8 +116,11 @@ def plan_passes(scenario: Scenario) -> list[PointPlan]:
     assert window is not None
     found = scenario_passes(scenario)
     if not found.passes:
-        raise InputError("passes", f"no pass in the window from {window.start_utc}"
-                         f" ({'to ' + window.end_utc if window.end_utc else f'{window.days:g} days'}) above the elevation cuts")
+        raise InputError(
+            "passes",
+            f"no pass in the window from {window.start_utc}"
+            f" ({'to ' + window.end_utc if window.end_utc else f'{window.days:g} days'}) above the elevation cuts",
+        )
     protocol = protocol_of(scenario)
     rate_hz = scenario.sources.repetition_rate_hz
     batches = scenario.sampling.batches
@@ -152,14 +158,26 @@ def plan_passes(scenario: Scenario) -> list[PointPlan]:
                 "pass_duration_s": float(p.duration_s),
                 "window_days": window_days,
                 "stations": {
-                    gs: {"range_km": float(track.range_km[j, k]), "elevation_deg": float(track.elevation_deg[j, k]),
-                         "sun_elevation_deg": float(track.sun_elevation_deg[j, k])}
+                    gs: {
+                        "range_km": float(track.range_km[j, k]),
+                        "elevation_deg": float(track.elevation_deg[j, k]),
+                        "sun_elevation_deg": float(track.sun_elevation_deg[j, k]),
+                    }
                     for j, gs in enumerate(names)
                 },
             }
             t_s = float((t - track.time_utc[0]) / np.timedelta64(1, "ns")) * 1e-9
-            plans.append(plan_point(
-                scenario, len(plans), distance, protocol, {"pass": i, "time_s": round(t_s, 6)},
-                geometries=geometries, key_params=key, pulses_per_batch=max(1, -(-pulses // batches)), extra=extra,
-            ))
+            plans.append(
+                plan_point(
+                    scenario,
+                    len(plans),
+                    distance,
+                    protocol,
+                    {"pass": i, "time_s": round(t_s, 6)},
+                    geometries=geometries,
+                    key_params=key,
+                    pulses_per_batch=max(1, -(-pulses // batches)),
+                    extra=extra,
+                )
+            )
     return plans

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qrate.channels.fiber import dephasing_probability, fiber_transmittance
-from qrate.engine import hardware
 from qrate.channels.freespace import FreeSpaceLink, LinkBudget, link_budget, mean_transmittance
+from qrate.engine import hardware
 from qrate.errors import BelowHorizonError, InputError
 from qrate.geometry import PlatformGeometry, midpoint_geometry
 from qrate.model import MODEL_VERSION
@@ -164,10 +164,7 @@ class PointPlan:
 def layout_of(scenario: Scenario) -> NetworkLayout:
     """The protocol layout (chain of terrestrial networks) of a scenario."""
     return NetworkLayout(
-        tuple(
-            TerrestrialNetwork(gs, st.user_names(gs), forward=st.forward)
-            for gs, st in scenario.nodes.ground_stations.items()
-        )
+        tuple(TerrestrialNetwork(gs, st.user_names(gs), forward=st.forward) for gs, st in scenario.nodes.ground_stations.items())
     )
 
 
@@ -233,12 +230,15 @@ def _downlinks(
                 budget = link_budget(link, geometries[(name, gs)])
                 mean = mean_transmittance(budget)
                 background = hardware.background_click_probability(
-                    spec, (sun_elevation_deg or {}).get(gs), scenario.bsm.detector_efficiency)
+                    spec, (sun_elevation_deg or {}).get(gs), scenario.bsm.detector_efficiency
+                )
             except InputError as exc:
                 raise InputError(f"links.{name}.{exc.field}", exc.message) from None
             except ArithmeticError as exc:  # e.g. an absurdly small divergence overflows the beam radius
-                raise InputError(f"links.{name}", f"link budget out of numerical range at {where} ({exc});"
-                                 " check divergence_rad, wavelength_m and the aperture") from None
+                raise InputError(
+                    f"links.{name}",
+                    f"link budget out of numerical range at {where} ({exc}); check divergence_rad, wavelength_m and the aperture",
+                ) from None
             st = stations[gs]
             to_user = st.user_names(gs)[0] if st.forward else None
             downlinks.append(Downlink(name, gs, budget, mean, to_user, index, 0.0 if to_user else background))
@@ -275,8 +275,9 @@ def _users(
             spec = links[downlinks[k].link_index]
             detector = (station.detectors or scenario.detectors).efficiency
             background = hardware.background_click_probability(spec, (sun_elevation_deg or {}).get(gs), detector)
-        emitted = (hardware.bell_source(scenario.sources, 1.0, 1.0)[0] if station.forward
-                   else scenario.sources.ghz_success_probability)
+        emitted = (
+            hardware.bell_source(scenario.sources, 1.0, 1.0)[0] if station.forward else scenario.sources.ghz_success_probability
+        )
         det = hardware.detection(station.detectors or scenario.detectors, rate_hz, emitted * arriving, background)
         users.append(UserPath(user, eta_f, switch, k, det.efficiency, det.noise_click_probability))
         z_flip[user] = dephasing_probability(
@@ -338,7 +339,8 @@ def _heralding(
     pairs = sorted({dl.link_index for dl in downlinks})
     eta = {i: [dl.mean_eta for dl in downlinks if dl.link_index == i] for i in pairs}
     bell = [hardware.bell_source(scenario.sources, eta[i][0], eta[i][-1])[0] for i in pairs] or [
-        hardware.bell_source(scenario.sources, 1.0, 1.0)[0]]
+        hardware.bell_source(scenario.sources, 1.0, 1.0)[0]
+    ]
     sources = (scenario.sources.ghz_success_probability,) * res["ghz"] + tuple(bell[j % len(bell)] for j in range(res["bell"]))
     constant = math.prod(sources) * bsm_success ** res["bsm"]
     for u in users:
@@ -358,9 +360,16 @@ def _heralding(
 
 
 def plan_point(
-    scenario: Scenario, index: int, ground_distance_km: float, protocol: ScenarioProtocol | None = None,
-    axes: Mapping[str, Any] | None = None, *, geometries: Geometries | None = None,
-    key_params: Mapping[str, Any] | None = None, pulses_per_batch: int | None = None, extra: Mapping[str, Any] | None = None,
+    scenario: Scenario,
+    index: int,
+    ground_distance_km: float,
+    protocol: ScenarioProtocol | None = None,
+    axes: Mapping[str, Any] | None = None,
+    *,
+    geometries: Geometries | None = None,
+    key_params: Mapping[str, Any] | None = None,
+    pulses_per_batch: int | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> PointPlan:
     """Plan sweep point ``index`` at ``ground_distance_km`` of ``scenario`` (the point's own scenario).
 
@@ -380,10 +389,14 @@ def plan_point(
     users, z_user, dep_user = _users(scenario, protocol, downlinks, sun)
     bsm_success, bsm_z_error = hardware.bsm(scenario.bsm)
     z_fs, dep_fs = _free_space_noise(scenario, protocol, downlinks, bsm_z_error)
-    readout = {u: (scenario.nodes.ground_stations[gs].detectors or scenario.detectors).readout_flip
-               for u, gs in scenario.users().items()}
-    noise = PauliNoise(z_flip={**z_user, **z_fs}, depolarize={**dep_user, **dep_fs},
-                       readout_flip=readout if len(set(readout.values())) > 1 else scenario.detectors.readout_flip)
+    readout = {
+        u: (scenario.nodes.ground_stations[gs].detectors or scenario.detectors).readout_flip for u, gs in scenario.users().items()
+    }
+    noise = PauliNoise(
+        z_flip={**z_user, **z_fs},
+        depolarize={**dep_user, **dep_fs},
+        readout_flip=readout if len(set(readout.values())) > 1 else scenario.detectors.readout_flip,
+    )
     sources, constant, factors_a, factors_b = _heralding(scenario, protocol, downlinks, users, bsm_success)
     return PointPlan(
         index=index,
@@ -456,7 +469,7 @@ def counter_names(plans: Sequence[PointPlan]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def describe_points(scenario: Scenario) -> list[Mapping[str, Any]]:
+def describe_points(scenario: Scenario) -> list[dict[str, Any]]:
     """Geometry and expected success probability of every sweep point (for ``qrate validate``)."""
     rows = []
     for plan in plan_sweep(scenario):

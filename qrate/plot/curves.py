@@ -79,8 +79,16 @@ def draw_curves(ax: Axes, curves: Sequence[Curve], *, log: bool = False) -> None
         lo = c.err_low
         if log:  # keep the lower bar above zero on a log axis
             lo = np.where(c.y - lo > 0, lo, c.y * (1 - 1e-3))
-        ax.errorbar(c.x, c.y, yerr=np.vstack([lo, c.err_high]), marker=markers[i % len(markers)],
-                    markersize=4, capsize=3, linewidth=1.2, label=c.label)
+        ax.errorbar(
+            c.x,
+            c.y,
+            yerr=np.vstack([lo, c.err_high]),
+            marker=markers[i % len(markers)],
+            markersize=4,
+            capsize=3,
+            linewidth=1.2,
+            label=c.label,
+        )
     if log:
         ax.set_yscale("log")
     ax.grid(alpha=0.3, which="both" if log else "major")
@@ -95,8 +103,16 @@ def draw_ratio(ax: Axes, curves: Sequence[Curve], *, label: str = "ratio to firs
         with np.errstate(divide="ignore", invalid="ignore"):
             r = c.y / ref.y
             rel = np.sqrt((c.sem / c.y) ** 2 + (ref.sem / ref.y) ** 2) if i else ref.sem / ref.y
-        ax.errorbar(c.x, r, yerr=np.nan_to_num(np.abs(r) * rel), marker="osD^v<>ph*"[i % 10], markersize=3,
-                    capsize=2, linewidth=1.0, color=f"C{i}")
+        ax.errorbar(
+            c.x,
+            r,
+            yerr=np.nan_to_num(np.abs(r) * rel),
+            marker="osD^v<>ph*"[i % 10],
+            markersize=3,
+            capsize=2,
+            linewidth=1.0,
+            color=f"C{i}",
+        )
     ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
     ax.set_ylabel(label, fontsize=8)
     ax.grid(alpha=0.3)

@@ -72,8 +72,9 @@ def plot_axes(
         if x not in e:
             raise ValueError(f"{x!r} is not an axis of these results")
     panels = split(estimates, facet)
-    fig = Figure(figsize=(6.0 if len(panels) == 1 else 3.6 * min(len(panels), 3), 4.4 if len(panels) <= 3 else 7.6),
-                 layout="constrained")
+    fig = Figure(
+        figsize=(6.0 if len(panels) == 1 else 3.6 * min(len(panels), 3), 4.4 if len(panels) <= 3 else 7.6), layout="constrained"
+    )
     cols = min(len(panels), 3)
     rows = math.ceil(len(panels) / cols)
     axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)).ravel()
@@ -96,7 +97,7 @@ def plot_axes(
             ax.set_title(_value_text(facet, fv), fontsize=9)
         if hue is not None:
             ax.legend(fontsize=7)
-    for ax in axes[len(panels):]:
+    for ax in axes[len(panels) :]:
         ax.set_visible(False)
     fig.supxlabel(axis_label(x) + (f"\n{note}" if note else ""), fontsize=9)
     fig.supylabel(quantity.label, fontsize=9)
@@ -138,7 +139,9 @@ def plot_heatmap(
     fig = Figure(figsize=(10.0, 4.2), layout="constrained")
     ax_v, ax_e = fig.subplots(1, 2)
     positive = value[np.isfinite(value) & (value > 0)]
-    norm = LogNorm(vmin=positive.min(), vmax=positive.max()) if log and positive.size and positive.min() < positive.max() else None
+    norm = (
+        LogNorm(vmin=positive.min(), vmax=positive.max()) if log and positive.size and positive.min() < positive.max() else None
+    )
     for ax, data, label, n in ((ax_v, value, quantity.label, norm), (ax_e, error, "relative 1σ error (%)", None)):
         mesh = ax.pcolormesh(_edges(xs), _edges(ys), np.ma.masked_invalid(data), norm=n, shading="flat")
         fig.colorbar(mesh, ax=ax, label=label)

@@ -59,8 +59,7 @@ def plot_pass_run(
         ax_r.fill_between(t, y - err, y + err, color=f"C{n % 10}", alpha=0.25, lw=0)
         if quantity.key == "rate_bps":  # the planned mean: visible where too few successes are simulated
             planned = np.array([params[i]["p_success_expected"] * params[i]["report"]["repetition_rate_hz"] for i in idx])
-            ax_r.plot(t, planned * quantity.scale, color=f"C{n % 10}", lw=0.8, ls="--",
-                      label="planned mean" if n == 0 else None)
+            ax_r.plot(t, planned * quantity.scale, color=f"C{n % 10}", lw=0.8, ls="--", label="planned mean" if n == 0 else None)
     ax_g.set_xlabel("time since the pass began (s)")
     ax_g.set_ylabel("elevation (deg, solid)")
     ax_range.set_ylabel("slant range (km, dotted)")

@@ -84,15 +84,17 @@ class AnonymousConferenceKeyAgreement:
             "protocol": self.name,
             "default_y": "key_rate",
             "carriers_per_use": self.carriers_per_use,
-            "estimators": [{
-                "kind": "conference_key",
-                "key_rounds": "key_rounds",
-                "test_rounds": "verify_rounds_x",
-                "x_errors": "x_parity_errors",
-                "z_errors": {f"{self.sender}-{p}": f"z_err:{self.sender}:{p}" for p in self.others},
-                "verification_fraction": self.verification_fraction,
-                "parties": len(self.participants),
-            }],
+            "estimators": [
+                {
+                    "kind": "conference_key",
+                    "key_rounds": "key_rounds",
+                    "test_rounds": "verify_rounds_x",
+                    "x_errors": "x_parity_errors",
+                    "z_errors": {f"{self.sender}-{p}": f"z_err:{self.sender}:{p}" for p in self.others},
+                    "verification_fraction": self.verification_fraction,
+                    "parties": len(self.participants),
+                }
+            ],
         }
 
     def __post_init__(self) -> None:
@@ -115,7 +117,9 @@ class AnonymousConferenceKeyAgreement:
         """Participants other than the sender, in order."""
         return tuple(p for p in self.participants if p != self.sender)
 
-    def build(self, noise: PauliNoise, basis: str) -> tuple[CircuitBuilder, dict[str, tuple[int, ...]], dict[str, int], int | None]:
+    def build(
+        self, noise: PauliNoise, basis: str
+    ) -> tuple[CircuitBuilder, dict[str, tuple[int, ...]], dict[str, int], int | None]:
         """Circuit of one shot whose participants finally measure in ``basis``.
 
         Returns the builder, the announcements, the participants' final record indices and the
@@ -175,8 +179,16 @@ class AnonymousConferenceKeyAgreement:
             Round("verify_x", bx.circuit, f / 2, "verify_rounds_x", x_parity, {"x_parity_errors": Flag((0,))}, ann_x, kx),
         )
         pair = {p: f"z_err:{s}:{p}" for p in others}
-        counters = ("shots", "key_rounds", "verify_rounds_z", "verify_rounds_x", "key_errors",
-                    "z_verify_errors", "x_parity_errors", *pair.values())
+        counters = (
+            "shots",
+            "key_rounds",
+            "verify_rounds_z",
+            "verify_rounds_x",
+            "key_errors",
+            "z_verify_errors",
+            "x_parity_errors",
+            *pair.values(),
+        )
         if eve is not None:
             counters += ("eve_key_matches",)
         lay = self.layout

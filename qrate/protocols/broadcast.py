@@ -25,8 +25,14 @@ if TYPE_CHECKING:
 
 
 def broadcast_bit(
-    b: CircuitBuilder, layout: NetworkLayout, noise: PauliNoise, broadcaster: str, message: int | None,
-    *, prefix: str = "", message_record: int | None = None,
+    b: CircuitBuilder,
+    layout: NetworkLayout,
+    noise: PauliNoise,
+    broadcaster: str,
+    message: int | None,
+    *,
+    prefix: str = "",
+    message_record: int | None = None,
 ) -> tuple[Carrier, dict[str, tuple[int, ...]], int]:
     """Append one anonymous broadcast; return (carrier, announcements, message record index).
 

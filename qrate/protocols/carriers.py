@@ -124,9 +124,7 @@ class Carrier:
     bsm_records: tuple[tuple[int, int], ...]
 
 
-def chain_carrier(
-    b: CircuitBuilder, layout: NetworkLayout, noise: PauliNoise, *, prefix: str = ""
-) -> Carrier:
+def chain_carrier(b: CircuitBuilder, layout: NetworkLayout, noise: PauliNoise, *, prefix: str = "") -> Carrier:
     """GHZ on all users of ``layout`` after noise, BSM fusions and their corrections.
 
     Every GS prepares a GHZ on its users and one local qubit per neighbouring Bell pair; the

@@ -165,8 +165,17 @@ class CompiledProtocol:
         seeds = stim_seeds(np.random.default_rng(seed), len(self.rounds))
         for r, p, s in zip(self.rounds, self.plans, seeds):
             if not isinstance(p, StimPlan):
-                out[r.name] = self_check(r.circuit, r.parities, r.flags, p, shots=shots, seed=s, alpha=alpha,
-                                         method=self.method, label=f"{self.name}/{r.name}")
+                out[r.name] = self_check(
+                    r.circuit,
+                    r.parities,
+                    r.flags,
+                    p,
+                    shots=shots,
+                    seed=s,
+                    alpha=alpha,
+                    method=self.method,
+                    label=f"{self.name}/{r.name}",
+                )
         return out
 
     def split_shots(self, shots: int, rng: np.random.Generator) -> np.ndarray:

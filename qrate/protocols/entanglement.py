@@ -44,7 +44,9 @@ def _one_receiver(spec: ProtocolSpec) -> str:
     """The one participant besides the sender (InputError naming ``participants`` otherwise)."""
     others = [u for u in spec.participants if u != spec.sender]
     if len(others) != 1 or spec.sender not in spec.participants:
-        raise InputError("participants", f"expected the sender {spec.sender!r} and exactly one receiver, got {list(spec.participants)}")
+        raise InputError(
+            "participants", f"expected the sender {spec.sender!r} and exactly one receiver, got {list(spec.participants)}"
+        )
     return others[0]
 
 
@@ -89,11 +91,13 @@ class AnonymousEntanglement:
             "protocol": self.name,
             "default_y": "pair_rate",
             "carriers_per_use": self.carriers_per_use,
-            "estimators": [{
-                "kind": "bell_pair",
-                "rounds": {p: f"{p}_rounds" for p in ("xx", "yy", "zz")},
-                "errors": {p: f"{p}_errors" for p in ("xx", "yy", "zz")},
-            }],
+            "estimators": [
+                {
+                    "kind": "bell_pair",
+                    "rounds": {p: f"{p}_rounds" for p in ("xx", "yy", "zz")},
+                    "errors": {p: f"{p}_errors" for p in ("xx", "yy", "zz")},
+                }
+            ],
         }
 
     def __post_init__(self) -> None:
@@ -164,7 +168,17 @@ class AnonymousEntanglement:
             ra = b.measure(p, qa, noise.readout(self.sender))
             rb = b.measure(p, qb, noise.readout(self.receiver) if self.receiver else 0.0)
             flag = Flag((0,), invert=p == "Y")  # |Φ+>: YY = -1
-            rounds.append(Round(p.lower() * 2, b.circuit, 1 / 3, f"{p.lower() * 2}_rounds", ((ra, rb),),
-                                {f"{p.lower() * 2}_errors": flag}, ann, {self.sender: ra, self.receiver or "ntn": rb}))
+            rounds.append(
+                Round(
+                    p.lower() * 2,
+                    b.circuit,
+                    1 / 3,
+                    f"{p.lower() * 2}_rounds",
+                    ((ra, rb),),
+                    {f"{p.lower() * 2}_errors": flag},
+                    ann,
+                    {self.sender: ra, self.receiver or "ntn": rb},
+                )
+            )
         counters = ("shots", "xx_rounds", "yy_rounds", "zz_rounds", "xx_errors", "yy_errors", "zz_errors")
         return CompiledProtocol(self.name, tuple(rounds), counters, self.resources, method, sampler)

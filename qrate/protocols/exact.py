@@ -112,8 +112,7 @@ def error_model(circuit: stim.Circuit, parities: Sequence[Sequence[int]]) -> Err
         if not isinstance(inst, stim.DemInstruction) or inst.type != "error":
             continue
         p = float(inst.args_copy()[0])
-        dets = tuple(sorted(t.val - offset for t in inst.targets_copy()
-                            if t.is_relative_detector_id() and t.val >= offset))
+        dets = tuple(sorted(t.val - offset for t in inst.targets_copy() if t.is_relative_detector_id() and t.val >= offset))
         if p == 0.0 or not dets:
             continue
         q = merged.get(dets, 0.0)
@@ -221,8 +220,14 @@ class SequentialPlan:
     slots: int
     kind: ClassVar[str] = "exact-sequential"
 
-    def _walk(self, total: float, split: Callable[[np.ndarray, float], np.ndarray], dtype: type,
-              persist: bool = False, max_groups: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _walk(
+        self,
+        total: float,
+        split: Callable[[np.ndarray, float], np.ndarray],
+        dtype: type,
+        persist: bool = False,
+        max_groups: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Run the walk with ``total`` weight; return (counter sums, final keys, final weights).
 
         ``split(w, p)``: the part of each group's weight whose new mechanism fires. ``persist``
@@ -342,8 +347,17 @@ def build_sequential(model: ErrorModel, flags: Mapping[str, Flag]) -> Sequential
         freed = [slot_of_mech[m] for m in last_of[j]] + [s for s, _, _ in acc_done]
         open_mech -= len(last_of[j])
         free.extend(sorted(freed, reverse=True))
-        steps.append(_Step(tuple(opens), bit_mask, bool(model.reference[j]), tuple(singles[j]), acc_mask, acc_done,
-                           sum(1 << s for s in freed)))
+        steps.append(
+            _Step(
+                tuple(opens),
+                bit_mask,
+                bool(model.reference[j]),
+                tuple(singles[j]),
+                acc_mask,
+                acc_done,
+                sum(1 << s for s in freed),
+            )
+        )
     if used > 62:
         raise ValueError(f"{used} key bits > 62")
     return SequentialPlan(names, tuple(steps), tuple(constants), max_open, used)
@@ -457,14 +471,22 @@ def class_counts(rows: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, int
     both = np.packbits(np.concatenate([classes, rows]), axis=1)
     uniq, inv = np.unique(both, axis=0, return_inverse=True)
     inv = inv.ravel()
-    cls, obs = inv[: len(classes)], np.bincount(inv[len(classes):], minlength=len(uniq))
+    cls, obs = inv[: len(classes)], np.bincount(inv[len(classes) :], minlength=len(uniq))
     known = obs[cls]
     return known, int(obs.sum() - known.sum())
 
 
 def self_check(
-    circuit: stim.Circuit, parities: Sequence[Sequence[int]], flags: Mapping[str, Flag], plan: RoundPlan, *,
-    shots: int = 100_000, seed: int = 0, alpha: float = 1e-6, method: str = DEFAULT_METHOD, label: str = "round",
+    circuit: stim.Circuit,
+    parities: Sequence[Sequence[int]],
+    flags: Mapping[str, Flag],
+    plan: RoundPlan,
+    *,
+    shots: int = 100_000,
+    seed: int = 0,
+    alpha: float = 1e-6,
+    method: str = DEFAULT_METHOD,
+    label: str = "round",
 ) -> float:
     """P-value of ``plan`` against ``shots`` per-shot stim shots; raise :class:`ExactSamplerMismatch` below ``alpha``.
 
@@ -491,6 +513,7 @@ def self_check(
         p = float(min(1.0, len(q) * 2 * stats.norm.sf(z.max()))) if len(q) else 1.0
         what = "per-flag z-tests"
     if p < alpha:
-        raise ExactSamplerMismatch(f"{label}: exact {plan.kind} sampler disagrees with per-shot stim "
-                                   f"({what}, {shots} shots, p = {p:.3g} < {alpha:g})")
+        raise ExactSamplerMismatch(
+            f"{label}: exact {plan.kind} sampler disagrees with per-shot stim ({what}, {shots} shots, p = {p:.3g} < {alpha:g})"
+        )
     return p

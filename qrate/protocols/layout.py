@@ -76,10 +76,7 @@ class NetworkLayout:
     def bell_pairs(self) -> tuple[tuple[str, str], ...]:
         """Photon names of each free-space Bell pair, ``(left, right)``, in chain order."""
         nets = self.networks
-        return tuple(
-            (f"bell{i}.{nets[i].ground_station}", f"bell{i}.{nets[i + 1].ground_station}")
-            for i in range(len(nets) - 1)
-        )
+        return tuple((f"bell{i}.{nets[i].ground_station}", f"bell{i}.{nets[i + 1].ground_station}") for i in range(len(nets) - 1))
 
     @property
     def free_space_photons(self) -> tuple[str, ...]:
@@ -99,10 +96,7 @@ class NetworkLayout:
     @property
     def bsm_count(self) -> int:
         """Bell-state measurements (fusions) per shot: one per Bell photon reaching a GHZ GS."""
-        return sum(
-            (not self.networks[i].forward) + (not self.networks[i + 1].forward)
-            for i in range(len(self.networks) - 1)
-        )
+        return sum((not self.networks[i].forward) + (not self.networks[i + 1].forward) for i in range(len(self.networks) - 1))
 
     def downlink_photons(self, link_index: int, ground_station: str) -> tuple[str, ...]:
         """Photon names of the free-space photon that Bell pair ``link_index`` sends to ``ground_station``."""

@@ -78,13 +78,17 @@ class Notification:
             "protocol": self.name,
             "default_y": "session_rate",
             "carriers_per_use": self.carriers_per_use,
-            "estimators": [{
-                "kind": "notification_session",
-                "receiver_rounds": "receiver_rounds", "receiver_ones": "receiver_ones",
-                "other_rounds": "other_rounds", "other_ones": "other_ones",
-                "repetitions": self.repetitions,
-                "rounds_per_session": self.session_resources["rounds"],
-            }],
+            "estimators": [
+                {
+                    "kind": "notification_session",
+                    "receiver_rounds": "receiver_rounds",
+                    "receiver_ones": "receiver_ones",
+                    "other_rounds": "other_rounds",
+                    "other_ones": "other_ones",
+                    "repetitions": self.repetitions,
+                    "rounds_per_session": self.session_resources["rounds"],
+                }
+            ],
         }
 
     def __post_init__(self) -> None:

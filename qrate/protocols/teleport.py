@@ -67,8 +67,10 @@ class AnonymousTeleportation:
 
     def downlink_photons(self, link_index: int, ground_station: str) -> tuple[str, ...]:
         """Noise keys of that photon in the anonymous pair and in the broadcasts' carriers."""
-        return (*self.entanglement.downlink_photons(link_index, ground_station),
-                *self.bc_layout.downlink_photons(link_index, ground_station))
+        return (
+            *self.entanglement.downlink_photons(link_index, ground_station),
+            *self.bc_layout.downlink_photons(link_index, ground_station),
+        )
 
     @property
     def carrier_resources(self) -> dict[str, int]:
@@ -81,11 +83,13 @@ class AnonymousTeleportation:
             "protocol": self.name,
             "default_y": "teleport_rate",
             "carriers_per_use": self.carriers_per_use,
-            "estimators": [{
-                "kind": "teleported_qubit",
-                "rounds": {s: f"rounds:{s}" for s in STATES},
-                "errors": {s: f"errors:{s}" for s in STATES},
-            }],
+            "estimators": [
+                {
+                    "kind": "teleported_qubit",
+                    "rounds": {s: f"rounds:{s}" for s in STATES},
+                    "errors": {s: f"errors:{s}" for s in STATES},
+                }
+            ],
         }
 
     def __post_init__(self) -> None:
@@ -101,8 +105,12 @@ class AnonymousTeleportation:
     def resources(self) -> dict[str, int]:
         """Carriers per teleported qubit: the anonymous pair plus two broadcasts."""
         ae, lay = self.entanglement.resources, self.bc_layout
-        return {"ghz": ae["ghz"] + 2 * lay.ghz_count, "bell": ae["bell"] + 2 * lay.bell_count,
-                "bsm": ae["bsm"] + 2 * lay.bsm_count + 1, "broadcasts": 2}
+        return {
+            "ghz": ae["ghz"] + 2 * lay.ghz_count,
+            "bell": ae["bell"] + 2 * lay.bell_count,
+            "bsm": ae["bsm"] + 2 * lay.bsm_count + 1,
+            "broadcasts": 2,
+        }
 
     def compile(
         self, noise: PauliNoise | None = None, *, method: str = DEFAULT_METHOD, sampler: str = DEFAULT_SAMPLER

@@ -47,7 +47,9 @@ def axis_values(axis: str, spec: Any) -> tuple[Any, ...]:
     if isinstance(spec, Mapping):
         return _range_values(field, spec)
     if not isinstance(spec, list | tuple):
-        raise InputError(field, f"expected a list of values or a range table {{start, stop, step}} / {{start, stop, num}}, got {spec!r}")
+        raise InputError(
+            field, f"expected a list of values or a range table {{start, stop, step}} / {{start, stop, num}}, got {spec!r}"
+        )
     if not spec:
         raise InputError(field, "expected at least one value")
     seen: list[Any] = []
@@ -68,7 +70,9 @@ def _number(field: str, spec: Mapping[str, Any], key: str) -> float:
 def _range_values(field: str, spec: Mapping[str, Any]) -> tuple[float, ...]:
     unknown = set(spec) - {"start", "stop", "step", "num", "log"}
     if unknown:
-        raise InputError(f"{field}.{sorted(unknown)[0]}", "unknown key; expected start, stop and step, or start, stop, num and log")
+        raise InputError(
+            f"{field}.{sorted(unknown)[0]}", "unknown key; expected start, stop and step, or start, stop, num and log"
+        )
     start, stop = _number(field, spec, "start"), _number(field, spec, "stop")
     if ("step" in spec) == ("num" in spec):
         raise InputError(field, "give exactly one of step or num")
@@ -120,7 +124,9 @@ def grid(axes: Mapping[str, Sequence[Any]], *, zipped: bool = False, max_points:
         n = math.prod(len(v) for v in axes.values())
         combos = itertools.product(*axes.values())
     if n > max_points:
-        raise InputError("sweep", f"the sweep has {n} points, more than max_points = {max_points}; shrink an axis or raise sweep.max_points")
+        raise InputError(
+            "sweep", f"the sweep has {n} points, more than max_points = {max_points}; shrink an axis or raise sweep.max_points"
+        )
     return [dict(zip(names, c, strict=True)) for c in combos]
 
 
@@ -130,7 +136,9 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
     node: Any = data
     for i, part in enumerate(parts[:-1]):
         if not isinstance(node, dict) or part not in node or not isinstance(node[part], dict):
-            raise InputError(f"sweep.{path}", f"no such scenario field: {'.'.join(parts[: i + 1])} is not a table of this scenario")
+            raise InputError(
+                f"sweep.{path}", f"no such scenario field: {'.'.join(parts[: i + 1])} is not a table of this scenario"
+            )
         node = node[part]
     if not isinstance(node, dict) or parts[-1] not in node:
         raise InputError(f"sweep.{path}", "no such scenario field in this scenario")

@@ -11,6 +11,7 @@ pulse (source tick) unless stated otherwise.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, get_args
@@ -158,7 +159,9 @@ class Platform(_Model):
     def _one_placement(self) -> Platform:
         given = [k for k in ("altitude_km", "orbit", "tle", "position") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise CrossFieldError("altitude_km", f"give exactly one of altitude_km, orbit, tle or position, got {given or 'none'}")
+            raise CrossFieldError(
+                "altitude_km", f"give exactly one of altitude_km, orbit, tle or position, got {given or 'none'}"
+            )
         return self
 
     @property
@@ -268,9 +271,7 @@ class FreeSpaceLinkSpec(_Model):
     @model_validator(mode="after")
     def _one_aperture(self) -> FreeSpaceLinkSpec:
         if (self.aperture_radius_m is None) == (self.aperture_diameter_m is None):
-            raise CrossFieldError(
-                "aperture_radius_m", "give exactly one of aperture_radius_m or aperture_diameter_m"
-            )
+            raise CrossFieldError("aperture_radius_m", "give exactly one of aperture_radius_m or aperture_diameter_m")
         if (self.model == "measured") != (self.loss_table is not None):
             raise CrossFieldError("loss_table", 'a loss_table goes with model = "measured", and only with it')
         if self.aerosol_model is not None and self.t_atm_zenith != 1.0:
@@ -458,8 +459,10 @@ class Sweep(_Model):
         if isinstance(self.ground_distance_km, tuple) and not self.ground_distance_km:
             raise CrossFieldError("ground_distance_km", "expected at least one distance")
         if isinstance(self.ground_distance_km, tuple) and len(self.ground_distance_km) > MAX_DISTANCES:
-            raise CrossFieldError("ground_distance_km",
-                                  f"expected at most {MAX_DISTANCES} distances (as for a range), got {len(self.ground_distance_km)}")
+            raise CrossFieldError(
+                "ground_distance_km",
+                f"expected at most {MAX_DISTANCES} distances (as for a range), got {len(self.ground_distance_km)}",
+            )
         distances = self.distances_km()
         if len(set(distances)) != len(distances):
             counts: dict[float, int] = {}
@@ -534,8 +537,11 @@ class Sampling(_Model):
         if self.target is not None and self.target_relative_error is not None:
             raise CrossFieldError("target", "give target or target_relative_error, not both")
         if self.pulses_per_batch * self.batches > MAX_PULSES_PER_POINT:
-            raise CrossFieldError("pulses_per_batch", f"pulses_per_batch x batches = {self.pulses_per_batch * self.batches:.4g}"
-                                  f" pulses per point; at most 2**60 = {MAX_PULSES_PER_POINT:.4g} (64-bit counters)")
+            raise CrossFieldError(
+                "pulses_per_batch",
+                f"pulses_per_batch x batches = {self.pulses_per_batch * self.batches:.4g}"
+                f" pulses per point; at most 2**60 = {MAX_PULSES_PER_POINT:.4g} (64-bit counters)",
+            )
         return self
 
     @property
@@ -611,8 +617,9 @@ class Scenario(_Model):
         for gs, st in self.nodes.ground_stations.items():
             data["nodes"]["ground_stations"][gs].update(users=list(st.user_names(gs)), user_count=None)
         for name, spec in self.fiber_links().items():
-            data["links"][name].update(default_length_km=None, lengths_km={
-                u: self.fiber_of(u)[1] for u in self.users() if self.fiber_of(u)[0] is spec})
+            data["links"][name].update(
+                default_length_km=None, lengths_km={u: self.fiber_of(u)[1] for u in self.users() if self.fiber_of(u)[0] is spec}
+            )
         data["protocol"]["participants"] = list(self.participants()) if self.protocol.participants else []
         return data
 
@@ -662,8 +669,10 @@ def _check_nodes(s: Scenario) -> None:
     forwarding = [gs for gs, st in s.nodes.ground_stations.items() if st.forward]
     if len(forwarding) == len(s.nodes.ground_stations) and len(forwarding) != 2:
         # two forwarding stations: the Bell pair itself is the carrier (direct entanglement distribution)
-        raise CrossFieldError("nodes.ground_stations",
-                              "at least one station must hold a GHZ source (forward = false), unless the chain is two forwarding stations")
+        raise CrossFieldError(
+            "nodes.ground_stations",
+            "at least one station must hold a GHZ source (forward = false), unless the chain is two forwarding stations",
+        )
 
 
 def _check_links(s: Scenario) -> None:
@@ -701,9 +710,9 @@ def _check_links(s: Scenario) -> None:
     missing = [u for u in users if u not in covered]
     if missing and not any(f.default_length_km is not None for f in s.fiber_links().values()):
         raise CrossFieldError("links", f"no fiber length for user(s) {missing}; add them to a fiber link's lengths_km")
-    for a, b in zip(stations, stations[1:], strict=False):
+    for a, b in itertools.pairwise(stations):
         if (a, b) not in pairs:
-            raise CrossFieldError("links", f"no free-space link joins {a} and {b}; add a link with kind = \"free_space\"")
+            raise CrossFieldError("links", f'no free-space link joins {a} and {b}; add a link with kind = "free_space"')
     for i, gs in enumerate(stations):
         if s.nodes.ground_stations[gs].forward and 0 < i < len(stations) - 1:
             raise CrossFieldError(f"nodes.ground_stations.{gs}.forward", "only a station at an end of the chain can forward")
@@ -715,16 +724,22 @@ def _check_placement(s: Scenario) -> None:
     for name, spec in s.free_space_links().items():
         platform = s.nodes.platforms[spec.platform]
         if s.passes is None and platform.placement != "midpoint":
-            raise CrossFieldError(f"nodes.platforms.{spec.platform}",
-                                  f"placed by {platform.placement}: add a [passes] window (or give altitude_km for the midpoint model)")
+            raise CrossFieldError(
+                f"nodes.platforms.{spec.platform}",
+                f"placed by {platform.placement}: add a [passes] window (or give altitude_km for the midpoint model)",
+            )
         if s.passes is not None:
             if platform.placement == "midpoint":
-                raise CrossFieldError(f"nodes.platforms.{spec.platform}.altitude_km",
-                                      "a [passes] run needs a platform placed by orbit, tle or position")
+                raise CrossFieldError(
+                    f"nodes.platforms.{spec.platform}.altitude_km",
+                    "a [passes] run needs a platform placed by orbit, tle or position",
+                )
             for gs in spec.ground_stations:
                 if not s.nodes.ground_stations[gs].located:
-                    raise CrossFieldError(f"nodes.ground_stations.{gs}.latitude_deg",
-                                          f"a [passes] run needs the coordinates of every station of links.{name}")
+                    raise CrossFieldError(
+                        f"nodes.ground_stations.{gs}.latitude_deg",
+                        f"a [passes] run needs the coordinates of every station of links.{name}",
+                    )
     if s.passes is not None and s.sweep.axes():
         raise CrossFieldError("sweep", "a [passes] run sweeps the passes' time steps; it takes no further sweep axes")
 

@@ -7,6 +7,13 @@ from qrate.store.load import LoadedResults, load
 from qrate.store.schema import SCHEMA_VERSION
 
 __all__ = [
-    "SCHEMA_VERSION", "LoadedResults", "PointRecord", "Results", "ResultsWriter", "check_model_version", "package_versions",
-    "load", "read_results",
+    "SCHEMA_VERSION",
+    "LoadedResults",
+    "PointRecord",
+    "Results",
+    "ResultsWriter",
+    "check_model_version",
+    "load",
+    "package_versions",
+    "read_results",
 ]

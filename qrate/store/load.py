@@ -31,7 +31,9 @@ def point_estimates(results: Results, point: PointRecord) -> dict[str, Any]:
     for key in ("elevation_deg", "slant_range_km"):
         value = point.params.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-            raise ResultsFileError(f"{results.path}: point {point.index} has a non-numeric {key} ({value!r}); the file is damaged")
+            raise ResultsFileError(
+                f"{results.path}: point {point.index} has a non-numeric {key} ({value!r}); the file is damaged"
+            )
         est[key] = value
     return est
 
@@ -111,8 +113,12 @@ class LoadedResults(Mapping[str, np.ndarray]):
             raise ImportError("to_xarray() needs xarray: pip install 'qrate[analysis]'") from None
         coords = {a: _column(sorted(set(self.arrays[a].tolist()), key=_sort_key)) for a in self.axes}
         shape = tuple(len(c) for c in coords.values())
-        where = tuple(np.searchsorted(coords[a], self.arrays[a]) if coords[a].dtype != object
-                      else np.array([list(coords[a]).index(v) for v in self.arrays[a]], dtype=int) for a in self.axes)
+        where = tuple(
+            np.searchsorted(coords[a], self.arrays[a])
+            if coords[a].dtype != object
+            else np.array([list(coords[a]).index(v) for v in self.arrays[a]], dtype=int)
+            for a in self.axes
+        )
         data = {}
         for k, v in self.arrays.items():
             if k in self.axes:
@@ -150,7 +156,7 @@ def load(path: str | Path) -> LoadedResults:
     results = read_results(path)
     points = [p for p in results.points if p.rows.size]
     rows = [point_estimates(results, p) for p in points]
-    axes = tuple(dict.fromkeys(a for p in points for a in (p.params.get("axes") or {}))) + (DISTANCE_AXIS,)
+    axes = (*dict.fromkeys(a for p in points for a in (p.params.get("axes") or {})), DISTANCE_AXIS)
     keys: list[str] = []
     for r in rows:
         for k, v in r.items():

@@ -7,8 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Limits", "PointResult", "PointTally", "SweepProgress", "iter_collect", "open_client", "parse_scheduler",
-           "run_sweep", "run_to_file"]
+__all__ = [
+    "Limits",
+    "PointResult",
+    "PointTally",
+    "SweepProgress",
+    "iter_collect",
+    "open_client",
+    "parse_scheduler",
+    "run_sweep",
+    "run_to_file",
+]
 
 _LAZY = {
     "Limits": "qrate.sweep.stopping",

@@ -46,7 +46,9 @@ def compiled_protocol(plan: PointPlan) -> CompiledProtocol:
     return compiled
 
 
-def sample_batches(plan: PointPlan, root_seed: int, first: int, count: int, pulses: int, per_pulse: bool = False) -> list[BatchStats]:
+def sample_batches(
+    plan: PointPlan, root_seed: int, first: int, count: int, pulses: int, per_pulse: bool = False
+) -> list[BatchStats]:
     """Run batches ``first, ..., first + count - 1`` of one point (one Dask task)."""
     tune_allocator()
     compiled = compiled_protocol(plan)
@@ -93,7 +95,9 @@ class _Point:
         self.cap = limits.batch_cap(pulses)
         names = counter_names_of(stored) if stored is not None else ()
         self.tally = PointTally(limits, plan.report())
-        self.stored: dict[int, BatchStats] = {int(r["batch_index"]): row_stats(r, names) for r in stored} if stored is not None else {}
+        self.stored: dict[int, BatchStats] = (
+            {int(r["batch_index"]): row_stats(r, names) for r in stored} if stored is not None else {}
+        )
         self.buffer: dict[int, BatchStats] = {}
         self.next_submit = 0
         self.done = False
@@ -142,8 +146,11 @@ class _Point:
         if self.next_submit >= self.cap:
             return None
         first = self.next_submit
-        while (self.next_submit < min(self.cap, first + size) and self.next_submit not in self.stored
-               and self.next_submit not in self.buffer):
+        while (
+            self.next_submit < min(self.cap, first + size)
+            and self.next_submit not in self.stored
+            and self.next_submit not in self.buffer
+        ):
             self.next_submit += 1
         return first, self.next_submit - first
 
@@ -200,8 +207,10 @@ def iter_collect(
         in_flight: batches kept in flight (default ``IN_FLIGHT_PER_CORE`` × worker threads).
     """
     stored, ready = stored or {}, ready or {}
-    points = [_Point(plan, limits, plan.pulses_per_batch or pulses_per_batch, stored.get(plan.index), ready.get(plan.index))
-              for plan in plans]
+    points = [
+        _Point(plan, limits, plan.pulses_per_batch or pulses_per_batch, stored.get(plan.index), ready.get(plan.index))
+        for plan in plans
+    ]
     if ready:
         first = tuple(new for p in points for new in p.advance())
         if first:
@@ -220,7 +229,9 @@ def _iter_sync(points: Sequence[_Point], root_seed: int, per_pulse: bool) -> Ite
                 yield Progress(tuple(new), _status(points, 0))
 
 
-def _iter_dask(points: Sequence[_Point], root_seed: int, client: Any, per_pulse: bool, in_flight: int | None) -> Iterator[Progress]:
+def _iter_dask(
+    points: Sequence[_Point], root_seed: int, client: Any, per_pulse: bool, in_flight: int | None
+) -> Iterator[Progress]:
     from distributed import as_completed
 
     if in_flight is None:
@@ -238,8 +249,15 @@ def _iter_dask(points: Sequence[_Point], root_seed: int, client: Any, per_pulse:
                     break
                 first, count = task
                 fut = client.submit(
-                    sample_batches, point.plan, root_seed, first, count, point.pulses, per_pulse,
-                    pure=False, key=f"{prefixes[id(point)]}-{first}-{count}",
+                    sample_batches,
+                    point.plan,
+                    root_seed,
+                    first,
+                    count,
+                    point.pulses,
+                    per_pulse,
+                    pure=False,
+                    key=f"{prefixes[id(point)]}-{first}-{count}",
                 )
                 pending[fut] = (point, first)
                 ac.add(fut)

@@ -104,8 +104,8 @@ def run_to_file(
     """
     from qrate.engine import plan_sweep
     from qrate.engine.plan import counter_names as counter_names_of
-    from qrate.sweep.collect import compiled_protocol
     from qrate.scenario import scenario_to_toml
+    from qrate.sweep.collect import compiled_protocol
     from qrate.sweep.scheduler import open_client, parse_scheduler
     from qrate.sweep.stopping import Limits
 
@@ -139,18 +139,28 @@ def run_to_file(
         writer = _open_writer(path, existing, resolved, plans[0].report(), counter_names, argv, overwrite)
         saved, complete = 0, False
         try:
-            writer.record_run("resume" if existing is not None else "run", list(argv), scheduler=spec.label,
-                              seed=str(root_seed), max_pulses=max_pulses)
+            writer.record_run(
+                "resume" if existing is not None else "run",
+                list(argv),
+                scheduler=spec.label,
+                seed=str(root_seed),
+                max_pulses=max_pulses,
+            )
             if existing is not None:
                 writer.update_scenario(scenario_to_toml(resolved))
             for plan in plans:
-                writer.add_point(where[plan.index], ground_distance_km=plan.ground_distance_km, point_key=plan.key,
-                                 params={**plan.params(), "samplers": compiled_protocol(plan).round_samplers})
+                writer.add_point(
+                    where[plan.index],
+                    ground_distance_km=plan.ground_distance_km,
+                    point_key=plan.key,
+                    params={**plan.params(), "samplers": compiled_protocol(plan).round_samplers},
+                )
             verb = f"resuming {path} ({n_stored} batches stored)" if existing is not None else f"writing {path}"
             progress.say(f"qrate run: {resolved.name}, {len(plans)} points, seed {root_seed}, scheduler {spec.label}; {verb}")
             _say_dashboard(progress, client, spec)
-            for step in iter_collect(plans, root_seed, limits, resolved.sampling.pulses_per_batch, client=client, stored=stored,
-                                     ready=ready):
+            for step in iter_collect(
+                plans, root_seed, limits, resolved.sampling.pulses_per_batch, client=client, stored=stored, ready=ready
+            ):
                 for index, batch_index, stats in step.new:
                     writer.append(where[index], batch_index, stats)
                     saved += 1
@@ -162,8 +172,11 @@ def run_to_file(
 
             progress.close()
             kept = _kept_rows(writer, path, n_stored + saved)
-            print(printable(f"Interrupted; {kept} batches saved in {path}. Resume with: {resume_command(argv)}"),
-                  file=sys.stderr, flush=True)
+            print(
+                printable(f"Interrupted; {kept} batches saved in {path}. Resume with: {resume_command(argv)}"),
+                file=sys.stderr,
+                flush=True,
+            )
             raise Interrupted from None
         except Exception as exc:
             from qrate.errors import SchedulerError
@@ -174,8 +187,12 @@ def run_to_file(
                 raise
             progress.close()
             kept = _kept_rows(writer, path, n_stored + saved)
-            raise SchedulerError(printable(f"lost the Dask scheduler {spec.label} ({type(exc).__name__});"
-                                           f" {kept} batches saved in {path}. Resume with: {resume_command(argv)}")) from None
+            raise SchedulerError(
+                printable(
+                    f"lost the Dask scheduler {spec.label} ({type(exc).__name__});"
+                    f" {kept} batches saved in {path}. Resume with: {resume_command(argv)}"
+                )
+            ) from None
         finally:
             writer.close(complete=complete)
     return path
@@ -186,7 +203,11 @@ AUTO_SYNC_MAX_S = 10.0
 
 
 def choose_scheduler(
-    spec: SchedulerSpec, plans: Sequence[PointPlan], root_seed: int, limits: Limits, pulses: int,
+    spec: SchedulerSpec,
+    plans: Sequence[PointPlan],
+    root_seed: int,
+    limits: Limits,
+    pulses: int,
     stored: Mapping[int, np.ndarray],
 ) -> tuple[SchedulerSpec, dict[int, dict[int, BatchStats]]]:
     """``auto``: time the first two batches still to run, project the sweep, choose ``sync`` or ``local``.
@@ -198,8 +219,9 @@ def choose_scheduler(
     from qrate.sweep.collect import sample_batches
     from qrate.sweep.scheduler import SchedulerSpec
 
-    todo = [(p, limits.batch_cap(p.pulses_per_batch or pulses) - int(stored[p.index].size if p.index in stored else 0))
-            for p in plans]
+    todo = [
+        (p, limits.batch_cap(p.pulses_per_batch or pulses) - int(stored[p.index].size if p.index in stored else 0)) for p in plans
+    ]
     todo = [(p, n) for p, n in todo if n > 0]
     if not todo:
         return SchedulerSpec("sync", workers=spec.workers), {}
@@ -240,8 +262,13 @@ def _existing(path: Path, *, resume: bool, overwrite: bool) -> Results | None:
     from qrate.store import read_results
 
     if not resume or not path.exists():  # a fresh file: the same output checks as combine and plot
-        check_output(path, overwrite=overwrite, suffixes=(".h5", ".hdf5"), field="out",
-                     exists_hint="choose another --out, pass --overwrite or --resume")
+        check_output(
+            path,
+            overwrite=overwrite,
+            suffixes=(".h5", ".hdf5"),
+            field="out",
+            exists_hint="choose another --out, pass --overwrite or --resume",
+        )
         return None
     existing = read_results(path)  # read-only: a bad file raises here and stays untouched
     if not os.access(path, os.W_OK):
@@ -277,8 +304,9 @@ def _stored_rows(
     path = existing.path
     model = existing.meta.get("model_version")
     if model != MODEL_VERSION:
-        raise ResultsFileError(f"{path}: written by model version {model}, this qrate is model version {MODEL_VERSION};"
-                               " rerun into a new file")
+        raise ResultsFileError(
+            f"{path}: written by model version {model}, this qrate is model version {MODEL_VERSION}; rerun into a new file"
+        )
     if existing.meta["seed"] != resolved.sampling.seed:
         raise InputError("resume", f"{path} was run with seed {existing.meta['seed']}, not {resolved.sampling.seed}")
     try:
@@ -287,11 +315,16 @@ def _stored_rows(
         raise ResultsFileError(f"{path}: stored scenario does not validate with this qrate: {exc}") from None
     if _identity(before) != _identity(resolved):
         diff = sorted(k for k in _identity(resolved) if _identity(before).get(k) != _identity(resolved).get(k))
-        raise InputError("resume", f"{path} holds another scenario (differs in: {', '.join(diff)}); resume may only add"
-                                   " batches, sweep values or change the target error")
+        raise InputError(
+            "resume",
+            f"{path} holds another scenario (differs in: {', '.join(diff)}); resume may only add"
+            " batches, sweep values or change the target error",
+        )
     if tuple(existing.meta["counter_names"]) != tuple(counter_names):
-        raise ResultsFileError(f"{path}: protocol counters differ from this run's ({existing.meta['counter_names']});"
-                               " new network sizes need a new file")
+        raise ResultsFileError(
+            f"{path}: protocol counters differ from this run's ({existing.meta['counter_names']});"
+            " new network sizes need a new file"
+        )
     by_key = {rec.point_key: rec for rec in existing.points}
     stored, where = {}, {}
     for plan in plans:
@@ -314,8 +347,13 @@ def _file_indices(existing: Results, plans: Sequence[PointPlan], where: dict[int
 
 
 def _open_writer(
-    path: Path, existing: Results | None, resolved: Scenario, report: dict[str, Any],
-    counter_names: Sequence[str], argv: Sequence[str], overwrite: bool,
+    path: Path,
+    existing: Results | None,
+    resolved: Scenario,
+    report: dict[str, Any],
+    counter_names: Sequence[str],
+    argv: Sequence[str],
+    overwrite: bool,
 ) -> ResultsWriter:
     """Reopen the resumed file, or create the results file with the run's identity and report."""
     from qrate.scenario import scenario_to_toml
