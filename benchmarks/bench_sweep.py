@@ -22,9 +22,9 @@ Part ``dask``: a sweep of >= 20 s of single-core work on 1 and 2 LocalCluster wo
 exact sampler the reference figures are ~1 s of work, so the workloads are (``--workload``):
 
 * ``stim``: the LEO reference figure with ``sampling.sampler = "stim"`` (per-shot stim counters),
-  41 points x 12 batches of 3.125e6 pulses;
+  41 points x 16 batches of 3.125e6 pulses;
 * ``block``: the LEO reference figure with 10 us coherence blocks (``coherence_time_s = 1e-5``:
-  10-pulse blocks, one transmittance draw per downlink per block, exact sampler), 41 points x 12
+  10-pulse blocks, one transmittance draw per downlink per block, exact sampler), 41 points x 16
   batches of 3.125e6 pulses.
 
 For each: the single-core work in-process (``qrate.sweep.iter_collect``, no Dask, after a
@@ -62,7 +62,7 @@ WORKLOADS = {
     "stim": ['sampling.sampler="stim"'],
     "block": ["links.leo.coherence_time_s=1e-5"],
 }
-DASK_BATCHES = {True: 4, False: 12}
+DASK_BATCHES = {True: 4, False: 16}
 CMD = [sys.executable, "-m", "qrate.cli", "run"]
 
 
@@ -205,8 +205,9 @@ def dask_part(workloads: list[str], quick: bool, folder: Path, repeat: int) -> l
                 with Foreign() as f:
                     r = on_workers(scenario, n)
                 api[n].append((r, f.cores))
-                print(f"[{w}] API, {n} worker(s): {r['seconds']:.2f} s (+ {r['startup_s']:.2f} s cluster start-up; "
-                      f"others used {f.cores:.2f} cores)", flush=True)
+                print(f"[{w}] API, {n} worker(s): {r['seconds']:.2f} s (+ {r['startup_s']:.2f} s cluster start-up; summed "
+                      f"batch time {r['task_s']:.2f} s; client+scheduler CPU {r['client_cpu_s']:.2f} s; others used "
+                      f"{f.cores:.2f} cores)", flush=True)
         c1, c2 = min(cli[1]), min(cli[2])
         a1, a2 = min(api[1], key=lambda x: x[0]["seconds"]), min(api[2], key=lambda x: x[0]["seconds"])
         row = {
@@ -219,6 +220,7 @@ def dask_part(workloads: list[str], quick: bool, folder: Path, repeat: int) -> l
             "api_w1_startup_s": a1[0]["startup_s"], "api_w2_startup_s": a2[0]["startup_s"],
             "api_w1_summed_batch_s": a1[0]["task_s"], "api_w2_summed_batch_s": a2[0]["task_s"],
             "api_w1_foreign_cores": a1[1], "api_w2_foreign_cores": a2[1],
+            "api_w1_client_cpu_s": a1[0]["client_cpu_s"], "api_w2_client_cpu_s": a2[0]["client_cpu_s"],
             "api_all": {str(n): [(r["seconds"], r["startup_s"], fc) for r, fc in api[n]] for n in api},
             "speedup_startup_excluded": a1[0]["seconds"] / a2[0]["seconds"],
             "loadavg_after": os.getloadavg(),

@@ -5,7 +5,7 @@ With the exact counter sampler a reference-figure batch costs ~0.3 ms, so both r
 are ~1 s of work in all: too little for Dask to matter or to measure its scaling. The speed-up is
 measured on a sweep that really is compute-bound: the LEO reference figure with
 ``sampling.sampler = "stim"`` (every heralded shot sampled by stim, ~10-90 ms per 3.125e6-pulse
-batch), 41 points x ``HEAVY_BATCHES`` batches: about 4 s (quick) or 25 s (full) of single-core
+batch), 41 points x ``HEAVY_BATCHES`` batches: about 2.5 s (quick) or 21 s (full) of single-core
 work. Same rows whatever ran them; only the time changes.
 
 Uses the sweep layer (:func:`qrate.sweep.open_client`, :func:`qrate.sweep.iter_collect`): a
@@ -27,7 +27,7 @@ from qrate.bench.engine import REFERENCE_BATCHES, reference_scenario
 from qrate.engine import plan_sweep
 from qrate.scenario import Scenario, load_scenario
 
-HEAVY_BATCHES = {True: 2, False: 12}
+HEAVY_BATCHES = {True: 2, False: 16}
 """Batches per point of the heavy (stim-sampler) LEO reference sweep: quick, full."""
 HEAVY_OVERRIDES = ('sampling.sampler="stim"',)
 
@@ -37,13 +37,23 @@ def heavy_scenario(quick: bool) -> Scenario:
     return reference_scenario(LEO, HEAVY_BATCHES[quick], HEAVY_OVERRIDES)
 
 
-def _collect(scenarios: list[Scenario], client: Any) -> tuple[float, int, int, float]:
-    """Run the sweeps on ``client`` (None: in-process); (seconds, batches, pulses, summed in-batch seconds)."""
+def _cpu_s() -> float:
+    """CPU seconds of this process so far (client, scheduler and, in-process, the batches)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _collect(scenarios: list[Scenario], client: Any) -> tuple[float, int, int, float, float]:
+    """Run the sweeps on ``client`` (None: in-process); (seconds, batches, pulses, summed in-batch seconds,
+    CPU seconds of this process)."""
     from qrate.sweep import Limits
     from qrate.sweep.collect import iter_collect
 
     batches = pulses = 0
     busy = 0.0
+    cpu0 = _cpu_s()
     start = time.perf_counter()
     for s in scenarios:
         plans = plan_sweep(s)
@@ -51,7 +61,7 @@ def _collect(scenarios: list[Scenario], client: Any) -> tuple[float, int, int, f
             batches += len(step.new)
             pulses += sum(int(st.pulses) for _, _, st in step.new)
             busy += sum(float(st.seconds) for _, _, st in step.new)
-    return time.perf_counter() - start, batches, pulses, busy
+    return time.perf_counter() - start, batches, pulses, busy, _cpu_s() - cpu0
 
 
 def _warm(sampler: str) -> list[Scenario]:
@@ -66,14 +76,14 @@ def on_workers(scenarios: list[Scenario], workers: int | None) -> dict[str, floa
     sampler = scenarios[0].sampling.sampler
     if workers is None:
         _collect(_warm(sampler), None)  # warm-up (JIT, stim, exact plans) in this process
-        seconds, batches, pulses, busy = _collect(scenarios, None)
-        return {"seconds": seconds, "batches": batches, "pulses": pulses, "startup_s": 0.0, "task_s": busy}
+        seconds, batches, pulses, busy, cpu = _collect(scenarios, None)
+        return {"seconds": seconds, "batches": batches, "pulses": pulses, "startup_s": 0.0, "task_s": busy, "client_cpu_s": cpu}
     t0 = time.perf_counter()
     with open_client("local", workers) as client:
         startup = time.perf_counter() - t0
         _collect(_warm(sampler), client)  # every worker imports qrate and compiles its kernels
-        seconds, batches, pulses, busy = _collect(scenarios, client)
-    return {"seconds": seconds, "batches": batches, "pulses": pulses, "startup_s": startup, "task_s": busy}
+        seconds, batches, pulses, busy, cpu = _collect(scenarios, client)
+    return {"seconds": seconds, "batches": batches, "pulses": pulses, "startup_s": startup, "task_s": busy, "client_cpu_s": cpu}
 
 
 def dask(quick: bool) -> list[dict[str, Any]]:
@@ -87,7 +97,7 @@ def dask(quick: bool) -> list[dict[str, Any]]:
     out = [
         row("dask", f"{label}, {name}", r["pulses"] / r["seconds"], None, unit="pulses/s", workers=w, batches=r["batches"],
             seconds=r["seconds"], cluster_startup_s=r["startup_s"], summed_task_wall_s=r["task_s"],
-            seconds_with_startup=r["seconds"] + r["startup_s"])
+            seconds_with_startup=r["seconds"] + r["startup_s"], client_cpu_s=r["client_cpu_s"])
         for name, w, r in (("in-process (no Dask)", 0, sync), ("1 worker", 1, one), ("2 workers", 2, two))
     ]
     with_startup = (one["seconds"] + one["startup_s"]) / (two["seconds"] + two["startup_s"])

@@ -520,7 +520,8 @@ class Sampling(_Model):
     classes derived from Stim's error model; cost independent of the number of shots) or ``stim``
     (every shot sampled by Stim; the cross-check). ``key_block_s`` is the physical duration of one
     finite-key block (default 300 s, about one LEO pass): finite-key rates are for that block,
-    whatever number of pulses is simulated.
+    whatever number of pulses is simulated. ``pulses_per_batch`` × ``batches`` is at most
+    :data:`MAX_PULSES_PER_POINT` (2**60), so that the 64-bit counters of a point cannot overflow.
     """
 
     pulses_per_batch: int = Field(gt=0, le=MAX_PULSES_PER_POINT)
