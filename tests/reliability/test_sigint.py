@@ -16,14 +16,16 @@ from tests.reliability.conftest import QRATE, cli, group_alive, stored_rows, wai
 from tests.sweep._helpers import assert_same_rows, overrides, scenario
 
 SEED = 130
-# batches slow enough (~0.1-0.3 s each) that the run cannot finish between the 2nd stored row and the SIGINT
+# batches slow enough (~0.1-0.3 s each) that the run cannot finish between the 2nd stored row and the SIGINT:
+# the per-shot Stim sampler (the exact sampler makes a batch cost ~1 ms whatever its pulses)
 DISTANCES, PULSES, BATCHES = "[0, 200]", 5_000_000, 20
+STIM = 'sampling.sampler="stim"'
 
 
 @pytest.mark.slow
 def test_sigint_saves_progress_prints_resume_command_and_exits_130(tmp_path: Path, spawn) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "interrupted.h5"
-    args = ["run", "khan-acka-leo", *overrides(DISTANCES, PULSES, BATCHES), "--seed", str(SEED),
+    args = ["run", "khan-acka-leo", *overrides(DISTANCES, PULSES, BATCHES, STIM), "--seed", str(SEED),
             "--scheduler", "local", "--workers", "2", "--out", str(out)]
     proc = spawn([*QRATE, *args], log="run")
     wait_for(lambda: stored_rows(out) >= 2, 120, "2 stored batches", proc)
