@@ -46,22 +46,34 @@ def _parser() -> ArgumentParser:
     )
     g = p.add_argument_group("geometry")
     g.add_argument("--altitude-km", metavar="H", help="platform altitude in km (required)")
-    g.add_argument("--ground-distance-km", metavar="D[,D...]", help="ground (arc) distance(s) between the stations in km, comma-separated (required)")
+    g.add_argument(
+        "--ground-distance-km",
+        metavar="D[,D...]",
+        help="ground (arc) distance(s) between the stations in km, comma-separated (required)",
+    )
     b = p.add_argument_group("link")
     b.add_argument("--divergence-rad", metavar="THETA", help="transmit half-angle divergence in rad (required)")
     b.add_argument("--pointing-rad", metavar="S", default="0", help="per-axis pointing jitter std in rad (default 0)")
     b.add_argument("--aperture-radius-m", metavar="A", help="receiver aperture RADIUS in m (exactly one of radius/diameter)")
     b.add_argument("--aperture-diameter-m", metavar="D", help="receiver aperture DIAMETER in m")
     b.add_argument("--wavelength-m", metavar="LAMBDA", default="1.55e-6", help="wavelength in m (default 1.55e-6)")
-    b.add_argument("--beam", default="gaussian", help="gaussian: W = sqrt(W0^2 + theta^2 L^2); far-field: W = theta L (default gaussian)")
-    b.add_argument("--model", default="weibull", help="per-shot transmittance model: exact (Marcum Q) or weibull (Vasylyev; default)")
+    b.add_argument(
+        "--beam", default="gaussian", help="gaussian: W = sqrt(W0^2 + theta^2 L^2); far-field: W = theta L (default gaussian)"
+    )
+    b.add_argument(
+        "--model", default="weibull", help="per-shot transmittance model: exact (Marcum Q) or weibull (Vasylyev; default)"
+    )
     b.add_argument("--cn2", default="0", help="turbulence C_n^2 in m^-2/3 (default 0)")
     b.add_argument("--turbulence-path", default="full", help="full (UAV: whole path) or last-10km (satellite) (default full)")
     b.add_argument("--t-atm-zenith", default="1", help="atmospheric transmittance at the zenith, in [0, 1] (default 1)")
     s = p.add_argument_group("sampling")
     s.add_argument("--samples", default="1000000", help="shots per distance (default 1e6)")
     s.add_argument("--seed", default=None, help="integer seed (default: fresh entropy, printed)")
-    s.add_argument("--coherence-time-s", default=None, help="fading coherence time: shots within one block share one draw (default: i.i.d. per shot)")
+    s.add_argument(
+        "--coherence-time-s",
+        default=None,
+        help="fading coherence time: shots within one block share one draw (default: i.i.d. per shot)",
+    )
     s.add_argument("--rate-hz", default="1e6", help="shot rate in Hz, sets shots per coherence block (default 1e6)")
     p.add_argument("--json", action="store_true", help="one JSON object per distance (one line each) instead of a table")
     return p
@@ -124,7 +136,9 @@ def shots_per_block(samples: int, rate_hz: float, coherence_time_s: float | None
     return max(1, min(samples, round(per_block)))
 
 
-def _row(link: Any, altitude_km: float, distance_km: float, n: int, shots_per_block: int, rng: np.random.Generator) -> dict[str, Any]:
+def _row(
+    link: Any, altitude_km: float, distance_km: float, n: int, shots_per_block: int, rng: np.random.Generator
+) -> dict[str, Any]:
     from qrate.channels.freespace import (
         link_budget,
         mean_transmittance,
@@ -200,13 +214,12 @@ def main(argv: Sequence[str]) -> int:
     from qrate.channels.turbulence import TURBULENCE_PATHS
 
     a = _parser().parse_args(list(argv))
-    positive = {"lo": 0.0, "lo_open": True}
-    altitude_km = _num("--altitude-km", a.altitude_km, float_in("--altitude-km", **positive))
+    altitude_km = _num("--altitude-km", a.altitude_km, float_in("--altitude-km", 0.0, lo_open=True))
     distances = _num("--ground-distance-km", a.ground_distance_km, float_list("--ground-distance-km", 0.0))
     kwargs: dict[str, Any] = {
-        "divergence_rad": _num("--divergence-rad", a.divergence_rad, float_in("--divergence-rad", **positive)),
+        "divergence_rad": _num("--divergence-rad", a.divergence_rad, float_in("--divergence-rad", 0.0, lo_open=True)),
         "pointing_rad": float_in("--pointing-rad", 0.0)(a.pointing_rad),
-        "wavelength_m": float_in("--wavelength-m", **positive)(a.wavelength_m),
+        "wavelength_m": float_in("--wavelength-m", 0.0, lo_open=True)(a.wavelength_m),
         "beam": _choice("--beam", a.beam, BEAMS),
         "model": _choice("--model", a.model, MODELS),
         "cn2": float_in("--cn2", 0.0)(a.cn2),
@@ -214,24 +227,23 @@ def main(argv: Sequence[str]) -> int:
         "t_atm_zenith": float_in("--t-atm-zenith", 0.0, 1.0)(a.t_atm_zenith),
     }
     if (a.aperture_radius_m is None) == (a.aperture_diameter_m is None):
-        raise InputError("--aperture-radius-m/--aperture-diameter-m", "give exactly one of the receiver aperture radius or diameter")
+        raise InputError(
+            "--aperture-radius-m/--aperture-diameter-m", "give exactly one of the receiver aperture radius or diameter"
+        )
     if a.aperture_radius_m is not None:
-        kwargs["aperture_radius_m"] = float_in("--aperture-radius-m", **positive)(a.aperture_radius_m)
+        kwargs["aperture_radius_m"] = float_in("--aperture-radius-m", 0.0, lo_open=True)(a.aperture_radius_m)
     else:
-        kwargs["aperture_diameter_m"] = float_in("--aperture-diameter-m", **positive)(a.aperture_diameter_m)
+        kwargs["aperture_diameter_m"] = float_in("--aperture-diameter-m", 0.0, lo_open=True)(a.aperture_diameter_m)
     samples = int_in("--samples", 1, MAX_SAMPLES)(a.samples)
-    seed = int_in("--seed", 0, 2**128 - 1)(a.seed) if a.seed is not None else int(np.random.SeedSequence().entropy)
-    rate_hz = float_in("--rate-hz", **positive)(a.rate_hz)
-    tau = float_in("--coherence-time-s", **positive)(a.coherence_time_s) if a.coherence_time_s is not None else None
+    seed = int_in("--seed", 0, 2**128 - 1)(a.seed) if a.seed is not None else int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+    rate_hz = float_in("--rate-hz", 0.0, lo_open=True)(a.rate_hz)
+    tau = float_in("--coherence-time-s", 0.0, lo_open=True)(a.coherence_time_s) if a.coherence_time_s is not None else None
     per_block = shots_per_block(samples, rate_hz, tau)
 
     try:
         link = FreeSpaceLink.from_aperture(**kwargs)
         children = np.random.SeedSequence(seed).spawn(len(distances))
-        rows = [
-            _row(link, altitude_km, d, samples, per_block, np.random.default_rng(ss))
-            for d, ss in zip(distances, children)
-        ]
+        rows = [_row(link, altitude_km, d, samples, per_block, np.random.default_rng(ss)) for d, ss in zip(distances, children)]
     except InputError as exc:
         raise type(exc)(_OPTIONS.get(exc.field, exc.field), exc.message) from None
 

@@ -17,28 +17,57 @@ def main(argv: list[str]) -> int:
     parser = build_parser("qrate run")
     parser.description = "Run a scenario's sweep (Dask LocalCluster by default) and write the results to HDF5."
     parser.add_argument("--out", required=True, metavar="FILE.h5", help="results file to create (or continue with --resume)")
-    parser.add_argument("--seed", type=int_in("--seed", 0, 2**128 - 1), default=None, help="root seed (default: sampling.seed, else fresh entropy)")
+    parser.add_argument(
+        "--seed",
+        type=int_in("--seed", 0, 2**128 - 1),
+        default=None,
+        help="root seed (default: sampling.seed, else fresh entropy)",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted --out (same scenario and seed)")
-    parser.add_argument("--scheduler", default="auto", metavar="auto|sync|local|tcp://HOST:PORT",
-                        help="where batches run: auto (default: in-process when the projected work is under 10 s, else a"
-                             " LocalCluster), the in-process loop, a LocalCluster, or an existing Dask scheduler")
+    parser.add_argument(
+        "--scheduler",
+        default="auto",
+        metavar="auto|sync|local|tcp://HOST:PORT",
+        help="where batches run: auto (default: in-process when the projected work is under 10 s, else a"
+        " LocalCluster), the in-process loop, a LocalCluster, or an existing Dask scheduler",
+    )
     parser.add_argument("--scheduler-file", default=None, metavar="FILE", help="connect to the Dask scheduler described in FILE")
-    parser.add_argument("--workers", type=int_in("--workers", 1), default=None,
-                        help="LocalCluster worker processes (default: one per core)")
-    parser.add_argument("--max-pulses", type=int_in("--max-pulses", 1, MAX_PULSES_PER_POINT), default=None,
-                        help="stop each point after this many pulses (besides sampling.batches / target error;"
-                             " at most 2**60, so that 64-bit counters cannot overflow)")
-    parser.add_argument("--connect-timeout", type=float_in("--connect-timeout", 0.0, MAX_TIMEOUT_S, lo_open=True),
-                        default=CONNECT_TIMEOUT_S, metavar="S",
-                        help=f"seconds an existing scheduler has to answer (default {CONNECT_TIMEOUT_S:g})")
-    parser.add_argument("--worker-timeout", type=float_in("--worker-timeout", 0.0, MAX_TIMEOUT_S),
-                        default=WORKER_TIMEOUT_S, metavar="S",
-                        help=f"seconds an existing scheduler has to show a worker before the run fails (default {WORKER_TIMEOUT_S:g})")
-    parser.add_argument("--dashboard", action="store_true",
-                        help=f"serve the LocalCluster's Dask dashboard on {DASHBOARD_ADDRESS} (this machine only)")
-    parser.add_argument("--dashboard-address", default=None, metavar="HOST:PORT",
-                        help="serve the dashboard on this interface instead, e.g. 0.0.0.0:8787 (reachable from other machines)")
+    parser.add_argument(
+        "--workers", type=int_in("--workers", 1), default=None, help="LocalCluster worker processes (default: one per core)"
+    )
+    parser.add_argument(
+        "--max-pulses",
+        type=int_in("--max-pulses", 1, MAX_PULSES_PER_POINT),
+        default=None,
+        help="stop each point after this many pulses (besides sampling.batches / target error;"
+        " at most 2**60, so that 64-bit counters cannot overflow)",
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        type=float_in("--connect-timeout", 0.0, MAX_TIMEOUT_S, lo_open=True),
+        default=CONNECT_TIMEOUT_S,
+        metavar="S",
+        help=f"seconds an existing scheduler has to answer (default {CONNECT_TIMEOUT_S:g})",
+    )
+    parser.add_argument(
+        "--worker-timeout",
+        type=float_in("--worker-timeout", 0.0, MAX_TIMEOUT_S),
+        default=WORKER_TIMEOUT_S,
+        metavar="S",
+        help=f"seconds an existing scheduler has to show a worker before the run fails (default {WORKER_TIMEOUT_S:g})",
+    )
+    parser.add_argument(
+        "--dashboard",
+        action="store_true",
+        help=f"serve the LocalCluster's Dask dashboard on {DASHBOARD_ADDRESS} (this machine only)",
+    )
+    parser.add_argument(
+        "--dashboard-address",
+        default=None,
+        metavar="HOST:PORT",
+        help="serve the dashboard on this interface instead, e.g. 0.0.0.0:8787 (reachable from other machines)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = parser.parse_args(argv)
 
@@ -47,9 +76,14 @@ def main(argv: list[str]) -> int:
     from qrate.sweep.run import run_to_file
     from qrate.sweep.scheduler import parse_scheduler, quiet_dask_logs
 
-    spec = parse_scheduler(args.scheduler, args.workers, args.scheduler_file,
-                           dashboard=args.dashboard_address or args.dashboard,
-                           connect_timeout_s=args.connect_timeout, worker_timeout_s=args.worker_timeout)
+    spec = parse_scheduler(
+        args.scheduler,
+        args.workers,
+        args.scheduler_file,
+        dashboard=args.dashboard_address or args.dashboard,
+        connect_timeout_s=args.connect_timeout,
+        worker_timeout_s=args.worker_timeout,
+    )
     scenario = load_scenario(args.scenario, args.overrides, args.sweeps)
     if spec.kind != "sync":
         quiet_dask_logs()  # a lost scheduler or Ctrl-C is reported in one line; distributed's records would bury it

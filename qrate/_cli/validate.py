@@ -26,7 +26,7 @@ def build_parser(prog: str) -> ArgumentParser:
         default=[],
         metavar="PATH=V1,V2,...",
         help="sweep a scenario field over values, e.g. --sweep links.leo.aperture_radius_m=0.5,1,3 (repeatable;"
-             " replaces that axis; several axes form a grid; --sweep ground_distance_km=0,1000 sets the distances)",
+        " replaces that axis; several axes form a grid; --sweep ground_distance_km=0,1000 sets the distances)",
     )
     return parser
 
@@ -42,8 +42,12 @@ def main(argv: list[str]) -> int:
     rows = describe_points(scenario)  # raises InputError for points below the horizon / elevation cut
     s = scenario
     # names, description and users come from the file: control characters are shown escaped
-    print(printable(f"{s.name}: valid ({s.protocol.name}, sender {s.protocol.sender}, participants {', '.join(s.participants())})"))
-    chain = " -- ".join(f"{gs}[{', '.join(st.user_names(gs))}{' (forward)' if st.forward else ''}]" for gs, st in s.nodes.ground_stations.items())
+    print(
+        printable(f"{s.name}: valid ({s.protocol.name}, sender {s.protocol.sender}, participants {', '.join(s.participants())})")
+    )
+    chain = " -- ".join(
+        f"{gs}[{', '.join(st.user_names(gs))}{' (forward)' if st.forward else ''}]" for gs, st in s.nodes.ground_stations.items()
+    )
     print(printable(f"network: {chain}"))
     target = s.sampling.target_estimate
     batches = f"{s.sampling.batches} batches" if target is None else f"up to {s.sampling.batches} batches"
@@ -53,11 +57,13 @@ def main(argv: list[str]) -> int:
     )
     if target is not None:
         estimate, relative_error = target
-        print(printable(
-            f"stopping: a point stops once the standard error of its {estimate} is at most {relative_error * 100:.3g}%"
-            f" of its value (after at least {s.sampling.min_batches} batches), else after {s.sampling.batches} batches;"
-            " how many batches run depends on the results"
-        ))
+        print(
+            printable(
+                f"stopping: a point stops once the standard error of its {estimate} is at most {relative_error * 100:.3g}%"
+                f" of its value (after at least {s.sampling.min_batches} batches), else after {s.sampling.batches} batches;"
+                " how many batches run depends on the results"
+            )
+        )
     print(f"{'D_km':>9} {'slant_km':>10} {'elev_deg':>9} {'mean_eta_joint':>15} {'p_success_expected':>19}")
     for r in rows:
         print(

@@ -53,7 +53,12 @@ def _tv(a: np.ndarray, b: np.ndarray, size: int) -> float:
 
 
 def anonymity_audit(
-    a: CompiledProtocol, b: CompiledProtocol, *, shots: int, seed: int, round_name: str | None = None,
+    a: CompiledProtocol,
+    b: CompiledProtocol,
+    *,
+    shots: int,
+    seed: int,
+    round_name: str | None = None,
     resplits: int = 20,
 ) -> AuditResult:
     """Compare the transcripts of ``a`` and ``b`` (same protocol, two anonymous senders).

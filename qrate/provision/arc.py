@@ -87,7 +87,13 @@ def solve_arc(
             np.zeros(V),
         )
         # (C2) x_r = Σ_w α ≤ X·f
-        rows.add(np.zeros(W + 1, dtype=int), np.concatenate([alpha(r), [f(r)]]), np.concatenate([np.ones(W), [-float(x_max)]]), [-np.inf], [0.0])
+        rows.add(
+            np.zeros(W + 1, dtype=int),
+            np.concatenate([alpha(r), [f(r)]]),
+            np.concatenate([np.ones(W), [-float(x_max)]]),
+            np.array([-np.inf]),
+            np.array([0.0]),
+        )
         # (C3) Σ_out β ≤ 1 per node
         rows.add(tail, beta(r), one_a, np.zeros(V), np.ones(V))
         # (C4) γ ≤ α, γ ≤ β, γ ≥ α + β − 1
@@ -97,9 +103,19 @@ def solve_arc(
         m = A * W
         idx = np.arange(m)
         ones, mones = np.ones(m), -np.ones(m)
-        rows.add(np.concatenate([idx, idx]), np.concatenate([g, aw]), np.concatenate([ones, mones]), np.full(m, -np.inf), np.zeros(m))
-        rows.add(np.concatenate([idx, idx]), np.concatenate([g, ba]), np.concatenate([ones, mones]), np.full(m, -np.inf), np.zeros(m))
-        rows.add(np.concatenate([idx, idx, idx]), np.concatenate([g, aw, ba]), np.concatenate([ones, mones, mones]), np.full(m, -1.0), np.full(m, np.inf))
+        rows.add(
+            np.concatenate([idx, idx]), np.concatenate([g, aw]), np.concatenate([ones, mones]), np.full(m, -np.inf), np.zeros(m)
+        )
+        rows.add(
+            np.concatenate([idx, idx]), np.concatenate([g, ba]), np.concatenate([ones, mones]), np.full(m, -np.inf), np.zeros(m)
+        )
+        rows.add(
+            np.concatenate([idx, idx, idx]),
+            np.concatenate([g, aw, ba]),
+            np.concatenate([ones, mones, mones]),
+            np.full(m, -1.0),
+            np.full(m, np.inf),
+        )
         # recourse: Σ_w α + y_sr ≥ D_sr
         rows.add(
             np.concatenate([np.repeat(np.arange(S), W), np.arange(S)]),
@@ -120,9 +136,15 @@ def solve_arc(
     rows.add(np.concatenate(c5_r), cols, np.ones(cols.size), np.zeros(E), np.full(E, float(W)))
 
     t0 = time.perf_counter()
-    res = milp(c, constraints=rows.constraint(n_vars), integrality=integrality, bounds=Bounds(np.zeros(n_vars), ub), options={"mip_rel_gap": mip_rel_gap, "disp": False})
+    res = milp(
+        c,
+        constraints=rows.constraint(n_vars),
+        integrality=integrality,
+        bounds=Bounds(np.zeros(n_vars), ub),
+        options={"mip_rel_gap": mip_rel_gap, "disp": False},
+    )
     seconds = time.perf_counter() - t0
     if res.x is None:
         raise QrateError(f"HiGHS found no solution for the arc model: {res.message}")
-    x = np.array([int(round(res.x[alpha(r)].sum())) for r in range(R)])
+    x = np.array([round(res.x[alpha(r)].sum()) for r in range(R)])
     return float(res.fun), x, seconds

@@ -78,7 +78,13 @@ def evf_mean(kind: str, scenarios: Scenarios, lam: np.ndarray) -> np.ndarray:
     return scenarios.mean() if kind == "sample" else np.asarray(lam, dtype=float)
 
 
-def random_costs(problem: Problem, scenario_sets: dict[str, Scenarios], draws: int, rng: np.random.Generator, options: ModelOptions = ModelOptions()) -> dict[str, np.ndarray]:
+def random_costs(
+    problem: Problem,
+    scenario_sets: dict[str, Scenarios],
+    draws: int,
+    rng: np.random.Generator,
+    options: ModelOptions = ModelOptions(),
+) -> dict[str, np.ndarray]:
     """Total cost of ``draws`` QBN-Random first stages on each named scenario set."""
     if draws < 1:
         raise InputError("--random-draws", f"expected at least 1 draw, got {draws}")

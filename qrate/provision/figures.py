@@ -18,13 +18,18 @@ APPS_4B = (50, 100, 150, 200, 250, 300)
 
 def fig4a_data(*, seed: int, quick: bool) -> dict:
     """Study of 200 apps; its ``uniform_x_curve`` is Fig. 4(a)."""
-    return run_provision(ProvisionConfig(n_apps=200, seed=seed, random_draws=5 if quick else 20, oos_scenarios=0 if quick else 2000))
+    return run_provision(
+        ProvisionConfig(n_apps=200, seed=seed, random_draws=5 if quick else 20, oos_scenarios=0 if quick else 2000)
+    )
 
 
 def fig4b_data(*, seed: int, quick: bool) -> list[dict]:
     """One study per number of apps (50…300); SP, EVF and Random totals are Fig. 4(b)."""
     draws = 5 if quick else 20
-    return [run_provision(ProvisionConfig(n_apps=n, seed=seed, random_draws=draws, oos_scenarios=0 if quick else 2000, uniform_x=())) for n in APPS_4B]
+    return [
+        run_provision(ProvisionConfig(n_apps=n, seed=seed, random_draws=draws, oos_scenarios=0 if quick else 2000, uniform_x=()))
+        for n in APPS_4B
+    ]
 
 
 def plot_fig4a(result: dict, path: Path) -> Path:
@@ -35,7 +40,11 @@ def plot_fig4a(result: dict, path: Path) -> Path:
     x = [c["x"] for c in curve]
     fig = Figure(figsize=(5.5, 4.0), layout="constrained")
     ax = fig.add_subplot()
-    for key, label, marker in (("stage1", "first stage (fiber reservation)", "s"), ("stage2", "expected second stage (on demand)", "o"), ("total", "total", "^")):
+    for key, label, marker in (
+        ("stage1", "first stage (fiber reservation)", "s"),
+        ("stage2", "expected second stage (on demand)", "o"),
+        ("total", "total", "^"),
+    ):
         ax.plot(x, [c[key] / 1e6 for c in curve], marker=marker, label=label)
     best = min(curve, key=lambda c: c["total"])
     ax.axvline(best["x"], color="0.6", ls=":", lw=1)
@@ -53,7 +62,14 @@ def plot_fig4b(results: list[dict], path: Path) -> Path:
     n = [r["n_apps"] for r in results]
     fig = Figure(figsize=(5.5, 4.0), layout="constrained")
     ax = fig.add_subplot()
-    ax.errorbar(n, [r["random_total"] / 1e6 for r in results], yerr=[r["random_total_std"] / 1e6 for r in results], marker="v", capsize=3, label="QBN-Random")
+    ax.errorbar(
+        n,
+        [r["random_total"] / 1e6 for r in results],
+        yerr=[r["random_total_std"] / 1e6 for r in results],
+        marker="v",
+        capsize=3,
+        label="QBN-Random",
+    )
     ax.plot(n, [r["evf_total"] / 1e6 for r in results], marker="s", label="QBN-EVF")
     ax.plot(n, [r["sp_total"] / 1e6 for r in results], marker="o", label="stochastic programming")
     ax.set_xlabel("number of Metaverse applications")

@@ -77,7 +77,7 @@ def random_applications(graph: nx.Graph, n_apps: int, rng: np.random.Generator) 
     pairs = [(s, d) for s in nodes for d in nodes if s != d]
     pick = rng.choice(len(pairs), size=n_apps, replace=False)
     kinds = app_kinds(n_apps)
-    return tuple(Application(i, *pairs[p], kinds[i]) for i, p in enumerate(pick))
+    return tuple(Application(i, pairs[p][0], pairs[p][1], kinds[i]) for i, p in enumerate(pick))
 
 
 def all_pairs_applications(graph: nx.Graph) -> tuple[Application, ...]:
@@ -125,4 +125,3 @@ def expected_value_scenario(mean: np.ndarray) -> Scenarios:
     qrate/MODELS.md)."""
     d = np.ceil(np.asarray(mean, dtype=float) - 1e-9)[None, :]
     return Scenarios(d, np.ones_like(d))
-

@@ -20,7 +20,6 @@ from qrate.provision.evaluate import CostBreakdown, FirstStage, evaluate
 from qrate.provision.instance import Scenarios
 from qrate.provision.problem import WL_MODES, Problem
 
-
 MAX_EXACT_BINARIES = 200_000
 
 
@@ -86,7 +85,10 @@ def solve_sp(problem: Problem, scenarios: Scenarios, options: ModelOptions = Mod
     exact = options.wl_mode == "exact"
     W = int(options.n_wavelengths or 0)
     if exact and P * W > MAX_EXACT_BINARIES:
-        raise InputError("--wavelengths", f"exact assignment needs {P * W} binaries (> {MAX_EXACT_BINARIES}); use --wl-mode aggregate or fewer apps/paths/wavelengths")
+        raise InputError(
+            "--wavelengths",
+            f"exact assignment needs {P * W} binaries (> {MAX_EXACT_BINARIES}); use --wl-mode aggregate or fewer apps/paths/wavelengths",
+        )
     n_srv = P * W if exact else P  # service variables: z_{p,w} (p-major) or n_p
     iu, isv, iy = 0, P, P + n_srv  # offsets of u, services, y
     n_vars = P + n_srv + S * R
@@ -156,5 +158,7 @@ def _first_stage(problem: Problem, srv: np.ndarray, srv_col: np.ndarray, W: int)
     wavelengths = None
     if W:
         z = srv.reshape(problem.n_cols, W)
-        wavelengths = tuple(tuple(int(w) for w in np.flatnonzero(z[column[r]])) if column[r] >= 0 else () for r in range(problem.n_apps))
+        wavelengths = tuple(
+            tuple(int(w) for w in np.flatnonzero(z[column[r]])) if column[r] >= 0 else () for r in range(problem.n_apps)
+        )
     return FirstStage(x, column, wavelengths)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import islice
+from itertools import islice, pairwise
 
 import networkx as nx
 
@@ -31,15 +31,14 @@ def k_shortest_paths(graph: nx.Graph, src: int, dst: int, k: int) -> tuple[Path,
         raise InputError("apps", f"bad endpoints {src}-{dst}")
     out = []
     for nodes in islice(nx.shortest_simple_paths(graph, src, dst, weight="length_km"), k):
-        data = [graph.edges[a, b] for a, b in zip(nodes[:-1], nodes[1:])]
+        data = [graph.edges[a, b] for a, b in pairwise(nodes)]
         out.append(Path(tuple(nodes), tuple(d["eid"] for d in data), tuple(d["length_km"] for d in data)))
     return tuple(out)
 
 
 def min_hop_length_km(graph: nx.Graph, src: int, dst: int) -> float:
     """Length (km) of the shortest (by km) among the fewest-hop paths."""
-    best = None
-    for nodes in nx.all_shortest_paths(graph, src, dst):
-        length = sum(graph.edges[a, b]["length_km"] for a, b in zip(nodes[:-1], nodes[1:]))
-        best = length if best is None else min(best, length)
-    return float(best)
+    lengths = [
+        sum(graph.edges[a, b]["length_km"] for a, b in pairwise(nodes)) for nodes in nx.all_shortest_paths(graph, src, dst)
+    ]
+    return float(min(lengths))

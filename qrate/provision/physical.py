@@ -46,7 +46,9 @@ def _leo() -> FreeSpaceLink:
 
 
 def _uav() -> FreeSpaceLink:
-    return FreeSpaceLink(divergence_rad=0.1e-3, pointing_rad=10e-6, aperture_radius_m=0.05, model="exact", cn2=1e-15, turbulence_path="full")
+    return FreeSpaceLink(
+        divergence_rad=0.1e-3, pointing_rad=10e-6, aperture_radius_m=0.05, model="exact", cn2=1e-15, turbulence_path="full"
+    )
 
 
 @dataclass(frozen=True)

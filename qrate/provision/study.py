@@ -76,7 +76,11 @@ def build(config: ProvisionConfig) -> tuple[Problem, np.ndarray, Any, Any, np.ra
     """Problem, λ per app, in-sample and out-of-sample scenarios (or None) and the Random stream."""
     ss_apps, ss_dem, ss_oos, ss_rand = np.random.SeedSequence(config.seed).spawn(4)
     graph = usnet()
-    apps = all_pairs_applications(graph) if config.n_apps is None else random_applications(graph, config.n_apps, np.random.default_rng(ss_apps))
+    apps = (
+        all_pairs_applications(graph)
+        if config.n_apps is None
+        else random_applications(graph, config.n_apps, np.random.default_rng(ss_apps))
+    )
     rates = None
     if config.rates == "physical":
         from functools import partial
@@ -104,10 +108,10 @@ def _first_dict(problem: Problem, first: FirstStage) -> dict[str, Any]:
 
 UNIFORM_NOTE = {
     "aggregate": "uniform x on each app's cheapest path, under the SP's constraint of at most --wavelengths"
-                 " services per link; infeasible (null in JSON): some link would carry more",
+    " services per link; infeasible (null in JSON): some link would carry more",
     "exact": "uniform x on each app's cheapest path with a first-fit wavelength assignment, under the SP's"
-             " wavelength constraints; infeasible (null in JSON): x > --wavelengths, a link over capacity,"
-             " or no assignment found",
+    " wavelength constraints; infeasible (null in JSON): x > --wavelengths, a link over capacity,"
+    " or no assignment found",
 }
 """What the uniform-x curve means when wavelength constraints apply (``uniform_x_note`` in the result)."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 from typing import Any
 
@@ -25,7 +25,7 @@ def graph_from_json(data: dict[str, Any]) -> nx.Graph:
     return graph
 
 
-@lru_cache(maxsize=None)
+@cache
 def _usnet() -> nx.Graph:
     return nx.freeze(graph_from_json(load_topology_json("usnet")))
 

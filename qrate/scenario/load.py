@@ -21,8 +21,8 @@ import tomli_w
 from pydantic import BaseModel, ValidationError
 
 from qrate.errors import InputError
-from qrate.scenario.presets import is_preset, preset_names, preset_text
 from qrate.scenario.axes import EXCLUSIVE_KEYS, check_axes
+from qrate.scenario.presets import is_preset, preset_names, preset_text
 from qrate.scenario.schema import MAX_USERS, CrossFieldError, Scenario
 
 MAX_SCENARIO_BYTES = 1 << 20
@@ -59,8 +59,10 @@ def _read_bounded(path: Path) -> str:
     with path.open("rb") as fh:
         raw = fh.read(MAX_SCENARIO_BYTES + 1)
     if len(raw) > MAX_SCENARIO_BYTES:
-        raise InputError("SCENARIO", f"{_short(str(path))!r} is larger than {MAX_SCENARIO_BYTES >> 20} MiB;"
-                                     " a scenario file is a few KiB of TOML")
+        raise InputError(
+            "SCENARIO",
+            f"{_short(str(path))!r} is larger than {MAX_SCENARIO_BYTES >> 20} MiB; a scenario file is a few KiB of TOML",
+        )
     return raw.decode("utf-8")
 
 
@@ -100,7 +102,7 @@ def _key_parts(key: str) -> list[str] | None:
         return None
     parts = []
     while isinstance(node, dict) and len(node) == 1:
-        (k, node), = node.items()
+        ((k, node),) = node.items()
         parts.append(k)
     return parts
 
@@ -122,8 +124,6 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     except RecursionError:
         raise InputError("--set", f"{_short(key)}: value nested more than {MAX_NESTING} levels deep") from None
     return parts, value
-
-
 
 
 def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
@@ -232,7 +232,9 @@ def _check_utf8(data: Any, path: tuple[str, ...] = ()) -> None:
                 try:
                     text.encode("utf-8")
                 except UnicodeEncodeError:
-                    raise InputError(_short_field(_one_line(".".join(where))), f"not valid UTF-8 text: {_short(repr(text))}") from None
+                    raise InputError(
+                        _short_field(_one_line(".".join(where))), f"not valid UTF-8 text: {_short(repr(text))}"
+                    ) from None
         _check_utf8(value, where)
 
 
@@ -250,12 +252,11 @@ def _clean_path(loc: Sequence[str | int], data: Any) -> list[str]:
     node = data
     for i, part in enumerate(loc):
         last = i == len(loc) - 1
-        if isinstance(node, Mapping) and part in node:
+        if (isinstance(node, Mapping) and part in node) or (
+            isinstance(node, list | tuple) and isinstance(part, int) and part < len(node)
+        ):
             out.append(str(part))
-            node = node[part]
-        elif isinstance(node, list | tuple) and isinstance(part, int) and part < len(node):
-            out.append(str(part))
-            node = node[part]
+            node = node[part]  # type: ignore[index]  # a key of a mapping or an index of a sequence, checked above
         elif isinstance(node, list | tuple) or (isinstance(node, Mapping) and not last):
             continue  # a union tag (e.g. "free_space", "range", "list"): stay at this node
         else:

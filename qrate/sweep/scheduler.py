@@ -112,14 +112,17 @@ def parse_scheduler(
         if not path.is_file():
             raise InputError("--scheduler-file", f"{path}: no such file (start `dask scheduler --scheduler-file {path}` first)")
         scheduler_file_address(path)  # a file that is not a scheduler file: refused now, not at connect time
-        return SchedulerSpec("file", scheduler_file=path, workers=workers,
-                             connect_timeout_s=connect_timeout_s, worker_timeout_s=worker_timeout_s)
+        return SchedulerSpec(
+            "file", scheduler_file=path, workers=workers, connect_timeout_s=connect_timeout_s, worker_timeout_s=worker_timeout_s
+        )
     if spec in ("sync", "local", "auto"):
-        return SchedulerSpec(spec, workers=workers, dashboard=dashboard,
-                             connect_timeout_s=connect_timeout_s, worker_timeout_s=worker_timeout_s)
+        return SchedulerSpec(
+            spec, workers=workers, dashboard=dashboard, connect_timeout_s=connect_timeout_s, worker_timeout_s=worker_timeout_s
+        )
     _check_address("--scheduler", spec)
-    return SchedulerSpec("address", address=spec, workers=workers,
-                         connect_timeout_s=connect_timeout_s, worker_timeout_s=worker_timeout_s)
+    return SchedulerSpec(
+        "address", address=spec, workers=workers, connect_timeout_s=connect_timeout_s, worker_timeout_s=worker_timeout_s
+    )
 
 
 _ADDRESS = re.compile(r"(tcp|tls|ucx|inproc)://([^\s/]+):(\d+)")
@@ -164,8 +167,7 @@ MAX_SCHEDULER_FILE_BYTES = 1 << 16
 def scheduler_file_address(path: str | Path) -> str:
     """The scheduler address in a scheduler file, or InputError saying it is not a scheduler file."""
     path = Path(path)
-    hint = ("not a Dask scheduler file (expected the JSON object with an \"address\""
-            " that `dask scheduler --scheduler-file` writes)")
+    hint = 'not a Dask scheduler file (expected the JSON object with an "address" that `dask scheduler --scheduler-file` writes)'
     try:
         with path.open("rb") as fh:
             raw = fh.read(MAX_SCHEDULER_FILE_BYTES + 1)
@@ -236,8 +238,11 @@ def open_client(spec: SchedulerSpec | str = "local", workers: int | None = None)
     try:
         client = Client(address, timeout=spec.connect_timeout_s)
     except Exception as exc:  # distributed raises OSError, TimeoutError, CommClosedError...
-        raise InputError(option, f"no Dask scheduler answered at {address} within {spec.connect_timeout_s:g} s"
-                                 f" ({type(exc).__name__}); is it running? (--connect-timeout sets the wait)") from None
+        raise InputError(
+            option,
+            f"no Dask scheduler answered at {address} within {spec.connect_timeout_s:g} s"
+            f" ({type(exc).__name__}); is it running? (--connect-timeout sets the wait)",
+        ) from None
     with client:
         wait_for_worker(client, address, spec.worker_timeout_s)
         yield client
@@ -264,12 +269,17 @@ def wait_for_worker(client: Any, address: str, timeout_s: float, stream: Any = N
     if client.scheduler_info().get("workers"):
         return
     stream = sys.stderr if stream is None else stream
-    message = (f"no Dask worker joined the scheduler at {address} within {timeout_s:g} s;"
-               f" start one (`dask worker {address}`) or raise --worker-timeout")
+    message = (
+        f"no Dask worker joined the scheduler at {address} within {timeout_s:g} s;"
+        f" start one (`dask worker {address}`) or raise --worker-timeout"
+    )
     if timeout_s <= 0:
         raise SchedulerError(message)
-    print(f"qrate: the Dask scheduler at {address} has no worker yet; waiting up to {timeout_s:g} s (--worker-timeout)",
-          file=stream, flush=True)
+    print(
+        f"qrate: the Dask scheduler at {address} has no worker yet; waiting up to {timeout_s:g} s (--worker-timeout)",
+        file=stream,
+        flush=True,
+    )
     try:
         client.wait_for_workers(1, timeout=timeout_s)
     except TimeoutError:
@@ -315,5 +325,5 @@ def dashboard_link(client: Any) -> str | None:
         return None
     try:
         return str(client.dashboard_link) if client.scheduler_info().get("services", {}).get("dashboard") else None
-    except Exception:  # noqa: BLE001 - purely informative
+    except Exception:
         return None
