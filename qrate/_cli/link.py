@@ -1,7 +1,10 @@
 """``qrate link``: link budget of one free-space downlink over a list of ground distances.
 
 The platform (LEO satellite or UAV) sits at ``--altitude-km`` above the midpoint of two ground
-stations ``--ground-distance-km`` apart; the budget is the downlink to either station.
+stations ``--ground-distance-km`` apart; the budget is the downlink to either station: geometry,
+beam, mean transmittance (Monte Carlo and analytic), quantiles, the loss in dB and its split per
+factor. ``qrate link SCENARIO --link NAME`` evaluates a scenario's link (its platform's altitude,
+every field of the link, the scenario's distances unless ``--ground-distance-km`` is given).
 """
 
 from __future__ import annotations
@@ -44,8 +47,15 @@ def _parser() -> ArgumentParser:
         description="Link budget of one free-space downlink from a platform above the midpoint of two "
         "ground stations: geometry, beam, Monte Carlo and analytic mean transmittance, quantiles.",
     )
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        metavar="SCENARIO",
+        help="a preset or TOML file: evaluate its link --link NAME (instead of the link options below)",
+    )
+    p.add_argument("--link", metavar="NAME", help="with SCENARIO: the free-space link to evaluate (default: the first)")
     g = p.add_argument_group("geometry")
-    g.add_argument("--altitude-km", metavar="H", help="platform altitude in km (required)")
+    g.add_argument("--altitude-km", metavar="H", help="platform altitude in km (required without SCENARIO)")
     g.add_argument(
         "--ground-distance-km",
         metavar="D[,D...]",
@@ -66,6 +76,13 @@ def _parser() -> ArgumentParser:
     b.add_argument("--cn2", default="0", help="turbulence C_n^2 in m^-2/3 (default 0)")
     b.add_argument("--turbulence-path", default="full", help="full (UAV: whole path) or last-10km (satellite) (default full)")
     b.add_argument("--t-atm-zenith", default="1", help="atmospheric transmittance at the zenith, in [0, 1] (default 1)")
+    b.add_argument("--transmitter-efficiency", default="1", help="transmitter optics efficiency, in (0, 1] (default 1)")
+    b.add_argument(
+        "--receiver-efficiency",
+        default="1",
+        help="telescope, optics and coupling efficiency of the receiver, in (0, 1] (default 1)",
+    )
+    b.add_argument("--extra-loss-db", default="0", help="any further flat loss in dB (default 0)")
     s = p.add_argument_group("sampling")
     s.add_argument("--samples", default="1000000", help="shots per distance (default 1e6)")
     s.add_argument("--seed", default=None, help="integer seed (default: fresh entropy, printed)")
@@ -139,6 +156,7 @@ def shots_per_block(samples: int, rate_hz: float, coherence_time_s: float | None
 def _row(
     link: Any, altitude_km: float, distance_km: float, n: int, shots_per_block: int, rng: np.random.Generator
 ) -> dict[str, Any]:
+    from qrate.channels.budget import loss_budget_db
     from qrate.channels.freespace import (
         link_budget,
         mean_transmittance,
@@ -148,6 +166,7 @@ def _row(
 
     geo = midpoint_geometry(altitude_km, distance_km)
     budget = link_budget(link, geo)
+    factors = loss_budget_db(link, geo).as_dict() if link.model != "measured" else {}
     n_blocks = -(-n // shots_per_block)
     draws = sample_transmittance(budget, n_blocks, rng)
     weights = np.full(n_blocks, float(shots_per_block))
@@ -170,7 +189,9 @@ def _row(
         "mean_transmittance": mean,
         "mean_transmittance_stderr": stderr,
         "analytic_mean_transmittance": mean_transmittance(budget),
-        "analytic_method": "closed_form" if link.model == "exact" else "quad",
+        "analytic_method": {"exact": "closed_form", "weibull": "quad", "measured": "table"}[link.model],
+        "loss_db": -10.0 * math.log10(mean_transmittance(budget)) if mean_transmittance(budget) > 0 else math.inf,
+        "loss_factors_db": factors,
         "quantiles": {f"{p:g}": float(v) for p, v in zip(QUANTILES, q)},
         "samples": n,
         "shots_per_block": shots_per_block,
@@ -190,6 +211,12 @@ def _table(rows: list[dict[str, Any]], header: str) -> str:
         ("mean_MC", "mean_transmittance", "{:.6g}"),
         ("stderr", "mean_transmittance_stderr", "{:.2g}"),
         ("analytic", "analytic_mean_transmittance", "{:.6g}"),
+        ("loss_dB", "loss_db", "{:.3f}"),
+        ("diffr_dB", "diffraction_db", "{:.2f}"),
+        ("point_dB", "pointing_db", "{:.2f}"),
+        ("turb_dB", "turbulence_db", "{:.2f}"),
+        ("atm_dB", "atmosphere_db", "{:.2f}"),
+        ("hw_dB", "hardware_db", "{:.2f}"),
         ("q05", None, "{:.6g}"),
         ("q50", None, "{:.6g}"),
         ("q95", None, "{:.6g}"),
@@ -198,8 +225,10 @@ def _table(rows: list[dict[str, Any]], header: str) -> str:
     cells = [[name for name, _, _ in cols]]
     for r in rows:
         line = []
+        f = r["loss_factors_db"]
+        factors = {**f, "hardware_db": sum(f.get(k, 0.0) for k in ("transmitter_db", "receiver_db", "extra_db"))} if f else {}
         for name, key, fmt in cols:
-            value = r["quantiles"][qkeys[name]] if key is None else r[key]
+            value = r["quantiles"][qkeys[name]] if key is None else r[key] if key in r else factors.get(key)
             line.append("n/a" if value is None else fmt.format(value))
         cells.append(line)
     widths = [max(len(c[i]) for c in cells) for i in range(len(cols))]
@@ -214,6 +243,8 @@ def main(argv: Sequence[str]) -> int:
     from qrate.channels.turbulence import TURBULENCE_PATHS
 
     a = _parser().parse_args(list(argv))
+    if a.scenario is not None:
+        return _scenario_link(a)
     altitude_km = _num("--altitude-km", a.altitude_km, float_in("--altitude-km", 0.0, lo_open=True))
     distances = _num("--ground-distance-km", a.ground_distance_km, float_list("--ground-distance-km", 0.0))
     kwargs: dict[str, Any] = {
@@ -225,6 +256,9 @@ def main(argv: Sequence[str]) -> int:
         "cn2": float_in("--cn2", 0.0)(a.cn2),
         "turbulence_path": _choice("--turbulence-path", a.turbulence_path, TURBULENCE_PATHS),
         "t_atm_zenith": float_in("--t-atm-zenith", 0.0, 1.0)(a.t_atm_zenith),
+        "transmitter_efficiency": float_in("--transmitter-efficiency", 0.0, 1.0, lo_open=True)(a.transmitter_efficiency),
+        "receiver_efficiency": float_in("--receiver-efficiency", 0.0, 1.0, lo_open=True)(a.receiver_efficiency),
+        "extra_loss_db": float_in("--extra-loss-db", 0.0)(a.extra_loss_db),
     }
     if (a.aperture_radius_m is None) == (a.aperture_diameter_m is None):
         raise InputError(
@@ -234,14 +268,47 @@ def main(argv: Sequence[str]) -> int:
         kwargs["aperture_radius_m"] = float_in("--aperture-radius-m", 0.0, lo_open=True)(a.aperture_radius_m)
     else:
         kwargs["aperture_diameter_m"] = float_in("--aperture-diameter-m", 0.0, lo_open=True)(a.aperture_diameter_m)
+    try:
+        link = FreeSpaceLink.from_aperture(**kwargs)
+    except InputError as exc:
+        raise type(exc)(_OPTIONS.get(exc.field, exc.field), exc.message) from None
+    return _report(a, link, altitude_km, distances)
+
+
+def _scenario_link(a: Any) -> int:
+    """``qrate link SCENARIO [--link NAME]``: the scenario's link, altitude and (by default) distances."""
+    from qrate.channels.freespace import FreeSpaceLink
+    from qrate.scenario import load_scenario
+
+    scenario = load_scenario(a.scenario)
+    links = scenario.free_space_links()
+    name = a.link or next(iter(links))
+    if name not in links:
+        raise InputError("--link", f"no free-space link {name!r} in {a.scenario}; its links: {', '.join(links)}")
+    spec = links[name]
+    altitude_km = scenario.nodes.platforms[spec.platform].altitude_km
+    if altitude_km is None:
+        raise InputError("--link", f"links.{name}'s platform is placed by an orbit, TLE or position: use `qrate passes`")
+    distances = (
+        _num("--ground-distance-km", a.ground_distance_km, float_list("--ground-distance-km", 0.0))
+        if a.ground_distance_km is not None
+        else list(scenario.sweep.distances_km())
+    )
+    try:
+        link = FreeSpaceLink.from_spec(spec)
+    except InputError as exc:
+        raise InputError(f"links.{name}.{exc.field}", exc.message) from None
+    return _report(a, link, altitude_km, distances)
+
+
+def _report(a: Any, link: Any, altitude_km: float, distances: Sequence[float]) -> int:
+    """Sample ``link`` at every distance and print the table (or JSON lines)."""
     samples = int_in("--samples", 1, MAX_SAMPLES)(a.samples)
     seed = int_in("--seed", 0, 2**128 - 1)(a.seed) if a.seed is not None else int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
     rate_hz = float_in("--rate-hz", 0.0, lo_open=True)(a.rate_hz)
     tau = float_in("--coherence-time-s", 0.0, lo_open=True)(a.coherence_time_s) if a.coherence_time_s is not None else None
     per_block = shots_per_block(samples, rate_hz, tau)
-
     try:
-        link = FreeSpaceLink.from_aperture(**kwargs)
         children = np.random.SeedSequence(seed).spawn(len(distances))
         rows = [_row(link, altitude_km, d, samples, per_block, np.random.default_rng(ss)) for d, ss in zip(distances, children)]
     except InputError as exc:
@@ -257,6 +324,9 @@ def main(argv: Sequence[str]) -> int:
         "cn2": link.cn2,
         "turbulence_path": link.turbulence_path,
         "t_atm_zenith": link.t_atm_zenith,
+        "transmitter_efficiency": link.transmitter_efficiency,
+        "receiver_efficiency": link.receiver_efficiency,
+        "extra_loss_db": link.extra_loss_db,
         "seed": seed,
         "rate_hz": rate_hz,
         "coherence_time_s": None if a.coherence_time_s is None else float(a.coherence_time_s),
@@ -269,7 +339,7 @@ def main(argv: Sequence[str]) -> int:
             f"qrate link: H = {altitude_km:g} km, model {link.model}, beam {link.beam.replace('_', '-')}, "
             f"a = {link.aperture_radius_m:g} m (radius), theta = {link.divergence_rad:g} rad, "
             f"pointing = {link.pointing_rad:g} rad, C_n^2 = {link.cn2:g}, T_zen = {link.t_atm_zenith:g}, "
-            f"{samples} shots ({per_block} per block), seed {seed}"
+            f"hardware {link.hardware:.4g}, {samples} shots ({per_block} per block), seed {seed}"
         )
         print(_table(rows, header))
     sys.stdout.flush()
