@@ -60,7 +60,7 @@ def batches(repeat: int, pulses: int) -> list[dict]:
     for i in range(repeat):
         for preset, d, plan, comp in cases:
             for s, c in comp.items():
-                t = _loop_s(lambda c=c, i=i: run_batch(plan, c, 1, i, pulses), 0.05 if s == "exact" else 0.0)
+                t = _loop_s(lambda c=c, i=i, p=plan: run_batch(p, c, 1, i, pulses), 0.05 if s == "exact" else 0.0)
                 best[(preset, d, s)] = min(best[(preset, d, s)], t)
     out = []
     print(f"{'preset':20s} {'D km':>6s} {'loss dB':>7s} {'successes':>10s} {'exact ms':>9s} {'stim ms':>9s} {'stim/exact':>10s}")

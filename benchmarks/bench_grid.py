@@ -28,6 +28,7 @@ within 1.10 (rows stream to the file; only the per-point tallies grow).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import subprocess
@@ -82,10 +83,8 @@ class TreeRSS:
                 main = self.root.memory_info().rss
                 kids = []
                 for c in self.root.children(recursive=True):
-                    try:
+                    with contextlib.suppress(psutil.Error):
                         kids.append(c.memory_info().rss)
-                    except psutil.Error:
-                        pass
             except psutil.Error:
                 break
             self.main = max(self.main, main)
@@ -99,7 +98,22 @@ class TreeRSS:
         self._thread.join()
 
 
-def run(scheduler: str, sweep_args: list[str], out: Path) -> dict:
+def run(scheduler: str, sweep_args: list[str], out: Path, tries: int = 3) -> dict:
+    """One ``qrate run`` subprocess; retried (up to ``tries``) when a signal from outside interrupted it (exit 130/143:
+    on a shared machine other people's tests may signal stray ``qrate run`` processes)."""
+    for _ in range(tries - 1):
+        try:
+            return _run(scheduler, sweep_args, out)
+        except Interrupted as exc:
+            print(f"  (interrupted from outside, exit {exc}; retrying)", flush=True)
+    return _run(scheduler, sweep_args, out)
+
+
+class Interrupted(RuntimeError):
+    """``qrate run`` exited 130 or 143 (SIGINT / SIGTERM)."""
+
+
+def _run(scheduler: str, sweep_args: list[str], out: Path) -> dict:
     cmd = [sys.executable, "-m", "qrate.cli", "run", PRESET, "--out", str(out), "--overwrite", *SCHEDULERS[scheduler]]
     for s in sweep_args:
         cmd += ["--sweep", s]
@@ -109,6 +123,8 @@ def run(scheduler: str, sweep_args: list[str], out: Path) -> dict:
     stdout, stderr = proc.communicate()
     seconds = time.perf_counter() - start
     mon.stop()
+    if proc.returncode in (130, 143, -2, -15):
+        raise Interrupted(proc.returncode)
     if proc.returncode != 0:
         raise RuntimeError(f"qrate run failed ({proc.returncode}): {stderr[-2000:]}")
     m = re.search(r"(\d+) points, seed \d+, scheduler (\S+);", stderr)

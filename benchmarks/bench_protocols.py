@@ -56,10 +56,10 @@ def per_size(shots: int, sizes: tuple[int, ...]) -> list[dict]:
             comp = spec.compile(noise, sampler="stim", method="compiled")
             flip = spec.compile(noise, sampler="stim", method="flip")
             circ = exact.circuits[main_round]
-            t_ex = best_time_s(lambda: exact.sample_counts(shots, 1), repeat=3, min_time_s=0.05)
-            t_c = best_time_s(lambda: comp.sample_counts(shots, 1), repeat=3)
-            t_f = best_time_s(lambda: flip.sample_counts(shots, 1), repeat=3)
-            t_raw = best_time_s(lambda: circ.compile_sampler(seed=1).sample(shots), repeat=3)
+            t_ex = best_time_s(lambda c=exact: c.sample_counts(shots, 1), repeat=3, min_time_s=0.05)
+            t_c = best_time_s(lambda c=comp: c.sample_counts(shots, 1), repeat=3)
+            t_f = best_time_s(lambda c=flip: c.sample_counts(shots, 1), repeat=3)
+            t_raw = best_time_s(lambda c=circ: c.compile_sampler(seed=1).sample(shots), repeat=3)
             row = {
                 "protocol": name, "parties": n, "shots": shots,
                 "qubits": circ.num_qubits, "measurements": circ.num_measurements,

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ import numpy as np
 from qrate.bench._plans import LEO, UAV, far_end_km, ghz4_plan, loss_db, preset_plan
 from qrate.bench._timing import best_time_s, row
 from qrate.channels import sample_transmittance
-from qrate.engine import PointPlan, compile_protocol, run_batch
+from qrate.engine import PointPlan, run_batch
 from qrate.protocols._decode import CHUNK_SHOTS
 from qrate.protocols.compiled import CompiledProtocol
 from qrate.protocols.exact import TablePlan, clear_plan_cache
@@ -60,7 +61,12 @@ def raw_stim_shots_per_s(compiled: CompiledProtocol, shots: int, repeat: int) ->
     best = 0.0
     for chunk, packed in ((shots, False), (CHUNK_SHOTS, False), (8192, True)):
         n = max(1, shots // chunk)
-        t = best_time_s(lambda c=chunk, b=packed, k=n: [sampler.sample(c, bit_packed=b) for _ in range(k)], repeat=repeat, min_time_s=0.05)
+
+        def draw(c: int = chunk, b: bool = packed, k: int = n) -> None:
+            for _ in range(k):
+                sampler.sample(c, bit_packed=b)
+
+        t = best_time_s(draw, repeat=repeat, min_time_s=0.05)
         best = max(best, n * chunk / t)
     return best
 
@@ -105,17 +111,40 @@ def protocol(quick: bool) -> list[dict[str, Any]]:
         t_stim = {}
         for method in STIM_METHODS:
             comp = _compile(plan, "stim", method)
-            t_stim[method] = best_time_s(lambda c=comp: c.sample_counts(shots, 1), repeat=repeat, min_time_s=0.05)
-        t_ex = best_time_s(lambda: exact.sample_counts(shots, 1), repeat=repeat, min_time_s=0.05)
+            t_stim[method] = best_time_s(partial(comp.sample_counts, shots, 1), repeat=repeat, min_time_s=0.05)
+        t_ex = best_time_s(partial(exact.sample_counts, shots, 1), repeat=repeat, min_time_s=0.05)
         floor = exact_floor_s(exact, shots, repeat)
-        out.append(row("protocol", f"{preset} sample_counts (exact)", shots / t_ex, shots / floor, unit="heralded shots/s/core",
-                       sampler="exact", round_samplers=exact.round_samplers, classes=_classes(exact),
-                       seconds_per_call=t_ex, stim_compiled_over_exact=t_stim["compiled"] / t_ex, **info,
-                       limit="bare numpy draws: round split + one rng.multinomial per table round (O(classes), not O(shots))"))
+        out.append(
+            row(
+                "protocol",
+                f"{preset} sample_counts (exact)",
+                shots / t_ex,
+                shots / floor,
+                unit="heralded shots/s/core",
+                sampler="exact",
+                round_samplers=exact.round_samplers,
+                classes=_classes(exact),
+                seconds_per_call=t_ex,
+                stim_compiled_over_exact=t_stim["compiled"] / t_ex,
+                **info,
+                limit="bare numpy draws: round split + one rng.multinomial per table round (O(classes), not O(shots))",
+            )
+        )
         for method in STIM_METHODS:
-            out.append(row("protocol", f"{preset} sample_counts ({method})", shots / t_stim[method], raw,
-                           unit="heralded shots/s/core", sampler="stim", method=method, seconds_per_call=t_stim[method], **info,
-                           limit="raw stim: precompiled sampler, best chunking, no decoding"))
+            out.append(
+                row(
+                    "protocol",
+                    f"{preset} sample_counts ({method})",
+                    shots / t_stim[method],
+                    raw,
+                    unit="heralded shots/s/core",
+                    sampler="stim",
+                    method=method,
+                    seconds_per_call=t_stim[method],
+                    **info,
+                    limit="raw stim: precompiled sampler, best chunking, no decoding",
+                )
+            )
     out.extend(exact_scaling(quick))
     return out
 
@@ -140,12 +169,26 @@ def exact_scaling(quick: bool) -> list[dict[str, Any]]:
             _ = c.plans
 
         t_plan = best_time_s(plan, repeat=repeat, min_time_s=0.0)
-        t_ex = best_time_s(lambda c=ex: c.sample_counts(shots, 1), repeat=repeat, min_time_s=0.05)
+        t_ex = best_time_s(partial(ex.sample_counts, shots, 1), repeat=repeat, min_time_s=0.05)
         key = ex.plans[0]
-        out.append(row("protocol", f"acka, {n} users (all participants): sample_counts (exact)", shots / t_ex, None,
-                       unit="heralded shots/s/core", users=n, networks=max(1, n // 8), shots=shots, seconds_per_call=t_ex,
-                       plan_s=t_plan, round_samplers=ex.round_samplers, key_sampler=key.kind,
-                       max_open=getattr(key, "max_open", None), parities=len(ex.rounds[0].parities)))
+        out.append(
+            row(
+                "protocol",
+                f"acka, {n} users (all participants): sample_counts (exact)",
+                shots / t_ex,
+                None,
+                unit="heralded shots/s/core",
+                users=n,
+                networks=max(1, n // 8),
+                shots=shots,
+                seconds_per_call=t_ex,
+                plan_s=t_plan,
+                round_samplers=ex.round_samplers,
+                key_sampler=key.kind,
+                max_open=getattr(key, "max_open", None),
+                parities=len(ex.rounds[0].parities),
+            )
+        )
     return out
 
 
@@ -161,20 +204,38 @@ def _e2e(name: str, plan: PointPlan, pulses: int, repeat: int, sampler: str = "e
         limit, what = raw / plan.p_success_expected, "raw stim shots/s / mean success probability"
     else:
         uses = k // plan.protocol.carriers_per_use
-        floor = exact_floor_s(compiled, max(uses, 1), repeat) + best_time_s(lambda: rng.binomial(pulses, 0.5), repeat=repeat,
-                                                                          min_time_s=0.02)
+        floor = exact_floor_s(compiled, max(uses, 1), repeat) + best_time_s(
+            lambda: rng.binomial(pulses, 0.5), repeat=repeat, min_time_s=0.02
+        )
         if not plan.block_pulses:
             floor += MOMENT_SAMPLES * len(plan.downlinks) / kernel_per_s
-        limit, what = pulses / floor, ("bare numpy draws of a batch: one binomial, the exact sampler's multinomials"
-                                       + ("" if plan.block_pulses else ", 1024 transmittance draws per downlink at the kernel's rate"))
+        limit, what = (
+            pulses / floor,
+            (
+                "bare numpy draws of a batch: one binomial, the exact sampler's multinomials"
+                + ("" if plan.block_pulses else ", 1024 transmittance draws per downlink at the kernel's rate")
+            ),
+        )
     if plan.block_pulses:
         herald_limit = kernel_per_s / len(plan.downlinks) * plan.block_pulses
         limit = 1.0 / (1.0 / limit + 1.0 / herald_limit)
         what += ", combined with transmittance kernel samples/s / downlinks x pulses per block"
     t = best_time_s(lambda: run_batch(plan, compiled, 1, 0, pulses), repeat=repeat, min_time_s=0.0 if sampler == "stim" else 0.05)
-    return row("end_to_end", name, pulses / t, limit, unit="pulses/s/core", sampler=sampler, pulses=pulses,
-               ground_distance_km=plan.ground_distance_km, total_loss_db=loss_db(plan), successes=k,
-               seconds_per_batch=t, limit=what, **info)
+    return row(
+        "end_to_end",
+        name,
+        pulses / t,
+        limit,
+        unit="pulses/s/core",
+        sampler=sampler,
+        pulses=pulses,
+        ground_distance_km=plan.ground_distance_km,
+        total_loss_db=loss_db(plan),
+        successes=k,
+        seconds_per_batch=t,
+        limit=what,
+        **info,
+    )
 
 
 def end_to_end(quick: bool) -> list[dict[str, Any]]:
@@ -212,7 +273,9 @@ def reference_scenario(preset: str, batches: int, extra: list[str] | tuple[str, 
     return load_scenario(preset, [*reference_overrides(preset, batches), *extra])
 
 
-def qrate_run_s(preset: str, overrides: list[str], scheduler: list[str], out: Path, sweeps: list[str] = ()) -> float:
+def qrate_run_s(
+    preset: str, overrides: list[str], scheduler: list[str], out: Path, sweeps: tuple[str, ...] | list[str] = ()
+) -> float:
     """Wall seconds of ``python -m qrate.cli run PRESET ... --quiet`` as a subprocess (start-up included)."""
     cmd = [sys.executable, "-m", "qrate.cli", "run", preset, "--out", str(out), "--overwrite", "--quiet", *scheduler]
     for o in overrides:
@@ -244,10 +307,24 @@ def reference_figures_cli(schedulers: tuple[str, ...] = ("auto", "local-2"), rep
                     t = qrate_run_s(preset, reference_overrides(preset), SCHEDULERS[name], Path(tmp) / f"{preset}.h5")
                     best[preset] = min(best[preset], t)
             total = best[LEO] + best[UAV]
-            out.append(row("reference_figures", f"both reference figures, qrate run --scheduler {name} (subprocesses)",
-                           1.0 / total, None, unit="figure-pairs/s", scheduler=" ".join(SCHEDULERS[name]), seconds=total,
-                           seconds_leo=best[LEO], seconds_uav=best[UAV], startup_included=True, repeat=repeat,
-                           pulses_per_point=REFERENCE_PULSES_PER_POINT, batches_per_point=REFERENCE_BATCHES, points=82))
+            out.append(
+                row(
+                    "reference_figures",
+                    f"both reference figures, qrate run --scheduler {name} (subprocesses)",
+                    1.0 / total,
+                    None,
+                    unit="figure-pairs/s",
+                    scheduler=" ".join(SCHEDULERS[name]),
+                    seconds=total,
+                    seconds_leo=best[LEO],
+                    seconds_uav=best[UAV],
+                    startup_included=True,
+                    repeat=repeat,
+                    pulses_per_point=REFERENCE_PULSES_PER_POINT,
+                    batches_per_point=REFERENCE_BATCHES,
+                    points=82,
+                )
+            )
     return out
 
 
@@ -267,14 +344,37 @@ def reference_figures(quick: bool) -> list[dict[str, Any]]:
         projected = seconds * REFERENCE_BATCHES / batches
         total += projected
         pulses = points * batches * s.sampling.pulses_per_batch
-        out.append(row("reference_figures", f"{preset} reference figure", pulses / seconds, None, unit="pulses/s/core",
-                       sampler=s.sampling.sampler, points=points, batches_run=batches, batches_full=REFERENCE_BATCHES,
-                       pulses_per_point_full=REFERENCE_PULSES_PER_POINT, measured_s=seconds,
-                       seconds_per_batch=seconds / (points * batches), projected_1core_s=projected,
-                       projected=batches < REFERENCE_BATCHES))
-    out.append(row("reference_figures", "both reference figures", 1.0 / total, None, unit="figure-pairs/s/core",
-                   projected_1core_s=total, projected_2core_ideal_s=total / 2, projected=batches < REFERENCE_BATCHES,
-                   note="in-process, after warm-up: no interpreter start, imports, JIT or file writing"))
+        out.append(
+            row(
+                "reference_figures",
+                f"{preset} reference figure",
+                pulses / seconds,
+                None,
+                unit="pulses/s/core",
+                sampler=s.sampling.sampler,
+                points=points,
+                batches_run=batches,
+                batches_full=REFERENCE_BATCHES,
+                pulses_per_point_full=REFERENCE_PULSES_PER_POINT,
+                measured_s=seconds,
+                seconds_per_batch=seconds / (points * batches),
+                projected_1core_s=projected,
+                projected=batches < REFERENCE_BATCHES,
+            )
+        )
+    out.append(
+        row(
+            "reference_figures",
+            "both reference figures",
+            1.0 / total,
+            None,
+            unit="figure-pairs/s/core",
+            projected_1core_s=total,
+            projected_2core_ideal_s=total / 2,
+            projected=batches < REFERENCE_BATCHES,
+            note="in-process, after warm-up: no interpreter start, imports, JIT or file writing",
+        )
+    )
     if not quick:
         out.extend(reference_figures_cli())
     return out

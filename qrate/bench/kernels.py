@@ -59,8 +59,10 @@ def transmittance(quick: bool) -> list[dict[str, Any]]:
     }
     rates = {name: shots / best_time_s(fn, repeat=repeat, min_time_s=min_s) for name, (fn, shots) in cases.items()}
     limit = rates["rng.standard_exponential (ziggurat)"]
-    numpy_of = {"numba weibull kernel": "numpy weibull (rng.weibull + exp)",
-                "numba exact kernel (Hermite table)": "numpy exact (same Hermite table)"}
+    numpy_of = {
+        "numba weibull kernel": "numpy weibull (rng.weibull + exp)",
+        "numba exact kernel (Hermite table)": "numpy exact (same Hermite table)",
+    }
     out = []
     for name, rate in rates.items():
         ref = numpy_of.get(name)
@@ -80,13 +82,31 @@ def heralding(quick: bool) -> list[dict[str, Any]]:
     to_bsm = sum(1 for d in plan.downlinks if d.to_user is None)
     draws = len(plan.sources) + plan.bsm_count + to_bsm + 3 * len(plan.users) + 2 * forwarded
     t_pp = best_time_s(lambda: herald_per_pulse(plan, n_pp, rng), repeat=repeat, min_time_s=0.05)
-    out = [row("heralding", "per-pulse reference (LEO, D = 0)", n_pp / t_pp, raw / draws, unit="pulses/s/core",
-               pulses=n_pp, uniform_draws_per_pulse=draws,
-               limit="raw rng.random doubles/s / uniform draws per pulse")]
+    out = [
+        row(
+            "heralding",
+            "per-pulse reference (LEO, D = 0)",
+            n_pp / t_pp,
+            raw / draws,
+            unit="pulses/s/core",
+            pulses=n_pp,
+            uniform_draws_per_pulse=draws,
+            limit="raw rng.random doubles/s / uniform draws per pulse",
+        )
+    ]
     n_iid = 10**12
     t_iid = best_time_s(lambda: herald(plan, n_iid, rng), repeat=repeat, min_time_s=0.05)
-    out.append(row("heralding", "binomial, independent fading (LEO, D = 0)", n_iid / t_iid, None, unit="pulses/s/core",
-                   pulses=n_iid, note="O(1) in pulses: one binomial draw + a 1024-sample moment estimate"))
+    out.append(
+        row(
+            "heralding",
+            "binomial, independent fading (LEO, D = 0)",
+            n_iid / t_iid,
+            None,
+            unit="pulses/s/core",
+            pulses=n_iid,
+            note="O(1) in pulses: one binomial draw + a 1024-sample moment estimate",
+        )
+    )
     _, plan_b = ghz4_plan(70.0, coherence_time_s=1e-3)
     n_b = 10**8 if quick else 10**9
     blocks = n_b // plan_b.block_pulses
@@ -94,7 +114,17 @@ def heralding(quick: bool) -> list[dict[str, Any]]:
     nk = 10**6
     t_k = best_time_s(lambda: sample_transmittance(plan_b.downlinks[0].budget, nk, rng), repeat=repeat, min_time_s=0.05)
     limit = nk / t_k / len(plan_b.downlinks) * plan_b.block_pulses
-    out.append(row("heralding", "binomial-block, 1 ms blocks (GHZ-4, 70 dB)", n_b / t_b, limit, unit="pulses/s/core",
-                   pulses=n_b, blocks=blocks, block_pulses=plan_b.block_pulses,
-                   limit="transmittance kernel samples/s / downlinks x pulses per block"))
+    out.append(
+        row(
+            "heralding",
+            "binomial-block, 1 ms blocks (GHZ-4, 70 dB)",
+            n_b / t_b,
+            limit,
+            unit="pulses/s/core",
+            pulses=n_b,
+            blocks=blocks,
+            block_pulses=plan_b.block_pulses,
+            limit="transmittance kernel samples/s / downlinks x pulses per block",
+        )
+    )
     return out

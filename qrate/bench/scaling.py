@@ -57,7 +57,9 @@ def _collect(scenarios: list[Scenario], client: Any) -> tuple[float, int, int, f
     start = time.perf_counter()
     for s in scenarios:
         plans = plan_sweep(s)
-        for step in iter_collect(plans, s.sampling.seed, Limits.from_sampling(s.sampling), s.sampling.pulses_per_batch, client=client):
+        for step in iter_collect(
+            plans, s.sampling.seed or 0, Limits.from_sampling(s.sampling), s.sampling.pulses_per_batch, client=client
+        ):
             batches += len(step.new)
             pulses += sum(int(st.pulses) for _, _, st in step.new)
             busy += sum(float(st.seconds) for _, _, st in step.new)
@@ -65,8 +67,17 @@ def _collect(scenarios: list[Scenario], client: Any) -> tuple[float, int, int, f
 
 
 def _warm(sampler: str) -> list[Scenario]:
-    return [load_scenario(LEO, ["sweep.ground_distance_km=[0]", "sampling.batches=4", "sampling.pulses_per_batch=1000",
-                                f'sampling.sampler="{sampler}"'])]
+    return [
+        load_scenario(
+            LEO,
+            [
+                "sweep.ground_distance_km=[0]",
+                "sampling.batches=4",
+                "sampling.pulses_per_batch=1000",
+                f'sampling.sampler="{sampler}"',
+            ],
+        )
+    ]
 
 
 def on_workers(scenarios: list[Scenario], workers: int | None) -> dict[str, float]:
@@ -95,29 +106,75 @@ def dask(quick: bool) -> list[dict[str, Any]]:
     two = on_workers(sweep, 2)
     speedup = one["seconds"] / two["seconds"]
     out = [
-        row("dask", f"{label}, {name}", r["pulses"] / r["seconds"], None, unit="pulses/s", workers=w, batches=r["batches"],
-            seconds=r["seconds"], cluster_startup_s=r["startup_s"], summed_task_wall_s=r["task_s"],
-            seconds_with_startup=r["seconds"] + r["startup_s"], client_cpu_s=r["client_cpu_s"])
+        row(
+            "dask",
+            f"{label}, {name}",
+            r["pulses"] / r["seconds"],
+            None,
+            unit="pulses/s",
+            workers=w,
+            batches=r["batches"],
+            seconds=r["seconds"],
+            cluster_startup_s=r["startup_s"],
+            summed_task_wall_s=r["task_s"],
+            seconds_with_startup=r["seconds"] + r["startup_s"],
+            client_cpu_s=r["client_cpu_s"],
+        )
         for name, w, r in (("in-process (no Dask)", 0, sync), ("1 worker", 1, one), ("2 workers", 2, two))
     ]
     with_startup = (one["seconds"] + one["startup_s"]) / (two["seconds"] + two["startup_s"])
-    out.append(row("dask", "speed-up 1 -> 2 workers", speedup, 2.0, unit="x", efficiency=speedup / 2.0,
-                   speedup_with_startup=with_startup, single_core_work_s=sync["seconds"], workload=label,
-                   limit="ideal linear scaling (2x)"))
+    out.append(
+        row(
+            "dask",
+            "speed-up 1 -> 2 workers",
+            speedup,
+            2.0,
+            unit="x",
+            efficiency=speedup / 2.0,
+            speedup_with_startup=with_startup,
+            single_core_work_s=sync["seconds"],
+            workload=label,
+            limit="ideal linear scaling (2x)",
+        )
+    )
     tiny = [load_scenario(LEO, ["sampling.pulses_per_batch=1000", f"sampling.batches={10 if quick else 40}"])]
     sync = on_workers(tiny, None)
     d1 = on_workers(tiny, 1)
     overhead = (d1["seconds"] - sync["seconds"]) / d1["batches"]
-    out.append(row("dask", "per-batch overhead (1 worker, 1000-pulse batches)", 1.0 / overhead if overhead > 0 else float("inf"),
-                   None, unit="batches/s of pure overhead", batches=d1["batches"], overhead_ms_per_batch=overhead * 1e3,
-                   sync_ms_per_batch=sync["seconds"] / sync["batches"] * 1e3, dask_ms_per_batch=d1["seconds"] / d1["batches"] * 1e3,
-                   note="tasks group batches (about TASK_TARGET_S each), so this is the Dask cost spread over a task's batches"))
+    out.append(
+        row(
+            "dask",
+            "per-batch overhead (1 worker, 1000-pulse batches)",
+            1.0 / overhead if overhead > 0 else float("inf"),
+            None,
+            unit="batches/s of pure overhead",
+            batches=d1["batches"],
+            overhead_ms_per_batch=overhead * 1e3,
+            sync_ms_per_batch=sync["seconds"] / sync["batches"] * 1e3,
+            dask_ms_per_batch=d1["seconds"] / d1["batches"] * 1e3,
+            note="tasks group batches (about TASK_TARGET_S each), so this is the Dask cost spread over a task's batches",
+        )
+    )
     if not quick:
         figs = [reference_scenario(LEO, REFERENCE_BATCHES), reference_scenario(UAV, REFERENCE_BATCHES)]
         r = on_workers(figs, 2)
-        out.append(row("dask", "both reference figures, 2 workers (measured)", r["pulses"] / r["seconds"], None,
-                       unit="pulses/s", workers=2, batches=r["batches"], seconds=r["seconds"], cluster_startup_s=r["startup_s"],
-                       summed_task_wall_s=r["task_s"], seconds_with_startup=r["seconds"] + r["startup_s"],
-                       pulses_per_point=10**8, batches_per_point=REFERENCE_BATCHES, points=82,
-                       note="exact sampler; seconds exclude the LocalCluster start-up (see cluster_startup_s)"))
+        out.append(
+            row(
+                "dask",
+                "both reference figures, 2 workers (measured)",
+                r["pulses"] / r["seconds"],
+                None,
+                unit="pulses/s",
+                workers=2,
+                batches=r["batches"],
+                seconds=r["seconds"],
+                cluster_startup_s=r["startup_s"],
+                summed_task_wall_s=r["task_s"],
+                seconds_with_startup=r["seconds"] + r["startup_s"],
+                pulses_per_point=10**8,
+                batches_per_point=REFERENCE_BATCHES,
+                points=82,
+                note="exact sampler; seconds exclude the LocalCluster start-up (see cluster_startup_s)",
+            )
+        )
     return out

@@ -49,7 +49,7 @@ def test_sigint_saves_progress_prints_resume_command_and_exits_130(tmp_path: Pat
     assert resume[:2] == ["qrate", "run"] and resume[-1] == "--resume" and resume[1:-1] == args
     rc, _, err = cli([*resume[1:-1], "--scheduler", "sync", "--quiet", "--resume"])
     assert rc == 0, err
-    ref = run_to_file(scenario(DISTANCES, pulses=PULSES, batches=BATCHES), tmp_path / "ref.h5", seed=SEED,
+    ref = run_to_file(scenario(DISTANCES, STIM, pulses=PULSES, batches=BATCHES), tmp_path / "ref.h5", seed=SEED,
                       scheduler="sync", quiet=True)
     assert_same_rows(ref, out)
     assert read_results(out).meta["complete"]
