@@ -347,7 +347,10 @@ def reproduce(
                 f"--out={path}",
             ]
             files[run.name] = run_to_file(scenario, path, scheduler=where, overwrite=True, quiet=True, argv=argv)
-            _say(quiet, f"  {run.name}: {len(scenario.sweep.points())} points in {time.perf_counter() - t0:.1f} s")
+            from qrate.store import read_results
+
+            points = len(read_results(files[run.name]).points)
+            _say(quiet, f"  {run.name}: {points} points in {time.perf_counter() - t0:.1f} s")
 
     written: list[Path] = []
     for fig in FIGURES:
