@@ -29,7 +29,7 @@ from qrate.errors import InputError
 from qrate.protocols._decode import DEFAULT_METHOD, DEFAULT_SAMPLER, Flag
 from qrate.protocols.carriers import CircuitBuilder, chain_carrier
 from qrate.protocols.compiled import CompiledProtocol, Round
-from qrate.protocols.layout import NetworkLayout
+from qrate.protocols.layout import ChainCarrierProtocol, NetworkLayout
 from qrate.protocols.noise import PauliNoise
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class AnonymousConferenceKeyAgreement:
+class AnonymousConferenceKeyAgreement(ChainCarrierProtocol):
     """Q-ACKA on ``layout`` among ``participants``, initiated anonymously by ``sender``.
 
     Attributes:
@@ -68,15 +68,6 @@ class AnonymousConferenceKeyAgreement:
         """Participants, sender and verification fraction (default 0.1) from ``[protocol]``."""
         f = spec.verification_fraction
         return cls(layout, tuple(spec.participants), spec.sender, cls.DEFAULT_VERIFICATION_FRACTION if f is None else f)
-
-    def downlink_photons(self, link_index: int, ground_station: str) -> tuple[str, ...]:
-        """Noise keys of the photon free-space link ``link_index`` delivers to ``ground_station``."""
-        return self.layout.downlink_photons(link_index, ground_station)
-
-    @property
-    def carrier_resources(self) -> dict[str, int]:
-        """GHZ states, Bell pairs and BSMs of one chain carrier."""
-        return self.layout.carrier_resources
 
     def report(self) -> dict[str, Any]:
         """Counter roles: Q_X from the X-verification rounds, Q_Z per (sender, participant) pair."""

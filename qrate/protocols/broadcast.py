@@ -17,7 +17,7 @@ from qrate.errors import InputError
 from qrate.protocols._decode import DEFAULT_METHOD, DEFAULT_SAMPLER, Flag
 from qrate.protocols.carriers import Carrier, CircuitBuilder, chain_carrier
 from qrate.protocols.compiled import CompiledProtocol, Round
-from qrate.protocols.layout import NetworkLayout
+from qrate.protocols.layout import ChainCarrierProtocol, NetworkLayout
 from qrate.protocols.noise import PauliNoise
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def broadcast_bit(
 
 
 @dataclass(frozen=True)
-class AnonymousBroadcast:
+class AnonymousBroadcast(ChainCarrierProtocol):
     """Q-AB on ``layout``: ``broadcaster`` sends one bit per heralded GHZ.
 
     Attributes:
@@ -77,15 +77,6 @@ class AnonymousBroadcast:
     def from_scenario(cls, layout: NetworkLayout, spec: ProtocolSpec) -> AnonymousBroadcast:
         """The sender broadcasts a uniformly random bit per heralded GHZ."""
         return cls(layout, spec.sender)
-
-    def downlink_photons(self, link_index: int, ground_station: str) -> tuple[str, ...]:
-        """Noise keys of the photon free-space link ``link_index`` delivers to ``ground_station``."""
-        return self.layout.downlink_photons(link_index, ground_station)
-
-    @property
-    def carrier_resources(self) -> dict[str, int]:
-        """GHZ states, Bell pairs and BSMs of one chain carrier."""
-        return self.layout.carrier_resources
 
     def report(self) -> dict[str, Any]:
         """Counter roles: every shot broadcasts one bit; ``broadcast_errors`` counts wrong decodings."""

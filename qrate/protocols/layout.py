@@ -115,6 +115,22 @@ class NetworkLayout:
         raise InputError("user", f"{user!r} is not a user of this layout; users: {list(self.users)}")
 
 
+class ChainCarrierProtocol:
+    """Mixin of the protocols whose heralded carrier is the chain GHZ state on ``self.layout``
+    (conference key, broadcast, notification): their photons and resources are the layout's."""
+
+    layout: NetworkLayout
+
+    def downlink_photons(self, link_index: int, ground_station: str) -> tuple[str, ...]:
+        """Noise keys of the photon free-space link ``link_index`` delivers to ``ground_station``."""
+        return self.layout.downlink_photons(link_index, ground_station)
+
+    @property
+    def carrier_resources(self) -> dict[str, int]:
+        """GHZ states, Bell pairs and BSMs of one chain carrier."""
+        return self.layout.carrier_resources
+
+
 def chain_layout(sizes: tuple[int, ...] | list[int], *, forward_last: bool = False) -> NetworkLayout:
     """A generic chain: network ``k`` has GS ``"GS<k+1>"`` and users ``"u<k>_<j>"``.
 

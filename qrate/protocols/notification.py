@@ -33,7 +33,7 @@ from qrate.protocols._decode import (
 )
 from qrate.protocols.carriers import CircuitBuilder, chain_carrier
 from qrate.protocols.compiled import CompiledProtocol, Round
-from qrate.protocols.layout import NetworkLayout
+from qrate.protocols.layout import ChainCarrierProtocol, NetworkLayout
 from qrate.protocols.noise import PauliNoise
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Notification:
+class Notification(ChainCarrierProtocol):
     """``sender`` notifies ``receivers`` over ``layout`` with ``repetitions`` rounds per target."""
 
     layout: NetworkLayout
@@ -62,15 +62,6 @@ class Notification:
             raise InputError("participants", f"expected the sender {spec.sender!r} among the participants")
         reps = cls.DEFAULT_REPETITIONS if spec.repetitions is None else spec.repetitions
         return cls(layout, spec.sender, receivers, reps)
-
-    def downlink_photons(self, link_index: int, ground_station: str) -> tuple[str, ...]:
-        """Noise keys of the photon free-space link ``link_index`` delivers to ``ground_station``."""
-        return self.layout.downlink_photons(link_index, ground_station)
-
-    @property
-    def carrier_resources(self) -> dict[str, int]:
-        """GHZ states, Bell pairs and BSMs of one chain carrier (one round)."""
-        return self.layout.carrier_resources
 
     def report(self) -> dict[str, Any]:
         """Counter roles: parity-1 rounds with a receiver target (detections) and with another target (false alarms)."""
