@@ -41,7 +41,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy import constants
 
 from qrate.channels._checks import check_choice, check_nonnegative, check_positive, check_probability
 from qrate.errors import InputError
@@ -90,6 +89,8 @@ def single_mode_solid_angle_sr(wavelength_m: float, aperture_radius_m: float) ->
 
 def photon_energy_j(wavelength_m: float) -> float:
     """Energy h c / lambda (J) of one photon (CODATA constants from ``scipy.constants``)."""
+    from scipy import constants
+
     return constants.h * constants.c / check_positive("wavelength_m", wavelength_m)
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 
-from scipy.constants import c as _C_M_PER_S
-
 from qrate.errors import InputError
 
-SPEED_OF_LIGHT_KM_PER_S = _C_M_PER_S / 1000.0
+SPEED_OF_LIGHT_KM_PER_S = 299_792.458
+"""c in km/s (exact by the SI definition of the metre; the value of ``scipy.constants.c``)."""
 DEPHASING_MODES = ("per_traversal", "rate_hz")
 
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import integrate
 
 from qrate.channels import _kernels
 from qrate.channels.atmosphere import atmospheric_transmittance
@@ -328,6 +327,8 @@ def weibull_mean_integral(scale_l: float, half_shape: float) -> float:
         return 0.0 if e > 700.0 else math.exp(y - math.exp(y) - math.exp(e))
 
     points = [knee] if y_lo < knee < y_hi else None
+    from scipy import integrate
+
     value, _ = integrate.quad(integrand, y_lo, y_hi, points=points, epsabs=0.0, epsrel=1e-11, limit=400)
     return value
 
