@@ -41,7 +41,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-
 from qrate.channels._checks import check_choice, check_nonnegative, check_positive, check_probability
 from qrate.errors import InputError
 
