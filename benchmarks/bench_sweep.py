@@ -31,7 +31,10 @@ For each: the single-core work in-process (``qrate.sweep.iter_collect``, no Dask
 warm-up); ``qrate run --scheduler local --workers 1`` and ``--workers 2`` as subprocesses
 (LocalCluster start-up included); the same sweep through the API on a LocalCluster of 1 and 2
 workers, timed from first submission to last batch (start-up excluded, reported as
-``cluster_startup_s``). Speed-ups are 1-worker / 2-worker times.
+``cluster_startup_s``). Speed-ups are 1-worker / 2-worker times. Then the machine's own 2-core
+scaling on the same work without Dask (``bare_two_process``): two Python processes, each running
+half of the points in-process, one after the other and then both at once: the ceiling Dask can
+reach here (shared caches, memory bandwidth and clock when both cores are busy).
 
 On a shared machine the figures need otherwise idle cores: before each repetition the script waits
 (up to 90 s) for other processes to use under 0.5 cores, and every entry records
@@ -172,6 +175,43 @@ def figures(repeat: int, folder: Path) -> list[dict]:
     return out
 
 
+HALF_SCRIPT = r"""
+import json, sys, time
+from qrate.bench.engine import reference_scenario
+from qrate.bench.scaling import _collect, _warm
+from qrate.engine import plan_sweep
+from qrate.sweep import Limits
+from qrate.sweep.collect import iter_collect
+half, batches, extra = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+s = reference_scenario("khan-acka-leo", batches, extra)
+plans = plan_sweep(s)[half::2]
+_collect(_warm(s.sampling.sampler), None)
+t = time.perf_counter()
+for _ in iter_collect(plans, s.sampling.seed, Limits.from_sampling(s.sampling), s.sampling.pulses_per_batch):
+    pass
+print(json.dumps({"seconds": time.perf_counter() - t}))
+"""
+
+
+def bare_two_process(extra: list[str], batches: int) -> dict:
+    """The machine's own 2-core scaling on the same work, without Dask: the sweep's points split in two halves, each
+    run in-process by its own Python process (timed after a warm-up), one after the other, then both at once."""
+    import json
+
+    def start(half: int) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-c", HALF_SCRIPT, str(half), str(batches), *extra], stdout=subprocess.PIPE, text=True)
+
+    def seconds(proc: subprocess.Popen) -> float:
+        out, _ = proc.communicate()
+        return float(json.loads(out.strip().splitlines()[-1])["seconds"])
+
+    alone = [seconds(start(h)) for h in (0, 1)]
+    procs = [start(h) for h in (0, 1)]
+    both = [seconds(p) for p in procs]
+    return {"halves_alone_s": alone, "halves_concurrent_s": both, "speedup": sum(alone) / max(both),
+            "slowdown_per_process": sum(both) / sum(alone)}
+
+
 def dask_part(workloads: list[str], quick: bool, folder: Path, repeat: int) -> list[dict]:
     """1 vs 2 LocalCluster workers on compute-bound sweeps, start-up included (CLI) and excluded (API).
 
@@ -208,6 +248,12 @@ def dask_part(workloads: list[str], quick: bool, folder: Path, repeat: int) -> l
                 print(f"[{w}] API, {n} worker(s): {r['seconds']:.2f} s (+ {r['startup_s']:.2f} s cluster start-up; summed "
                       f"batch time {r['task_s']:.2f} s; client+scheduler CPU {r['client_cpu_s']:.2f} s; others used "
                       f"{f.cores:.2f} cores)", flush=True)
+        wait_idle()
+        with Foreign() as f:
+            bare = bare_two_process(extra, batches)
+        print(f"[{w}] no Dask, two processes each running half the points in-process: {sum(bare['halves_alone_s']):.2f} s one "
+              f"after the other, {max(bare['halves_concurrent_s']):.2f} s at once: {bare['speedup']:.3f}x (each process "
+              f"{bare['slowdown_per_process']:.3f}x slower when both run; others used {f.cores:.2f} cores)", flush=True)
         c1, c2 = min(cli[1]), min(cli[2])
         a1, a2 = min(api[1], key=lambda x: x[0]["seconds"]), min(api[2], key=lambda x: x[0]["seconds"])
         row = {
@@ -223,6 +269,7 @@ def dask_part(workloads: list[str], quick: bool, folder: Path, repeat: int) -> l
             "api_w1_client_cpu_s": a1[0]["client_cpu_s"], "api_w2_client_cpu_s": a2[0]["client_cpu_s"],
             "api_all": {str(n): [(r["seconds"], r["startup_s"], fc) for r, fc in api[n]] for n in api},
             "speedup_startup_excluded": a1[0]["seconds"] / a2[0]["seconds"],
+            "bare_two_process": {**bare, "foreign_cores": f.cores},
             "loadavg_after": os.getloadavg(),
         }
         out.append(row)

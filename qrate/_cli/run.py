@@ -85,7 +85,7 @@ def main(argv: list[str]) -> int:
         worker_timeout_s=args.worker_timeout,
     )
     scenario = load_scenario(args.scenario, args.overrides, args.sweeps)
-    if spec.kind != "sync":
+    if spec.kind not in ("sync", "auto"):  # auto quiets them itself if it starts a cluster
         quiet_dask_logs()  # a lost scheduler or Ctrl-C is reported in one line; distributed's records would bury it
     path = run_to_file(
         scenario,

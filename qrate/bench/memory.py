@@ -87,9 +87,22 @@ def memory(quick: bool) -> list[dict[str, Any]]:
             base = base or m["peak_kib"]
             name = "LEO D = 0, independent fading" if kind == "iid" else "GHZ-4 30 dB, 0.1 ms blocks"
             peak_mib, base_mib = m["peak_kib"] / 1024, m["baseline_kib"] / 1024
-            out.append(row("memory", f"{name}, {factor}x pulses", peak_mib, None, unit="MiB peak RSS",
-                           pulses=n * factor, factor=factor, successes=m["successes"],
-                           baseline_rss_mib=base_mib, peak_rss_mib=peak_mib, batch_rss_mib=peak_mib - base_mib,
-                           peak_vs_1x=m["peak_kib"] / base, peak_method=m["peak_method"],
-                           pulses_per_s=n * factor / m["seconds"]))
+            out.append(
+                row(
+                    "memory",
+                    f"{name}, {factor}x pulses",
+                    peak_mib,
+                    None,
+                    unit="MiB peak RSS",
+                    pulses=n * factor,
+                    factor=factor,
+                    successes=m["successes"],
+                    baseline_rss_mib=base_mib,
+                    peak_rss_mib=peak_mib,
+                    batch_rss_mib=peak_mib - base_mib,
+                    peak_vs_1x=m["peak_kib"] / base,
+                    peak_method=m["peak_method"],
+                    pulses_per_s=n * factor / m["seconds"],
+                )
+            )
     return out

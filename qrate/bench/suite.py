@@ -40,21 +40,42 @@ def targets(results: Sequence[dict[str, Any]], peer: Sequence[dict[str, Any]] = 
     ratios = [r["qrate_over_sequence_per_pulse"] for r in peer if "qrate_over_sequence_per_pulse" in r]
     if ratios:
         m = min(ratios)
-        out.append({"name": "qrate / SeQUeNCe time per simulated pulse (worst case)", "target": 1e5, "measured": m, "met": m >= 1e5})
+        out.append(
+            {"name": "qrate / SeQUeNCe time per simulated pulse (worst case)", "target": 1e5, "measured": m, "met": m >= 1e5}
+        )
     rows = [r for r in _pick(results, "protocol") if "(compiled)" in r["name"]]
     if rows:
         m = min(r["fraction_of_limit"] for r in rows)
-        out.append({"name": "heralded shots/s as a fraction of raw stim (worst preset, compiled)", "target": 0.5, "measured": m, "met": m >= 0.5})
+        out.append(
+            {
+                "name": "heralded shots/s as a fraction of raw stim (worst preset, compiled)",
+                "target": 0.5,
+                "measured": m,
+                "met": m >= 0.5,
+            }
+        )
     measured = [r for r in _pick(results, "dask") if r["name"].startswith("both reference figures")]
     if measured:
         m = measured[0]["seconds"]
-        out.append({"name": "both reference figures, 2 cores, seconds (measured on 2 Dask workers)", "target": REFERENCE_BUDGET_S,
-                    "measured": m, "met": m <= REFERENCE_BUDGET_S})
+        out.append(
+            {
+                "name": "both reference figures, 2 cores, seconds (measured on 2 Dask workers)",
+                "target": REFERENCE_BUDGET_S,
+                "measured": m,
+                "met": m <= REFERENCE_BUDGET_S,
+            }
+        )
     proj = [r for r in _pick(results, "reference_figures") if r["name"] == "both reference figures"]
     if proj:
         m = proj[0]["projected_2core_ideal_s"]
-        out.append({"name": "both reference figures, 2 cores, seconds (projected: 1-core time / 2)", "target": REFERENCE_BUDGET_S,
-                    "measured": m, "met": m <= REFERENCE_BUDGET_S})
+        out.append(
+            {
+                "name": "both reference figures, 2 cores, seconds (projected: 1-core time / 2)",
+                "target": REFERENCE_BUDGET_S,
+                "measured": m,
+                "met": m <= REFERENCE_BUDGET_S,
+            }
+        )
     sp = [r for r in _pick(results, "dask") if r["name"].startswith("speed-up")]
     if sp:
         m = sp[0]["per_s"]
@@ -62,7 +83,14 @@ def targets(results: Sequence[dict[str, Any]], peer: Sequence[dict[str, Any]] = 
     mem = _pick(results, "memory")
     if mem:
         m = max(r["peak_vs_1x"] for r in mem)
-        out.append({"name": "peak RSS per worker at 100x pulses / at 1x (flat)", "target": FLAT_TOLERANCE, "measured": m, "met": m <= FLAT_TOLERANCE})
+        out.append(
+            {
+                "name": "peak RSS per worker at 100x pulses / at 1x (flat)",
+                "target": FLAT_TOLERANCE,
+                "measured": m,
+                "met": m <= FLAT_TOLERANCE,
+            }
+        )
     return out
 
 
@@ -110,6 +138,8 @@ def format_row(r: dict[str, Any]) -> str:
     frac = r.get("fraction_of_limit")
     tail = f"  {frac:6.1%} of limit" if isinstance(frac, float) else ""
     if r["stage"] == "memory" and "baseline_rss_mib" in r:  # a memory row: what the batch itself added
-        tail = (f"  (baseline {r['baseline_rss_mib']:.1f} MiB, batch +{r.get('batch_rss_mib', 0.0):.1f} MiB,"
-                f" {r.get('peak_vs_1x', 1.0):.2f}x the 1x peak)")
+        tail = (
+            f"  (baseline {r['baseline_rss_mib']:.1f} MiB, batch +{r.get('batch_rss_mib', 0.0):.1f} MiB,"
+            f" {r.get('peak_vs_1x', 1.0):.2f}x the 1x peak)"
+        )
     return f"{r['stage']:17s} {r['name'][:58]:58s} {r['per_s']:11.4g} {r.get('unit', '')}{tail}"

@@ -48,7 +48,6 @@ from typing import ClassVar
 
 import numpy as np
 import stim
-from scipy import stats
 
 from qrate.errors import QrateError
 from qrate.protocols._decode import (
@@ -459,6 +458,8 @@ def chi_square_classes(observed: np.ndarray, probabilities: np.ndarray, min_expe
         return ChiSquare(0.0, 0, 1.0)
     oa, ea = np.array(o), np.array(e)
     stat = float(((oa - ea) ** 2 / ea).sum())
+    from scipy import stats  # on use: only the self-check needs it
+
     return ChiSquare(stat, len(o) - 1, float(stats.chi2.sf(stat, len(o) - 1)))
 
 
@@ -510,6 +511,8 @@ def self_check(
         sd = np.sqrt(np.maximum(q * (1 - q) * shots, 1e-300))
         z = np.abs(k - q * shots) / sd
         z[(q * (1 - q) == 0) & (k == q * shots)] = 0.0
+        from scipy import stats
+
         p = float(min(1.0, len(q) * 2 * stats.norm.sf(z.max()))) if len(q) else 1.0
         what = "per-flag z-tests"
     if p < alpha:

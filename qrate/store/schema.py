@@ -36,7 +36,7 @@ SCHEMA_VERSION = 2
 POINTS_GROUP = "points"
 BATCHES_DATASET = "batches"
 RUNS_DATASET = "runs"
-CHUNK_ROWS = 256
+CHUNK_ROWS = 64
 
 
 def point_group_name(index: int) -> str:

@@ -134,6 +134,10 @@ def run_to_file(
     ready: dict[int, dict[int, BatchStats]] = {}
     if spec.kind == "auto":
         spec, ready = choose_scheduler(spec, plans, root_seed, limits, resolved.sampling.pulses_per_batch, stored)
+        if spec.kind != "sync":
+            from qrate.sweep.scheduler import quiet_dask_logs
+
+            quiet_dask_logs()  # one line for a lost scheduler or Ctrl-C, as with --scheduler local
 
     with SweepProgress(quiet=quiet, stream=stream, interval_s=status_interval_s) as progress, open_client(spec) as client:
         writer = _open_writer(path, existing, resolved, plans[0].report(), counter_names, argv, overwrite)
