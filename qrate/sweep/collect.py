@@ -32,17 +32,19 @@ IN_FLIGHT_PER_CORE = 2
 TASK_TARGET_S = 0.25
 """Wall time one Dask task aims at (Dask costs 5-7 ms per task: under 3 %)."""
 MAX_BATCHES_PER_TASK = 1024
-_COMPILED: dict[int, CompiledProtocol] = {}
+_COMPILED: dict[tuple[int, str], CompiledProtocol] = {}
 _COMPILED_MAX = 64
 
 
 def compiled_protocol(plan: PointPlan) -> CompiledProtocol:
-    """The point's compiled protocol, cached per process by point key."""
-    compiled = _COMPILED.get(plan.key)
+    """The point's compiled protocol, cached per process by point key and counter sampler (the key
+    names the distribution, the sampler how its counters are drawn)."""
+    key = (plan.key, plan.sampler)
+    compiled = _COMPILED.get(key)
     if compiled is None:
         if len(_COMPILED) >= _COMPILED_MAX:
             _COMPILED.clear()
-        compiled = _COMPILED[plan.key] = compile_protocol(plan)
+        compiled = _COMPILED[key] = compile_protocol(plan)
     return compiled
 
 

@@ -157,3 +157,15 @@ def test_target_on_the_key_rate_stops_where_the_key_rate_error_meets_it() -> Non
                                                           "sampling.pulses_per_batch=20000", "sampling.batches=60",
                                                           "sampling.target_relative_error=0.02"]), 3)[0].rows.size
     assert rate_rows != n
+
+
+def test_the_sampler_is_part_of_the_per_process_protocol_cache() -> None:
+    """A point run with the exact sampler, then with per-shot Stim in the same process, must use Stim
+    the second time (the point key names the distribution, not how counters are drawn)."""
+    from qrate.sweep.collect import compiled_protocol
+
+    exact = plan_sweep(scenario("[0]"))[0]
+    stim = plan_sweep(scenario("[0]", 'sampling.sampler="stim"'))[0]
+    assert exact.key == stim.key
+    assert set(compiled_protocol(exact).round_samplers.values()) == {"exact-table"}
+    assert set(compiled_protocol(stim).round_samplers.values()) == {"stim"}
