@@ -152,10 +152,19 @@ class Quantity:
 
 @dataclass(frozen=True, slots=True)
 class _Batches:
-    """One point's batch table with the per-batch views every estimator needs."""
+    """One point's batch table with the per-batch views every estimator needs.
+
+    ``rate_hz`` is the source clock; ``uses_per_s`` turns a success probability into protocol uses
+    per second (each use takes ``carriers_per_use`` heralded carriers).
+    """
 
     rows: np.ndarray
     rate_hz: float
+    carriers_per_use: int = 1
+
+    @property
+    def uses_per_s(self) -> float:
+        return self.rate_hz / self.carriers_per_use
 
     def count(self, name: str) -> np.ndarray:
         """Per-batch values of counter ``name`` (zeros if the file has no such counter)."""
@@ -315,13 +324,13 @@ def _conference_key(b: _Batches, spec: Mapping[str, Any], p: float) -> dict[str,
         "qber_z_max_ci_high": max((ci[2] for ci in qz_ci.values()), default=math.nan),
     }
     keep = 1.0 - float(spec["verification_fraction"])
-    rate_use = b.rate_hz * p / float(spec.get("carriers_per_use", 1))
+    rate_use = b.uses_per_s * p
     resolved = math.isfinite(qx) and math.isfinite(qz_max)
     r_inf = float(secret_fraction(qx, qz_max)) if resolved else 0.0
     r_worst = float(secret_fraction(qx_hi, out["qber_z_max_ci_high"])) if resolved else 0.0
     qx_b = _ratio(xerr_b, test_b, qx)
     qz_b = np.max([_ratio(v, key_b, qz[pair]) for pair, v in z_b.items()], axis=0)
-    key_std, key_sem = spread(b.rate_hz * b.p_batches * keep * secret_fraction(qx_b, qz_b))
+    key_std, key_sem = spread(b.uses_per_s * b.p_batches * keep * secret_fraction(qx_b, qz_b))
     # finite key over a physical block of key_block_s seconds: the simulated rounds scaled to the
     # block (the rate no longer depends on how long one simulates)
     seconds = float(b.rows["pulses"].sum()) / b.rate_hz
@@ -381,7 +390,7 @@ def _broadcast(b: _Batches, spec: Mapping[str, Any], p: float) -> dict[str, Any]
     rounds_b, err_b = b.count(spec["rounds"]), b.count(spec["errors"])
     q, q_lo, q_hi = proportion(int(err_b.sum()), int(rounds_b.sum()))
     q = q if math.isfinite(q) else 0.0
-    per_use = b.rate_hz / float(spec.get("carriers_per_use", 1))
+    per_use = b.uses_per_s
     q_b = _ratio(err_b, rounds_b, q)
     return {
         "broadcast_rate_bps": per_use * p,
@@ -434,7 +443,7 @@ BELL_PAIR = (
 
 def _bell_pair(b: _Batches, spec: Mapping[str, Any], p: float) -> dict[str, Any]:
     f, se = _fidelity(b, spec["rounds"], spec["errors"], 0.5)
-    per_use = b.rate_hz / float(spec.get("carriers_per_use", 1))
+    per_use = b.uses_per_s
     return {
         "pair_rate_bps": per_use * p,
         "pair_rate_std_bps": spread(per_use * b.p_batches)[0],
@@ -471,7 +480,7 @@ TELEPORTATION = (
 def _teleportation(b: _Batches, spec: Mapping[str, Any], p: float) -> dict[str, Any]:
     rounds = spec["rounds"]
     f, se = _fidelity(b, rounds, spec["errors"], 1.0 / len(rounds))
-    per_use = b.rate_hz / float(spec.get("carriers_per_use", 1))
+    per_use = b.uses_per_s
     return {
         "teleport_rate_bps": per_use * p,
         "teleport_rate_std_bps": spread(per_use * b.p_batches)[0],
@@ -614,11 +623,10 @@ def estimate_point(rows: np.ndarray, report: Report, *, extra: Mapping[str, Any]
     """
     if rows.size == 0:
         raise ValueError("no batches")
-    b = _Batches(rows, float(report["repetition_rate_hz"]))
+    b = _Batches(rows, float(report["repetition_rate_hz"]), int(report.get("carriers_per_use", 1)))
     out: dict[str, Any] = {"protocol": report.get("protocol"), **(dict(extra) if extra else {}), **_heralding(b)}
     for kind, spec in _kinds(report):
-        context = {"carriers_per_use": report.get("carriers_per_use", 1), "key_block_s": report.get("key_block_s")}
-        out.update(kind.compute(b, {**context, **spec}, out["p_success"]))
+        out.update(kind.compute(b, {"key_block_s": report.get("key_block_s"), **spec}, out["p_success"]))
     return {k: _jsonable(v) for k, v in out.items()}
 
 

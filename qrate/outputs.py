@@ -4,7 +4,7 @@ Outputs are written under a temporary name in the same folder and renamed over `
 complete (:func:`replace_atomically`), so an existing file is never truncated in place, and a
 symbolic link is never written through. A file that another process holds open for writing (a
 running ``qrate run`` holds an exclusive ``flock`` on its results file, see
-:func:`qrate.store.hdf5.lock_exclusive`) is never replaced.
+:func:`lock_exclusive`) is never replaced.
 """
 
 from __future__ import annotations
@@ -90,29 +90,27 @@ def in_use(path: str | Path) -> bool:
     return False
 
 
-def lock_exclusive(fd: int) -> bool:
-    """Take an exclusive ``flock`` on ``fd`` without waiting: False if someone else holds a lock.
-
-    Filesystems without ``flock`` (some network mounts) count as success: nothing to enforce there.
-    """
+def _flock(fd: int, exclusive: bool) -> bool:
+    """Take an exclusive or shared ``flock`` on ``fd`` without waiting: False if another process's
+    lock stands in the way. Filesystems without ``flock`` (some network mounts) count as success:
+    nothing to enforce there."""
     if fcntl is None:  # pragma: no cover
         return True
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
     except OSError as exc:
         return exc.errno not in _BUSY
     return True
+
+
+def lock_exclusive(fd: int) -> bool:
+    """Take an exclusive ``flock`` on ``fd`` without waiting: False if someone else holds a lock."""
+    return _flock(fd, exclusive=True)
 
 
 def _lock_shared(fd: int) -> bool:
     """Take a shared ``flock`` on ``fd`` without waiting: False if a writer holds the file."""
-    if fcntl is None:  # pragma: no cover
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except OSError as exc:
-        return exc.errno not in _BUSY
-    return True
+    return _flock(fd, exclusive=False)
 
 
 def temp_path(path: Path) -> Path:

@@ -127,6 +127,9 @@ def plan_passes(scenario: Scenario) -> list[PointPlan]:
     links = scenario.free_space_links()
     names = [s.name for s in found.stations]
     distance = station_distance_km(found.stations[0], found.stations[-1])
+    # what identifies a step: the physics (not the window, so a longer window keeps the steps) and its epoch
+    base_key = point_key_params(scenario, distance)
+    base_key["scenario"] = {k: v for k, v in base_key["scenario"].items() if k != "passes"}
     start = parse_utc(window.start_utc)
     if found.found > len(found.passes):  # capped by max_passes: the days up to the last pass simulated
         end = found.passes[-1].end_utc
@@ -149,8 +152,7 @@ def plan_passes(scenario: Scenario) -> list[PointPlan]:
             time_utc = format_utc(t)
             weight_s = float(track.weight_s[k])
             pulses = max(1, round(weight_s * rate_hz))
-            key = {**point_key_params(scenario, distance), "time_utc": time_utc}
-            key["scenario"] = {k2: v for k2, v in key["scenario"].items() if k2 != "passes"}
+            key = {**base_key, "time_utc": time_utc}
             extra = {
                 "time_utc": time_utc,
                 "weight_s": weight_s,

@@ -617,9 +617,10 @@ class Scenario(_Model):
         data = self.model_dump(mode="json")
         for gs, st in self.nodes.ground_stations.items():
             data["nodes"]["ground_stations"][gs].update(users=list(st.user_names(gs)), user_count=None)
+        fibers = {u: self.fiber_of(u) for u in self.users()}  # user -> (fiber spec, length)
         for name, spec in self.fiber_links().items():
             data["links"][name].update(
-                default_length_km=None, lengths_km={u: self.fiber_of(u)[1] for u in self.users() if self.fiber_of(u)[0] is spec}
+                default_length_km=None, lengths_km={u: length for u, (f, length) in fibers.items() if f is spec}
             )
         data["protocol"]["participants"] = list(self.participants()) if self.protocol.participants else []
         return data
