@@ -16,7 +16,8 @@ New J. Phys. 15, 023006 (2013)):
 * ``atmosphere_db``: -10 log10 T_atm, T_zen^AM with the link's ``t_atm_zenith`` or the LOWTRAN7 table
   of :func:`qrate.channels.atmosphere.slant_transmittance` for an ``aerosol_model``;
 * ``transmitter_db``, ``receiver_db``, ``extra_db``: hardware efficiencies (transmitter optics,
-  receiver optics and coupling, anything else as a flat dB loss).
+  receiver optics and coupling, anything else as a flat dB loss); ``receiver_db`` includes the
+  link's elevation-dependent coupling (:mod:`qrate.channels.coupling`) when it has one.
 
 Because each factor is a ratio of successive means, the product of the factors is exactly the full
 mean, so ``total_db`` is the loss the engine sees (plus the hardware factors).
@@ -112,7 +113,10 @@ def loss_budget_db(
     eta_rx = _efficiency("receiver_efficiency", link.receiver_efficiency if receiver_efficiency is None else receiver_efficiency)
     extra = check_nonnegative("extra_loss_db", link.extra_loss_db if extra_loss_db is None else extra_loss_db)
     aerosol_model = aerosol_model or link.aerosol_model
-    link = dataclasses.replace(link, transmitter_efficiency=1.0, receiver_efficiency=1.0, extra_loss_db=0.0, aerosol_model=None)
+    coupling = link.elevation_coupling
+    link = dataclasses.replace(
+        link, transmitter_efficiency=1.0, receiver_efficiency=1.0, extra_loss_db=0.0, aerosol_model=None, elevation_coupling=None
+    )
     if aerosol_model is not None and link.t_atm_zenith != 1.0:
         raise InputError("aerosol_model", "give either the link's t_atm_zenith or an aerosol model, not both")
     if turbulence_profile is not None and link.cn2 != 0.0:
@@ -147,6 +151,6 @@ def loss_budget_db(
         turbulence_db=turbulence_db,
         atmosphere_db=_db(t_atm),
         transmitter_db=_db(eta_tx),
-        receiver_db=_db(eta_rx),
+        receiver_db=_db(eta_rx * (1.0 if coupling is None else coupling.efficiency(geometry))),
         extra_db=extra,
     )

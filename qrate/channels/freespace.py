@@ -76,6 +76,8 @@ class FreeSpaceLink:
             path for the beam wander (:func:`qrate.channels.turbulence.slant_beam_wander_variance_m2`).
         transmitter_efficiency, receiver_efficiency, extra_loss_db: hardware factors (transmitter
             optics; telescope, optics and coupling into the detector; anything else as flat dB).
+        elevation_coupling: an elevation-dependent receiver coupling (:class:`qrate.channels.coupling.ElevationCoupling`)
+            multiplying every transmittance, or None (none).
         measured_loss: for ``model = "measured"``, the tabulated loss (:class:`qrate.channels.measured.MeasuredLoss`)
             that replaces the beam, pointing, turbulence and atmosphere factors.
     """
@@ -97,6 +99,7 @@ class FreeSpaceLink:
     receiver_efficiency: float = 1.0
     extra_loss_db: float = 0.0
     measured_loss: Any = None
+    elevation_coupling: Any = None
 
     @classmethod
     def from_spec(cls, spec: Any) -> FreeSpaceLink:
@@ -119,6 +122,7 @@ class FreeSpaceLink:
             receiver_efficiency=spec.receiver_efficiency,
             extra_loss_db=spec.extra_loss_db,
             measured_loss=spec.measured_loss_table(),
+            elevation_coupling=spec.elevation_coupling_model(),
         )
 
     def __post_init__(self) -> None:
@@ -242,6 +246,8 @@ def link_budget(link: FreeSpaceLink, geometry: PlatformGeometry) -> LinkBudget:
     factor = t_atm * link.hardware
     if link.measured_loss is not None:
         factor = link.measured_loss.mean_transmittance(geometry) * link.hardware
+    if link.elevation_coupling is not None:
+        factor *= link.elevation_coupling.efficiency(geometry)
     return LinkBudget(
         link=link,
         geometry=geometry,

@@ -219,6 +219,16 @@ class LossTable(_Model):
         return self
 
 
+class CouplingSpec(_Model):
+    """Elevation-dependent receiver coupling eta_c = 1 - exp(-u0 sin^q(elevation)) (field stop and a spot
+    that grows towards the horizon), given by its loss at a reference elevation and the exponent q
+    (qrate/MODELS.md, "Elevation-dependent receiver coupling")."""
+
+    reference_loss_db: float = Field(gt=0.0, le=100.0)
+    reference_elevation_deg: float = Field(default=20.0, gt=0.0, lt=90.0)
+    exponent: float = Field(default=4.0, gt=0.0, le=20.0)
+
+
 class SkyBackground(_Model):
     """Sky light reaching a receiver: ``sky`` (``night``, ``moonlit``, ``day``, or ``auto``: from the
     sun's elevation at the station in a pass run, night below -12 deg, day above 0) or an explicit
@@ -266,6 +276,7 @@ class FreeSpaceLinkSpec(_Model):
     hv_ground_cn2: float = Field(default=1.7e-14, ge=0.0, le=1e-10)
     hv_wind_m_per_s: float = Field(default=21.0, ge=0.0, le=200.0)
     loss_table: LossTable | None = None
+    elevation_coupling: CouplingSpec | None = None
     background: SkyBackground | None = None
 
     @model_validator(mode="after")
@@ -289,6 +300,15 @@ class FreeSpaceLinkSpec(_Model):
         t = self.loss_table
         abscissa = "slant_range_km" if t.slant_range_km is not None else "elevation_deg"
         return MeasuredLoss(abscissa, getattr(t, abscissa), t.loss_db, t.scintillation_index, name="loss_table")
+
+    def elevation_coupling_model(self) -> Any:
+        """The :class:`qrate.channels.coupling.ElevationCoupling` of ``elevation_coupling`` (None without one)."""
+        if self.elevation_coupling is None:
+            return None
+        from qrate.channels.coupling import ElevationCoupling
+
+        c = self.elevation_coupling
+        return ElevationCoupling(c.reference_loss_db, c.reference_elevation_deg, c.exponent, name="elevation_coupling")
 
     @property
     def receiver_radius_m(self) -> float:
