@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from qrate.finite_key import finite_key_bits
 from qrate.stats import COUNTER_PREFIX, total
 
 CONFIDENCE = 0.95
@@ -335,8 +336,8 @@ def _conference_key(b: _Batches, spec: Mapping[str, Any], p: float) -> dict[str,
     # block (the rate no longer depends on how long one simulates)
     seconds = float(b.rows["pulses"].sum()) / b.rate_hz
     block_s = float(spec.get("key_block_s") or seconds)
-    ell = finite_key_length_bits(
-        round(n_key * block_s / seconds), round(k_test * block_s / seconds), qx, qz_max, int(spec["parties"])
+    ell = finite_key_bits(
+        spec, round(n_key * block_s / seconds), round(k_test * block_s / seconds), qx, qz_max, int(spec["parties"])
     )
     out.update(
         secret_fraction=r_inf,
@@ -701,7 +702,7 @@ def _pass_finite_key(
         if n <= 0 or k <= 0:
             return 0.0
         qz = max((v[p] / v["n"] for p in spec["z_errors"]), default=0.0)
-        return finite_key_length_bits(n, k, v["x"] / v["k"], qz, parties)
+        return finite_key_bits(spec, n, k, v["x"] / v["k"], qz, parties)
 
     ell = length(pooled)
     reps = [length(dict(zip(names, r, strict=True))) for r in replicas]

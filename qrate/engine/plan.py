@@ -85,7 +85,7 @@ class PointPlan:
         noise: Pauli noise of the heralded shots; protocol: the protocol object (uncompiled).
         repetition_rate_hz: source clock; sampler: ``exact`` or ``stim`` (how counters are drawn).
         axes: the values of the sweep's field axes at this point (dotted path -> value).
-        key_block_s: finite-key block duration; pulses_per_batch: this point's (None: the scenario's).
+        key_block_s: finite-key block duration; finite_key: its bound (:mod:`qrate.finite_key`); pulses_per_batch: this point's (None: the scenario's).
         extra: further JSON-able facts stored with the point (e.g. a pass step's time and weight).
     """
 
@@ -109,6 +109,7 @@ class PointPlan:
     key_block_s: float = 300.0
     pulses_per_batch: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    finite_key: str = "grasselli2018"
 
     @property
     def p_success_expected(self) -> float:
@@ -125,7 +126,10 @@ class PointPlan:
 
     def report(self) -> dict[str, Any]:
         """The protocol's report with this point's source rate (what :mod:`qrate.estimates` reads)."""
-        return {**self.protocol.report(), "repetition_rate_hz": self.repetition_rate_hz, "key_block_s": self.key_block_s}
+        out = {**self.protocol.report(), "repetition_rate_hz": self.repetition_rate_hz, "key_block_s": self.key_block_s}
+        if self.finite_key != "grasselli2018":
+            out["finite_key"] = self.finite_key
+        return out
 
     def params(self) -> dict[str, Any]:
         """JSON-able description of the point (stored in the results file)."""
@@ -419,6 +423,7 @@ def plan_point(
         key_block_s=scenario.sampling.key_block_s,
         pulses_per_batch=pulses_per_batch,
         extra=dict(extra or {}),
+        finite_key=scenario.sampling.finite_key,
     )
 
 

@@ -540,7 +540,8 @@ class Sampling(_Model):
     classes derived from Stim's error model; cost independent of the number of shots) or ``stim``
     (every shot sampled by Stim; the cross-check). ``key_block_s`` is the physical duration of one
     finite-key block (default 300 s, about one LEO pass): finite-key rates are for that block,
-    whatever number of pulses is simulated. ``pulses_per_batch`` × ``batches`` is at most
+    whatever number of pulses is simulated; ``finite_key`` picks the bound (``grasselli2018``, the
+    N-party default, or ``yin2020``, the two-party analysis of Yin et al. 2020: :mod:`qrate.finite_key`). ``pulses_per_batch`` × ``batches`` is at most
     :data:`MAX_PULSES_PER_POINT` (2**60), so that the 64-bit counters of a point cannot overflow.
     """
 
@@ -552,6 +553,7 @@ class Sampling(_Model):
     seed: int | None = Field(default=None, ge=0, lt=2**128)
     sampler: Literal["exact", "stim"] = "exact"
     key_block_s: float = Field(default=300.0, gt=0.0, le=1e9)
+    finite_key: Literal["grasselli2018", "yin2020"] = "grasselli2018"
 
     @model_validator(mode="after")
     def _one_target(self) -> Sampling:
