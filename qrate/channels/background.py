@@ -34,6 +34,16 @@ Default sky radiances (:data:`SKY_RADIANCE_W_M2_SR_NM`), zenith, clear sky:
 
 The night values are for a dark observatory site; light-polluted sites are one to two orders of
 magnitude brighter. Pass a measured radiance (``radiance_w_m2_sr_nm``) for anything else.
+
+Twilight (:func:`twilight_radiance_w_m2_sr_nm`, :func:`sky_state`): between sunset (Sun elevation
+h = 0) and the end of astronomical twilight (h = -18 deg) the moonless sky dims by about seven
+decades (Isaac Newton Group, "Twilight sky brightness", INT WFC measurements 2010-2011: a factor
+~1e7 between day and astronomical night, log10 B falling linearly with time, 0.103 dex per minute,
+the same in every band from U to Z). qrate interpolates log10 H_b linearly in h between the day
+value at h = 0 and the night value at h = -18 deg (0.39 dex per degree). The sky state is ``day``
+(h > 0), ``civil_twilight`` (-6 < h <= 0), ``nautical_twilight`` (-12 < h <= -6),
+``astronomical_twilight`` (-18 < h <= -12) or ``night`` (h <= -18); a fixed twilight ``sky`` takes
+the radiance at the middle of its band (h = -3, -9, -15 deg).
 """
 
 from __future__ import annotations
@@ -44,7 +54,15 @@ from dataclasses import dataclass
 from qrate.channels._checks import check_choice, check_nonnegative, check_positive, check_probability
 from qrate.errors import InputError
 
-SKY_CONDITIONS = ("night", "moonlit", "day")
+SKY_CONDITIONS = ("night", "moonlit", "day", "civil_twilight", "nautical_twilight", "astronomical_twilight")
+#: twilight bands (upper Sun elevation, lower Sun elevation, deg) and the elevation a fixed twilight sky stands for
+TWILIGHT_BANDS_DEG: dict[str, tuple[float, float, float]] = {
+    "civil_twilight": (0.0, -6.0, -3.0),
+    "nautical_twilight": (-6.0, -12.0, -9.0),
+    "astronomical_twilight": (-12.0, -18.0, -15.0),
+}
+#: the Sun elevation (deg) above which the sky is ``day`` and at or below which it is ``night``
+DAY_ABOVE_DEG, NIGHT_AT_OR_BELOW_DEG = 0.0, -18.0
 #: sky spectral radiance H_b (W m^-2 sr^-1 nm^-1): {sky: {(band low nm, band high nm): H_b}}
 SKY_RADIANCE_W_M2_SR_NM: dict[str, dict[tuple[float, float], float]] = {
     "night": {(700.0, 900.0): 6e-9, (1450.0, 1800.0): 8e-8},
@@ -62,6 +80,8 @@ def sky_radiance_w_m2_sr_nm(sky: str, wavelength_m: float) -> float:
         InputError: unknown sky; a wavelength outside the 700-900 nm and 1450-1800 nm bands.
     """
     check_choice("sky", sky, SKY_CONDITIONS)
+    if sky in TWILIGHT_BANDS_DEG:
+        return twilight_radiance_w_m2_sr_nm(TWILIGHT_BANDS_DEG[sky][2], wavelength_m)
     wavelength_nm = 1e9 * check_positive("wavelength_m", wavelength_m)
     for (lo, hi), value in SKY_RADIANCE_W_M2_SR_NM[sky].items():
         if lo <= wavelength_nm <= hi:
@@ -71,6 +91,31 @@ def sky_radiance_w_m2_sr_nm(sky: str, wavelength_m: float) -> float:
         f"no default sky radiance at {wavelength_nm:g} nm (tabulated for 700-900 nm and 1450-1800 nm); "
         "give radiance_w_m2_sr_nm explicitly",
     )
+
+
+def sky_state(sun_elevation_deg: float) -> str:
+    """``day``, ``civil_twilight``, ``nautical_twilight``, ``astronomical_twilight`` or ``night`` at a Sun elevation (deg)."""
+    h = float(sun_elevation_deg)
+    if h > DAY_ABOVE_DEG:
+        return "day"
+    for name, (upper, lower, _) in TWILIGHT_BANDS_DEG.items():
+        if lower < h <= upper:
+            return name
+    return "night"
+
+
+def twilight_radiance_w_m2_sr_nm(sun_elevation_deg: float, wavelength_m: float) -> float:
+    """Moonless sky radiance at a Sun elevation (deg): the day value above 0, the night value at or
+    below -18 deg, log-linear in between (module doc)."""
+    h = float(sun_elevation_deg)
+    day = sky_radiance_w_m2_sr_nm("day", wavelength_m)
+    night = sky_radiance_w_m2_sr_nm("night", wavelength_m)
+    if h > DAY_ABOVE_DEG:
+        return day
+    if h <= NIGHT_AT_OR_BELOW_DEG:
+        return night
+    f = h / NIGHT_AT_OR_BELOW_DEG  # 0 at sunset, 1 at the end of astronomical twilight
+    return 10.0 ** ((1.0 - f) * math.log10(day) + f * math.log10(night))
 
 
 def fov_solid_angle_sr(fov_full_angle_rad: float) -> float:
@@ -124,7 +169,8 @@ class BackgroundSpec:
     """Sky background seen by one receiver.
 
     Attributes:
-        sky: ``night``, ``moonlit`` or ``day``: the default radiance of :data:`SKY_RADIANCE_W_M2_SR_NM`.
+        sky: ``night``, ``moonlit``, ``day`` (the default radiance of :data:`SKY_RADIANCE_W_M2_SR_NM`) or a
+            twilight band (``civil_twilight``, ``nautical_twilight``, ``astronomical_twilight``).
         radiance_w_m2_sr_nm: explicit sky spectral radiance; overrides ``sky``.
         fov_full_angle_rad: full (apex) angle of the receiver's field of view.
         fov_solid_angle_sr: the field of view as a solid angle instead (give exactly one of the two).

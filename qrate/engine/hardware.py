@@ -18,9 +18,6 @@ from typing import Any
 from qrate.channels.background import BackgroundSpec
 from qrate.channels.detectors import afterpulse_click_probability, dark_click_probability, dead_time_efficiency, window_acceptance
 
-#: the sun's elevation (deg) below which ``sky = "auto"`` is night (nautical twilight), and above which day
-NIGHT_BELOW_DEG, DAY_ABOVE_DEG = -12.0, 0.0
-
 
 @dataclass(frozen=True, slots=True)
 class Detection:
@@ -71,19 +68,23 @@ def compose_depolarizing(a: float, b: float) -> float:
 def background_click_probability(link: Any, sun_elevation_deg: float | None, detector_efficiency: float = 1.0) -> float:
     """Background clicks per gate at a receiver of free-space link spec ``link`` (0 without a
     ``background`` table): sky photons through the receiver optics (``receiver_efficiency``) and the
-    detector (``detector_efficiency``); ``sky = "auto"`` follows the sun's elevation (night without one)."""
+    detector (``detector_efficiency``); ``sky = "auto"`` follows the sun's elevation (night without one):
+    day above 0 deg, twilight log-linear in the Sun's elevation down to -18 deg, night below
+    (:func:`qrate.channels.background.sky_state`)."""
     bg = link.background
     if bg is None:
         return 0.0
-    sky = bg.sky
+    sky, radiance = bg.sky, bg.radiance_w_m2_sr_nm
     if sky == "auto":
-        if sun_elevation_deg is None or sun_elevation_deg < NIGHT_BELOW_DEG:
-            sky = "night"
-        else:
-            sky = "day" if sun_elevation_deg > DAY_ABOVE_DEG else "moonlit"  # twilight: a brighter night
+        from qrate.channels.background import sky_state, twilight_radiance_w_m2_sr_nm
+
+        sky = "night" if sun_elevation_deg is None else sky_state(sun_elevation_deg)
+        if sky.endswith("_twilight") and radiance is None:  # the radiance at this Sun elevation, not the band's middle
+            assert sun_elevation_deg is not None
+            radiance = twilight_radiance_w_m2_sr_nm(sun_elevation_deg, link.wavelength_m)
     spec = BackgroundSpec(
         sky=sky,
-        radiance_w_m2_sr_nm=bg.radiance_w_m2_sr_nm,
+        radiance_w_m2_sr_nm=radiance,
         fov_full_angle_rad=bg.fov_full_angle_rad,
         filter_bandwidth_nm=bg.filter_bandwidth_nm,
         gate_s=bg.gate_s,

@@ -230,12 +230,14 @@ class CouplingSpec(_Model):
 
 
 class SkyBackground(_Model):
-    """Sky light reaching a receiver: ``sky`` (``night``, ``moonlit``, ``day``, or ``auto``: from the
-    sun's elevation at the station in a pass run, night below -12 deg, day above 0) or an explicit
+    """Sky light reaching a receiver: ``sky`` (``night``, ``moonlit``, ``day``, a twilight band
+    ``civil_twilight``/``nautical_twilight``/``astronomical_twilight``, or ``auto``: from the sun's
+    elevation at the station in a pass run: day above 0 deg, twilight log-linear in the Sun's
+    elevation, night at or below -18 deg) or an explicit
     ``radiance_w_m2_sr_nm``; the receiver's full field-of-view angle, filter bandwidth and detection
     gate. ``click_probability`` overrides all of it (background clicks per gate)."""
 
-    sky: Literal["night", "moonlit", "day", "auto"] = "night"
+    sky: Literal["night", "moonlit", "day", "civil_twilight", "nautical_twilight", "astronomical_twilight", "auto"] = "night"
     radiance_w_m2_sr_nm: float | None = Field(default=None, ge=0.0, le=1.0)
     fov_full_angle_rad: float = Field(default=100e-6, gt=0.0, le=0.1)
     filter_bandwidth_nm: float = Field(default=1.0, gt=0.0, le=1000.0)

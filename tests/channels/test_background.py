@@ -118,3 +118,50 @@ def test_bad_inputs_raise_input_error(call, field: str) -> None:
     with pytest.raises(InputError) as info:
         call()
     assert info.value.field == field
+
+
+def test_twilight_sky_states_and_radiance() -> None:
+    """Twilight: day above 0 deg, civil/nautical/astronomical bands of 6 deg, night at or below -18 deg;
+    the radiance falls log-linearly by the ~7 decades between day and night (INT measurements)."""
+    from qrate.channels.background import sky_state, twilight_radiance_w_m2_sr_nm
+
+    states = [sky_state(h) for h in (10.0, 0.0, -5.9, -6.0, -11.0, -12.5, -18.0, -40.0)]
+    assert states == [
+        "day",
+        "civil_twilight",
+        "civil_twilight",
+        "nautical_twilight",
+        "nautical_twilight",
+        "astronomical_twilight",
+        "night",
+        "night",
+    ]
+    lam = 810e-9
+    day, night = sky_radiance_w_m2_sr_nm("day", lam), sky_radiance_w_m2_sr_nm("night", lam)
+    assert 1e6 < day / night < 1e8  # "a factor ~1e7 between day and astronomical night"
+    assert twilight_radiance_w_m2_sr_nm(0.0, lam) == pytest.approx(day, rel=1e-12)
+    assert twilight_radiance_w_m2_sr_nm(-18.0, lam) == pytest.approx(night, rel=1e-12)
+    assert twilight_radiance_w_m2_sr_nm(-9.0, lam) == pytest.approx(math.sqrt(day * night), rel=1e-12)
+    # civil twilight is orders of magnitude above the moonlit night that sky = "auto" used to assume
+    assert twilight_radiance_w_m2_sr_nm(-3.0, lam) > 1e4 * sky_radiance_w_m2_sr_nm("moonlit", lam)
+    assert sky_radiance_w_m2_sr_nm("nautical_twilight", lam) == twilight_radiance_w_m2_sr_nm(-9.0, lam)
+
+
+def test_auto_sky_follows_the_sun_through_twilight() -> None:
+    from types import SimpleNamespace
+
+    from qrate.engine.hardware import background_click_probability
+
+    bg = SimpleNamespace(
+        sky="auto",
+        radiance_w_m2_sr_nm=None,
+        fov_full_angle_rad=100e-6,
+        filter_bandwidth_nm=5.0,
+        gate_s=2e-9,
+        click_probability=None,
+    )
+    link = SimpleNamespace(background=bg, receiver_efficiency=0.2, wavelength_m=810e-9, receiver_radius_m=0.6)
+    p = [background_click_probability(link, h) for h in (-30.0, -15.0, -9.0, -3.0, 5.0)]
+    assert p == sorted(p) and p[0] > 0.0
+    assert p[3] / p[0] > 1e4  # civil twilight: orders of magnitude above night
+    assert background_click_probability(link, None) == p[0]  # no Sun: night
