@@ -708,24 +708,3 @@ def _pass_finite_key(
     reps = [length(dict(zip(names, r, strict=True))) for r in replicas]
     se = float(np.std(reps, ddof=1) / math.sqrt(len(reps))) if len(reps) > 1 else math.nan
     return {"finite_key_bits": ell, "finite_key_bits_stderr": se, "key_rounds": pooled["n"]}
-
-
-def pass_summary(passes: Sequence[Mapping[str, Any]], window_days: float) -> dict[str, Any]:
-    """Per day and per year from the passes of a window: totals / days (×365.25), errors in quadrature."""
-    out: dict[str, Any] = {
-        "passes": len(passes),
-        "window_days": window_days,
-        "passes_per_day": len(passes) / window_days if window_days else math.nan,
-    }
-    names = [k for k in (passes[0] if passes else {}) if k.endswith("_stderr") and k[: -len("_stderr")] in passes[0]]
-    for se_key in names:
-        key = se_key[: -len("_stderr")]
-        values = [p[key] for p in passes]
-        if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values):
-            continue
-        total = float(sum(values))
-        se = math.sqrt(sum((p[se_key] or 0.0) ** 2 for p in passes))
-        out[f"{key}_per_pass"] = total / len(passes)
-        out[f"{key}_per_day"], out[f"{key}_per_day_stderr"] = total / window_days, se / window_days
-        out[f"{key}_per_year"], out[f"{key}_per_year_stderr"] = 365.25 * total / window_days, 365.25 * se / window_days
-    return out

@@ -2,7 +2,10 @@
 
 A pass is an interval in which every ``--station`` sees the platform at or above its minimum
 elevation at the same time. One row per pass (start, end, duration, and per station the maximum
-elevation and the minimum slant range); ``--steps`` adds the per-step geometry of each pass.
+elevation, the minimum slant range, the highest Sun elevation and the sky state it means);
+``--steps`` adds the per-step geometry of each pass (range, elevation, Sun elevation and sky state
+per station). A window more than 30 days from a TLE's epoch prints a warning on stderr (SGP4
+accuracy degrades by kilometres per day).
 
 With SCENARIO (a preset or TOML file with a ``[passes]`` window, stations with coordinates and a
 platform placed by orbit, TLE or position), the platform, the stations, their elevation cuts and
@@ -245,8 +248,13 @@ def _print(
     step_s: float,
 ) -> int:
     """Print the passes (and steps) as a table or JSON lines; a clear line when there is none."""
+    from qrate.channels.background import sky_state
     from qrate.orbit import TLE, format_utc
+    from qrate.orbit.propagate import tle_age_warning
 
+    warning = tle_age_warning(platform, t0, t1)
+    if warning is not None:
+        print(f"qrate passes: {warning}", file=sys.stderr)
     names = [s.name for s in stations]
     if not passes:
         print(
@@ -291,24 +299,26 @@ def _print(
     )
     header = ["pass", "start_utc", "end_utc", "duration_s"]
     for n in names:
-        header += [f"{n}:max_elev_deg", f"{n}:min_range_km"]
+        header += [f"{n}:max_elev_deg", f"{n}:min_range_km", f"{n}:max_sun_deg", f"{n}:sky"]
     rows = []
     for i, p in enumerate(passes, start=1):
         row = [str(i), format_utc(p.start_utc), format_utc(p.end_utc), f"{p.duration_s:.3f}"]
         for sp in p.stations:
-            row += [f"{sp.max_elevation_deg:.3f}", f"{sp.min_range_km:.2f}"]
+            sun = sp.max_sun_elevation_deg
+            row += [f"{sp.max_elevation_deg:.3f}", f"{sp.min_range_km:.2f}", f"{sun:.1f}", sky_state(sun)]
         rows.append(row)
     print(_table(header, rows))
     for i, tr in enumerate(tracks, start=1):
         print(f"\n# pass {i}: per-step geometry")
         step_header = ["time_utc"]
         for n in names:
-            step_header += [f"{n}:range_km", f"{n}:elevation_deg"]
+            step_header += [f"{n}:range_km", f"{n}:elevation_deg", f"{n}:sun_deg", f"{n}:sky"]
         step_rows = []
         for k, t in enumerate(tr.time_utc):
             row = [format_utc(t)]
             for s in range(len(names)):
-                row += [f"{tr.range_km[s, k]:.3f}", f"{tr.elevation_deg[s, k]:.4f}"]
+                sun = float(tr.sun_elevation_deg[s, k])
+                row += [f"{tr.range_km[s, k]:.3f}", f"{tr.elevation_deg[s, k]:.4f}", f"{sun:.2f}", sky_state(sun)]
             step_rows.append(row)
         print(_table(step_header, step_rows))
     sys.stdout.flush()

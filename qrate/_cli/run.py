@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from qrate._cli.args import float_in, int_in
 from qrate._cli.text import printable
@@ -15,7 +16,10 @@ from qrate.sweep.scheduler import CONNECT_TIMEOUT_S, DASHBOARD_ADDRESS, MAX_TIME
 def main(argv: list[str]) -> int:
     """Validate everything first (exit 2 and no file on bad input), then run and write the results."""
     parser = build_parser("qrate run")
-    parser.description = "Run a scenario's sweep (Dask LocalCluster by default) and write the results to HDF5."
+    parser.description = (
+        "Run a scenario's sweep (in-process for small work, else a Dask LocalCluster: --scheduler auto) and write"
+        " the results to HDF5."
+    )
     parser.add_argument("--out", required=True, metavar="FILE.h5", help="results file to create (or continue with --resume)")
     parser.add_argument(
         "--seed",
@@ -85,6 +89,8 @@ def main(argv: list[str]) -> int:
         worker_timeout_s=args.worker_timeout,
     )
     scenario = load_scenario(args.scenario, args.overrides, args.sweeps)
+    if scenario.passes is not None:
+        _warn_tle_age(scenario)
     if spec.kind not in ("sync", "auto"):  # auto quiets them itself if it starts a cluster
         quiet_dask_logs()  # a lost scheduler or Ctrl-C is reported in one line; distributed's records would bury it
     path = run_to_file(
@@ -102,3 +108,26 @@ def main(argv: list[str]) -> int:
     if not args.quiet:
         print(printable(f"wrote {path}"), file=sys.stderr)
     return 0
+
+
+def _warn_tle_age(scenario: Any) -> None:
+    """One stderr line when the pass window lies more than 30 days from the platform's TLE epoch."""
+    from qrate.engine.passes import orbit_platform
+    from qrate.orbit.propagate import tle_age_warning
+
+    window = scenario.passes
+    names = {spec.platform for spec in scenario.free_space_links().values()}
+    if len(names) != 1:
+        return  # the run itself reports it
+    (name,) = names
+    platform = orbit_platform(name, scenario.nodes.platforms[name])
+    end = window.end_utc
+    if end is None:
+        import numpy as np
+
+        from qrate.orbit import parse_utc
+
+        end = parse_utc(window.start_utc) + np.timedelta64(round(window.days * 86400e9), "ns")
+    warning = tle_age_warning(platform, window.start_utc, end)
+    if warning is not None:
+        print(printable(f"qrate run: {warning}"), file=sys.stderr)

@@ -32,12 +32,22 @@ def _f(value: Any, fmt: str, scale: float = 1.0) -> str:
     return format(value * scale if scale != 1.0 else value, fmt or "g")
 
 
-def columns(report: dict[str, Any], axes: Sequence[str] = ()) -> list[tuple[str, str, str, float]]:
+def columns(report: dict[str, Any], axes: Sequence[str] = (), stations: Sequence[str] = ()) -> list[tuple[str, str, str, float]]:
     """``(header, key, format, scale)`` of every column: the field axes, heralding, then the protocol's
-    estimates (with ±std)."""
+    estimates (with ±std); for a pass run (``stations`` named) the step's UTC time and each station's
+    elevation, Sun elevation and sky state instead of the distance and one elevation."""
     from qrate.estimates import show_quantities
 
     cols = [(a.rsplit(".", 1)[-1], a, "", 1.0) for a in axes] + list(BASE_COLUMNS)
+    if stations:  # a pass run: each step's UTC time and, per station (named), elevation, Sun and sky
+        cols = [(a.rsplit(".", 1)[-1], a, "", 1.0) for a in axes] + [("time_utc", "time_utc", "", 1.0)]
+        for gs in stations:
+            cols += [
+                (f"{gs}:elev", f"{gs}_elevation_deg", ".2f", 1.0),
+                (f"{gs}:sun", f"{gs}_sun_elevation_deg", ".1f", 1.0),
+                (f"{gs}:sky", f"{gs}_sky", "", 1.0),
+            ]
+        cols += [c for c in BASE_COLUMNS if c[1] not in ("ground_distance_km", "elevation_deg")]
     for q in show_quantities(report):
         cols.append((q.column, q.key, q.fmt, q.scale))
         if q.std is not None:
@@ -66,25 +76,39 @@ def print_table(meta: dict[str, Any], rows: list[dict[str, Any]]) -> None:
         print(f"#   {printable(a.rsplit('.', 1)[-1])}: sweep axis {printable(a)}")
     for line in legend(report):
         print(line)
-    cols = columns(report, axes)
-    widths = [max(len(h), 9) for h, *_ in cols]
+    stations = list(dict.fromkeys(k[: -len("_sky")] for r in rows for k in r if k.endswith("_sky"))) if "pass" in axes else []
+    cols = columns(report, axes, stations)
+    cells = [[_f(r.get(key), fmt, scale) for _, key, fmt, scale in cols] for r in rows]
+    widths = [max([len(h), 9, *(len(c[j]) for c in cells)]) for j, (h, *_) in enumerate(cols)]
     print(" ".join(f"{h:>{w}}" for (h, *_), w in zip(cols, widths, strict=True)))
-    for r in rows:
-        print(" ".join(f"{_f(r.get(key), fmt, scale):>{w}}" for (_, key, fmt, scale), w in zip(cols, widths, strict=True)))
+    for c in cells:
+        print(" ".join(f"{v:>{w}}" for v, w in zip(c, widths, strict=True)))
 
 
 def print_passes(passes: list[dict[str, Any]], summary: dict[str, Any]) -> None:
-    """Per-pass totals (± standard error) and the per-day / per-year summary of a pass run."""
+    """Per-pass totals (± standard error) and the long-term summary of a pass run: per day and per year
+    only from a window of a day or more, always with the days, passes, night passes and factors used."""
     totals = [k for k in passes[0] if f"{k}_stderr" in passes[0]]
+    night = summary.get("night_passes", 0)
     print(
-        f"# {summary['passes']} passes in {summary['window_days']:g} days ({summary['passes_per_day']:.3g} per day);"
+        f"# {summary['passes']} passes ({night} at night) in a window of {summary['window_days']:.4g} days;"
         " totals per pass ± standard error"
     )
-    head = f"{'pass':>5} {'start_utc':>24} {'dur_s':>7} " + " ".join(f"{k:>24}" for k in totals)
+    head = f"{'pass':>5} {'start_utc':>24} {'dur_s':>7} {'sun_max':>7} " + " ".join(f"{k:>24}" for k in totals)
     print(head)
     for p in passes:
         cells = " ".join(f"{_pm(p[k], p[k + '_stderr']):>24}" for k in totals)
-        print(f"{p['pass']:>5} {p['start_utc']:>24} {p['duration_s']:>7.1f} {cells}")
+        sun = p.get("max_sun_elevation_deg")
+        print(f"{p['pass']:>5} {p['start_utc']:>24} {p['duration_s']:>7.1f} {_f(sun, '.1f'):>7} {cells}")
+    if summary.get("long_term_note"):
+        print(f"#   {summary['long_term_note']}")
+        return
+    basis = (
+        f"from {summary['counted_passes']} {'night ' if summary.get('night_only') else ''}passes in"
+        f" {summary['window_days']:.4g} days ({summary['passes_per_day']:.3g} passes per day),"
+        f" clear-sky fraction {summary.get('clear_sky_fraction', 1.0):g}"
+    )
+    print(f"#   long-term totals {basis}:")
     for k in totals:
         if f"{k}_per_day" in summary:
             print(

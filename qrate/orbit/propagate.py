@@ -352,3 +352,22 @@ class FixedPlatform:
     def ecef_km(self, time_utc: Any) -> np.ndarray:
         """The fixed ECEF position (km) repeated for each epoch, shape (n, 3)."""
         return self._ecef_jd(*julian_date(as_utc_array(time_utc)))
+
+
+#: days from a TLE's epoch beyond which SGP4 predictions are flagged (errors grow by ~1-3 km per day)
+TLE_AGE_WARNING_DAYS = 30.0
+
+
+def tle_age_warning(platform: Any, start_utc: Any, end_utc: Any, limit_days: float = TLE_AGE_WARNING_DAYS) -> str | None:
+    """A one-line warning when a window reaches more than ``limit_days`` from a TLE's epoch (None otherwise,
+    and for platforms that are not TLEs): SGP4 along-track errors grow by kilometres per day away from it."""
+    if not isinstance(platform, TLE):
+        return None
+    epoch = platform.epoch_utc
+    days = max(abs(float((parse_utc(t) - epoch) / np.timedelta64(1, "ns"))) / 86400e9 for t in (start_utc, end_utc))
+    if days <= limit_days:
+        return None
+    return (
+        f"warning: the window reaches {days:.0f} days from the TLE epoch {format_utc(epoch)}; SGP4 accuracy degrades"
+        f" (km per day) beyond ~{limit_days:g} days: use elements of the period"
+    )

@@ -585,7 +585,9 @@ class PassWindow(_Model):
     ``start_utc`` and ``end_utc`` (ISO 8601, UTC) or ``days`` bound the window; ``step_s`` is the
     time step; a pass is an interval in which every downlink's station sees its platform at or above
     ``min_elevation_deg`` (and the link's own ``min_elevation_deg``); ``max_passes`` caps how many
-    are simulated (the first ones).
+    are simulated (the first ones). Long-term figures (:mod:`qrate.longterm`): ``night_only`` counts
+    only the passes with every station in night (Sun at or below -18 deg) in the per-day/per-year
+    totals, ``clear_sky_fraction`` (availability) multiplies them; both are shown beside the totals.
     """
 
     start_utc: Annotated[str, Field(min_length=1, max_length=40)]
@@ -594,6 +596,8 @@ class PassWindow(_Model):
     step_s: float = Field(default=10.0, gt=0.0, le=3600.0)
     min_elevation_deg: float = Field(default=10.0, ge=0.0, lt=90.0)
     max_passes: int = Field(default=100, ge=1, le=10_000)
+    night_only: bool = False
+    clear_sky_fraction: float = Field(default=1.0, gt=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _one_end(self) -> PassWindow:

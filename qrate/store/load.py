@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,14 @@ def point_estimates(results: Results, point: PointRecord) -> dict[str, Any]:
                 f"{results.path}: point {point.index} has a non-numeric {key} ({value!r}); the file is damaged"
             )
         est[key] = value
+    if point.params.get("time_utc") is not None:  # a pass step: its epoch and each station's geometry and sky
+        from qrate.channels.background import sky_state
+
+        est["time_utc"] = str(point.params["time_utc"])
+        for gs, st in (point.params.get("stations") or {}).items():
+            est[f"{gs}_elevation_deg"] = float(st["elevation_deg"])
+            est[f"{gs}_sun_elevation_deg"] = float(st["sun_elevation_deg"])
+            est[f"{gs}_sky"] = sky_state(float(st["sun_elevation_deg"]))
     return est
 
 
@@ -168,25 +177,52 @@ def load(path: str | Path) -> LoadedResults:
 
 
 def read_passes(path: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Per-pass totals and the per-day / per-year summary of a pass run (empty for other files).
+    """Per-pass totals and the long-term summary of a pass run (empty for other files).
 
-    Each pass: ``pass``, ``start_utc``, ``duration_s``, ``steps`` and the integral of every rate over
-    the pass with its standard error (:func:`qrate.estimates.pass_totals`).
+    Each pass: ``pass``, ``start_utc``, ``duration_s``, ``steps``, the integral of every rate over
+    the pass with its standard error (:func:`qrate.estimates.pass_totals`), ``max_sun_elevation_deg``
+    (over its steps and stations) and ``night`` (every station's sky ``night`` at every step). The
+    summary (:func:`qrate.longterm.long_term_summary`) applies the scenario's ``passes.night_only`` and
+    ``passes.clear_sky_fraction`` and gives per-day / per-year totals only for a window of a day or more.
     """
-    from qrate.estimates import pass_summary, pass_totals
+    from qrate.channels.background import NIGHT_AT_OR_BELOW_DEG
+    from qrate.estimates import pass_totals
+    from qrate.longterm import long_term_summary
 
     results = read_results(path)
     by_pass: dict[int, list[tuple[dict[str, Any], np.ndarray, float]]] = {}
     starts: dict[int, str] = {}
+    sun: dict[int, float] = {}
     window_days = 0.0
     for p in results.points:
         axes = p.params.get("axes") or {}
         if "pass" not in axes or not p.rows.size:
             continue
         est = point_estimates(results, p)
-        by_pass.setdefault(int(axes["pass"]), []).append((est, p.rows, float(p.params["weight_s"])))
-        starts[int(axes["pass"])] = str(p.params.get("pass_start_utc"))
+        i = int(axes["pass"])
+        by_pass.setdefault(i, []).append((est, p.rows, float(p.params["weight_s"])))
+        starts[i] = str(p.params.get("pass_start_utc"))
         window_days = float(p.params.get("window_days", 0.0))
+        step_sun = [float(st.get("sun_elevation_deg", math.nan)) for st in (p.params.get("stations") or {}).values()]
+        sun[i] = max([sun.get(i, -math.inf), *step_sun])
     report = results.meta["report"]
-    passes = [{"pass": i, "start_utc": starts[i], **pass_totals(steps, report)} for i, steps in sorted(by_pass.items())]
-    return passes, (pass_summary(passes, window_days) if passes else {})
+    passes = [
+        {
+            "pass": i,
+            "start_utc": starts[i],
+            **pass_totals(steps, report),
+            "max_sun_elevation_deg": sun[i],
+            "night": bool(sun[i] <= NIGHT_AT_OR_BELOW_DEG),
+        }
+        for i, steps in sorted(by_pass.items())
+    ]
+    night_only, clear_sky = False, 1.0
+    toml = results.meta.get("scenario_toml")
+    if toml:
+        from qrate.scenario.load import load_scenario_text
+
+        window = load_scenario_text(str(toml)).passes
+        if window is not None:
+            night_only, clear_sky = window.night_only, window.clear_sky_fraction
+    summary = long_term_summary(passes, window_days, night_only=night_only, clear_sky_fraction=clear_sky)
+    return passes, (summary if passes else {})

@@ -66,7 +66,10 @@ def test_key_per_pass_is_the_integral_of_the_rate(tmp_path: Path) -> None:
                    for plan in plan_sweep(s))
     assert abs(p["key_bits"] - expected) < 4 * p["key_bits_stderr"] + 0.01 * expected
     assert 0 < p["finite_key_bits"] < p["key_bits"]
-    assert summary["passes"] == 1 and summary["key_bits_per_day"] == pytest.approx(p["key_bits"] / (10 / 1440))
+    # a 10-minute window: no per-day or per-year totals (it would read as 144 passes a day), only per pass
+    assert summary["passes"] == 1 and summary["key_bits_per_pass"] == pytest.approx(p["key_bits"])
+    assert "key_bits_per_day" not in summary and "shorter than 1 day" in summary["long_term_note"]
+    assert p["night"] == (p["max_sun_elevation_deg"] <= -18.0)
 
 
 @pytest.mark.parametrize(
@@ -102,3 +105,36 @@ def test_no_pass_in_the_window_is_an_input_error() -> None:
     s = _scenario('passes.start_utc="2016-12-20T06:00:00"', 'passes.end_utc="2016-12-20T06:10:00"')
     with pytest.raises(InputError, match="no pass"):
         plan_sweep(s)
+
+
+def test_show_steps_name_stations_sun_and_sky_and_long_term_needs_a_day(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each step row: UTC time, each station's elevation (named), Sun elevation and sky state; the
+    per-day / per-year totals only from a window of at least a day, with the days and passes beside."""
+    from qrate.sweep import run_to_file
+
+    out = tmp_path / "p.h5"
+    run_to_file(_scenario("sampling.batches=2", "sampling.pulses_per_batch=1"), out, scheduler="sync", quiet=True)
+    assert main(["show", str(out)]) == 0
+    text = capsys.readouterr().out
+    header = next(line for line in text.splitlines() if line.split()[:3] == ["pass", "time_s", "time_utc"])
+    assert {"GS1:elev", "GS1:sun", "GS1:sky", "GS2:elev", "GS2:sun", "GS2:sky"} <= set(header.split())
+    step = text.splitlines()[text.splitlines().index(header) + 1].split()
+    assert step[2].startswith("2016-12-20T04:5") and step[5] == "day" and float(step[4]) > 0  # 11:5x local time
+    assert "no per-day or per-year totals: the window is 0.167 h" in text and "per year" not in text
+
+    day = tmp_path / "d.h5"
+    s = _scenario(
+        "sampling.batches=2",
+        "sampling.pulses_per_batch=1",
+        'passes={start_utc = "2016-12-20T00:00:00", days = 1.0, step_s = 30.0, min_elevation_deg = 15.0,'
+        " night_only = true, clear_sky_fraction = 0.5}",
+    )
+    run_to_file(s, day, scheduler="sync", quiet=True)
+    passes, summary = read_passes(day)
+    assert summary["window_days"] == pytest.approx(1.0) and summary["passes"] == len(passes) >= 2
+    night = [p for p in passes if p["night"]]
+    assert 0 < len(night) < len(passes) and summary["counted_passes"] == len(night)
+    assert summary["key_bits_per_day"] == pytest.approx(0.5 * sum(p["key_bits"] for p in night))
+    assert main(["show", str(day)]) == 0
+    text = capsys.readouterr().out
+    assert f"from {len(night)} night passes in 1 days" in text and "clear-sky fraction 0.5" in text

@@ -27,10 +27,20 @@ def test_table_one_row_per_pass(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and err == ""
     lines = out.splitlines()
     assert lines[0].startswith("# qrate passes: Micius (TLE epoch 2016-12-18T21:38:11.330Z)")
-    assert lines[1].split() == ["pass", "start_utc", "end_utc", "duration_s", "Xinglong:max_elev_deg", "Xinglong:min_range_km"]
+    assert lines[1].split() == [
+        "pass",
+        "start_utc",
+        "end_utc",
+        "duration_s",
+        "Xinglong:max_elev_deg",
+        "Xinglong:min_range_km",
+        "Xinglong:max_sun_deg",
+        "Xinglong:sky",
+    ]
     (row,) = [line.split() for line in lines[2:]]
     assert row[0] == "1" and row[1].startswith("2016-12-19T16:48:4") and row[2].startswith("2016-12-19T16:55:4")
     assert 400 < float(row[3]) < 430 and 47 < float(row[4]) < 48.5 and 630 < float(row[5]) < 660
+    assert -75 < float(row[6]) < -50 and row[7] == "night"  # 00:50 local time in December
 
 
 def test_json_passes_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
@@ -81,8 +91,20 @@ def test_text_steps_block(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert code == 0
     block = out.split("# pass 1: per-step geometry\n")[1].splitlines()
-    assert block[0].split() == ["time_utc", "Xinglong:range_km", "Xinglong:elevation_deg"]
+    assert block[0].split() == ["time_utc", "Xinglong:range_km", "Xinglong:elevation_deg", "Xinglong:sun_deg", "Xinglong:sky"]
     assert [line.split()[0] for line in block[1:]] == [f"2016-12-19T16:52:0{k}.000Z" for k in range(4)]
+    assert {line.split()[4] for line in block[1:]} == {"night"}
+
+
+def test_window_far_from_the_tle_epoch_warns(capsys: pytest.CaptureFixture[str]) -> None:
+    """SGP4 degrades away from the elements' epoch: a window > 30 days from it prints one warning line."""
+    args = ["--tle", MICIUS_L1, MICIUS_L2, "--station", XL, "--days", "0.2", "--json"]
+    code, _, err = _run(capsys, *args, "--start", "2017-01-10")
+    assert code == 0 and err == ""  # 22 days: fine
+    code, out, err = _run(capsys, *args, "--start", "2017-03-01")
+    assert code == 0 and out  # the passes are still printed
+    assert err.startswith("qrate passes: warning: the window reaches 72 days from the TLE epoch 2016-12-18")
+    assert "SGP4 accuracy degrades" in err
 
 
 def test_no_pass_is_a_message_and_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
