@@ -74,9 +74,12 @@ def finite_key_bits(spec: Mapping[str, Any], n_key: int, k_test: int, q_x: float
     """The finite-key length of the bound ``spec["finite_key"]`` names (default ``grasselli2018``).
 
     ``yin2020`` is a two-party analysis: for more parties it is not defined and gives the default bound.
+    It reads the block as the experiment did (BBM92 with passive basis choice): the ``n_key`` key
+    rounds are the sifted key, half of it in each basis, and each half's phase error is estimated
+    from the bit errors of the other half (k = n/2, error rate ``q_x`` of the test rounds).
     """
     from qrate.estimates import finite_key_length_bits
 
     if spec.get("finite_key", "grasselli2018") == "yin2020" and n_parties == 2:
-        return yin2020_key_length_bits(n_key, k_test, q_x, q_z_max)
+        return yin2020_key_length_bits(n_key, n_key // 2, q_x, q_z_max)
     return finite_key_length_bits(n_key, k_test, q_x, q_z_max, n_parties)

@@ -34,7 +34,9 @@ def detection(det: Any, rate_hz: float, arriving: float, background_click_probab
 
     Efficiency × the fraction of true clicks inside the window ``gate_s`` (Gaussian jitter) × the
     live fraction of the dead time at the click rate; noise: dark counts, background and afterpulses
-    driven by every primary click (:mod:`qrate.channels.detectors`).
+    driven by every primary click (:mod:`qrate.channels.detectors`). With ``per_receiver`` = n
+    detectors the dark-click probability is 1 - (1 - p_dark)^n and each detector's click rate (dead
+    time) is 1/n of the receiver's.
     """
     eta = det.efficiency
     if det.jitter_fwhm_s > 0.0:
@@ -44,10 +46,13 @@ def detection(det: Any, rate_hz: float, arriving: float, background_click_probab
         if det.dark_count_rate_hz is None
         else dark_click_probability(det.dark_count_rate_hz, det.gate_s)
     )
+    n = getattr(det, "per_receiver", 1)
+    if n > 1:  # the dark counts of all the receiver's detectors add
+        p_dark = -math.expm1(n * math.log1p(-p_dark))
     p_noise = 1.0 - (1.0 - p_dark) * (1.0 - background_click_probability)
     if det.dead_time_s > 0.0:
         clicks = arriving * eta + (1.0 - arriving * eta) * p_noise
-        eta *= dead_time_efficiency(rate_hz * clicks, det.dead_time_s)
+        eta *= dead_time_efficiency(rate_hz * clicks / n, det.dead_time_s)  # each detector sees 1/n of the clicks
     if det.afterpulse_probability > 0.0:
         primary = arriving * eta + (1.0 - arriving * eta) * p_noise
         p_noise = 1.0 - (1.0 - p_noise) * (1.0 - afterpulse_click_probability(primary, det.afterpulse_probability))

@@ -332,7 +332,9 @@ class Detectors(_Model):
     ``gate_s`` (give one), plus afterpulses (``afterpulse_probability`` per click). The efficiency
     is multiplied by the fraction of true clicks inside the coincidence window ``gate_s`` given the
     timing jitter ``jitter_fwhm_s`` (Gaussian; 0: all) and by the live fraction 1/(1 + r τ) of the
-    dead time ``dead_time_s`` at the detector's click rate r.
+    dead time ``dead_time_s`` at the detector's click rate r. ``per_receiver`` detectors sit behind one
+    receiver (a passive BB84 polarisation analyser has four): the dark counts of all of them add,
+    the clicks (and so the dead time) are shared among them, and the background light is split.
     """
 
     efficiency: Efficiency = 1.0
@@ -343,6 +345,7 @@ class Detectors(_Model):
     jitter_fwhm_s: float = Field(default=0.0, ge=0.0, le=1e-3)
     dead_time_s: float = Field(default=0.0, ge=0.0, le=1.0)
     afterpulse_probability: float = Field(default=0.0, ge=0.0, lt=1.0)
+    per_receiver: int = Field(default=1, ge=1, le=64)
 
     @model_validator(mode="after")
     def _one_dark_count(self) -> Detectors:

@@ -123,15 +123,3 @@ def test_non_monotone_loss_table_is_refused_naming_the_field() -> None:
         plan_sweep(load_scenario("khan-acka-leo", [*ONE, 'links.leo.model="measured"',
                                                     "links.leo.loss_table={slant_range_km = [900.0, 500.0], loss_db = [30.0, 20.0]}"]))
     assert exc.value.field == "links.leo.loss_table.slant_range_km"
-
-
-def test_micius_2017_preset_against_the_published_numbers() -> None:
-    """Yin et al., Science 356, 1140 (2017): ~1.1 coincidences per second, two-downlink loss 64-82 dB
-    (summed range 1600-2400 km). qrate's midpoint geometry at D = 1203 km is the short end (1600 km)."""
-    s = load_scenario("micius-2017-entanglement", ["sampling.batches=4"])
-    (plan,) = plan_sweep(s)
-    loss_db = -10 * math.log10(plan.downlinks[0].mean_eta * plan.downlinks[1].mean_eta)
-    assert 58.0 < loss_db < 82.0
-    (res,) = run_sweep(s, 1)
-    est = estimate_point(res.rows, plan.report())
-    assert 0.5 < est["rate_bps"] < 2.5  # coincidences per second (published ~1.1 Hz)
