@@ -231,6 +231,47 @@ class SPDCSource:
         return herald_probability(self.mean_pair_number, herald_efficiency, noise_probability=noise_probability, modes=self.modes)
 
 
+#: largest GHZ state whose white noise qrate applies exactly (2^N - 1 correlated Pauli terms); beyond it, per photon
+GHZ_EXACT_MAX_QUBITS = 10
+
+
+def ghz_white_noise_terms(n_qubits: int, depolarising_probability: float) -> tuple[float, list[tuple[str, ...]]]:
+    """The white noise (1 - p)|GHZ><GHZ| + p I/2^N of an N-qubit GHZ state as independent correlated Pauli terms.
+
+    Paulis that differ by a stabiliser of the GHZ state (X...X, Z_i Z_j) act alike on it, so only the
+    2^N cosets matter; their representatives are Z_1^a X_B (a in {0, 1}, B a subset of qubits 2..N),
+    and the white noise puts probability 1 - p + p/2^N on the trivial coset and p/2^N on every other.
+    Applying each of the 2^N - 1 non-trivial representatives independently with probability
+
+        q = (1 - (1 - p)^(2/2^N)) / 2
+
+    gives exactly that distribution: on the group Z_2^N of cosets, every non-trivial character sees
+    half of the elements with sign -1, so both distributions have the Fourier transform 1 - p there
+    (the construction stim uses for DEPOLARIZE1/2). Returns ``(q, terms)``, each term a tuple of
+    one Pauli letter per qubit (``"I"``, ``"X"``, ``"Z"`` or ``"Y"``).
+    """
+    n = check_count("n_qubits", n_qubits, lo=1)
+    p = check_probability("depolarising_probability", depolarising_probability)
+    q = 0.5 * -math.expm1(2.0 ** (1 - n) * math.log1p(-p)) if p < 1.0 else 0.5
+    terms: list[tuple[str, ...]] = []
+    for a in (0, 1):
+        for mask in range(2 ** (n - 1)):
+            if a == 0 and mask == 0:
+                continue
+            rest = tuple("X" if mask >> (i - 1) & 1 else "I" for i in range(1, n))
+            terms.append(("Z" if a else "I", *rest))
+    return q, terms
+
+
+def ghz_photon_depolarising_probability(fidelity: float, n_qubits: int) -> float:
+    """Per-photon DEPOLARIZE1 probability 1 - F^(1/N): the local approximation of a GHZ state of fidelity F
+    used beyond :data:`GHZ_EXACT_MAX_QUBITS` qubits (it makes the state less noisy than white noise of the
+    same fidelity: Z errors on an even number of photons leave it unchanged)."""
+    n = check_count("n_qubits", n_qubits, lo=1)
+    f = check_real("fidelity", fidelity, lo=0.0, hi=1.0)
+    return 0.0 if f >= 1.0 else 1.0 - math.pow(f, 1.0 / n)
+
+
 def ghz_depolarising_probability(fidelity: float, n_qubits: int) -> float:
     """Global depolarising probability p = (1 - F)/(1 - 2^-N) of an N-qubit GHZ state of fidelity F >= 2^-N."""
     n = check_count("n_qubits", n_qubits, lo=2)

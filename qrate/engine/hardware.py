@@ -125,8 +125,3 @@ def bsm(spec: Any) -> tuple[float, float]:
 
         return bsm_success_probability(spec.detector_efficiency), fusion_z_error_probability(spec.hom_visibility)
     return spec.success_probability, 0.0
-
-
-def ghz_photon_depolarizing(fidelity: float, n_photons: int) -> float:
-    """Per-photon ``DEPOLARIZE1`` probability 1 − F^(1/N) standing for a GHZ state of fidelity F."""
-    return 0.0 if fidelity >= 1.0 else 1.0 - math.pow(fidelity, 1.0 / max(n_photons, 1))

@@ -258,8 +258,8 @@ def _users(
     """Every user's photon path and detector, with the Z flips and depolarisation of its photon.
 
     Fiber dephasing flips Z; a heralding click that may be noise (dark count, background,
-    afterpulse) depolarises the photon (module :mod:`qrate.engine.hardware`); a GHZ source of
-    fidelity F < 1 depolarises each of its photons (qrate/MODELS.md, "Realistic hardware").
+    afterpulse) depolarises the photon (module :mod:`qrate.engine.hardware`). (A GHZ source of
+    fidelity F < 1 is white noise on its whole state: ``PauliNoise.ghz_fidelity``.)
     """
     rate_hz = scenario.sources.repetition_rate_hz
     users: list[UserPath] = []
@@ -293,9 +293,6 @@ def _users(
         )
         q = hardware.noise_fraction(arriving * det.efficiency, det.noise_click_probability)
         p = 0.75 * q  # DEPOLARIZE1(p): X, Y, Z each p/3 = q/4
-        if not station.forward and scenario.sources.ghz_fidelity < 1.0:
-            n = len(station.user_names(gs))  # the users' photons carry the GHZ state's infidelity
-            p = hardware.compose_depolarizing(p, hardware.ghz_photon_depolarizing(scenario.sources.ghz_fidelity, n))
         if p > 0:
             depolarize[user] = p
     return users, z_flip, depolarize
@@ -396,10 +393,13 @@ def plan_point(
     readout = {
         u: (scenario.nodes.ground_stations[gs].detectors or scenario.detectors).readout_flip for u, gs in scenario.users().items()
     }
+    fidelity = scenario.sources.ghz_fidelity  # white noise on every GHZ source's state (qrate.protocols.carriers.ghz)
+    ghz_fidelity = {gs: fidelity for gs, st in scenario.nodes.ground_stations.items() if not st.forward} if fidelity < 1.0 else {}
     noise = PauliNoise(
         z_flip={**z_user, **z_fs},
         depolarize={**dep_user, **dep_fs},
         readout_flip=readout if len(set(readout.values())) > 1 else scenario.detectors.readout_flip,
+        ghz_fidelity=ghz_fidelity,
     )
     sources, constant, factors_a, factors_b = _heralding(scenario, protocol, downlinks, users, bsm_success)
     return PointPlan(

@@ -79,13 +79,41 @@ class CircuitBuilder:
             self.circuit.append(gate, targets)
 
 
-def ghz(b: CircuitBuilder, names: Sequence[str]) -> None:
-    """Prepare ``(|0..0> + |1..1>)/√2`` on ``names`` (first one is the root)."""
+def ghz(b: CircuitBuilder, names: Sequence[str], fidelity: float = 1.0) -> None:
+    """Prepare ``(|0..0> + |1..1>)/√2`` on ``names`` (first one is the root), with white noise of
+    fidelity ``fidelity`` (:func:`ghz_white_noise`)."""
     b.append("RX", names[:1])
     if len(names) > 1:
         b.append("R", names[1:])
         for n in names[1:]:
             b.append("CX", [names[0], n])
+    if fidelity < 1.0:
+        ghz_white_noise(b, names, fidelity)
+
+
+def ghz_white_noise(b: CircuitBuilder, names: Sequence[str], fidelity: float) -> None:
+    """White noise (1 - p)|GHZ><GHZ| + p I/2^N, p = (1 - F)/(1 - 2^-N), on a GHZ state just prepared on
+    ``names``: exactly, as independent ``CORRELATED_ERROR`` terms on the 2^N - 1 non-trivial stabiliser
+    cosets, up to :data:`~qrate.channels.sources.GHZ_EXACT_MAX_QUBITS` qubits; per photon beyond."""
+    from qrate.channels.sources import (
+        GHZ_EXACT_MAX_QUBITS,
+        ghz_depolarising_probability,
+        ghz_photon_depolarising_probability,
+        ghz_white_noise_terms,
+    )
+
+    n = len(names)
+    if n > GHZ_EXACT_MAX_QUBITS:
+        p_ph = ghz_photon_depolarising_probability(fidelity, n)
+        for name in names:
+            b.noise("DEPOLARIZE1", name, p_ph)
+        return
+    q, terms = ghz_white_noise_terms(n, ghz_depolarising_probability(max(fidelity, 2.0**-n), n))
+    if q <= 0.0:
+        return
+    for term in terms:
+        targets = [stim.target_pauli(b.q(name), letter) for name, letter in zip(names, term, strict=True) if letter != "I"]
+        b.circuit.append("CORRELATED_ERROR", targets, q)
 
 
 def bell(b: CircuitBuilder, left: str, right: str) -> None:
@@ -146,7 +174,7 @@ def chain_carrier(b: CircuitBuilder, layout: NetworkLayout, noise: PauliNoise, *
         local = [f"{prefix}{net.ground_station}.ghz{k}" for k in links]
         for k, name in zip(links, local):
             ghz_local[(i, k)] = name
-        ghz(b, [qubit[u] for u in net.users] + local)
+        ghz(b, [qubit[u] for u in net.users] + local, noise.ghz_fidelity.get(net.ground_station, 1.0))
     for k, (left, right) in enumerate(pairs):
         lq = qubit[nets[k].users[0]] if nets[k].forward else prefix + left
         rq = qubit[nets[k + 1].users[0]] if nets[k + 1].forward else prefix + right

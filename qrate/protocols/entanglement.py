@@ -132,7 +132,7 @@ class AnonymousEntanglement:
         keep: list[str] = []
         for i, net in enumerate(self.layout.networks):
             g, fs, kp = (f"{prefix}{net.ground_station}.ghz", f"{prefix}ntn{i}.{net.ground_station}", f"{prefix}ntn{i}.keep")
-            ghz(b, [prefix + u for u in net.users] + [g])
+            ghz(b, [prefix + u for u in net.users] + [g], noise.ghz_fidelity.get(net.ground_station, 1.0))
             bell(b, fs, kp)
             b.noise("DEPOLARIZE1", fs, noise.depolarize.get(f"ntn{i}.{net.ground_station}", 0.0))
             b.noise("Z_ERROR", fs, noise.z_flip.get(f"ntn{i}.{net.ground_station}", 0.0))

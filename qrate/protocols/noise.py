@@ -13,6 +13,11 @@ Keys:
   q of random outcomes is ``depolarize = 3q/4``).
 * ``readout_flip``: flip probability of every user measurement outcome, one number for all users
   or a mapping by user (missing users: 0).
+* ``ghz_fidelity``: ground-station names -> the fidelity F of the GHZ state that station's source
+  prepares, as white noise (1 - p)|GHZ><GHZ| + p I/2^N with p = (1 - F)/(1 - 2^-N) over all N
+  qubits of the state (users and the station's fusion qubits), applied exactly by 2^N - 1
+  correlated Pauli terms (:func:`qrate.channels.sources.ghz_white_noise_terms`) up to
+  :data:`qrate.channels.sources.GHZ_EXACT_MAX_QUBITS` qubits, per photon (1 - F^(1/N)) beyond.
 
 All values are probabilities in [0, 1] (``depolarize`` is stim's ``DEPOLARIZE1(p)``: X, Y, Z
 each with p/3). Noise on a photon applies to every copy of that photon a protocol uses.
@@ -39,9 +44,10 @@ class PauliNoise:
     x_flip: Mapping[str, float] = field(default_factory=dict)
     depolarize: Mapping[str, float] = field(default_factory=dict)
     readout_flip: float | Mapping[str, float] = 0.0
+    ghz_fidelity: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("z_flip", "x_flip", "depolarize"):
+        for name in ("z_flip", "x_flip", "depolarize", "ghz_fidelity"):
             value = getattr(self, name)
             for key, p in value.items():
                 _check_probability(f"noise.{name}.{key}", p)
@@ -56,7 +62,7 @@ class PauliNoise:
     def __reduce__(self) -> tuple[type[PauliNoise], tuple[object, ...]]:
         """Pickle through plain dicts (a ``MappingProxyType`` cannot be pickled)."""
         ro = dict(self.readout_flip) if isinstance(self.readout_flip, Mapping) else self.readout_flip
-        return (type(self), (dict(self.z_flip), dict(self.x_flip), dict(self.depolarize), ro))
+        return (type(self), (dict(self.z_flip), dict(self.x_flip), dict(self.depolarize), ro, dict(self.ghz_fidelity)))
 
     def readout(self, user: str) -> float:
         """Readout flip probability of ``user``'s measurements."""
@@ -79,12 +85,15 @@ class PauliNoise:
     def as_dict(self) -> dict[str, object]:
         """Plain JSON-able form (for task ids)."""
         ro = dict(self.readout_flip) if isinstance(self.readout_flip, Mapping) else self.readout_flip
-        return {
+        out: dict[str, object] = {
             "z_flip": dict(self.z_flip),
             "x_flip": dict(self.x_flip),
             "depolarize": dict(self.depolarize),
             "readout_flip": ro,
         }
+        if self.ghz_fidelity:  # only when set: the ids of noise without it are unchanged
+            out["ghz_fidelity"] = dict(self.ghz_fidelity)
+        return out
 
 
 def _check_probability(where: str, p: object) -> None:
