@@ -3,7 +3,7 @@
 Two bounds (see "Finite-key rate" and "Finite key as in Yin et al. (2020)" in qrate/MODELS.md):
 
 * ``grasselli2018`` (default): Grasselli, Kampermann, Bruss, NJP 20, 113014 (2018), Theorem 1, the
-  N-party bound of :func:`qrate.estimates.finite_key_length_bits` (a Serfling-type sampling term
+  N-party bound of :func:`qrate.formulas.finite_key_length_bits` (a Serfling-type sampling term
   mu = sqrt((n + k)/(n k) (k + 1)/k ln(1/eps_PE))).
 * ``yin2020``: the phase-error analysis of the entanglement-based QKD of J. Yin et al., Nature 582,
   501 (2020): the phase error of the key bits is bounded by the error rate observed on a test sample
@@ -23,8 +23,6 @@ Error rates at or above 1/2 are charged h = 1: never a key from noise.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any
 
 FINITE_KEY_BOUNDS = ("grasselli2018", "yin2020")
 #: error-correction inefficiency of Yin et al. (2020) (Hamming codes)
@@ -70,16 +68,16 @@ def yin2020_key_length_bits(
     return max(0.0, ell)
 
 
-def finite_key_bits(spec: Mapping[str, Any], n_key: int, k_test: int, q_x: float, q_z_max: float, n_parties: int) -> float:
-    """The finite-key length of the bound ``spec["finite_key"]`` names (default ``grasselli2018``).
+def finite_key_bits(bound: str, n_key: int, k_test: int, q_x: float, q_z_max: float, n_parties: int) -> float:
+    """The finite-key length of ``bound`` (one of :data:`FINITE_KEY_BOUNDS`; default ``grasselli2018``).
 
     ``yin2020`` is a two-party analysis: for more parties it is not defined and gives the default bound.
     It reads the block as the experiment did (BBM92 with passive basis choice): the ``n_key`` key
     rounds are the sifted key, half of it in each basis, and each half's phase error is estimated
     from the bit errors of the other half (k = n/2, error rate ``q_x`` of the test rounds).
     """
-    from qrate.estimates import finite_key_length_bits
+    from qrate.formulas import finite_key_length_bits
 
-    if spec.get("finite_key", "grasselli2018") == "yin2020" and n_parties == 2:
+    if bound == "yin2020" and n_parties == 2:
         return yin2020_key_length_bits(n_key, n_key // 2, q_x, q_z_max)
     return finite_key_length_bits(n_key, k_test, q_x, q_z_max, n_parties)

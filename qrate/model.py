@@ -7,9 +7,11 @@ changes what a point's batches mean must bump it, so rows of two models are neve
 
 from __future__ import annotations
 
-MODEL_VERSION = 2
+MODEL_VERSION = 3
 """Bump when a change alters the distribution of any stored counter (physics, protocol, sampler).
 
 History: 1, the first pipeline; 2, a noise click depolarises the user's photon (X, Y, Z each q/4;
-was independent X and Z flips with q/2 each, which overstated Y-basis errors).
+was independent X and Z flips with q/2 each, which overstated Y-basis errors); 3, a protocol's
+parameters are its own ``[protocol.<name>]`` sub-table, defaults filled in, in every point's key
+(new random streams).
 """

@@ -15,7 +15,7 @@ BASE_COLUMNS = (
     ("elev", "elevation_deg", ".2f", 1.0),
     ("pulses", "pulses", ".3g", 1.0),
     ("succ", "successes", ".4g", 1.0),
-    ("p_success", "p_success", ".5f", 1.0),
+    ("p_success", "p_success", ".4g", 1.0),
     ("±se", "p_success_stderr", ".1e", 1.0),
     ("rate_kbps", "rate_bps", ".4g", 1e-3),
     ("±std", "rate_std_bps", ".4g", 1e-3),
@@ -30,6 +30,28 @@ def _f(value: Any, fmt: str, scale: float = 1.0) -> str:
 
         return printable(value)
     return format(value * scale if scale != 1.0 else value, fmt or "g")
+
+
+SMALL_COUNT = 1.0
+"""Below this many expected successes a point prints its expected values and upper bound, not "0 ± 0"."""
+
+
+def _cell(row: dict[str, Any], key: str, fmt: str, scale: float) -> str:
+    """One table cell; a point expected to herald fewer than one success shows ``E<expected>`` and ``≤<upper>``."""
+    expected = row.get("successes_expected")
+    if isinstance(expected, int | float) and expected < SMALL_COUNT and not row.get("successes"):
+        if key == "successes":
+            return f"E{expected:.2g}"
+        if key == "p_success" and row.get("p_success_expected") is not None:
+            return f"E{row['p_success_expected']:.2g}"
+        if key == "p_success_stderr" and row.get("p_success_ci_high") is not None:
+            return f"≤{row['p_success_ci_high']:.2g}"
+    if key == "noise_herald_fraction":
+        value = row.get(key)
+        if not isinstance(value, int | float):
+            return "-"
+        return f"{100 * value:.3g}" + ("!" if row.get("noise_dominated") else "")
+    return _f(row.get(key), fmt, scale)
 
 
 def columns(report: dict[str, Any], axes: Sequence[str] = (), stations: Sequence[str] = ()) -> list[tuple[str, str, str, float]]:
@@ -78,7 +100,12 @@ def print_table(meta: dict[str, Any], rows: list[dict[str, Any]]) -> None:
         print(line)
     stations = list(dict.fromkeys(k[: -len("_sky")] for r in rows for k in r if k.endswith("_sky"))) if "pass" in axes else []
     cols = columns(report, axes, stations)
-    cells = [[_f(r.get(key), fmt, scale) for _, key, fmt, scale in cols] for r in rows]
+    if any(r.get("noise_herald_fraction") is not None for r in rows):
+        cols.append(("noise%", "noise_herald_fraction", "", 1.0))
+        print("#   noise%: heralds expected from noise clicks (dark counts, background), %; ! marks a noise-dominated point")
+    if any(_cell(r, "successes", "", 1.0).startswith("E") for r in rows):
+        print("#   E: the expected value where fewer than one success is expected; ≤: the upper end of p_success's 95% interval")
+    cells = [[_cell(r, key, fmt, scale) for _, key, fmt, scale in cols] for r in rows]
     widths = [max([len(h), 9, *(len(c[j]) for c in cells)]) for j, (h, *_) in enumerate(cols)]
     print(" ".join(f"{h:>{w}}" for (h, *_), w in zip(cols, widths, strict=True)))
     for c in cells:
@@ -97,15 +124,15 @@ def print_passes(passes: list[dict[str, Any]], summary: dict[str, Any]) -> None:
     head = f"{'pass':>5} {'start_utc':>24} {'dur_s':>7} {'sun_max':>7} " + " ".join(f"{k:>24}" for k in totals)
     print(head)
     for p in passes:
-        cells = " ".join(f"{_pm(p[k], p[k + '_stderr']):>24}" for k in totals)
+        cells = " ".join(f"{_pass_cell(p, k):>24}" for k in totals)
         sun = p.get("max_sun_elevation_deg")
         print(f"{p['pass']:>5} {p['start_utc']:>24} {p['duration_s']:>7.1f} {_f(sun, '.1f'):>7} {cells}")
     if summary.get("long_term_note"):
         print(f"#   {summary['long_term_note']}")
         return
     basis = (
-        f"from {summary['counted_passes']} {'night ' if summary.get('night_only') else ''}passes in"
-        f" {summary['window_days']:.4g} days ({summary['passes_per_day']:.3g} passes per day),"
+        f"from {summary.get('counted_passes', summary['passes'])} {'night ' if summary.get('night_only') else ''}passes in"
+        f" {summary['window_days']:.4g} days ({summary['passes'] / summary['window_days']:.3g} passes per day),"
         f" clear-sky fraction {summary.get('clear_sky_fraction', 1.0):g}"
     )
     print(f"#   long-term totals {basis}:")
@@ -115,6 +142,16 @@ def print_passes(passes: list[dict[str, Any]], summary: dict[str, Any]) -> None:
                 f"#   {k}: {_pm(summary[k + '_per_day'], summary[k + '_per_day_stderr'])} per day,"
                 f" {_pm(summary[k + '_per_year'], summary[k + '_per_year_stderr'])} per year"
             )
+
+
+def _pass_cell(p: dict[str, Any], key: str) -> str:
+    """A pass total ± its standard error; with fewer than one expected herald, the expected count and its upper bound."""
+    expected, upper = p.get(key + "_expected"), p.get(key + "_upper")
+    if isinstance(expected, int | float) and expected < SMALL_COUNT and not p.get(key):
+        return f"E{expected:.2g} (≤{upper:.2g})" if isinstance(upper, int | float) else f"E{expected:.2g}"
+    if p.get(key) == 0 and not p.get(key + "_stderr"):
+        return "0"
+    return _pm(p[key], p[key + "_stderr"])
 
 
 def _pm(value: Any, se: Any) -> str:

@@ -120,13 +120,34 @@ class PointPlan:
         return p
 
     @property
+    def p_signal_expected(self) -> float:
+        """Mean probability per pulse of a herald in which every click is the photon's own (no noise click needed)."""
+        p = math.prod(self.sources) * self.bsm_success**self.bsm_count
+        for u in self.users:
+            if u.downlink < 0:
+                p *= u.fiber_eta * u.detector_efficiency
+        for a, b, dl in zip(self.factors_a, self.factors_b, self.downlinks, strict=True):
+            p *= a * dl.mean_eta / (1.0 - b) if b < 1.0 else 0.0
+        return p
+
+    @property
+    def noise_herald_fraction(self) -> float:
+        """Expected fraction of heralds that needed a noise click (dark count, background, afterpulse); 0 without heralds."""
+        total = self.p_success_expected
+        return max(0.0, 1.0 - self.p_signal_expected / total) if total > 0 else 0.0
+
+    @property
     def mean_eta_joint(self) -> float:
         """Product of the downlinks' mean transmittances."""
         return math.prod(dl.mean_eta for dl in self.downlinks)
 
     def report(self) -> dict[str, Any]:
         """The protocol's report with this point's source rate (what :mod:`qrate.estimates` reads)."""
-        out = {**self.protocol.report(), "repetition_rate_hz": self.repetition_rate_hz, "key_block_s": self.key_block_s}
+        out = {
+            **self.protocol.report().to_json(),
+            "repetition_rate_hz": self.repetition_rate_hz,
+            "key_block_s": self.key_block_s,
+        }
         if self.finite_key != "grasselli2018":
             out["finite_key"] = self.finite_key
         return out
@@ -158,6 +179,7 @@ class PointPlan:
             ],
             "users": {u.user: {"fiber_eta": u.fiber_eta, "switch_eta": u.switch_eta} for u in self.users},
             "p_success_expected": self.p_success_expected,
+            "noise_herald_fraction": self.noise_herald_fraction,
             "mean_eta_joint": self.mean_eta_joint,
             "block_pulses": self.block_pulses,
             "noise": self.noise.as_dict(),

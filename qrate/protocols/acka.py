@@ -22,18 +22,197 @@ Counters (``CompiledProtocol.counter_names``):
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
+from pydantic import Field
+
 from qrate.errors import InputError
+from qrate.finite_key import finite_key_bits
+from qrate.formulas import Step, proportion, ratio, secret_fraction, spread
 from qrate.protocols._decode import DEFAULT_METHOD, DEFAULT_SAMPLER, Flag
 from qrate.protocols.carriers import CircuitBuilder, chain_carrier
 from qrate.protocols.compiled import CompiledProtocol, Round
+from qrate.protocols.estimator import Batches, Estimator, Quantity, Report
 from qrate.protocols.layout import ChainCarrierProtocol, NetworkLayout
 from qrate.protocols.noise import PauliNoise
+from qrate.protocols.registry import ProtocolParams, params_of
 
 if TYPE_CHECKING:
     from qrate.scenario.schema import ProtocolSpec
+
+
+class AckaParams(ProtocolParams):
+    """``[protocol.acka]``: ``verification_fraction`` of the heralded states go to verification rounds."""
+
+    verification_fraction: float = Field(default=0.1, ge=0.0, lt=1.0)
+
+
+DEFAULTS = AckaParams()
+
+
+@dataclass(frozen=True)
+class ConferenceKey(Estimator):
+    """The anonymous conference key of Q-ACKA (N-BB84), from its verification and key rounds.
+
+    Q_X = X-parity failures / X-verification rounds; Q_Z^(1,i) = key rounds in which participant
+    i's bit differs from the sender's / key rounds. Asymptotic rate
+    R·P·(1 − f_verify)·[1 − h(Q_X) − h(max_i Q_Z^(1,i))] (Grasselli, Kampermann, Bruß, NJP 20,
+    113014 (2018); Hahn, de Jong, Pappa, PRX Quantum 1, 020325 (2020)); a worst-case rate with
+    both error rates at the upper ends of their intervals (the entropy charge is non-decreasing,
+    and an error rate at or above 1/2 leaves no key, so it is never above the estimate); the
+    finite-key rate for a block of ``key_block_s`` seconds (the simulated key and test rounds
+    scaled to the block, divided by the block). Over a satellite pass, the finite-key length
+    with the pass as one block (:meth:`pass_totals`).
+
+    Attributes:
+        key_rounds, test_rounds, x_errors: counter names; z_errors: pair label -> counter.
+        verification_fraction: the share of verification rounds; parties: participants N.
+    """
+
+    key_rounds: str
+    test_rounds: str
+    x_errors: str
+    z_errors: Mapping[str, str]
+    verification_fraction: float
+    parties: int
+
+    kind: ClassVar[str] = "conference_key"
+    quantities: ClassVar[tuple[Quantity, ...]] = (
+        Quantity(
+            "qber_x",
+            "Q_X",
+            "X-parity error rate from the X-verification rounds",
+            "QBER $Q_X$ (%), 95% CI",
+            100.0,
+            fmt=".4g",
+            ci=("qber_x_ci_low", "qber_x_ci_high"),
+            y="qber",
+        ),
+        Quantity(
+            "qber_z_max",
+            "Q_Z_max",
+            "largest pairwise Z error rate in key rounds",
+            "QBER max $Q_Z$ (%), 95% CI",
+            100.0,
+            fmt=".4g",
+            ci=("qber_z_max_ci_low", "qber_z_max_ci_high"),
+            y="qber_z",
+        ),
+        Quantity(
+            "key_rate_bps",
+            "key_kbps",
+            "asymptotic conference-key rate (kbit/s), ± 1σ across batches",
+            "anonymous conference-key rate (kbit/s)",
+            1e-3,
+            std="key_rate_std_bps",
+            sem="key_rate_sem_bps",
+            y="key_rate",
+            total="key_bits",
+        ),
+        Quantity(
+            "key_rate_worst_bps",
+            "key_lo_kbps",
+            "key rate with Q_X and max Q_Z at the upper ends of their 95% intervals (kbit/s)",
+            "worst-case conference-key rate (kbit/s)",
+            1e-3,
+            y="key_rate_worst",
+        ),
+        Quantity(
+            "finite_key_rate_bps",
+            "fk_kbps",
+            "finite-key rate for a block of sampling.key_block_s seconds (kbit/s)",
+            "finite-key conference-key rate (kbit/s)",
+            1e-3,
+            y="finite_key_rate",
+        ),
+    )
+
+    def limits(self) -> list[tuple[str, str]]:
+        """X errors within the X rounds, every pair's Z errors within the key rounds."""
+        return [(self.x_errors, self.test_rounds), *((z, self.key_rounds) for z in self.z_errors.values())]
+
+    def compute(self, b: Batches, p_success: float) -> dict[str, Any]:
+        """Error rates with their intervals, the asymptotic, worst-case and finite-key rates."""
+        key_b, test_b, xerr_b = b.count(self.key_rounds), b.count(self.test_rounds), b.count(self.x_errors)
+        n_key, k_test = int(key_b.sum()), int(test_b.sum())
+        qx, qx_lo, qx_hi = proportion(int(xerr_b.sum()), k_test)
+        z_b = {pair: b.count(name) for pair, name in self.z_errors.items()}
+        qz_ci = {pair: proportion(int(v.sum()), n_key) for pair, v in z_b.items()}
+        qz = {pair: ci[0] for pair, ci in qz_ci.items()}
+        worst_pair = max(qz_ci, key=lambda pair: qz_ci[pair][0]) if qz_ci else None
+        qz_max, qz_lo, _ = qz_ci[worst_pair] if worst_pair is not None else (math.nan,) * 3
+        qz_hi = max((ci[2] for ci in qz_ci.values()), default=math.nan)
+        keep = 1.0 - self.verification_fraction
+        rate_use = b.uses_per_s * p_success
+        resolved = math.isfinite(qx) and math.isfinite(qz_max)
+        r_inf = float(secret_fraction(qx, qz_max)) if resolved else 0.0
+        r_worst = min(float(secret_fraction(qx_hi, qz_hi)), r_inf) if resolved else 0.0
+        qx_b = ratio(xerr_b, test_b, qx)
+        qz_b = np.max([ratio(v, key_b, qz[pair]) for pair, v in z_b.items()], axis=0)
+        key_std, key_sem = spread(b.uses_per_s * b.p_batches * keep * secret_fraction(qx_b, qz_b))
+        # finite key over a physical block of key_block_s seconds: the simulated rounds scaled to the
+        # block (the rate no longer depends on how long one simulates)
+        seconds = b.seconds
+        block_s = float(b.key_block_s or seconds)
+        ell = finite_key_bits(
+            b.finite_key, round(n_key * block_s / seconds), round(k_test * block_s / seconds), qx, qz_max, self.parties
+        )
+        bound = {} if b.finite_key == "grasselli2018" else {"finite_key_bound": b.finite_key}
+        return {
+            **bound,
+            "qber_x": qx,
+            "qber_x_ci_low": qx_lo,
+            "qber_x_ci_high": qx_hi,
+            "qber_z": qz,
+            "qber_z_max": qz_max,
+            "qber_z_max_ci_low": qz_lo,
+            "qber_z_max_ci_high": qz_hi,
+            "secret_fraction": r_inf,
+            "key_rate_bps": rate_use * keep * r_inf,
+            "key_rate_f0_bps": rate_use * r_inf,
+            "key_rate_std_bps": key_std,
+            "key_rate_sem_bps": key_sem,
+            "key_rate_worst_bps": rate_use * keep * r_worst,
+            "finite_key_rate_bps": ell / block_s,
+            "key_block_s": block_s,
+        }
+
+    def pass_totals(self, steps: Sequence[Step], rate_hz: float) -> dict[str, Any]:
+        """Finite-key length with the pass as one block.
+
+        The counters of every step scaled to its physical pulses (weight_s × R over the simulated
+        pulses) and pooled, with Q_X and max Q_Z from the pooled counts; its standard error comes
+        from the batches as independent replicates of the pass (batch b of every step, scaled by
+        the number of batches).
+        """
+        bound = str(steps[0][0].get("finite_key_bound", "grasselli2018")) if steps else "grasselli2018"
+        names = {"n": self.key_rounds, "k": self.test_rounds, "x": self.x_errors, **self.z_errors}
+        pooled = dict.fromkeys(names, 0.0)
+        batches = max(int(rows.size) for _, rows, _ in steps)
+        replicas = np.zeros((batches, len(names)))
+        for _, rows, w in steps:
+            b = Batches(rows, rate_hz)
+            scale = w * rate_hz / float(rows["pulses"].sum())
+            for j, (role, counter) in enumerate(names.items()):
+                c = b.count(counter)
+                pooled[role] += scale * float(c.sum())
+                replicas[: c.size, j] += scale * rows.size * c
+
+        def length(v: Mapping[str, float]) -> float:
+            n, k = round(v["n"]), round(v["k"])
+            if n <= 0 or k <= 0:
+                return 0.0
+            qz = max((v[p] / v["n"] for p in self.z_errors), default=0.0)
+            return finite_key_bits(bound, n, k, v["x"] / v["k"], qz, self.parties)
+
+        ell = length(pooled)
+        reps = [length(dict(zip(names, r, strict=True))) for r in replicas]
+        se = float(np.std(reps, ddof=1) / math.sqrt(len(reps))) if len(reps) > 1 else math.nan
+        return {"finite_key_bits": ell, "finite_key_bits_stderr": se, "key_rounds": pooled["n"]}
 
 
 @dataclass(frozen=True)
@@ -54,39 +233,33 @@ class AnonymousConferenceKeyAgreement(ChainCarrierProtocol):
     layout: NetworkLayout
     participants: tuple[str, ...]
     sender: str
-    verification_fraction: float = 0.1
+    verification_fraction: float = DEFAULTS.verification_fraction
     dishonest: str | None = None
     leaky: bool = False
 
     name: ClassVar[str] = "acka"
-    scenario_fields: ClassVar[tuple[str, ...]] = ("participants", "verification_fraction")
+    Params: ClassVar[type[AckaParams]] = AckaParams
+    reads_participants: ClassVar[bool] = True
+    estimators: ClassVar[tuple[type[Estimator], ...]] = (ConferenceKey,)
     carriers_per_use: ClassVar[int] = 1
-    DEFAULT_VERIFICATION_FRACTION: ClassVar[float] = 0.1
 
     @classmethod
     def from_scenario(cls, layout: NetworkLayout, spec: ProtocolSpec) -> AnonymousConferenceKeyAgreement:
-        """Participants, sender and verification fraction (default 0.1) from ``[protocol]``."""
-        f = spec.verification_fraction
-        return cls(layout, tuple(spec.participants), spec.sender, cls.DEFAULT_VERIFICATION_FRACTION if f is None else f)
+        """Participants and sender from ``[protocol]``, the verification fraction from ``[protocol.acka]``."""
+        params = params_of(spec, AckaParams)
+        return cls(layout, tuple(spec.participants), spec.sender, params.verification_fraction)
 
-    def report(self) -> dict[str, Any]:
+    def report(self) -> Report:
         """Counter roles: Q_X from the X-verification rounds, Q_Z per (sender, participant) pair."""
-        return {
-            "protocol": self.name,
-            "default_y": "key_rate",
-            "carriers_per_use": self.carriers_per_use,
-            "estimators": [
-                {
-                    "kind": "conference_key",
-                    "key_rounds": "key_rounds",
-                    "test_rounds": "verify_rounds_x",
-                    "x_errors": "x_parity_errors",
-                    "z_errors": {f"{self.sender}-{p}": f"z_err:{self.sender}:{p}" for p in self.others},
-                    "verification_fraction": self.verification_fraction,
-                    "parties": len(self.participants),
-                }
-            ],
-        }
+        key = ConferenceKey(
+            key_rounds="key_rounds",
+            test_rounds="verify_rounds_x",
+            x_errors="x_parity_errors",
+            z_errors={f"{self.sender}-{p}": f"z_err:{self.sender}:{p}" for p in self.others},
+            verification_fraction=self.verification_fraction,
+            parties=len(self.participants),
+        )
+        return Report(self.name, "key_rate", self.carriers_per_use, (key,))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "participants", tuple(self.participants))

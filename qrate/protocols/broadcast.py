@@ -10,15 +10,19 @@ Counters: ``shots``; ``broadcast_errors`` (decoded bit differs from the sent bit
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from qrate.errors import InputError
+from qrate.formulas import proportion, ratio, spread
 from qrate.protocols._decode import DEFAULT_METHOD, DEFAULT_SAMPLER, Flag
 from qrate.protocols.carriers import Carrier, CircuitBuilder, chain_carrier
 from qrate.protocols.compiled import CompiledProtocol, Round
+from qrate.protocols.estimator import Batches, Estimator, Quantity, Report
 from qrate.protocols.layout import ChainCarrierProtocol, NetworkLayout
 from qrate.protocols.noise import PauliNoise
+from qrate.protocols.registry import NoParams
 
 if TYPE_CHECKING:
     from qrate.scenario.schema import ProtocolSpec
@@ -56,6 +60,74 @@ def broadcast_bit(
 
 
 @dataclass(frozen=True)
+class BroadcastBits(Estimator):
+    """Anonymous broadcast: bits per second, correctly decoded bits per second, bit-error rate.
+
+    Attributes:
+        rounds: counter of broadcast bits; errors: counter of wrongly decoded bits.
+    """
+
+    rounds: str
+    errors: str
+
+    kind: ClassVar[str] = "broadcast_bits"
+    quantities: ClassVar[tuple[Quantity, ...]] = (
+        Quantity(
+            "broadcast_rate_bps",
+            "bc_kbps",
+            "anonymous broadcast rate (kbit/s), ± 1σ across batches",
+            "anonymous broadcast rate (kbit/s)",
+            1e-3,
+            std="broadcast_rate_std_bps",
+            sem="rate_sem_bps",
+            y="broadcast_rate",
+            total="broadcast_bits",
+        ),
+        Quantity(
+            "broadcast_correct_rate_bps",
+            "ok_kbps",
+            "correctly decoded broadcast bits (kbit/s), ± 1σ",
+            "correct anonymous broadcast rate (kbit/s)",
+            1e-3,
+            std="broadcast_correct_rate_std_bps",
+            y="broadcast_correct_rate",
+            total="broadcast_correct_bits",
+        ),
+        Quantity(
+            "broadcast_error_rate",
+            "bc_err",
+            "broadcast bit-error rate",
+            "broadcast bit-error rate (%), 95% CI",
+            100.0,
+            fmt=".4g",
+            ci=("broadcast_error_rate_ci_low", "broadcast_error_rate_ci_high"),
+            y="qber",
+        ),
+    )
+
+    def limits(self) -> list[tuple[str, str]]:
+        """Errors within the broadcast rounds."""
+        return [(self.errors, self.rounds)]
+
+    def compute(self, b: Batches, p_success: float) -> dict[str, Any]:
+        """Broadcast rates (all bits, correct bits) and the bit-error rate with its interval."""
+        rounds_b, err_b = b.count(self.rounds), b.count(self.errors)
+        q, q_lo, q_hi = proportion(int(err_b.sum()), int(rounds_b.sum()))
+        q = q if math.isfinite(q) else 0.0
+        per_use = b.uses_per_s
+        q_b = ratio(err_b, rounds_b, q)
+        return {
+            "broadcast_rate_bps": per_use * p_success,
+            "broadcast_rate_std_bps": spread(per_use * b.p_batches)[0],
+            "broadcast_correct_rate_bps": per_use * p_success * (1.0 - q),
+            "broadcast_correct_rate_std_bps": spread(per_use * b.p_batches * (1.0 - q_b))[0],
+            "broadcast_error_rate": q,
+            "broadcast_error_rate_ci_low": q_lo,
+            "broadcast_error_rate_ci_high": q_hi,
+        }
+
+
+@dataclass(frozen=True)
 class AnonymousBroadcast(ChainCarrierProtocol):
     """Q-AB on ``layout``: ``broadcaster`` sends one bit per heralded GHZ.
 
@@ -70,7 +142,9 @@ class AnonymousBroadcast(ChainCarrierProtocol):
     message: int | None = None
 
     name: ClassVar[str] = "broadcast"
-    scenario_fields: ClassVar[tuple[str, ...]] = ()
+    Params: ClassVar[type[NoParams]] = NoParams
+    reads_participants: ClassVar[bool] = False
+    estimators: ClassVar[tuple[type[Estimator], ...]] = (BroadcastBits,)
     carriers_per_use: ClassVar[int] = 1
 
     @classmethod
@@ -78,14 +152,9 @@ class AnonymousBroadcast(ChainCarrierProtocol):
         """The sender broadcasts a uniformly random bit per heralded GHZ."""
         return cls(layout, spec.sender)
 
-    def report(self) -> dict[str, Any]:
+    def report(self) -> Report:
         """Counter roles: every shot broadcasts one bit; ``broadcast_errors`` counts wrong decodings."""
-        return {
-            "protocol": self.name,
-            "default_y": "broadcast_rate",
-            "carriers_per_use": self.carriers_per_use,
-            "estimators": [{"kind": "broadcast_bits", "rounds": "shots", "errors": "broadcast_errors"}],
-        }
+        return Report(self.name, "broadcast_rate", self.carriers_per_use, (BroadcastBits("shots", "broadcast_errors"),))
 
     def __post_init__(self) -> None:
         if self.broadcaster not in self.layout.users:

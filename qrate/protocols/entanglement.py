@@ -28,11 +28,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from qrate.errors import InputError
+from qrate.formulas import spread
 from qrate.protocols._decode import DEFAULT_METHOD, DEFAULT_SAMPLER, Flag
 from qrate.protocols.carriers import CircuitBuilder, bell, bsm, fiber_noise, ghz
 from qrate.protocols.compiled import CompiledProtocol, Round
+from qrate.protocols.estimator import Batches, Estimator, Quantity, Report
 from qrate.protocols.layout import NetworkLayout
 from qrate.protocols.noise import PauliNoise
+from qrate.protocols.registry import NoParams
 
 if TYPE_CHECKING:
     from qrate.scenario.schema import ProtocolSpec
@@ -58,6 +61,72 @@ def bell_fidelity(counts: Mapping[str, int]) -> float:
     return 1.0 - sum(e) / 2.0
 
 
+def check_fidelity(b: Batches, rounds: Mapping[str, str], errors: Mapping[str, str], weight: float) -> tuple[float, float]:
+    """``1 − weight·Σ e_j`` over error fractions e_j = errors_j / rounds_j, and its standard error."""
+    value, var = 1.0, 0.0
+    for name, rounds_name in rounds.items():
+        n = b.total(rounds_name)
+        if n == 0:
+            return math.nan, math.nan
+        e = b.total(errors[name]) / n
+        value -= weight * e
+        var += weight**2 * e * (1.0 - e) / n
+    return value, math.sqrt(var)
+
+
+@dataclass(frozen=True)
+class BellPair(Estimator):
+    """Anonymous Bell pairs: their rate and fidelity with |Φ+> from XX/YY/ZZ checks,
+    F = 1 − (e_xx + e_yy + e_zz)/2, with its standard error.
+
+    Attributes:
+        rounds, errors: basis (``xx``, ``yy``, ``zz``) -> counter of its check rounds / errors.
+    """
+
+    rounds: Mapping[str, str]
+    errors: Mapping[str, str]
+
+    kind: ClassVar[str] = "bell_pair"
+    quantities: ClassVar[tuple[Quantity, ...]] = (
+        Quantity(
+            "pair_rate_bps",
+            "pair_kbps",
+            "anonymous Bell pairs per second (k/s), ± 1σ across batches",
+            "anonymous Bell-pair rate (kpairs/s)",
+            1e-3,
+            std="pair_rate_std_bps",
+            y="pair_rate",
+            total="anonymous_pairs",
+        ),
+        Quantity(
+            "bell_fidelity",
+            "fidelity",
+            "fidelity with |Φ+> from XX/YY/ZZ checks",
+            "Bell-pair fidelity",
+            1.0,
+            fmt=".5f",
+            sem="bell_fidelity_stderr",
+            y="fidelity",
+        ),
+        Quantity("bell_fidelity_stderr", "±se", "standard error of the fidelity", "", fmt=".1e"),
+    )
+
+    def limits(self) -> list[tuple[str, str]]:
+        """Each basis' errors within its rounds."""
+        return [(self.errors[k], self.rounds[k]) for k in self.rounds]
+
+    def compute(self, b: Batches, p_success: float) -> dict[str, Any]:
+        """Pair rate and fidelity."""
+        f, se = check_fidelity(b, self.rounds, self.errors, 0.5)
+        per_use = b.uses_per_s
+        return {
+            "pair_rate_bps": per_use * p_success,
+            "pair_rate_std_bps": spread(per_use * b.p_batches)[0],
+            "bell_fidelity": f,
+            "bell_fidelity_stderr": se,
+        }
+
+
 @dataclass(frozen=True)
 class AnonymousEntanglement:
     """Anonymous Bell pair between ``sender`` and the NTN node, or ``sender`` and ``receiver``."""
@@ -67,7 +136,9 @@ class AnonymousEntanglement:
     receiver: str | None = None
 
     name: ClassVar[str] = "anonymous-entanglement"
-    scenario_fields: ClassVar[tuple[str, ...]] = ("participants",)
+    Params: ClassVar[type[NoParams]] = NoParams
+    reads_participants: ClassVar[bool] = True
+    estimators: ClassVar[tuple[type[Estimator], ...]] = (BellPair,)
     carriers_per_use: ClassVar[int] = 1
 
     @classmethod
@@ -85,20 +156,10 @@ class AnonymousEntanglement:
         """GHZ states, Bell pairs and BSMs of one anonymous pair."""
         return self.resources
 
-    def report(self) -> dict[str, Any]:
+    def report(self) -> Report:
         """Counter roles: XX, YY and ZZ check rounds and their errors give the pair's fidelity."""
-        return {
-            "protocol": self.name,
-            "default_y": "pair_rate",
-            "carriers_per_use": self.carriers_per_use,
-            "estimators": [
-                {
-                    "kind": "bell_pair",
-                    "rounds": {p: f"{p}_rounds" for p in ("xx", "yy", "zz")},
-                    "errors": {p: f"{p}_errors" for p in ("xx", "yy", "zz")},
-                }
-            ],
-        }
+        pair = BellPair({p: f"{p}_rounds" for p in ("xx", "yy", "zz")}, {p: f"{p}_errors" for p in ("xx", "yy", "zz")})
+        return Report(self.name, "pair_rate", self.carriers_per_use, (pair,))
 
     def __post_init__(self) -> None:
         nets = self.layout.networks

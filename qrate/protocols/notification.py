@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+from pydantic import Field
 
 from qrate.errors import InputError
+from qrate.formulas import proportion, spread
 from qrate.protocols._decode import (
     DEFAULT_METHOD,
     DEFAULT_SAMPLER,
@@ -33,11 +35,96 @@ from qrate.protocols._decode import (
 )
 from qrate.protocols.carriers import CircuitBuilder, chain_carrier
 from qrate.protocols.compiled import CompiledProtocol, Round
+from qrate.protocols.estimator import Batches, Estimator, Quantity, Report
 from qrate.protocols.layout import ChainCarrierProtocol, NetworkLayout
 from qrate.protocols.noise import PauliNoise
+from qrate.protocols.registry import ProtocolParams, params_of
 
 if TYPE_CHECKING:
     from qrate.scenario.schema import ProtocolSpec
+
+
+class NotificationParams(ProtocolParams):
+    """``[protocol.notification]``: ``repetitions`` GHZ rounds per target."""
+
+    repetitions: int = Field(default=8, ge=1, le=1000)
+
+
+DEFAULTS = NotificationParams()
+
+
+@dataclass(frozen=True)
+class NotificationSession(Estimator):
+    """Notification sessions: per-round detection and false-alarm probabilities q1, q0 and, for S
+    rounds per target, P(miss) = (1 − q1)^S and P(false notification) = 1 − (1 − q0)^S.
+
+    Attributes:
+        receiver_rounds, receiver_ones, other_rounds, other_ones: counter names.
+        repetitions: S; rounds_per_session: heralded rounds one session takes.
+    """
+
+    receiver_rounds: str
+    receiver_ones: str
+    other_rounds: str
+    other_ones: str
+    repetitions: int
+    rounds_per_session: int
+
+    kind: ClassVar[str] = "notification_session"
+    quantities: ClassVar[tuple[Quantity, ...]] = (
+        Quantity(
+            "session_rate_hz",
+            "sess_per_s",
+            "notification sessions per second, ± 1σ across batches",
+            "notification sessions per second",
+            1.0,
+            std="session_rate_std_hz",
+            y="session_rate",
+            total="sessions",
+        ),
+        Quantity(
+            "p_miss",
+            "P_miss",
+            "probability that a receiver is not notified in one session",
+            "P(receiver missed)",
+            1.0,
+            fmt=".3e",
+            ci=("p_miss_ci_low", "p_miss_ci_high"),
+            y="p_miss",
+        ),
+        Quantity(
+            "p_false",
+            "P_false",
+            "probability of a false notification of a non-receiver in one session",
+            "P(false notification)",
+            1.0,
+            fmt=".3e",
+            ci=("p_false_ci_low", "p_false_ci_high"),
+            y="p_false",
+        ),
+    )
+
+    def limits(self) -> list[tuple[str, str]]:
+        """Parity-1 rounds within their rounds."""
+        return [(self.receiver_ones, self.receiver_rounds), (self.other_ones, self.other_rounds)]
+
+    def compute(self, b: Batches, p_success: float) -> dict[str, Any]:
+        """Session rate, P(miss) and P(false notification) with their intervals."""
+        s = self.repetitions
+        q1 = proportion(b.total(self.receiver_ones), b.total(self.receiver_rounds))
+        q0 = proportion(b.total(self.other_ones), b.total(self.other_rounds))
+        per_session = b.rate_hz / float(self.rounds_per_session)
+        return {
+            "session_rate_hz": per_session * p_success,
+            "session_rate_std_hz": spread(per_session * b.p_batches)[0],
+            # (1 − q1)^S decreases in q1, so the interval's ends swap
+            "p_miss": (1 - q1[0]) ** s,
+            "p_miss_ci_low": (1 - q1[2]) ** s,
+            "p_miss_ci_high": (1 - q1[1]) ** s,
+            "p_false": 1 - (1 - q0[0]) ** s,
+            "p_false_ci_low": 1 - (1 - q0[1]) ** s,
+            "p_false_ci_high": 1 - (1 - q0[2]) ** s,
+        }
 
 
 @dataclass(frozen=True)
@@ -47,40 +134,28 @@ class Notification(ChainCarrierProtocol):
     layout: NetworkLayout
     sender: str
     receivers: tuple[str, ...]
-    repetitions: int = 8
+    repetitions: int = DEFAULTS.repetitions
 
     name: ClassVar[str] = "notification"
-    scenario_fields: ClassVar[tuple[str, ...]] = ("participants", "repetitions")
+    Params: ClassVar[type[NotificationParams]] = NotificationParams
+    reads_participants: ClassVar[bool] = True
+    estimators: ClassVar[tuple[type[Estimator], ...]] = (NotificationSession,)
     carriers_per_use: ClassVar[int] = 1
-    DEFAULT_REPETITIONS: ClassVar[int] = 8
 
     @classmethod
     def from_scenario(cls, layout: NetworkLayout, spec: ProtocolSpec) -> Notification:
-        """``participants``: the sender and the users she notifies; ``repetitions`` rounds per target (default 8)."""
+        """``participants``: the sender and the users she notifies; ``[protocol.notification] repetitions`` rounds per target."""
         receivers = tuple(u for u in spec.participants if u != spec.sender)
         if spec.participants and spec.sender not in spec.participants:
             raise InputError("participants", f"expected the sender {spec.sender!r} among the participants")
-        reps = cls.DEFAULT_REPETITIONS if spec.repetitions is None else spec.repetitions
-        return cls(layout, spec.sender, receivers, reps)
+        return cls(layout, spec.sender, receivers, params_of(spec, NotificationParams).repetitions)
 
-    def report(self) -> dict[str, Any]:
+    def report(self) -> Report:
         """Counter roles: parity-1 rounds with a receiver target (detections) and with another target (false alarms)."""
-        return {
-            "protocol": self.name,
-            "default_y": "session_rate",
-            "carriers_per_use": self.carriers_per_use,
-            "estimators": [
-                {
-                    "kind": "notification_session",
-                    "receiver_rounds": "receiver_rounds",
-                    "receiver_ones": "receiver_ones",
-                    "other_rounds": "other_rounds",
-                    "other_ones": "other_ones",
-                    "repetitions": self.repetitions,
-                    "rounds_per_session": self.session_resources["rounds"],
-                }
-            ],
-        }
+        session = NotificationSession(
+            "receiver_rounds", "receiver_ones", "other_rounds", "other_ones", self.repetitions, self.session_resources["rounds"]
+        )
+        return Report(self.name, "session_rate", self.carriers_per_use, (session,))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "receivers", tuple(self.receivers))

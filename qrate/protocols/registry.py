@@ -1,26 +1,32 @@
 """The protocol registry and the interface every scenario protocol implements.
 
-A protocol is one module with one class implementing :class:`ScenarioProtocol`: it is built from
-a scenario's network layout and ``[protocol]`` table, states the carriers one heralded success
-consumes, compiles to Stim rounds for given Pauli noise, and declares its *report* (which counters
-play which role and which estimates follow, :mod:`qrate.estimates`). The engine, the store,
-``qrate show``, ``qrate plot`` and the benchmarks consult only this interface and the report, never
-a protocol name. Adding a protocol: one module, one line in :data:`PROTOCOLS`, its tests.
+A protocol is one module with one class implementing :class:`ScenarioProtocol`: it declares its
+parameters (:attr:`ScenarioProtocol.Params`, a :class:`ProtocolParams` model: the protocol's own
+sub-table ``[protocol.<name>]`` of a scenario, validated and defaulted there and nowhere else), is
+built from a scenario's network layout and ``[protocol]`` table, states the carriers one heralded
+success consumes, compiles to counter samplers for given Pauli noise, and declares its *report*
+(:class:`qrate.protocols.estimator.Report`: which of its estimators read which counters; the
+estimator classes, listed in :attr:`ScenarioProtocol.estimators`, live in the protocol's module).
+The engine, the store, ``qrate show``, ``qrate plot`` and the benchmarks consult only this
+interface and the report, never a protocol name. Adding a protocol: one module, one line in
+:data:`PROTOCOLS`, its tests.
 
-This module imports no protocol (nor Stim) until a class is asked for, so the scenario schema can
-check protocol names cheaply.
+This module imports no protocol (nor Stim) until a class is asked for.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from qrate.errors import InputError
 
 if TYPE_CHECKING:
     from qrate.protocols.compiled import CompiledProtocol
+    from qrate.protocols.estimator import Estimator, Report
     from qrate.protocols.layout import NetworkLayout
     from qrate.protocols.noise import PauliNoise
     from qrate.scenario.schema import ProtocolSpec
@@ -35,9 +41,28 @@ PROTOCOLS: dict[str, str] = {
 """Registry name -> ``module:Class`` of every protocol a scenario can run."""
 
 PROTOCOL_NAMES = tuple(PROTOCOLS)
+"""The names registered when qrate was imported (:func:`registered` sees later registrations too)."""
 
-#: optional ``[protocol]`` fields; a protocol lists those it reads in ``scenario_fields``
-OPTIONAL_FIELDS = ("participants", "verification_fraction", "repetitions")
+
+class ProtocolParams(BaseModel):
+    """Base of a protocol's parameters (its ``[protocol.<name>]`` sub-table): frozen, no unknown
+    keys, finite floats, no booleans for numbers. A field's default is its one definition."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                field = cls.model_fields.get(key) if isinstance(key, str) else None
+                if field is not None and field.annotation is not bool and isinstance(value, bool):
+                    raise ValueError(f"{key}: expected a number or text, got a boolean (true/false)")
+        return data
+
+
+class NoParams(ProtocolParams):
+    """The parameters of a protocol that has none (an empty sub-table)."""
 
 
 class ScenarioProtocol(Protocol):
@@ -45,13 +70,17 @@ class ScenarioProtocol(Protocol):
 
     Attributes:
         name: registry name.
-        scenario_fields: the optional ``[protocol]`` fields it reads (others must be left unset).
+        Params: its parameters, the ``[protocol.<name>]`` sub-table (:class:`ProtocolParams`).
+        reads_participants: whether it reads ``protocol.participants`` (if not, it must be left unset).
+        estimators: its estimator classes (one ``kind`` each), found by results files' reports.
         carriers_per_use: heralded carriers one use of the protocol consumes (e.g. 3 for
             teleportation: an anonymous pair and two broadcasts).
     """
 
     name: ClassVar[str]
-    scenario_fields: ClassVar[tuple[str, ...]]
+    Params: ClassVar[type[ProtocolParams]]
+    reads_participants: ClassVar[bool]
+    estimators: ClassVar[tuple[type[Estimator], ...]]
     carriers_per_use: ClassVar[int]
 
     @classmethod
@@ -73,9 +102,14 @@ class ScenarioProtocol(Protocol):
         """The Stim rounds of one use under ``noise``."""
         ...
 
-    def report(self) -> dict[str, Any]:
-        """JSON-able report: ``protocol``, ``default_y``, ``carriers_per_use`` and ``estimators``."""
+    def report(self) -> Report:
+        """What it counts and how to estimate: protocol name, default plot quantity, carriers per use, estimators."""
         ...
+
+
+def registered(name: str) -> bool:
+    """Whether ``name`` is a registered protocol."""
+    return name in PROTOCOLS
 
 
 def protocol_class(name: str) -> type[ScenarioProtocol]:
@@ -88,19 +122,42 @@ def protocol_class(name: str) -> type[ScenarioProtocol]:
     return cls
 
 
+def estimator_class(protocol: str, kind: str) -> type[Estimator]:
+    """The estimator class of kind ``kind`` of protocol ``protocol`` (ValueError if there is none)."""
+    try:
+        classes = protocol_class(protocol).estimators
+    except InputError:
+        raise ValueError(f"unknown protocol {protocol!r} in the report; known: {', '.join(PROTOCOLS)}") from None
+    for cls in classes:
+        if cls.kind == kind:
+            return cls
+    known = ", ".join(c.kind for c in classes)
+    raise ValueError(f"unknown estimator kind {kind!r} for protocol {protocol!r}; known: {known}")
+
+
 def build_protocol(layout: NetworkLayout, spec: ProtocolSpec) -> ScenarioProtocol:
     """The protocol of a scenario; errors name the ``protocol.*`` field to blame.
 
     Raises:
-        InputError: an optional field that the protocol does not read is set, or the protocol
+        InputError: ``participants`` set for a protocol that does not read them, or the protocol
             refuses its fields (e.g. a sender who is not a participant).
     """
     cls = protocol_class(spec.name)
-    for field in OPTIONAL_FIELDS:
-        if field not in cls.scenario_fields and getattr(spec, field) not in (None, ()):
-            raise InputError(f"protocol.{field}", f"does not apply to protocol {spec.name!r}; remove it")
+    if not cls.reads_participants and spec.participants not in (None, ()):
+        raise InputError("protocol.participants", f"does not apply to protocol {spec.name!r}; remove it")
     try:
         return cls.from_scenario(layout, spec)
     except InputError as exc:
         field = exc.field if exc.field.startswith("protocol.") else f"protocol.{exc.field}"
         raise InputError(field, exc.message) from None
+
+
+P = TypeVar("P", bound=ProtocolParams)
+
+
+def params_of(spec: ProtocolSpec, cls: type[P]) -> P:
+    """``spec``'s parameters as ``cls`` (the protocol's :attr:`ScenarioProtocol.Params`)."""
+    params = spec.params
+    if not isinstance(params, cls):
+        raise InputError(f"protocol.{spec.name}", f"expected the parameters of protocol {spec.name!r}")
+    return params

@@ -22,13 +22,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from qrate.errors import InputError
+from qrate.formulas import spread
 from qrate.protocols._decode import DEFAULT_METHOD, DEFAULT_SAMPLER, Flag
 from qrate.protocols.broadcast import broadcast_bit
 from qrate.protocols.carriers import CircuitBuilder, bsm
 from qrate.protocols.compiled import CompiledProtocol, Round
-from qrate.protocols.entanglement import AnonymousEntanglement
+from qrate.protocols.entanglement import AnonymousEntanglement, check_fidelity
+from qrate.protocols.estimator import Batches, Estimator, Quantity, Report
 from qrate.protocols.layout import NetworkLayout
 from qrate.protocols.noise import PauliNoise
+from qrate.protocols.registry import NoParams
 
 if TYPE_CHECKING:
     from qrate.scenario.schema import ProtocolSpec
@@ -41,6 +44,59 @@ _FLIP = {"x": "Z", "y": "X", "z": "X"}  # takes the +1 eigenstate to the -1 one
 def teleport_fidelity(counts: Mapping[str, int]) -> float:
     """Average fidelity over the six Pauli eigenstates (= average over states of 1 − error rate)."""
     return 1.0 - float(np.mean([counts[f"errors:{s}"] / max(counts[f"rounds:{s}"], 1) for s in STATES]))
+
+
+@dataclass(frozen=True)
+class TeleportedQubit(Estimator):
+    """Teleported qubits: their rate and the average fidelity over the six Pauli eigenstates,
+    with its standard error.
+
+    Attributes:
+        rounds, errors: input state -> counter of its rounds / wrong outputs.
+    """
+
+    rounds: Mapping[str, str]
+    errors: Mapping[str, str]
+
+    kind: ClassVar[str] = "teleported_qubit"
+    quantities: ClassVar[tuple[Quantity, ...]] = (
+        Quantity(
+            "teleport_rate_bps",
+            "qubit_kps",
+            "teleported qubits per second (k/s), ± 1σ across batches",
+            "anonymous teleportation rate (kqubit/s)",
+            1e-3,
+            std="teleport_rate_std_bps",
+            y="teleport_rate",
+            total="teleported_qubits",
+        ),
+        Quantity(
+            "teleport_fidelity",
+            "fidelity",
+            "average fidelity over the six Pauli eigenstates",
+            "teleportation fidelity",
+            1.0,
+            fmt=".5f",
+            sem="teleport_fidelity_stderr",
+            y="fidelity",
+        ),
+        Quantity("teleport_fidelity_stderr", "±se", "standard error of the fidelity", "", fmt=".1e"),
+    )
+
+    def limits(self) -> list[tuple[str, str]]:
+        """Each state's errors within its rounds."""
+        return [(self.errors[k], self.rounds[k]) for k in self.rounds]
+
+    def compute(self, b: Batches, p_success: float) -> dict[str, Any]:
+        """Teleportation rate and average fidelity."""
+        f, se = check_fidelity(b, self.rounds, self.errors, 1.0 / len(self.rounds))
+        per_use = b.uses_per_s
+        return {
+            "teleport_rate_bps": per_use * p_success,
+            "teleport_rate_std_bps": spread(per_use * b.p_batches)[0],
+            "teleport_fidelity": f,
+            "teleport_fidelity_stderr": se,
+        }
 
 
 @dataclass(frozen=True)
@@ -57,7 +113,9 @@ class AnonymousTeleportation:
     broadcast_layout: NetworkLayout | None = None
 
     name: ClassVar[str] = "teleportation"
-    scenario_fields: ClassVar[tuple[str, ...]] = ("participants",)
+    Params: ClassVar[type[NoParams]] = NoParams
+    reads_participants: ClassVar[bool] = True
+    estimators: ClassVar[tuple[type[Estimator], ...]] = (TeleportedQubit,)
     carriers_per_use: ClassVar[int] = 3
 
     @classmethod
@@ -77,20 +135,10 @@ class AnonymousTeleportation:
         """One heralded carrier is heralded like an anonymous pair; a use takes three of them."""
         return self.entanglement.resources
 
-    def report(self) -> dict[str, Any]:
+    def report(self) -> Report:
         """Counter roles: one round per input state, errors where the output is wrong."""
-        return {
-            "protocol": self.name,
-            "default_y": "teleport_rate",
-            "carriers_per_use": self.carriers_per_use,
-            "estimators": [
-                {
-                    "kind": "teleported_qubit",
-                    "rounds": {s: f"rounds:{s}" for s in STATES},
-                    "errors": {s: f"errors:{s}" for s in STATES},
-                }
-            ],
-        }
+        qubit = TeleportedQubit({s: f"rounds:{s}" for s in STATES}, {s: f"errors:{s}" for s in STATES})
+        return Report(self.name, "teleport_rate", self.carriers_per_use, (qubit,))
 
     def __post_init__(self) -> None:
         if self.bc_layout is not None and self.entanglement.sender not in self.bc_layout.users:

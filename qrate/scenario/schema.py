@@ -16,10 +16,10 @@ import math
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 
 from qrate.errors import InputError
-from qrate.protocols.registry import PROTOCOL_NAMES
+from qrate.protocols.registry import PROTOCOLS, ProtocolParams, protocol_class, registered
 from qrate.scenario.axes import DISTANCE_AXIS, MAX_POINTS, field_axes, grid
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -407,28 +407,69 @@ class Sources(_Model):
 class ProtocolSpec(_Model):
     """Which anonymous protocol runs on the heralded states (see qrate/MODELS.md, "Protocols").
 
-    ``acka``: ``participants`` share a conference key, ``sender`` is the anonymous key provider;
-    ``verification_fraction`` (default 0.1) of the states go to verification rounds.
-    ``broadcast``: ``sender`` broadcasts anonymously (parity protocol).
-    ``anonymous-entanglement``: ``sender`` and one receiver (``participants``) end up sharing a
-    Bell pair. ``teleportation``: the sender teleports a qubit to the other participant.
-    ``notification``: the sender notifies the other ``participants``, ``repetitions`` rounds per
-    target (default 8). ``participants = "all"`` names every user of the scenario (useful when
-    the network size is a sweep axis). A field the protocol does not read must be left out.
+    ``name``: a registered protocol; ``sender``: the anonymous node (key provider, broadcaster,
+    sender); ``participants``: the users taking part, for the protocols that read them
+    (``"all"`` names every user of the scenario, useful when the network size is a sweep axis).
+    Each protocol's own parameters sit in its sub-table ``[protocol.<name>]`` (e.g.
+    ``[protocol.acka] verification_fraction = 0.1``), declared, defaulted and validated by the
+    protocol module (:attr:`qrate.protocols.registry.ScenarioProtocol.Params`); the flat form of
+    older files (``verification_fraction`` directly in ``[protocol]``) is still read. A field the
+    protocol does not read must be left out.
     """
+
+    model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False)
 
     name: str
     participants: tuple[Name, ...] | Literal["all"] = ()
     sender: Name
-    verification_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] | None = None
-    repetitions: Annotated[int, Field(ge=1, le=1000)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _own_table(cls, data: object) -> object:
+        """Validate the protocol's sub-table with its ``Params`` (moving flat keys of older files into it)."""
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str) or not registered(data["name"]):
+            return data
+        name = data["name"]
+        params_cls = protocol_class(name).Params
+        own = data.get(name, {})
+        if not isinstance(own, dict):
+            raise CrossFieldError(name, f"expected a table of the parameters of protocol {name!r}")
+        own = dict(own)
+        for key, value in data.items():
+            if key in cls.model_fields or key == name:
+                continue
+            if key not in params_cls.model_fields:
+                known = ", ".join(params_cls.model_fields) or "none"
+                raise CrossFieldError(key, f"does not apply to protocol {name!r} (its parameters: {known}); remove it")
+            if key in own:
+                raise CrossFieldError(key, f"given twice: here and in [protocol.{name}]")
+            own[key] = value
+        for key, value in own.items():
+            field = params_cls.model_fields.get(key)
+            if field is not None and field.annotation is not bool and isinstance(value, bool):
+                raise CrossFieldError(f"{name}.{key}", "expected a number or text, got a boolean (true/false)")
+        try:
+            params = params_cls.model_validate(own)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(x) for x in err["loc"])
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            raise CrossFieldError(f"{name}.{where}" if where else name, msg) from None
+        return {**{k: v for k, v in data.items() if k in cls.model_fields}, name: params}
 
     @field_validator("name")
     @classmethod
     def _registered(cls, name: str) -> str:
-        if name not in PROTOCOL_NAMES:
-            raise ValueError(f"unknown protocol {name!r}; expected one of {', '.join(PROTOCOL_NAMES)}")
+        if not registered(name):
+            raise ValueError(f"unknown protocol {name!r}; expected one of {', '.join(PROTOCOLS)}")
         return name
+
+    @property
+    def params(self) -> ProtocolParams:
+        """The protocol's parameters (its ``[protocol.<name>]`` sub-table, defaults filled in)."""
+        value = (self.model_extra or {}).get(self.name)
+        assert isinstance(value, ProtocolParams)
+        return value
 
 
 # --------------------------------------------------------------------------------------- sweep

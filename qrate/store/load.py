@@ -28,7 +28,8 @@ def point_estimates(results: Results, point: PointRecord) -> dict[str, Any]:
     if problem is not None:
         raise ResultsFileError(f"{results.path}: point {point.index}: {problem}; the file is damaged")
     axes = point.params.get("axes") or {}
-    est = estimate_point(point.rows, report, extra={**axes, "ground_distance_km": point.ground_distance_km})
+    planned = {k: point.params[k] for k in PLANNED if _number(point.params.get(k))}
+    est = estimate_point(point.rows, report, extra={**axes, "ground_distance_km": point.ground_distance_km, **planned})
     for key in ("elevation_deg", "slant_range_km"):
         value = point.params.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
@@ -45,6 +46,14 @@ def point_estimates(results: Results, point: PointRecord) -> dict[str, Any]:
             est[f"{gs}_sun_elevation_deg"] = float(st["sun_elevation_deg"])
             est[f"{gs}_sky"] = sky_state(float(st["sun_elevation_deg"]))
     return est
+
+
+PLANNED = ("p_success_expected", "noise_herald_fraction")
+"""Planned values of a point's parameters that its estimates carry (small and noisy counts read honestly)."""
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def read_estimates(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:

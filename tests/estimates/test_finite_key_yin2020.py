@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from qrate.estimates import finite_key_length_bits
+from qrate.formulas import finite_key_length_bits
 from qrate.finite_key import finite_key_bits, yin2020_key_length_bits
 
 
@@ -37,6 +37,6 @@ def test_published_block_of_yin_2020() -> None:
 
 def test_selected_per_scenario() -> None:
     args = (3410, 1705, 0.045, 0.045)
-    assert finite_key_bits({"finite_key": "yin2020"}, *args, 2) == yin2020_key_length_bits(3410, 1705, 0.045, 0.045)
-    assert finite_key_bits({}, *args, 2) == finite_key_length_bits(*args, 2)
-    assert finite_key_bits({"finite_key": "yin2020"}, *args, 3) == finite_key_length_bits(*args, 3)
+    assert finite_key_bits("yin2020", *args, 2) == yin2020_key_length_bits(3410, 1705, 0.045, 0.045)
+    assert finite_key_bits("grasselli2018", *args, 2) == finite_key_length_bits(*args, 2)
+    assert finite_key_bits("yin2020", *args, 3) == finite_key_length_bits(*args, 3)

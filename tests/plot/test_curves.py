@@ -15,7 +15,7 @@ from qrate.estimates import Quantity, quantity
 from qrate.plot import Curve, curve_from_estimates, draw_curves, plot_curves, variant_labels
 from qrate.scenario import load_scenario
 
-REPORTS = {s.protocol.name: {**protocol_of(s).report(), "repetition_rate_hz": 1e6}
+REPORTS = {s.protocol.name: {**protocol_of(s).report().to_json(), "repetition_rate_hz": 1e6}
            for s in (load_scenario("khan-acka-leo"), load_scenario("khan-broadcast-uav"))}
 
 
