@@ -46,8 +46,10 @@ class FigureSpec:
     """One figure: file name, what it plots, its curves, and what it shows (for the README).
 
     ``kind``: ``curves`` (one curve per run versus ground distance), ``axis`` (the single run's
-    points versus axis ``x``, one curve per value of ``hue``) or ``heatmap`` (the single run over
-    axes ``x`` and ``heat_y``, with its relative-error map).
+    points versus axis ``x``, one curve per value of ``hue``), ``heatmap`` (the single run over
+    axes ``x`` and ``heat_y``, with its relative-error map), ``budget``, ``pass``, ``liao2017`` (no
+    run: the calibration against Liao et al. 2017) or ``validation`` (a two-station pass run against
+    the published numbers of the experiment its curve's label names, :mod:`qrate.plot.validation`).
     """
 
     filename: str
@@ -111,8 +113,11 @@ NETWORK_SIZE = (
 APERTURE_AXIS = "links.leo.aperture_radius_m"
 
 LEO_REAL, UAV_REAL, MICIUS_PASS = "khan-acka-leo-realistic", "khan-broadcast-uav-realistic", "micius-pass-acka"
+MICIUS_2017, MICIUS_2020 = "micius-2017-entanglement", "micius-2020-qkd"
 
 RUNS += (
+    RunSpec("micius-2017", MICIUS_2017, own_pulses=True),
+    RunSpec("micius-2020", MICIUS_2020, own_pulses=True),
     RunSpec("leo-realistic", LEO_REAL, own_pulses=True),
     RunSpec("uav-realistic", UAV_REAL, own_pulses=True),
     RunSpec("micius-pass", MICIUS_PASS, own_pulses=True),
@@ -236,7 +241,7 @@ FIGURES += (
         "rate",
         (CurveSpec("micius-pass", ""),),
         "elevation and range of both stations, heralded rate through the pass and heralded GHZ states per"
-        " pass (micius-pass-acka: TLE of 2016-12-18, 2016-12-20 05:00 UTC pass)",
+        " pass (micius-pass-acka: TLE of 2016-12-18, the night pass of 2016-12-20 18:06 UTC)",
         kind="pass",
     ),
     FigureSpec(
@@ -269,6 +274,38 @@ FIGURES += (
         kind="axis",
         x=USERS_AXIS,
         logx=True,
+    ),
+)
+
+FIGURES += (
+    FigureSpec(
+        "validation_liao2017_downlink_loss.png",
+        "Validation: Micius - Xinglong downlink loss (Liao et al., Nature 549, 43 (2017))",
+        "loss",
+        (),
+        "the measured downlink losses (645-1200 km) beside qrate's calibrated model (receiver efficiency and"
+        ' elevation-dependent coupling, ±rms band) and geometry alone (see "Elevation-dependent receiver coupling"'
+        " in `qrate/MODELS.md`)",
+        kind="liao2017",
+    ),
+    FigureSpec(
+        "validation_yin2017_entanglement.png",
+        "Validation: Micius entanglement distribution, Delingha - Lijiang (Yin et al., Science 356, 1140 (2017))",
+        "rate",
+        (CurveSpec("micius-2017", "yin2017"),),
+        "micius-2017-entanglement on the night pass of 2016-12-17: two-downlink loss with and without detectors"
+        " vs summed range beside the published 64-82 dB over 1600-2400 km, coincidences through the pass beside the"
+        ' published average, and qrate vs every published number (see "Validation presets" in `qrate/MODELS.md`)',
+        kind="validation",
+    ),
+    FigureSpec(
+        "validation_yin2020_qkd.png",
+        "Validation: entanglement-based QKD, Delingha - Nanshan (Yin et al., Nature 582, 501 (2020))",
+        "rate",
+        (CurveSpec("micius-2020", "yin2020"),),
+        "micius-2020-qkd on the night pass of 2018-09-14: two-downlink loss, coincidences through the pass beside"
+        " the published 2.2 Hz, and qrate vs the published sifted rate, QBER, signal-to-noise ratio and key rates",
+        kind="validation",
     ),
 )
 
@@ -402,6 +439,18 @@ def _figure(fig: FigureSpec, files: dict[str, Path], path: Path) -> Path:
 
         scenario = load_scenario_text(read_results(files[fig.curves[0].run]).meta["scenario_toml"])
         return plot_loss_budget(scenario, next(iter(scenario.free_space_links())), path, title=fig.title)
+    if fig.kind == "liao2017":
+        from qrate.plot.validation import plot_liao_2017
+
+        return plot_liao_2017(path, title=fig.title)
+    if fig.kind == "validation":
+        from qrate.plot.validation import plot_two_station_pass
+        from qrate.scenario import load_scenario_text
+        from qrate.store import read_results
+
+        run = files[fig.curves[0].run]
+        scenario = load_scenario_text(read_results(run).meta["scenario_toml"])
+        return plot_two_station_pass(scenario, read_estimates(run)[1], path, experiment=fig.curves[0].label, title=fig.title)
     meta, rows = read_estimates(files[fig.curves[0].run])
     q = quantity(meta["report"], fig.y)
     if fig.kind == "pass":

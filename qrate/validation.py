@@ -132,3 +132,77 @@ def pass_averages(steps: Sequence[StepExpectation]) -> dict[str, float]:
         "loss_with_detectors_db_min": float(min(s.loss_with_detectors_db for s in steps)),
         "loss_with_detectors_db_max": float(max(s.loss_with_detectors_db for s in steps)),
     }
+
+
+# ------------------------------------------------------------------------------ published numbers
+#: what the Micius experiments reported (value, unit); sources and tolerances: qrate/MODELS.md, "Validation presets"
+PUBLISHED: dict[str, dict[str, tuple[float, str]]] = {
+    "liao2017": {  # S.-K. Liao et al., Nature 549, 43 (2017): Xinglong downlink, 645-1200 km
+        "loss_db_645km": (29.754, "dB"),
+        "loss_db_1200km": (40.340, "dB"),
+    },
+    "yin2017": {  # J. Yin et al., Science 356, 1140 (2017): Delingha - Lijiang
+        "summed_range_km_min": (1600.0, "km"),
+        "summed_range_km_max": (2400.0, "km"),
+        "loss_with_detectors_db_min": (64.0, "dB"),
+        "loss_with_detectors_db_max": (82.0, "dB"),
+        "coincidence_hz": (1.1, "Hz"),
+        "qber": (0.081, ""),
+    },
+    "yin2020": {  # J. Yin et al., Nature 582, 501 (2020): Delingha - Nanshan
+        "coincidence_hz": (2.2, "Hz"),
+        "signal_to_noise": (15.0, ""),
+        "sifted_hz": (1.1, "Hz"),
+        "qber": (0.045, ""),
+        "asymptotic_key_bps": (0.43, "bit/s"),
+        "finite_key_bps": (0.12, "bit/s"),
+        "finite_key_block_s": (3100.0, "s"),
+        "error_correction_inefficiency": (1.19, ""),
+    },
+}
+
+
+def xinglong_2017_link(*, coupled: bool = True) -> Any:
+    """The Micius-Xinglong downlink of the calibration (850 nm, Gaussian beam of 10 urad, 0.5 urad pointing,
+    1 m telescope, LOWTRAN7 rural 23 km, exact model, the fitted receiver efficiency), with the
+    elevation-dependent coupling or without it (geometry alone)."""
+    from qrate.channels.coupling import MICIUS_2017_RECEIVER_EFFICIENCY, micius_2017_coupling
+    from qrate.channels.freespace import FreeSpaceLink
+
+    return FreeSpaceLink(
+        divergence_rad=10e-6,
+        pointing_rad=0.5e-6,
+        aperture_radius_m=0.5,
+        wavelength_m=850e-9,
+        beam="gaussian",
+        model="exact",
+        aerosol_model="rural_23km",
+        receiver_efficiency=MICIUS_2017_RECEIVER_EFFICIENCY,
+        elevation_coupling=micius_2017_coupling() if coupled else None,
+    )
+
+
+def xinglong_2017_loss_db(
+    slant_range_km: Sequence[float] | np.ndarray, *, coupled: bool = True, altitude_km: float = 500.0
+) -> np.ndarray:
+    """qrate's loss (dB, no detector) of :func:`xinglong_2017_link` at each slant range (a 500 km orbit)."""
+    from qrate.channels.budget import loss_budget_db
+    from qrate.channels.measured import geometry_at_slant_range
+
+    link = xinglong_2017_link(coupled=coupled)
+    return np.array([loss_budget_db(link, geometry_at_slant_range(altitude_km, float(L))).total_db for L in slant_range_km])
+
+
+def yin2020_key_rates(averages: dict[str, float], sifted_hz: float | None = None) -> tuple[float, float]:
+    """``(asymptotic, finite)`` key rates (bit/s) the way Yin et al. (2020) computed theirs: sifted rate x
+    (1 - f_e h(E) - h(E)) with f_e = 1.19, and the finite key of a 3100 s block
+    (:func:`qrate.finite_key.yin2020_key_length_bits`); at the pass-average QBER E and the given sifted
+    rate (default: half the pass-average coincidences)."""
+    from qrate.finite_key import YIN2020_F_EC, yin2020_key_length_bits
+
+    q = averages["qber"]
+    sifted = averages["coincidence_hz"] / 2.0 if sifted_hz is None else sifted_hz
+    h = -q * math.log2(q) - (1 - q) * math.log2(1 - q)
+    block = PUBLISHED["yin2020"]["finite_key_block_s"][0]
+    n = round(sifted * block)
+    return sifted * max(0.0, 1.0 - YIN2020_F_EC * h - h), yin2020_key_length_bits(n, n // 2, q, q) / block
