@@ -13,5 +13,7 @@ MODEL_VERSION = 3
 History: 1, the first pipeline; 2, a noise click depolarises the user's photon (X, Y, Z each q/4;
 was independent X and Z flips with q/2 each, which overstated Y-basis errors); 3, a protocol's
 parameters are its own ``[protocol.<name>]`` sub-table, defaults filled in, in every point's key
-(new random streams).
+(new random streams); in the same round, a GHZ source's infidelity is white noise on its whole state
+(was per photon on its users' photons) and ``sky = "auto"`` has twilight (was a moonlit night from
+-12 to 0 deg), which change the realistic presets' numbers.
 """
