@@ -199,6 +199,26 @@ def _row(
     }
 
 
+def _atmosphere_text(link: Any) -> str:
+    """The turbulence, atmosphere and coupling models the rows use, as the header states them."""
+    if link.turbulence_profile == "hv":
+        turbulence = f"turbulence Hufnagel-Valley (A = {link.hv_ground_cn2:g}, v = {link.hv_wind_m_per_s:g} m/s)"
+    else:
+        turbulence = f"C_n^2 = {link.cn2:g} ({link.turbulence_path})"
+    if link.aerosol_model is not None:
+        from qrate.channels.atmosphere import zenith_transmittance
+
+        t_zen = zenith_transmittance(link.wavelength_m, link.aerosol_model)
+        atmosphere = f"LOWTRAN7 {link.aerosol_model} (T_zen = {t_zen:.3g})"
+    else:
+        atmosphere = f"T_zen = {link.t_atm_zenith:g}"
+    text = f"{turbulence}, {atmosphere}"
+    coupling = getattr(link, "elevation_coupling", None)
+    if coupling is not None:
+        text += f", coupling {coupling.reference_loss_db:g} dB at {coupling.reference_elevation_deg:g} deg (q = {coupling.exponent:g})"
+    return text
+
+
 def _table(rows: list[dict[str, Any]], header: str) -> str:
     cols = [
         ("D_km", "ground_distance_km", "{:.6g}"),
@@ -338,7 +358,7 @@ def _report(a: Any, link: Any, altitude_km: float, distances: Sequence[float]) -
         header = (
             f"qrate link: H = {altitude_km:g} km, model {link.model}, beam {link.beam.replace('_', '-')}, "
             f"a = {link.aperture_radius_m:g} m (radius), theta = {link.divergence_rad:g} rad, "
-            f"pointing = {link.pointing_rad:g} rad, C_n^2 = {link.cn2:g}, T_zen = {link.t_atm_zenith:g}, "
+            f"pointing = {link.pointing_rad:g} rad, {_atmosphere_text(link)}, "
             f"hardware {link.hardware:.4g}, {samples} shots ({per_block} per block), seed {seed}"
         )
         print(_table(rows, header))

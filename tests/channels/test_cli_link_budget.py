@@ -37,3 +37,11 @@ def test_a_scenarios_link_is_evaluated_with_all_its_fields(capsys: pytest.Captur
     assert row["loss_factors_db"]["atmosphere_db"] > 0.5  # the LOWTRAN7 table at 810 nm, not T_zen = 1
     assert main(["link", "khan-acka-leo-realistic", "--link", "nope"]) == 2
     assert "--link" in capsys.readouterr().err
+
+
+def test_scenario_header_names_the_models_the_rows_use(capsys: pytest.CaptureFixture[str]) -> None:
+    """The text header states the slant turbulence profile and the LOWTRAN7 atmosphere, not C_n^2 = 0, T_zen = 1."""
+    assert main(["link", "khan-acka-leo-realistic", "--ground-distance-km", "0", "--samples", "100", "--seed", "1"]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert "Hufnagel-Valley" in header and "LOWTRAN7 rural_23km (T_zen = 0.761)" in header
+    assert "C_n^2 = 0" not in header and "T_zen = 1," not in header
