@@ -140,6 +140,10 @@ def test_2020_monte_carlo_samples_around_the_expectation(tmp_path: Path) -> None
     expected = averages("micius-2020-qkd")["pairs"]
     assert abs(p["heralded_pairs"] - expected) < 4 * p["heralded_pairs_stderr"] + 0.01 * expected
     assert p["night"]
+    from qrate.store.load import read_estimates
+
+    _, rows = read_estimates(out)
+    assert {r.get("finite_key_bound") for r in rows} == {"yin2020"}  # the option reaches the estimator
 
 
 # ------------------------------------------------------------------ Yin et al., PRL 119, 200501 (2017)
