@@ -1,4 +1,5 @@
-"""Realistic hardware at one point: detectors, background light, SPDC and GHZ sources, linear-optics BSMs.
+"""Realistic hardware at one point: detectors, SPDC and GHZ sources, linear-optics BSMs (background light: the
+link's, :meth:`qrate.channels.link.FreeSpaceLink.background_click_probability`).
 
 Each function turns scenario fields and the point's mean transmittances into the two things the
 engine needs: a probability that enters the success probability (efficiencies, noise clicks,
@@ -15,12 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from qrate.channels.background import BackgroundSpec
 from qrate.channels.detectors import afterpulse_click_probability, dark_click_probability, dead_time_efficiency, window_acceptance
-
-#: the sun's elevation (deg) below which ``sky = "auto"`` is night (nautical twilight), and above which day
-NIGHT_BELOW_DEG, DAY_ABOVE_DEG = -12.0, 0.0
-
 
 @dataclass(frozen=True, slots=True)
 class Detection:
@@ -66,31 +62,6 @@ def noise_fraction(detected: float, noise_click_probability: float) -> float:
 def compose_depolarizing(a: float, b: float) -> float:
     """``DEPOLARIZE1(a)`` then ``DEPOLARIZE1(b)`` as one ``DEPOLARIZE1``: a + b − 4ab/3."""
     return a + b - 4.0 * a * b / 3.0
-
-
-def background_click_probability(link: Any, sun_elevation_deg: float | None, detector_efficiency: float = 1.0) -> float:
-    """Background clicks per gate at a receiver of free-space link spec ``link`` (0 without a
-    ``background`` table): sky photons through the receiver optics (``receiver_efficiency``) and the
-    detector (``detector_efficiency``); ``sky = "auto"`` follows the sun's elevation (night without one)."""
-    bg = link.background
-    if bg is None:
-        return 0.0
-    sky = bg.sky
-    if sky == "auto":
-        if sun_elevation_deg is None or sun_elevation_deg < NIGHT_BELOW_DEG:
-            sky = "night"
-        else:
-            sky = "day" if sun_elevation_deg > DAY_ABOVE_DEG else "moonlit"  # twilight: a brighter night
-    spec = BackgroundSpec(
-        sky=sky,
-        radiance_w_m2_sr_nm=bg.radiance_w_m2_sr_nm,
-        fov_full_angle_rad=bg.fov_full_angle_rad,
-        filter_bandwidth_nm=bg.filter_bandwidth_nm,
-        gate_s=bg.gate_s,
-        receiver_efficiency=link.receiver_efficiency * detector_efficiency,
-        click_probability=bg.click_probability,
-    )
-    return spec.click_probability_per_gate(link.wavelength_m, link.receiver_radius_m)
 
 
 def bell_source(sources: Any, eta_a: float, eta_b: float) -> tuple[float, float]:

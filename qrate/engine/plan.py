@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qrate.channels.fiber import dephasing_probability, fiber_transmittance
-from qrate.channels.freespace import FreeSpaceLink, LinkBudget, link_budget, mean_transmittance
+from qrate.channels.freespace import LinkBudget, link_budget, mean_transmittance
 from qrate.engine import hardware
 from qrate.errors import BelowHorizonError, InputError
 from qrate.geometry import PlatformGeometry, midpoint_geometry
@@ -243,17 +243,12 @@ def _downlinks(
     downlinks: list[Downlink] = []
     blocks: set[int] = set()
     for index, (name, spec) in enumerate(scenario.free_space_links().items()):
-        try:
-            link = FreeSpaceLink.from_spec(spec)
-        except InputError as exc:
-            raise InputError(f"links.{name}.{exc.field}", exc.message) from None
+        link = spec.link  # built once, with the scenario
         for gs in spec.ground_stations:
             try:
                 budget = link_budget(link, geometries[(name, gs)])
                 mean = mean_transmittance(budget)
-                background = hardware.background_click_probability(
-                    spec, (sun_elevation_deg or {}).get(gs), scenario.bsm.detector_efficiency
-                )
+                background = link.background_click_probability((sun_elevation_deg or {}).get(gs), scenario.bsm.detector_efficiency)
             except InputError as exc:
                 raise InputError(f"links.{name}.{exc.field}", exc.message) from None
             except ArithmeticError as exc:  # e.g. an absurdly small divergence overflows the beam radius
@@ -284,7 +279,6 @@ def _users(
     z_flip: dict[str, float] = {}
     depolarize: dict[str, float] = {}
     forwarded = {dl.to_user: k for k, dl in enumerate(downlinks) if dl.to_user is not None}
-    links = list(scenario.free_space_links().values())
     for user, gs in scenario.users().items():
         station = scenario.nodes.ground_stations[gs]
         fiber, length = scenario.fiber_of(user)
@@ -294,9 +288,8 @@ def _users(
         arriving = eta_f * switch * (downlinks[k].mean_eta if k >= 0 else 1.0)
         background = 0.0
         if k >= 0:
-            spec = links[downlinks[k].link_index]
             detector = (station.detectors or scenario.detectors).efficiency
-            background = hardware.background_click_probability(spec, (sun_elevation_deg or {}).get(gs), detector)
+            background = downlinks[k].budget.link.background_click_probability((sun_elevation_deg or {}).get(gs), detector)
         emitted = (
             hardware.bell_source(scenario.sources, 1.0, 1.0)[0] if station.forward else scenario.sources.ghz_success_probability
         )

@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationError, field_validator, model_validator
 
 from qrate.errors import InputError
 from qrate.protocols.registry import PROTOCOLS, ProtocolParams, protocol_class, registered
@@ -268,19 +268,41 @@ class FreeSpaceLinkSpec(_Model):
     loss_table: LossTable | None = None
     background: SkyBackground | None = None
 
+    _link: Any = PrivateAttr(default=None)
+
     @model_validator(mode="after")
-    def _one_aperture(self) -> FreeSpaceLinkSpec:
-        if (self.aperture_radius_m is None) == (self.aperture_diameter_m is None):
-            raise CrossFieldError("aperture_radius_m", "give exactly one of aperture_radius_m or aperture_diameter_m")
-        if (self.model == "measured") != (self.loss_table is not None):
-            raise CrossFieldError("loss_table", 'a loss_table goes with model = "measured", and only with it')
-        if self.aerosol_model is not None and self.t_atm_zenith != 1.0:
-            raise CrossFieldError("aerosol_model", "give either aerosol_model or t_atm_zenith < 1, not both")
-        if self.turbulence_profile == "hv" and self.cn2 != 0.0:
-            raise CrossFieldError("turbulence_profile", 'give either turbulence_profile = "hv" or a constant cn2, not both')
+    def _build_link(self) -> FreeSpaceLinkSpec:
+        """Build the link object once; the rules between its fields are the link's own
+        (:class:`qrate.channels.link.FreeSpaceLink`: one aperture, a loss table with ``model = "measured"``,
+        one atmosphere, one turbulence description)."""
+        from qrate.channels.link import FreeSpaceLink, receiver_radius_m
+
+        try:
+            self._link = FreeSpaceLink(
+                divergence_rad=self.divergence_rad,
+                pointing_rad=self.pointing_rad,
+                aperture_radius_m=receiver_radius_m(self.aperture_radius_m, self.aperture_diameter_m),
+                wavelength_m=self.wavelength_m,
+                beam=self.beam,
+                model=self.model,
+                cn2=self.cn2,
+                turbulence_path=self.turbulence_path,
+                t_atm_zenith=self.t_atm_zenith,
+                aerosol_model=self.aerosol_model,
+                turbulence_profile=self.turbulence_profile,
+                hv_ground_cn2=self.hv_ground_cn2,
+                hv_wind_m_per_s=self.hv_wind_m_per_s,
+                transmitter_efficiency=self.transmitter_efficiency,
+                receiver_efficiency=self.receiver_efficiency,
+                extra_loss_db=self.extra_loss_db,
+                measured_loss=self._measured_loss(),
+                background=self.background,
+            )
+        except InputError as exc:
+            raise CrossFieldError(exc.field, exc.message) from None
         return self
 
-    def measured_loss_table(self) -> Any:
+    def _measured_loss(self) -> Any:
         """The :class:`qrate.channels.measured.MeasuredLoss` of ``loss_table`` (None without one)."""
         if self.loss_table is None:
             return None
@@ -291,12 +313,15 @@ class FreeSpaceLinkSpec(_Model):
         return MeasuredLoss(abscissa, getattr(t, abscissa), t.loss_db, t.scintillation_index, name="loss_table")
 
     @property
+    def link(self) -> Any:
+        """The :class:`qrate.channels.link.FreeSpaceLink` this table describes (built once, with its
+        loss table and background)."""
+        return self._link
+
+    @property
     def receiver_radius_m(self) -> float:
         """Receiver aperture radius in m, whichever way the file gave it."""
-        if self.aperture_radius_m is not None:
-            return self.aperture_radius_m
-        assert self.aperture_diameter_m is not None
-        return 0.5 * self.aperture_diameter_m
+        return float(self._link.aperture_radius_m)
 
 
 Link = Annotated[FiberLinks | FreeSpaceLinkSpec, Field(discriminator="kind")]
