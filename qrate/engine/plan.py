@@ -29,7 +29,7 @@ from qrate.errors import BelowHorizonError, InputError
 from qrate.geometry import PlatformGeometry, midpoint_geometry
 from qrate.model import MODEL_VERSION
 from qrate.protocols.compiled import CompiledProtocol
-from qrate.protocols.layout import NetworkLayout, TerrestrialNetwork
+from qrate.protocols.layout import NetworkLayout
 from qrate.protocols.noise import PauliNoise
 from qrate.protocols.registry import ScenarioProtocol, build_protocol
 from qrate.scenario.schema import Scenario
@@ -184,10 +184,9 @@ class PointPlan:
 
 # ---------------------------------------------------------------------------------- building
 def layout_of(scenario: Scenario) -> NetworkLayout:
-    """The protocol layout (chain of terrestrial networks) of a scenario."""
-    return NetworkLayout(
-        tuple(TerrestrialNetwork(gs, st.user_names(gs), forward=st.forward) for gs, st in scenario.nodes.ground_stations.items())
-    )
+    """The protocol layout (chain of terrestrial networks) of a scenario, built once when it was validated."""
+    layout: NetworkLayout = scenario.layout
+    return layout
 
 
 def protocol_of(scenario: Scenario) -> ScenarioProtocol:

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationError, field_validator, model_validator
 
 from qrate.errors import InputError
+from qrate.geometry import STATION_ALTITUDE_RANGE_M
 from qrate.protocols.registry import PROTOCOLS, ProtocolParams, protocol_class, registered
 from qrate.scenario.axes import DISTANCE_AXIS, MAX_POINTS, field_axes, grid
 
@@ -89,7 +90,9 @@ class GroundStation(_Model):
     through its switch to its single user (GS2 in Khan's Case 1). Give the users by name
     (``users``) or by number (``user_count = N``: users ``<station>-u1 ... <station>-uN``, so that the
     network size can be a sweep axis); exactly one of the two. ``latitude_deg``,
-    ``longitude_deg`` and ``altitude_m`` (WGS84) place the station on the globe for satellite passes.
+    ``longitude_deg`` and ``altitude_m`` (WGS84; the altitude in :data:`qrate.geometry.STATION_ALTITUDE_RANGE_M`)
+    place the station on the globe for satellite passes. :meth:`network` and :meth:`site` are the
+    station as the protocol layout and the pass geometry see it, built from this one table.
     ``detectors`` overrides the scenario's ``[detectors]`` for this station's users.
     """
 
@@ -98,7 +101,7 @@ class GroundStation(_Model):
     forward: bool = False
     latitude_deg: float | None = Field(default=None, ge=-90.0, le=90.0)
     longitude_deg: float | None = Field(default=None, ge=-180.0, le=360.0)
-    altitude_m: float = Field(default=0.0, ge=-500.0, le=9000.0)
+    altitude_m: float = Field(default=0.0, ge=STATION_ALTITUDE_RANGE_M[0], le=STATION_ALTITUDE_RANGE_M[1])
     detectors: Detectors | None = None
 
     @model_validator(mode="after")
@@ -119,6 +122,21 @@ class GroundStation(_Model):
         if self.user_count is None:
             return self.users
         return tuple(f"{station}-u{i}" for i in range(1, self.user_count + 1))
+
+    def network(self, station: str) -> Any:
+        """The station and its users as a :class:`qrate.protocols.layout.TerrestrialNetwork` (its own rules:
+        a forwarding station serves one user)."""
+        from qrate.protocols.layout import TerrestrialNetwork
+
+        return TerrestrialNetwork(station, self.user_names(station), forward=self.forward)
+
+    def site(self, station: str) -> Any:
+        """The station on the globe, a :class:`qrate.orbit.Station` (None without coordinates)."""
+        if self.latitude_deg is None or self.longitude_deg is None:
+            return None
+        from qrate.orbit.stations import Station
+
+        return Station(station, self.latitude_deg, self.longitude_deg, self.altitude_m)
 
 
 class CircularOrbitSpec(_Model):
@@ -671,7 +689,20 @@ class Scenario(_Model):
             raise CrossFieldError("sources.synchronous", "expected true: only synchronous sources are implemented")
         return self
 
+    _layout: Any = PrivateAttr(default=None)
+
     # convenience views ---------------------------------------------------------------------
+    def layout_from_nodes(self) -> Any:
+        """Build the chain of terrestrial networks from ``nodes`` (InputError naming the station's field)."""
+        from qrate.protocols.layout import NetworkLayout
+
+        return NetworkLayout(tuple(st.network(gs) for gs, st in self.nodes.ground_stations.items()))
+
+    @property
+    def layout(self) -> Any:
+        """The protocol layout, a :class:`qrate.protocols.layout.NetworkLayout` (built once, when validated)."""
+        return self._layout
+
     def users(self) -> dict[str, str]:
         """User -> ground station, in chain order."""
         return {u: gs for gs, st in self.nodes.ground_stations.items() for u in st.user_names(gs)}
@@ -719,28 +750,18 @@ class Scenario(_Model):
 
 
 def _check_nodes(s: Scenario) -> None:
-    seen: dict[str, str] = {}
+    """Names are shared by stations, users and platforms; the chain's own rules (forwarding, unique
+    names, at least one GHZ source) are the layout's (:class:`qrate.protocols.layout.NetworkLayout`)."""
     for gs, st in s.nodes.ground_stations.items():
         if gs in s.nodes.platforms:
             raise CrossFieldError(f"nodes.ground_stations.{gs}", "name already used by a platform")
-        names = st.user_names(gs)
-        if st.forward and len(names) != 1:
-            raise CrossFieldError(
-                f"nodes.ground_stations.{gs}.users", f"a forwarding station serves exactly one user, got {len(names)}"
-            )
-        for u in names:
-            if u in seen:
-                raise CrossFieldError(f"nodes.ground_stations.{gs}.users", f"user {u!r} already served by {seen[u]}")
-            if u in s.nodes.ground_stations or u in s.nodes.platforms:
+        for u in st.user_names(gs):
+            if u in s.nodes.platforms:
                 raise CrossFieldError(f"nodes.ground_stations.{gs}.users", f"user name {u!r} is also a node name")
-            seen[u] = gs
-    forwarding = [gs for gs, st in s.nodes.ground_stations.items() if st.forward]
-    if len(forwarding) == len(s.nodes.ground_stations) and len(forwarding) != 2:
-        # two forwarding stations: the Bell pair itself is the carrier (direct entanglement distribution)
-        raise CrossFieldError(
-            "nodes.ground_stations",
-            "at least one station must hold a GHZ source (forward = false), unless the chain is two forwarding stations",
-        )
+    try:
+        s._layout = s.layout_from_nodes()
+    except InputError as exc:
+        raise CrossFieldError(exc.field, exc.message) from None
 
 
 def _check_links(s: Scenario) -> None:
@@ -781,9 +802,6 @@ def _check_links(s: Scenario) -> None:
     for a, b in itertools.pairwise(stations):
         if (a, b) not in pairs:
             raise CrossFieldError("links", f'no free-space link joins {a} and {b}; add a link with kind = "free_space"')
-    for i, gs in enumerate(stations):
-        if s.nodes.ground_stations[gs].forward and 0 < i < len(stations) - 1:
-            raise CrossFieldError(f"nodes.ground_stations.{gs}.forward", "only a station at an end of the chain can forward")
 
 
 def _check_placement(s: Scenario) -> None:

@@ -1,0 +1,118 @@
+"""One domain object per concept: each rule lives in one place and gives the same error whichever way
+the object is built (scenario file, ``--set``, library)."""
+
+from __future__ import annotations
+
+import pytest
+
+from qrate.channels.link import FreeSpaceLink
+from qrate.engine.plan import plan_point, protocol_of
+from qrate.errors import InputError
+from qrate.geometry import STATION_ALTITUDE_RANGE_M
+from qrate.orbit import Station
+from qrate.protocols.layout import NetworkLayout, TerrestrialNetwork
+from qrate.scenario import load_scenario
+from qrate.scenario.load import apply_overrides, parse_toml, validate_data
+from qrate.scenario.presets import preset_text
+
+BASE = {"divergence_rad": 5e-6, "pointing_rad": 5e-7, "aperture_radius_m": 3.0}
+
+
+@pytest.mark.parametrize(
+    ("sets", "kwargs", "field"),
+    [
+        (["links.leo.aperture_diameter_m=6"], None, "aperture_radius_m/aperture_diameter_m"),
+        (['links.leo.model="measured"'], {"model": "measured"}, "loss_table"),
+        (
+            ['links.leo.aerosol_model="rural_23km"', "links.leo.t_atm_zenith=0.9"],
+            {"aerosol_model": "rural_23km", "t_atm_zenith": 0.9},
+            "aerosol_model",
+        ),
+        (
+            ['links.leo.turbulence_profile="hv"', "links.leo.cn2=1e-15"],
+            {"turbulence_profile": "hv", "cn2": 1e-15},
+            "turbulence_profile",
+        ),
+    ],
+)
+def test_link_rules_are_the_links_own(sets: list[str], kwargs: dict | None, field: str) -> None:
+    data = apply_overrides(parse_toml(preset_text("khan-acka-leo")), sets)
+    if kwargs is None:  # a file that gives both (--set replaces one by the other)
+        data["links"]["leo"]["aperture_radius_m"] = 3.0
+    with pytest.raises(InputError) as from_file:
+        validate_data(data)
+    assert from_file.value.field == f"links.leo.{field}"
+    with pytest.raises(InputError) as from_library:
+        if kwargs is None:
+            FreeSpaceLink.from_aperture(aperture_radius_m=3.0, aperture_diameter_m=6.0, divergence_rad=5e-6, pointing_rad=0.0)
+        else:
+            FreeSpaceLink(**{**BASE, **kwargs})
+    assert from_library.value.field == field and from_library.value.message == from_file.value.message
+
+
+def test_the_scenarios_link_and_layout_are_built_once_and_passed_down() -> None:
+    s = load_scenario("khan-acka-leo-realistic")
+    spec = s.free_space_links()["leo"]
+    link = spec.link
+    assert isinstance(link, FreeSpaceLink) and link.background is spec.background and link.aperture_radius_m == 0.6
+    plan = plan_point(s, 0, 500.0)
+    assert all(dl.budget.link is link for dl in plan.downlinks)
+    assert protocol_of(s).layout is s.layout
+
+
+@pytest.mark.parametrize(
+    ("sets", "field"),
+    [
+        (
+            ['nodes.ground_stations.GS2.users=["Dina", "Eve"]', "links.fiber.lengths_km.Eve=1.0"],
+            "nodes.ground_stations.GS2.users",
+        ),
+        (
+            ['nodes.ground_stations.GS2.users=["Alice"]', "links.fiber.lengths_km={Alice = 1.0, Bob = 2.0, Charlie = 3.0}"],
+            "nodes.ground_stations.GS2.users",
+        ),
+        (
+            [
+                "nodes.ground_stations.GS1.forward=true",
+                'nodes.ground_stations.GS1.users=["Alice"]',
+                "links.fiber.lengths_km={Alice = 1.0, Dina = 2.0}",
+                'protocol.participants=["Alice", "Dina"]',
+                'protocol.name="anonymous-entanglement"',
+            ],
+            None,
+        ),
+    ],
+)
+def test_chain_rules_are_the_layouts_own(sets: list[str], field: str | None) -> None:
+    if field is None:  # two forwarding stations: a direct Bell pair, allowed by the same rule
+        assert load_scenario("khan-acka-leo", sets).layout.ghz_count == 0
+        return
+    with pytest.raises(InputError) as info:
+        load_scenario("khan-acka-leo", sets)
+    assert info.value.field == field
+
+
+def test_layout_rules_name_the_station() -> None:
+    with pytest.raises(InputError) as info:
+        NetworkLayout(
+            (TerrestrialNetwork("A", ("a",)), TerrestrialNetwork("B", ("b",), forward=True), TerrestrialNetwork("C", ("c",)))
+        )
+    assert info.value.field == "nodes.ground_stations.B.forward"
+    with pytest.raises(InputError) as info:
+        NetworkLayout(tuple(TerrestrialNetwork(g, (g.lower(),), forward=True) for g in "ABC"))
+    assert info.value.field in ("nodes.ground_stations", "nodes.ground_stations.B.forward")
+
+
+@pytest.mark.parametrize("altitude_m", [STATION_ALTITUDE_RANGE_M[0] - 1.0, STATION_ALTITUDE_RANGE_M[1] + 1.0])
+def test_one_station_altitude_rule(altitude_m: float) -> None:
+    lo, hi = STATION_ALTITUDE_RANGE_M
+    assert (lo, hi) == (-500.0, 9000.0)
+    with pytest.raises(InputError) as info:
+        load_scenario("micius-pass-acka", [f"nodes.ground_stations.GS1.altitude_m={altitude_m}"])
+    assert info.value.field == "nodes.ground_stations.GS1.altitude_m"
+    with pytest.raises(InputError) as info:
+        Station("GS", 40.0, 117.0, altitude_m)
+    assert info.value.field == "altitude_m"
+    for inside in (lo, hi):
+        assert Station("GS", 40.0, 117.0, inside).altitude_m == inside
+        load_scenario("micius-pass-acka", [f"nodes.ground_stations.GS1.altitude_m={inside}"])
