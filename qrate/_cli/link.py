@@ -104,12 +104,8 @@ def _parser() -> ArgumentParser:
     b.add_argument("--aperture-radius-m", metavar="A", help="receiver aperture RADIUS in m (exactly one of radius/diameter)")
     b.add_argument("--aperture-diameter-m", metavar="D", help="receiver aperture DIAMETER in m")
     b.add_argument("--wavelength-m", metavar="LAMBDA", help="wavelength in m (default 1.55e-6)")
-    b.add_argument(
-        "--beam", help="gaussian: W = sqrt(W0^2 + theta^2 L^2); far-field: W = theta L (default gaussian)"
-    )
-    b.add_argument(
-        "--model", help="per-shot transmittance model: exact (Marcum Q) or weibull (Vasylyev; default)"
-    )
+    b.add_argument("--beam", help="gaussian: W = sqrt(W0^2 + theta^2 L^2); far-field: W = theta L (default gaussian)")
+    b.add_argument("--model", help="per-shot transmittance model: exact (Marcum Q) or weibull (Vasylyev; default)")
     b.add_argument("--cn2", help="turbulence C_n^2 in m^-2/3 (default 0)")
     b.add_argument("--turbulence-path", help="full (UAV: whole path) or last-10km (satellite) (default full)")
     b.add_argument("--t-atm-zenith", help="atmospheric transmittance at the zenith, in [0, 1] (default 1)")

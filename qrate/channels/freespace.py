@@ -37,7 +37,6 @@ from qrate.channels.turbulence import TURBULENT_LAYER_M, beam_wander_variance_m2
 from qrate.errors import InputError
 from qrate.geometry import PlatformGeometry
 
-
 __all__ = [
     "MODELS",
     "TURBULENCE_PROFILES",

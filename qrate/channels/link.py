@@ -175,4 +175,3 @@ class FreeSpaceLink:
             click_probability=bg.click_probability,
         )
         return spec.click_probability_per_gate(self.wavelength_m, self.aperture_radius_m)
-

@@ -27,7 +27,6 @@ WGS84_E2 = WGS84_F * (2.0 - WGS84_F)
 WGS84_B_KM = WGS84_A_KM * (1.0 - WGS84_F)
 
 
-
 def _finite(field_name: str, value: float) -> float:
     try:
         value = float(value)

@@ -45,7 +45,6 @@ from qrate.provision.paths import Path
 from qrate.provision.problem import Rates
 from qrate.provision.topology import usnet
 
-
 LEO_PRESET = "khan-acka-leo-realistic"
 """Preset whose first free-space link is the satellite service's downlink."""
 UAV_PRESET = "khan-broadcast-uav-realistic"

@@ -365,11 +365,21 @@ class Detectors(_Model):
     dead_time_s: float = Field(default=0.0, ge=0.0, le=1.0)
     afterpulse_probability: float = Field(default=0.0, ge=0.0, lt=1.0)
 
+    _detector: Any = PrivateAttr(default=None)
+
     @model_validator(mode="after")
     def _one_dark_count(self) -> Detectors:
         if self.dark_count_rate_hz is not None and self.dark_count_probability > 0.0:
             raise CrossFieldError("dark_count_rate_hz", "give dark_count_rate_hz or dark_count_probability, not both")
+        from qrate.channels.devices import Detector
+
+        self._detector = Detector.from_table(self)
         return self
+
+    @property
+    def detector(self) -> Any:
+        """The :class:`qrate.channels.devices.Detector` of this table (built once, when validated)."""
+        return self._detector
 
 
 class Bsm(_Model):
@@ -414,11 +424,21 @@ class Sources(_Model):
     ghz_fidelity: Annotated[float, Field(gt=0.25, le=1.0)] = 1.0
     bell_state_error: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0
 
+    _source: Any = PrivateAttr(default=None)
+
     @model_validator(mode="after")
     def _one_bell_source(self) -> Sources:
         if self.spdc_mean_pair_number is not None and self.bell_success_probability != 1.0:
             raise CrossFieldError("spdc_mean_pair_number", "give spdc_mean_pair_number or bell_success_probability, not both")
+        from qrate.channels.devices import Source
+
+        self._source = Source.from_table(self)
         return self
+
+    @property
+    def source(self) -> Any:
+        """The :class:`qrate.channels.devices.Source` of this table (built once, when validated)."""
+        return self._source
 
 
 # ------------------------------------------------------------------------------------ protocol
@@ -697,6 +717,11 @@ class Scenario(_Model):
         from qrate.protocols.layout import NetworkLayout
 
         return NetworkLayout(tuple(st.network(gs) for gs, st in self.nodes.ground_stations.items()))
+
+    def detector_of(self, station: str) -> Any:
+        """The :class:`qrate.channels.devices.Detector` of ``station``'s users: the station's own
+        ``detectors`` table, else the scenario's."""
+        return (self.nodes.ground_stations[station].detectors or self.detectors).detector
 
     @property
     def layout(self) -> Any:

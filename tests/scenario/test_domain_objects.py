@@ -3,6 +3,8 @@ the object is built (scenario file, ``--set``, library)."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from qrate.channels.link import FreeSpaceLink
@@ -116,3 +118,20 @@ def test_one_station_altitude_rule(altitude_m: float) -> None:
     for inside in (lo, hi):
         assert Station("GS", 40.0, 117.0, inside).altitude_m == inside
         load_scenario("micius-pass-acka", [f"nodes.ground_stations.GS1.altitude_m={inside}"])
+
+
+def test_detectors_and_source_are_built_once_and_a_station_may_override_the_detectors() -> None:
+    s = load_scenario(
+        "khan-acka-leo-realistic", ["nodes.ground_stations.GS2.detectors={efficiency = 0.5, dark_count_rate_hz = 1e3}"]
+    )
+    assert s.detector_of("GS1") is s.detectors.detector and s.detectors.detector.efficiency == 0.85
+    dina = s.detector_of("GS2")
+    assert dina is s.nodes.ground_stations["GS2"].detectors.detector and dina.efficiency == 0.5
+    assert dina.dark_click_probability == pytest.approx(1 - math.exp(-1e3 * 1e-9))  # the rate over the gate, resolved once
+    plan = plan_point(s, 0, 500.0)
+    by_user = {u.user: u for u in plan.users}
+    assert by_user["Dina"].detector_efficiency == 0.5 < by_user["Alice"].detector_efficiency <= 0.85
+    assert by_user["Dina"].noise_click_probability >= dina.dark_click_probability
+    source = s.sources.source
+    assert plan.sources[0] == source.ghz_success_probability
+    assert plan.sources[-1] == source.bell(plan.downlinks[0].mean_eta, plan.downlinks[-1].mean_eta)[0]
