@@ -6,15 +6,13 @@ point. A :class:`Source` is the ``[sources]`` table: the clock, the Bell (platfo
 (station) sources; :meth:`Source.bell` gives a pair's emission and depolarising probabilities at a
 point. The scenario builds them while it is validated (``Detectors.detector``, ``Sources.source``,
 ``Scenario.detector_of``) and the engine uses those objects (qrate/MODELS.md, "Realistic hardware").
-Cheap to import: SciPy is loaded on use.
+Cheap to import: the formulas (:mod:`qrate.channels.detectors`, NumPy) are loaded on use.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-
-from qrate.channels.detectors import afterpulse_click_probability, dark_click_probability, dead_time_efficiency, window_acceptance
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +45,11 @@ class Detector:
     @classmethod
     def from_table(cls, table: Any) -> Detector:
         """The detector of a validated ``[detectors]`` table (:class:`qrate.scenario.schema.Detectors`)."""
-        dark = (
-            table.dark_count_probability
-            if table.dark_count_rate_hz is None
-            else dark_click_probability(table.dark_count_rate_hz, table.gate_s)
-        )
+        dark = table.dark_count_probability
+        if table.dark_count_rate_hz is not None:
+            from qrate.channels.detectors import dark_click_probability
+
+            dark = dark_click_probability(table.dark_count_rate_hz, table.gate_s)
         return cls(
             efficiency=table.efficiency,
             dark_click_probability=dark,
@@ -71,6 +69,8 @@ class Detector:
         live fraction of the dead time at the click rate; noise: dark counts, background and afterpulses
         driven by every primary click (:mod:`qrate.channels.detectors`).
         """
+        from qrate.channels.detectors import afterpulse_click_probability, dead_time_efficiency, window_acceptance
+
         eta = self.efficiency
         if self.jitter_fwhm_s > 0.0:
             eta *= window_acceptance(self.gate_s, self.jitter_fwhm_s)

@@ -7,17 +7,16 @@ loss table and its sky background. A scenario builds it once, while it is valida
 ``qrate link``, ``qrate plot`` and ``provision --rates physical``; the physics of the link lives in
 :mod:`qrate.channels.freespace`. The rules that relate fields (one aperture, a loss table with
 ``model = "measured"``, one atmosphere, one turbulence description) are written here only: the
-scenario schema delegates to them. This module is cheap to import (no Numba, no SciPy), so the
+scenario schema delegates to them. This module is cheap to import (no NumPy, Numba or SciPy), so the
 schema can build links without slowing start-up.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
 
 from qrate.errors import InputError
 
@@ -34,7 +33,7 @@ NIGHT_BELOW_DEG, DAY_ABOVE_DEG = -12.0, 0.0
 
 
 def _check_number(name: str, value: Any, *, positive: bool = False, upper: float = math.inf) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):  # numpy scalars are registered too
         raise InputError(name, f"expected a number, got {value!r}")
     v = float(value)
     if not math.isfinite(v) or v < 0.0 or (positive and v == 0.0) or v > upper:
