@@ -3,11 +3,13 @@ the object is built (scenario file, ``--set``, library)."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 
 from qrate.channels.link import FreeSpaceLink
+from qrate.cli import main
 from qrate.engine.plan import plan_point, protocol_of
 from qrate.errors import InputError
 from qrate.geometry import STATION_ALTITUDE_RANGE_M
@@ -135,3 +137,40 @@ def test_detectors_and_source_are_built_once_and_a_station_may_override_the_dete
     source = s.sources.source
     assert plan.sources[0] == source.ghz_success_probability
     assert plan.sources[-1] == source.bell(plan.downlinks[0].mean_eta, plan.downlinks[-1].mean_eta)[0]
+
+
+LINK = ["link", "--altitude-km", "450", "--ground-distance-km", "500", "--samples", "1000", "--seed", "1", "--json"]
+
+
+def _link_row(capsys: pytest.CaptureFixture[str], *extra: str) -> dict:
+    assert main([*LINK, *extra]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_qrate_link_options_are_aliases_of_set_on_one_link(capsys: pytest.CaptureFixture[str]) -> None:
+    by_options = _link_row(capsys, "--divergence-rad", "1e-5", "--aperture-radius-m", "0.5", "--model", "exact")
+    by_set = _link_row(capsys, "--set", "divergence_rad=1e-5", "--set", "aperture_radius_m=0.5", "--set", "model=exact")
+    assert by_options == by_set
+    aerosol = _link_row(capsys, "--divergence-rad", "1e-5", "--aperture-radius-m", "0.5", "--set", "aerosol_model=rural_23km")
+    assert aerosol["t_atm"] < 1.0 == by_set["t_atm"]  # a link field that has no option of its own
+    # the scenario's link with an option: a diameter replaces the preset's radius
+    assert _link_row(capsys, "khan-acka-leo", "--aperture-diameter-m", "1")["aperture_radius_m"] == 0.5
+    # the link's own rule, whichever way the fields came
+    assert (
+        main(
+            [
+                *LINK,
+                "--divergence-rad",
+                "1e-5",
+                "--aperture-radius-m",
+                "0.5",
+                "--t-atm-zenith",
+                "0.9",
+                "--set",
+                "aerosol_model=rural_23km",
+            ]
+        )
+        == 2
+    )
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1 and "--set aerosol_model" in err and "t_atm_zenith" in err
