@@ -148,20 +148,10 @@ def test_twilight_sky_states_and_radiance() -> None:
 
 
 def test_auto_sky_follows_the_sun_through_twilight() -> None:
-    from types import SimpleNamespace
+    from qrate.scenario import load_scenario
 
-    from qrate.engine.hardware import background_click_probability
-
-    bg = SimpleNamespace(
-        sky="auto",
-        radiance_w_m2_sr_nm=None,
-        fov_full_angle_rad=100e-6,
-        filter_bandwidth_nm=5.0,
-        gate_s=2e-9,
-        click_probability=None,
-    )
-    link = SimpleNamespace(background=bg, receiver_efficiency=0.2, wavelength_m=810e-9, receiver_radius_m=0.6)
-    p = [background_click_probability(link, h) for h in (-30.0, -15.0, -9.0, -3.0, 5.0)]
+    link = load_scenario("micius-2020-qkd").links["micius"].link  # sky = "auto", 810 nm
+    p = [link.background_click_probability(h, 0.5) for h in (-30.0, -15.0, -9.0, -3.0, 5.0)]
     assert p == sorted(p) and p[0] > 0.0
     assert p[3] / p[0] > 1e4  # civil twilight: orders of magnitude above night
-    assert background_click_probability(link, None) == p[0]  # no Sun: night
+    assert link.background_click_probability(None, 0.5) == p[0]  # no Sun: night

@@ -119,3 +119,21 @@ def test_bad_inputs_raise_input_error(call, field: str) -> None:
     with pytest.raises(InputError) as info:
         call()
     assert info.value.field == field
+
+
+def test_several_detectors_behind_one_receiver() -> None:
+    """per_receiver = n: the dark counts of all n add, 1 - (1 - p)^n per gate; each detector sees 1/n of
+    the clicks, so the dead-time loss is that of the rate / n."""
+    from qrate.channels.detectors import dark_click_probability, dead_time_efficiency
+    from qrate.scenario.schema import Detectors
+
+    table = {"efficiency": 0.5, "dark_count_rate_hz": 2000.0, "gate_s": 2.5e-9, "dead_time_s": 1e-6}
+    one, four = Detectors(**table).detector, Detectors(**table, per_receiver=4).detector
+    p1 = dark_click_probability(2000.0, 2.5e-9)
+    assert one.dark_click_probability == pytest.approx(p1, rel=1e-12)
+    assert four.dark_click_probability == pytest.approx(1 - (1 - p1) ** 4, rel=1e-12)
+    rate, arriving = 1e8, 0.02  # a bright signal: dead time matters
+    d1, d4 = one.detection(rate, arriving), four.detection(rate, arriving)
+    clicks4 = arriving * 0.5 + (1 - arriving * 0.5) * four.dark_click_probability
+    assert d4.efficiency == pytest.approx(0.5 * dead_time_efficiency(rate * clicks4 / 4, 1e-6), rel=1e-12)
+    assert d4.efficiency > d1.efficiency and d4.noise_click_probability > d1.noise_click_probability
