@@ -31,6 +31,7 @@ from qrate.model import MODEL_VERSION
 from qrate.protocols.compiled import CompiledProtocol
 from qrate.protocols.layout import NetworkLayout, TerrestrialNetwork
 from qrate.protocols.noise import PauliNoise
+from qrate.protocols.pulses import PulseSampler
 from qrate.protocols.registry import ScenarioProtocol, build_protocol
 from qrate.scenario.schema import Scenario
 from qrate.seeding import point_key
@@ -111,8 +112,19 @@ class PointPlan:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
+    def pulse_sampler(self) -> PulseSampler | None:
+        """The protocol's own counter sampler, for a protocol that draws its counters from the pulses (else None)."""
+        if not getattr(self.protocol, "pulse_counters", False):
+            return None
+        sampler: PulseSampler = self.protocol.pulse_sampler(self)  # type: ignore[attr-defined]  # optional part of the contract
+        return sampler
+
+    @property
     def p_success_expected(self) -> float:
         """Mean success probability per pulse (the binomial path's parameter)."""
+        pulses = self.pulse_sampler
+        if pulses is not None:
+            return pulses.success_probability()
         p = self.constant
         for a, b, dl in zip(self.factors_a, self.factors_b, self.downlinks, strict=True):
             p *= a * dl.mean_eta + b
@@ -121,6 +133,9 @@ class PointPlan:
     @property
     def p_signal_expected(self) -> float:
         """Mean probability per pulse of a herald in which every click is the photon's own (no noise click needed)."""
+        pulses = self.pulse_sampler
+        if pulses is not None:
+            return pulses.signal_success_probability()
         p = math.prod(self.sources) * self.bsm_success**self.bsm_count
         for u in self.users:
             if u.downlink < 0:
@@ -471,8 +486,16 @@ def plan_sweep(scenario: Scenario) -> list[PointPlan]:
     return plans
 
 
-def compile_protocol(plan: PointPlan) -> CompiledProtocol:
-    """The Stim protocol of a point, compiled with its Pauli noise and counter sampler."""
+CounterSampler = CompiledProtocol | PulseSampler
+"""What draws a point's counters: the compiled Stim protocol, or the protocol's own pulse sampler."""
+
+
+def compile_protocol(plan: PointPlan) -> CounterSampler:
+    """The counter sampler of a point: the protocol's own pulse sampler if it has one, else its Stim
+    rounds compiled with the point's Pauli noise and counter sampler."""
+    pulses = plan.pulse_sampler
+    if pulses is not None:
+        return pulses
     return plan.protocol.compile(plan.noise, sampler=plan.sampler)
 
 
@@ -487,7 +510,9 @@ def counter_names(plans: Sequence[PointPlan]) -> tuple[str, ...]:
     for plan in plans:
         if plan.protocol not in seen:
             seen.append(plan.protocol)
-            names.update(dict.fromkeys(plan.protocol.compile(PauliNoise()).counter_names))
+            pulses = plan.pulse_sampler
+            compiled = pulses if pulses is not None else plan.protocol.compile(PauliNoise())
+            names.update(dict.fromkeys(compiled.counter_names))
     return tuple(names)
 
 
