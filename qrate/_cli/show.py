@@ -114,10 +114,9 @@ def print_passes(passes: list[dict[str, Any]], summary: dict[str, Any]) -> None:
         print(f"{p['pass']:>5} {p['start_utc']:>24} {p['duration_s']:>7.1f} {cells}")
     for k in totals:
         if f"{k}_per_day" in summary:
-            print(
-                f"#   {k}: {_pm(summary[k + '_per_day'], summary[k + '_per_day_stderr'])} per day,"
-                f" {_pm(summary[k + '_per_year'], summary[k + '_per_year_stderr'])} per year"
-            )
+            day = _pass_cell({"v": summary[k + "_per_day"], "v_stderr": summary[k + "_per_day_stderr"]}, "v")
+            year = _pass_cell({"v": summary[k + "_per_year"], "v_stderr": summary[k + "_per_year_stderr"]}, "v")
+            print(f"#   {k}: {day} per day, {year} per year")
 
 
 def _pass_cell(p: dict[str, Any], key: str) -> str:

@@ -435,7 +435,7 @@ def plan_point(
         readout_flip=readout if len(set(readout.values())) > 1 else scenario.detectors.readout_flip,
     )
     sources, constant, factors_a, factors_b = _heralding(scenario, protocol, downlinks, users, bsm_success)
-    return PointPlan(
+    plan = PointPlan(
         index=index,
         ground_distance_km=float(ground_distance_km),
         key=point_key(key_params if key_params is not None else point_key_params(scenario, ground_distance_km)),
@@ -457,6 +457,8 @@ def plan_point(
         pulses_per_batch=pulses_per_batch,
         extra=dict(extra or {}),
     )
+    _ = plan.pulse_sampler  # a protocol with its own pulse sampler refuses what it cannot draw, before anything runs
+    return plan
 
 
 def plan_sweep(scenario: Scenario) -> list[PointPlan]:
