@@ -47,20 +47,21 @@ def _rows(counts: list[dict[str, int]], pulses: list[int]) -> np.ndarray:
     return np.concatenate(rows)
 
 
-def test_monte_carlo_gains_and_errors_match_the_closed_forms() -> None:
-    sampler = DecoyPulses(ETA, Y0, DecoyParams(misalignment_error=E_D))
+@pytest.mark.parametrize(("eta", "y0"), [(ETA, Y0), (1e-4, 1e-3)])  # signal-dominated; noise-dominated
+def test_monte_carlo_gains_and_errors_match_the_closed_forms(eta: float, y0: float) -> None:
+    sampler = DecoyPulses(eta, y0, DecoyParams(misalignment_error=E_D))
     n = 10**10
     c = sampler.sample_pulses(n, np.random.default_rng(2024)).counts
     match = 0.5  # p_Z^2 + p_X^2
     for k, (mu, p) in enumerate(zip(MU, P, strict=True)):
         sent = n * p
-        q = Y0 + 1 - math.exp(-ETA * mu)  # MQZL's gain; the sampler's exact form differs by Y0(1 - e^-eta mu)
+        q = y0 + 1 - math.exp(-eta * mu)  # MQZL's gain; the sampler's exact form differs by Y0(1 - e^-eta mu)
         q_mc = c[f"clicks:{INTENSITIES[k]}"] / sent
-        assert abs(q_mc - q) < 4 * math.sqrt(q / sent) + Y0 * ETA * mu, (k, q_mc, q)
-        eq = 0.5 * Y0 + E_D * (1 - math.exp(-ETA * mu))
+        assert abs(q_mc - q) < 4 * math.sqrt(q / sent) + y0 * eta * mu, (k, q_mc, q)
+        eq = 0.5 * y0 + E_D * (1 - math.exp(-eta * mu))
         sifted_sent = sent * match
         eq_mc = sum(c[f"errors:{INTENSITIES[k]}:{b}"] for b in BASES) / sifted_sent
-        assert abs(eq_mc - eq) < 4 * math.sqrt(eq / sifted_sent) + Y0 * ETA * mu, (k, eq_mc, eq)
+        assert abs(eq_mc - eq) < 4 * math.sqrt(eq / sifted_sent) + y0 * eta * mu, (k, eq_mc, eq)
 
 
 def test_every_counter_matches_its_expectation_and_the_draw_is_exact_in_cost() -> None:
