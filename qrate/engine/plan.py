@@ -152,7 +152,11 @@ class PointPlan:
 
     @property
     def mean_eta_joint(self) -> float:
-        """Product of the downlinks' mean transmittances."""
+        """Product of the downlinks' mean transmittances (a pulse sampler's own link, if it names one)."""
+        pulses = self.pulse_sampler
+        eta = pulses.free_space_transmittance() if pulses is not None else None
+        if eta is not None:
+            return eta
         return math.prod(dl.mean_eta for dl in self.downlinks)
 
     def report(self) -> dict[str, Any]:

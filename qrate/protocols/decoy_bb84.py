@@ -273,6 +273,10 @@ class DecoyPulses(PulseSampler):
         """Mean of every counter over ``pulses`` pulses."""
         return {k: float(v) for k, v in self._counts(float(pulses) * self._classes()).items()}
 
+    def free_space_transmittance(self) -> float | None:
+        """The receiver's downlink mean transmittance."""
+        return self.eta_link
+
     def success_probability(self) -> float:
         """Clicks per pulse, Σ_k p_k Q_k."""
         p = self.params

@@ -37,6 +37,10 @@ class PulseSampler(ABC):
 
     counter_names: tuple[str, ...] = ()
 
+    def free_space_transmittance(self) -> float | None:
+        """Mean transmittance of the free-space link(s) its pulses cross (None: the plan's product of downlinks)."""
+        return None
+
     @property
     def round_samplers(self) -> dict[str, str]:
         """How the counters are drawn (stored with each point, like a Stim protocol's per-round samplers)."""
