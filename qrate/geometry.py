@@ -12,6 +12,12 @@ from dataclasses import dataclass
 
 from qrate.errors import BelowHorizonError, InputError
 
+STATION_ALTITUDE_RANGE_M = (-500.0, 9000.0)
+"""Accepted ground-station altitudes (m above the WGS84 ellipsoid): a station is on the ground, from
+the Dead Sea shore (-430 m) to the highest summit (8849 m). Anything aloft (UAV, balloon, HAP) is a
+platform (a scenario's ``position``), not a station. Every station (scenario ``altitude_m``,
+:class:`qrate.orbit.Station`, ``qrate passes --station``) obeys this one range."""
+
 EARTH_RADIUS_KM = 6371.0
 
 

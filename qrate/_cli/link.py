@@ -5,6 +5,12 @@ stations ``--ground-distance-km`` apart; the budget is the downlink to either st
 beam, mean transmittance (Monte Carlo and analytic), quantiles, the loss in dB and its split per
 factor. ``qrate link SCENARIO --link NAME`` evaluates a scenario's link (its platform's altitude,
 every field of the link, the scenario's distances unless ``--ground-distance-km`` is given).
+
+The link is always built by the scenario loader: without SCENARIO, from a one-link scenario
+(:data:`ONE_LINK_SCENARIO`). Each link option is an alias of ``--set FIELD=VALUE`` on that link
+(``--divergence-rad 5e-6`` is ``--set divergence_rad=5e-6``; ``--altitude-km`` sets the platform's
+``altitude_km``), so the options obey the same rules as a scenario file and any field of the link
+(``aerosol_model``, ``turbulence_profile``, ``loss_table``...) can be set.
 """
 
 from __future__ import annotations
@@ -23,11 +29,30 @@ from qrate.errors import InputError
 QUANTILES = (0.05, 0.5, 0.95)
 MAX_SAMPLES = 100_000_000
 
-#: library field name -> CLI option, so that errors raised below the CLI name the option
-_OPTIONS = {
-    "altitude_km": "--altitude-km",
-    "ground_distance_km": "--ground-distance-km",
-    "ground_offset_km": "--ground-distance-km",
+#: the scenario ``qrate link`` builds its link in without SCENARIO: a platform above two stations
+ONE_LINK_SCENARIO = """
+name = "qrate-link"
+[nodes.ground_stations.GS1]
+users = ["u1"]
+[nodes.ground_stations.GS2]
+users = ["u2"]
+[nodes.platforms.platform]
+[links.fiber]
+kind = "fiber"
+default_length_km = 0.0
+[links.link]
+kind = "free_space"
+platform = "platform"
+ground_stations = ["GS1", "GS2"]
+[protocol]
+name = "broadcast"
+sender = "u1"
+[sampling]
+pulses_per_batch = 1
+"""
+
+#: link field -> its option (each an alias of ``--set FIELD=VALUE``)
+LINK_OPTIONS = {
     "divergence_rad": "--divergence-rad",
     "pointing_rad": "--pointing-rad",
     "aperture_radius_m": "--aperture-radius-m",
@@ -38,6 +63,18 @@ _OPTIONS = {
     "cn2": "--cn2",
     "turbulence_path": "--turbulence-path",
     "t_atm_zenith": "--t-atm-zenith",
+    "transmitter_efficiency": "--transmitter-efficiency",
+    "receiver_efficiency": "--receiver-efficiency",
+    "extra_loss_db": "--extra-loss-db",
+}
+#: options whose value is a choice: ``far-field`` is read as ``far_field``
+_CHOICES = ("beam", "model", "turbulence_path")
+#: library field name -> CLI option, so that errors raised below the CLI name the option
+_OPTIONS = {
+    "altitude_km": "--altitude-km",
+    "ground_distance_km": "--ground-distance-km",
+    "ground_offset_km": "--ground-distance-km",
+    **LINK_OPTIONS,
 }
 
 
@@ -51,7 +88,7 @@ def _parser() -> ArgumentParser:
         "scenario",
         nargs="?",
         metavar="SCENARIO",
-        help="a preset or TOML file: evaluate its link --link NAME (instead of the link options below)",
+        help="a preset or TOML file: evaluate its link --link NAME (the link options below change its fields)",
     )
     p.add_argument("--link", metavar="NAME", help="with SCENARIO: the free-space link to evaluate (default: the first)")
     g = p.add_argument_group("geometry")
@@ -63,26 +100,28 @@ def _parser() -> ArgumentParser:
     )
     b = p.add_argument_group("link")
     b.add_argument("--divergence-rad", metavar="THETA", help="transmit half-angle divergence in rad (required)")
-    b.add_argument("--pointing-rad", metavar="S", default="0", help="per-axis pointing jitter std in rad (default 0)")
+    b.add_argument("--pointing-rad", metavar="S", help="per-axis pointing jitter std in rad (default 0)")
     b.add_argument("--aperture-radius-m", metavar="A", help="receiver aperture RADIUS in m (exactly one of radius/diameter)")
     b.add_argument("--aperture-diameter-m", metavar="D", help="receiver aperture DIAMETER in m")
-    b.add_argument("--wavelength-m", metavar="LAMBDA", default="1.55e-6", help="wavelength in m (default 1.55e-6)")
-    b.add_argument(
-        "--beam", default="gaussian", help="gaussian: W = sqrt(W0^2 + theta^2 L^2); far-field: W = theta L (default gaussian)"
-    )
-    b.add_argument(
-        "--model", default="weibull", help="per-shot transmittance model: exact (Marcum Q) or weibull (Vasylyev; default)"
-    )
-    b.add_argument("--cn2", default="0", help="turbulence C_n^2 in m^-2/3 (default 0)")
-    b.add_argument("--turbulence-path", default="full", help="full (UAV: whole path) or last-10km (satellite) (default full)")
-    b.add_argument("--t-atm-zenith", default="1", help="atmospheric transmittance at the zenith, in [0, 1] (default 1)")
-    b.add_argument("--transmitter-efficiency", default="1", help="transmitter optics efficiency, in (0, 1] (default 1)")
+    b.add_argument("--wavelength-m", metavar="LAMBDA", help="wavelength in m (default 1.55e-6)")
+    b.add_argument("--beam", help="gaussian: W = sqrt(W0^2 + theta^2 L^2); far-field: W = theta L (default gaussian)")
+    b.add_argument("--model", help="per-shot transmittance model: exact (Marcum Q) or weibull (Vasylyev; default)")
+    b.add_argument("--cn2", help="turbulence C_n^2 in m^-2/3 (default 0)")
+    b.add_argument("--turbulence-path", help="full (UAV: whole path) or last-10km (satellite) (default full)")
+    b.add_argument("--t-atm-zenith", help="atmospheric transmittance at the zenith, in [0, 1] (default 1)")
+    b.add_argument("--transmitter-efficiency", help="transmitter optics efficiency, in (0, 1] (default 1)")
     b.add_argument(
         "--receiver-efficiency",
-        default="1",
         help="telescope, optics and coupling efficiency of the receiver, in (0, 1] (default 1)",
     )
-    b.add_argument("--extra-loss-db", default="0", help="any further flat loss in dB (default 0)")
+    b.add_argument("--extra-loss-db", help="any further flat loss in dB (default 0)")
+    b.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="any field of the link, as in a scenario's [links.NAME] table (repeatable), e.g. aerosol_model=rural_23km",
+    )
     s = p.add_argument_group("sampling")
     s.add_argument("--samples", default="1000000", help="shots per distance (default 1e6)")
     s.add_argument("--seed", default=None, help="integer seed (default: fresh entropy, printed)")
@@ -100,14 +139,6 @@ def _num(option: str, text: str | None, parse: Callable[[str], Any]) -> Any:
     if text is None:
         raise InputError(option, "is required")
     return parse(text)
-
-
-def _choice(option: str, text: str, choices: tuple[str, ...]) -> str:
-    value = text.strip().lower().replace("-", "_")
-    if value not in choices:
-        shown = ", ".join(c.replace("_", "-") for c in choices)
-        raise InputError(option, f"expected one of {shown}, got {text!r}")
-    return value
 
 
 def _block_stats(draws: np.ndarray, weights: np.ndarray) -> tuple[float, float | None]:
@@ -238,67 +269,86 @@ def _table(rows: list[dict[str, Any]], header: str) -> str:
 
 def main(argv: Sequence[str]) -> int:
     """Run ``qrate link``; returns 0, raises :class:`InputError` (exit 2) on bad input."""
-    from qrate.channels.beam import BEAMS
-    from qrate.channels.freespace import MODELS, FreeSpaceLink
-    from qrate.channels.turbulence import TURBULENCE_PATHS
-
     a = _parser().parse_args(list(argv))
-    if a.scenario is not None:
-        return _scenario_link(a)
-    altitude_km = _num("--altitude-km", a.altitude_km, float_in("--altitude-km", 0.0, lo_open=True))
-    distances = _num("--ground-distance-km", a.ground_distance_km, float_list("--ground-distance-km", 0.0))
-    kwargs: dict[str, Any] = {
-        "divergence_rad": _num("--divergence-rad", a.divergence_rad, float_in("--divergence-rad", 0.0, lo_open=True)),
-        "pointing_rad": float_in("--pointing-rad", 0.0)(a.pointing_rad),
-        "wavelength_m": float_in("--wavelength-m", 0.0, lo_open=True)(a.wavelength_m),
-        "beam": _choice("--beam", a.beam, BEAMS),
-        "model": _choice("--model", a.model, MODELS),
-        "cn2": float_in("--cn2", 0.0)(a.cn2),
-        "turbulence_path": _choice("--turbulence-path", a.turbulence_path, TURBULENCE_PATHS),
-        "t_atm_zenith": float_in("--t-atm-zenith", 0.0, 1.0)(a.t_atm_zenith),
-        "transmitter_efficiency": float_in("--transmitter-efficiency", 0.0, 1.0, lo_open=True)(a.transmitter_efficiency),
-        "receiver_efficiency": float_in("--receiver-efficiency", 0.0, 1.0, lo_open=True)(a.receiver_efficiency),
-        "extra_loss_db": float_in("--extra-loss-db", 0.0)(a.extra_loss_db),
-    }
-    if (a.aperture_radius_m is None) == (a.aperture_diameter_m is None):
-        raise InputError(
-            "--aperture-radius-m/--aperture-diameter-m", "give exactly one of the receiver aperture radius or diameter"
-        )
-    if a.aperture_radius_m is not None:
-        kwargs["aperture_radius_m"] = float_in("--aperture-radius-m", 0.0, lo_open=True)(a.aperture_radius_m)
-    else:
-        kwargs["aperture_diameter_m"] = float_in("--aperture-diameter-m", 0.0, lo_open=True)(a.aperture_diameter_m)
-    try:
-        link = FreeSpaceLink.from_aperture(**kwargs)
-    except InputError as exc:
-        raise type(exc)(_OPTIONS.get(exc.field, exc.field), exc.message) from None
+    link, altitude_km, default_distances = _build_link(a)
+    distances = (
+        _num("--ground-distance-km", a.ground_distance_km, float_list("--ground-distance-km", 0.0))
+        if a.ground_distance_km is not None or default_distances is None
+        else default_distances
+    )
     return _report(a, link, altitude_km, distances)
 
 
-def _scenario_link(a: Any) -> int:
-    """``qrate link SCENARIO [--link NAME]``: the scenario's link, altitude and (by default) distances."""
-    from qrate.channels.freespace import FreeSpaceLink
-    from qrate.scenario import load_scenario
+def _link_fields(a: Any) -> dict[str, str]:
+    """``--set`` items and the link options given, as ``{field: value text}`` (options win)."""
+    fields: dict[str, str] = {}
+    for item in a.set:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError("--set", f"expected FIELD=VALUE, got {item!r}")
+        fields[key.strip()] = value
+    for name in LINK_OPTIONS:
+        text = getattr(a, name)
+        if text is not None:
+            fields[name] = text.strip().lower().replace("-", "_") if name in _CHOICES else text
+    return fields
 
-    scenario = load_scenario(a.scenario)
-    links = scenario.free_space_links()
-    name = a.link or next(iter(links))
-    if name not in links:
-        raise InputError("--link", f"no free-space link {name!r} in {a.scenario}; its links: {', '.join(links)}")
-    spec = links[name]
+
+def _build_link(a: Any) -> tuple[Any, float, list[float] | None]:
+    """The link, its platform's altitude and the scenario's distances (None without SCENARIO), built by
+    the scenario loader from SCENARIO (or :data:`ONE_LINK_SCENARIO`) with the options as fields of the link."""
+    from qrate.scenario.axes import EXCLUSIVE_KEYS
+    from qrate.scenario.load import apply_overrides, parse_override, parse_toml, read_source, validate_data
+
+    if a.scenario is None:
+        data, name, options = parse_toml(ONE_LINK_SCENARIO), "link", {**LINK_OPTIONS, "altitude_km": "--altitude-km"}
+    else:
+        label, text = read_source(a.scenario)
+        data, options = parse_toml(text, label), {}
+        links = {k: v for k, v in data.get("links", {}).items() if isinstance(v, dict) and v.get("kind") == "free_space"}
+        name = a.link or next(iter(links), "")
+        if name not in links:
+            raise InputError("--link", f"no free-space link {name!r} in {a.scenario}; its links: {', '.join(links)}")
+    fields = _link_fields(a)
+    options.update({k: LINK_OPTIONS.get(k, f"--set {k}") for k in fields})
+    table = data["links"][name]
+    for key, text in fields.items():  # a field given replaces its alternative (radius/diameter) unless both are given
+        if EXCLUSIVE_KEYS.get(key) not in fields:
+            table.pop(EXCLUSIVE_KEYS.get(key, ""), None)
+        parts, value = parse_override(f"{key}={text}")
+        node = table
+        for part in parts[:-1]:
+            node = node.setdefault(part, {}) if isinstance(node, dict) else node
+        if not isinstance(node, dict):
+            raise InputError(options[key], f"links.{name}.{parts[0]} is a value, not a table")
+        node[parts[-1]] = value
+    platform = table.get("platform")
+    sets = [] if a.altitude_km is None else [f"nodes.platforms.{platform}.altitude_km={a.altitude_km}"]
+    if sets:
+        options["altitude_km"] = "--altitude-km"
+    try:
+        scenario = validate_data(apply_overrides(data, sets))
+    except InputError as exc:
+        raise InputError(*_option_error(exc, name, platform, options)) from None
+    spec = scenario.free_space_links()[name]
     altitude_km = scenario.nodes.platforms[spec.platform].altitude_km
     if altitude_km is None:
         raise InputError("--link", f"links.{name}'s platform is placed by an orbit, TLE or position: use `qrate passes`")
-    distances = (
-        _num("--ground-distance-km", a.ground_distance_km, float_list("--ground-distance-km", 0.0))
-        if a.ground_distance_km is not None
-        else list(scenario.sweep.distances_km())
-    )
-    try:
-        link = FreeSpaceLink.from_spec(spec)
-    except InputError as exc:
-        raise InputError(f"links.{name}.{exc.field}", exc.message) from None
-    return _report(a, link, altitude_km, distances)
+    return spec.link, altitude_km, None if a.scenario is None else list(scenario.sweep.distances_km())
+
+
+def _option_error(exc: InputError, name: str, platform: Any, options: dict[str, str]) -> tuple[str, str]:
+    """``(field, message)`` of a loader error, naming the option when an option set the field."""
+    field = exc.field
+    if field == f"nodes.platforms.{platform}.altitude_km" or field.startswith(f"nodes.platforms.{platform}."):
+        return options.get("altitude_km", field), exc.message
+    prefix = f"links.{name}."
+    if field.startswith(prefix):
+        parts = field.removeprefix(prefix).split("/")
+        named = [options.get(p.split(".")[0]) for p in parts]
+        if all(named):
+            return "/".join(dict.fromkeys(n for n in named if n)), exc.message
+    return field, exc.message
 
 
 def _report(a: Any, link: Any, altitude_km: float, distances: Sequence[float]) -> int:

@@ -14,8 +14,6 @@ from functools import lru_cache
 import numpy as np
 from scipy import special
 
-BEAMS = ("gaussian", "far_field")
-
 #: grid step in u = r/W of the exact-efficiency table; cubic Hermite error ~ step^4/384 * max|eta''''|
 EXACT_TABLE_STEP = 2.0e-3
 #: the table spans u in [b - EXACT_TABLE_HALF_WIDTH, b + EXACT_TABLE_HALF_WIDTH] (clipped at 0);

@@ -111,10 +111,10 @@ def loss_budget_db(
     )
     eta_rx = _efficiency("receiver_efficiency", link.receiver_efficiency if receiver_efficiency is None else receiver_efficiency)
     extra = check_nonnegative("extra_loss_db", link.extra_loss_db if extra_loss_db is None else extra_loss_db)
-    aerosol_model = aerosol_model or link.aerosol_model
+    if aerosol_model is not None:  # the link's own rule refuses two atmospheres
+        link = dataclasses.replace(link, aerosol_model=aerosol_model)
+    aerosol_model = link.aerosol_model
     link = dataclasses.replace(link, transmitter_efficiency=1.0, receiver_efficiency=1.0, extra_loss_db=0.0, aerosol_model=None)
-    if aerosol_model is not None and link.t_atm_zenith != 1.0:
-        raise InputError("aerosol_model", "give either the link's t_atm_zenith or an aerosol model, not both")
     if turbulence_profile is not None and link.cn2 != 0.0:
         raise InputError("turbulence_profile", "give either the link's cn2 or a slant turbulence profile, not both")
 

@@ -1,7 +1,8 @@
-"""Free-space downlinks: link specification, per-geometry budget, per-shot transmittance.
+"""Free-space downlinks: per-geometry budget, per-shot transmittance.
 
-A :class:`FreeSpaceLink` describes the hardware (divergence, pointing, receiver aperture radius,
-turbulence, atmosphere, transmittance model); :func:`link_budget` evaluates it at one
+A :class:`~qrate.channels.link.FreeSpaceLink` (module :mod:`qrate.channels.link`) describes the hardware
+(divergence, pointing, receiver aperture radius, turbulence, atmosphere, transmittance model);
+:func:`link_budget` evaluates it at one
 :class:`~qrate.geometry.PlatformGeometry`; :func:`sample_transmittance` draws i.i.d. per-shot
 transmittances (Numba) and :func:`mean_transmittance` gives their exact mean.
 
@@ -24,7 +25,6 @@ import numpy as np
 from qrate.channels import _kernels
 from qrate.channels.atmosphere import atmospheric_transmittance
 from qrate.channels.beam import (
-    BEAMS,
     ExactTable,
     aperture_efficiency,
     beam_radius_m,
@@ -32,140 +32,22 @@ from qrate.channels.beam import (
     exact_table,
     vasylyev_parameters,
 )
-from qrate.channels.turbulence import TURBULENCE_PATHS, TURBULENT_LAYER_M, beam_wander_variance_m2
+from qrate.channels.link import MODELS, TURBULENCE_PROFILES, FreeSpaceLink
+from qrate.channels.turbulence import TURBULENT_LAYER_M, beam_wander_variance_m2
 from qrate.errors import InputError
 from qrate.geometry import PlatformGeometry
 
-MODELS = ("exact", "weibull", "measured")
-TURBULENCE_PROFILES = ("none", "hv")
-
-
-def _check_number(name: str, value: Any, *, positive: bool = False, upper: float = math.inf) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InputError(name, f"expected a number, got {value!r}")
-    v = float(value)
-    if not math.isfinite(v) or v < 0.0 or (positive and v == 0.0) or v > upper:
-        bound = "> 0" if positive else ">= 0"
-        extra = f" and <= {upper:g}" if math.isfinite(upper) else ""
-        raise InputError(name, f"expected a finite number {bound}{extra}, got {value!r}")
-
-
-def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise InputError(name, f"expected one of {', '.join(map(repr, choices))}, got {value!r}")
-
-
-@dataclass(frozen=True)
-class FreeSpaceLink:
-    """One downlink from a platform to a ground receiver.
-
-    Attributes:
-        divergence_rad: transmit half-angle divergence theta (1/e^2 intensity).
-        pointing_rad: per-axis pointing jitter (std, rad); the centroid std is pointing_rad * L.
-        aperture_radius_m: receiver aperture **radius** a (use :meth:`from_aperture_diameter` for a diameter).
-        wavelength_m: wavelength; sets the waist W0 = lambda / (pi theta).
-        beam: ``gaussian`` (W = sqrt(W0^2 + theta^2 L^2)) or ``far_field`` (W = theta L).
-        model: per-shot transmittance model, ``exact`` or ``weibull``.
-        cn2: refractive-index structure constant C_n^2 (m^-2/3); 0 disables turbulence.
-        turbulence_path: ``full`` (UAV, whole path turbulent) or ``last_10km`` (satellite).
-        t_atm_zenith: atmospheric transmittance at the zenith, in [0, 1].
-        aerosol_model: instead of ``t_atm_zenith``, the tabulated zenith transmittance at
-            ``wavelength_m`` for this aerosol model (:func:`qrate.channels.atmosphere.slant_transmittance`).
-        turbulence_profile: ``none`` (``cn2`` and ``turbulence_path`` as above) or ``hv``: the
-            Hufnagel-Valley profile (``hv_ground_cn2``, ``hv_wind_m_per_s``) integrated along the slant
-            path for the beam wander (:func:`qrate.channels.turbulence.slant_beam_wander_variance_m2`).
-        transmitter_efficiency, receiver_efficiency, extra_loss_db: hardware factors (transmitter
-            optics; telescope, optics and coupling into the detector; anything else as flat dB).
-        measured_loss: for ``model = "measured"``, the tabulated loss (:class:`qrate.channels.measured.MeasuredLoss`)
-            that replaces the beam, pointing, turbulence and atmosphere factors.
-    """
-
-    divergence_rad: float
-    pointing_rad: float
-    aperture_radius_m: float
-    wavelength_m: float = 1.55e-6
-    beam: str = "gaussian"
-    model: str = "weibull"
-    cn2: float = 0.0
-    turbulence_path: str = "full"
-    t_atm_zenith: float = 1.0
-    aerosol_model: str | None = None
-    turbulence_profile: str = "none"
-    hv_ground_cn2: float = 1.7e-14
-    hv_wind_m_per_s: float = 21.0
-    transmitter_efficiency: float = 1.0
-    receiver_efficiency: float = 1.0
-    extra_loss_db: float = 0.0
-    measured_loss: Any = None
-
-    @classmethod
-    def from_spec(cls, spec: Any) -> FreeSpaceLink:
-        """The link a scenario's free-space spec describes (:class:`qrate.scenario.schema.FreeSpaceLinkSpec`)."""
-        return cls(
-            divergence_rad=spec.divergence_rad,
-            pointing_rad=spec.pointing_rad,
-            aperture_radius_m=spec.receiver_radius_m,
-            wavelength_m=spec.wavelength_m,
-            beam=spec.beam,
-            model=spec.model,
-            cn2=spec.cn2,
-            turbulence_path=spec.turbulence_path,
-            t_atm_zenith=spec.t_atm_zenith,
-            aerosol_model=spec.aerosol_model,
-            turbulence_profile=spec.turbulence_profile,
-            hv_ground_cn2=spec.hv_ground_cn2,
-            hv_wind_m_per_s=spec.hv_wind_m_per_s,
-            transmitter_efficiency=spec.transmitter_efficiency,
-            receiver_efficiency=spec.receiver_efficiency,
-            extra_loss_db=spec.extra_loss_db,
-            measured_loss=spec.measured_loss_table(),
-        )
-
-    def __post_init__(self) -> None:
-        _check_number("divergence_rad", self.divergence_rad, positive=True)
-        _check_number("pointing_rad", self.pointing_rad)
-        _check_number("aperture_radius_m", self.aperture_radius_m, positive=True)
-        _check_number("wavelength_m", self.wavelength_m, positive=True)
-        _check_choice("beam", self.beam, BEAMS)
-        _check_choice("model", self.model, MODELS)
-        _check_number("cn2", self.cn2)
-        _check_choice("turbulence_path", self.turbulence_path, TURBULENCE_PATHS)
-        _check_number("t_atm_zenith", self.t_atm_zenith, upper=1.0)
-        _check_choice("turbulence_profile", self.turbulence_profile, TURBULENCE_PROFILES)
-        _check_number("hv_ground_cn2", self.hv_ground_cn2, upper=1e-10)
-        _check_number("hv_wind_m_per_s", self.hv_wind_m_per_s, upper=1000.0)
-        _check_number("transmitter_efficiency", self.transmitter_efficiency, positive=True, upper=1.0)
-        _check_number("receiver_efficiency", self.receiver_efficiency, positive=True, upper=1.0)
-        _check_number("extra_loss_db", self.extra_loss_db, upper=300.0)
-        if self.aerosol_model is not None and self.t_atm_zenith != 1.0:
-            raise InputError("aerosol_model", "give either aerosol_model or t_atm_zenith < 1, not both")
-        if (self.model == "measured") != (self.measured_loss is not None):
-            raise InputError("measured_loss", 'a loss table goes with model = "measured", and only with it')
-
-    @property
-    def hardware(self) -> float:
-        """Transmitter × receiver efficiency × the extra loss: a constant factor of every transmittance."""
-        return self.transmitter_efficiency * self.receiver_efficiency * 10.0 ** (-self.extra_loss_db / 10.0)
-
-    @classmethod
-    def from_aperture_diameter(cls, aperture_diameter_m: float, **kwargs: Any) -> FreeSpaceLink:
-        """Build a link from a receiver aperture **diameter** (the radius is half of it)."""
-        _check_number("aperture_diameter_m", aperture_diameter_m, positive=True)
-        return cls(aperture_radius_m=0.5 * float(aperture_diameter_m), **kwargs)
-
-    @classmethod
-    def from_aperture(
-        cls, *, aperture_radius_m: float | None = None, aperture_diameter_m: float | None = None, **kwargs: Any
-    ) -> FreeSpaceLink:
-        """Build a link from exactly one of ``aperture_radius_m`` / ``aperture_diameter_m`` (never guessed)."""
-        if (aperture_radius_m is None) == (aperture_diameter_m is None):
-            raise InputError(
-                "aperture_radius_m/aperture_diameter_m",
-                "give exactly one of the receiver aperture radius or diameter",
-            )
-        if aperture_diameter_m is not None:
-            return cls.from_aperture_diameter(aperture_diameter_m, **kwargs)
-        return cls(aperture_radius_m=aperture_radius_m, **kwargs)  # type: ignore[arg-type]
+__all__ = [
+    "MODELS",
+    "TURBULENCE_PROFILES",
+    "FreeSpaceLink",
+    "LinkBudget",
+    "link_budget",
+    "mean_transmittance",
+    "sample_transmittance",
+    "sample_transmittance_blocks",
+    "weibull_mean_integral",
+]
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,6 @@ from scipy import integrate, optimize, special
 from qrate.channels._checks import check_choice, check_count, check_generator, check_nonnegative, check_positive, check_real
 from qrate.errors import InputError
 
-TURBULENCE_PATHS = ("full", "last_10km")
 #: thickness (m) of the turbulent layer above the ground in the satellite (``last_10km``) model
 TURBULENT_LAYER_M = 1.0e4
 WAVES = ("plane", "spherical")

@@ -66,7 +66,7 @@ def scenario_passes(scenario: Scenario) -> ScenarioPasses:
     Raises:
         InputError: no ``[passes]`` window, links to different platforms, bad window or elements.
     """
-    from qrate.orbit import Station, find_passes
+    from qrate.orbit import find_passes
 
     window = scenario.passes
     if window is None:
@@ -80,9 +80,9 @@ def scenario_passes(scenario: Scenario) -> ScenarioPasses:
     names = list(dict.fromkeys(gs for spec in links.values() for gs in spec.ground_stations))
     stations, cuts = [], []
     for gs in names:
-        st = scenario.nodes.ground_stations[gs]
-        assert st.latitude_deg is not None and st.longitude_deg is not None  # checked by the schema
-        stations.append(Station(gs, st.latitude_deg, st.longitude_deg, st.altitude_m))
+        site = scenario.nodes.ground_stations[gs].site(gs)
+        assert site is not None  # coordinates checked by the schema
+        stations.append(site)
         own = max(spec.min_elevation_deg for spec in links.values() if gs in spec.ground_stations)
         cuts.append(max(window.min_elevation_deg, own))
     try:

@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qrate.channels.fiber import dephasing_probability, fiber_transmittance
-from qrate.channels.freespace import FreeSpaceLink, LinkBudget, link_budget, mean_transmittance
+from qrate.channels.freespace import LinkBudget, link_budget, mean_transmittance
 from qrate.engine import hardware
 from qrate.errors import BelowHorizonError, InputError
 from qrate.geometry import PlatformGeometry, midpoint_geometry
 from qrate.model import MODEL_VERSION
 from qrate.protocols.compiled import CompiledProtocol
-from qrate.protocols.layout import NetworkLayout, TerrestrialNetwork
+from qrate.protocols.layout import NetworkLayout
 from qrate.protocols.noise import PauliNoise
 from qrate.protocols.pulses import PulseSampler
 from qrate.protocols.registry import ScenarioProtocol, build_protocol
@@ -203,10 +203,9 @@ class PointPlan:
 
 # ---------------------------------------------------------------------------------- building
 def layout_of(scenario: Scenario) -> NetworkLayout:
-    """The protocol layout (chain of terrestrial networks) of a scenario."""
-    return NetworkLayout(
-        tuple(TerrestrialNetwork(gs, st.user_names(gs), forward=st.forward) for gs, st in scenario.nodes.ground_stations.items())
-    )
+    """The protocol layout (chain of terrestrial networks) of a scenario, built once when it was validated."""
+    layout: NetworkLayout = scenario.layout
+    return layout
 
 
 def protocol_of(scenario: Scenario) -> ScenarioProtocol:
@@ -262,16 +261,13 @@ def _downlinks(
     downlinks: list[Downlink] = []
     blocks: set[int] = set()
     for index, (name, spec) in enumerate(scenario.free_space_links().items()):
-        try:
-            link = FreeSpaceLink.from_spec(spec)
-        except InputError as exc:
-            raise InputError(f"links.{name}.{exc.field}", exc.message) from None
+        link = spec.link  # built once, with the scenario
         for gs in spec.ground_stations:
             try:
                 budget = link_budget(link, geometries[(name, gs)])
                 mean = mean_transmittance(budget)
-                background = hardware.background_click_probability(
-                    spec, (sun_elevation_deg or {}).get(gs), scenario.bsm.detector_efficiency
+                background = link.background_click_probability(
+                    (sun_elevation_deg or {}).get(gs), scenario.bsm.detector_efficiency
                 )
             except InputError as exc:
                 raise InputError(f"links.{name}.{exc.field}", exc.message) from None
@@ -298,14 +294,15 @@ def _users(
     afterpulse) depolarises the photon (module :mod:`qrate.engine.hardware`); a GHZ source of
     fidelity F < 1 depolarises each of its photons (qrate/MODELS.md, "Realistic hardware").
     """
-    rate_hz = scenario.sources.repetition_rate_hz
+    source = scenario.sources.source
+    rate_hz = source.repetition_rate_hz
     users: list[UserPath] = []
     z_flip: dict[str, float] = {}
     depolarize: dict[str, float] = {}
     forwarded = {dl.to_user: k for k, dl in enumerate(downlinks) if dl.to_user is not None}
-    links = list(scenario.free_space_links().values())
     for user, gs in scenario.users().items():
         station = scenario.nodes.ground_stations[gs]
+        detector = scenario.detector_of(gs)
         fiber, length = scenario.fiber_of(user)
         eta_f = fiber_transmittance(length, loss_db_per_km=fiber.loss_db_per_km, coupling=fiber.coupling)
         k = forwarded.get(user, -1)
@@ -313,13 +310,11 @@ def _users(
         arriving = eta_f * switch * (downlinks[k].mean_eta if k >= 0 else 1.0)
         background = 0.0
         if k >= 0:
-            spec = links[downlinks[k].link_index]
-            detector = (station.detectors or scenario.detectors).efficiency
-            background = hardware.background_click_probability(spec, (sun_elevation_deg or {}).get(gs), detector)
-        emitted = (
-            hardware.bell_source(scenario.sources, 1.0, 1.0)[0] if station.forward else scenario.sources.ghz_success_probability
-        )
-        det = hardware.detection(station.detectors or scenario.detectors, rate_hz, emitted * arriving, background)
+            background = downlinks[k].budget.link.background_click_probability(
+                (sun_elevation_deg or {}).get(gs), detector.efficiency
+            )
+        emitted = source.bell_emission_probability if station.forward else source.ghz_success_probability
+        det = detector.detection(rate_hz, emitted * arriving, background)
         users.append(UserPath(user, eta_f, switch, k, det.efficiency, det.noise_click_probability))
         z_flip[user] = dephasing_probability(
             length,
@@ -330,9 +325,9 @@ def _users(
         )
         q = hardware.noise_fraction(arriving * det.efficiency, det.noise_click_probability)
         p = 0.75 * q  # DEPOLARIZE1(p): X, Y, Z each p/3 = q/4
-        if not station.forward and scenario.sources.ghz_fidelity < 1.0:
+        if not station.forward and source.ghz_fidelity < 1.0:
             n = len(station.user_names(gs))  # the users' photons carry the GHZ state's infidelity
-            p = hardware.compose_depolarizing(p, hardware.ghz_photon_depolarizing(scenario.sources.ghz_fidelity, n))
+            p = hardware.compose_depolarizing(p, hardware.ghz_photon_depolarizing(source.ghz_fidelity, n))
         if p > 0:
             depolarize[user] = p
     return users, z_flip, depolarize
@@ -360,7 +355,7 @@ def _free_space_noise(
                 if q > 0:
                     depolarize[name] = 0.75 * q
     for pair in by_link.values():
-        _, p_pair = hardware.bell_source(scenario.sources, pair[0].mean_eta, pair[-1].mean_eta)
+        _, p_pair = scenario.sources.source.bell(pair[0].mean_eta, pair[-1].mean_eta)
         if p_pair > 0:  # a two-photon depolarising channel = DEPOLARIZE1(3p/4) on either photon
             for name in protocol.downlink_photons(pair[0].link_index, pair[0].ground_station):
                 depolarize[name] = hardware.compose_depolarizing(depolarize.get(name, 0.0), 0.75 * p_pair)
@@ -379,10 +374,9 @@ def _heralding(
     res = protocol.carrier_resources
     pairs = sorted({dl.link_index for dl in downlinks})
     eta = {i: [dl.mean_eta for dl in downlinks if dl.link_index == i] for i in pairs}
-    bell = [hardware.bell_source(scenario.sources, eta[i][0], eta[i][-1])[0] for i in pairs] or [
-        hardware.bell_source(scenario.sources, 1.0, 1.0)[0]
-    ]
-    sources = (scenario.sources.ghz_success_probability,) * res["ghz"] + tuple(bell[j % len(bell)] for j in range(res["bell"]))
+    source = scenario.sources.source
+    bell = [source.bell(eta[i][0], eta[i][-1])[0] for i in pairs] or [source.bell_emission_probability]
+    sources = (source.ghz_success_probability,) * res["ghz"] + tuple(bell[j % len(bell)] for j in range(res["bell"]))
     constant = math.prod(sources) * bsm_success ** res["bsm"]
     for u in users:
         if u.downlink < 0:
@@ -430,9 +424,7 @@ def plan_point(
     users, z_user, dep_user = _users(scenario, protocol, downlinks, sun)
     bsm_success, bsm_z_error = hardware.bsm(scenario.bsm)
     z_fs, dep_fs = _free_space_noise(scenario, protocol, downlinks, bsm_z_error)
-    readout = {
-        u: (scenario.nodes.ground_stations[gs].detectors or scenario.detectors).readout_flip for u, gs in scenario.users().items()
-    }
+    readout = {u: scenario.detector_of(gs).readout_flip for u, gs in scenario.users().items()}
     noise = PauliNoise(
         z_flip={**z_user, **z_fs},
         depolarize={**dep_user, **dep_fs},

@@ -18,15 +18,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qrate.errors import InputError
+from qrate.geometry import STATION_ALTITUDE_RANGE_M
 
 WGS84_A_KM = 6378.137
 WGS84_INV_F = 298.257223563
 WGS84_F = 1.0 / WGS84_INV_F
 WGS84_E2 = WGS84_F * (2.0 - WGS84_F)
 WGS84_B_KM = WGS84_A_KM * (1.0 - WGS84_F)
-
-#: accepted station altitudes (m): the Dead Sea shore to a high-altitude balloon
-STATION_ALTITUDE_RANGE_M = (-1000.0, 50_000.0)
 
 
 def _finite(field_name: str, value: float) -> float:
@@ -63,7 +61,7 @@ class Station:
         name: label used in outputs (unique within one pass search).
         latitude_deg: geodetic latitude, [-90, 90], north positive.
         longitude_deg: longitude, east positive; [-180, 360] accepted.
-        altitude_m: height above the ellipsoid in metres, [-1000, 50000].
+        altitude_m: height above the ellipsoid in metres, in :data:`qrate.geometry.STATION_ALTITUDE_RANGE_M` ([-500, 9000]).
 
     Raises:
         InputError: naming ``latitude_deg``, ``longitude_deg``, ``altitude_m`` or ``name``.

@@ -9,7 +9,6 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from qrate.channels.budget import FACTORS, loss_budget_db
-from qrate.channels.freespace import FreeSpaceLink
 from qrate.geometry import midpoint_geometry
 from qrate.plot.curves import X_LABEL
 
@@ -27,7 +26,7 @@ LABELS = {
 def budget_table(scenario: Any, link_name: str) -> dict[str, np.ndarray]:
     """Per-factor loss (dB) of link ``link_name`` at every sweep distance (midpoint platform)."""
     spec = scenario.free_space_links()[link_name]
-    link = FreeSpaceLink.from_spec(spec)
+    link = spec.link
     altitude = scenario.nodes.platforms[spec.platform].altitude_km
     distances = np.array(scenario.sweep.distances_km())
     rows = [loss_budget_db(link, midpoint_geometry(altitude, d)).as_dict() for d in distances]

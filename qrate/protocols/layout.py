@@ -38,13 +38,11 @@ class TerrestrialNetwork:
         object.__setattr__(self, "users", tuple(self.users))
         if not self.ground_station:
             raise InputError("ground_station", "must be a non-empty name")
+        where = f"nodes.ground_stations.{self.ground_station}.users"
         if self.forward and len(self.users) != 1:
-            raise InputError(
-                f"networks.{self.ground_station}.users",
-                f"a forwarding ground station serves exactly one user, got {len(self.users)}",
-            )
+            raise InputError(where, f"a forwarding station serves exactly one user, got {len(self.users)}")
         if not self.forward and len(self.users) < 1:
-            raise InputError(f"networks.{self.ground_station}.users", "needs at least one user")
+            raise InputError(where, "needs at least one user")
 
 
 @dataclass(frozen=True)
@@ -54,18 +52,31 @@ class NetworkLayout:
     networks: tuple[TerrestrialNetwork, ...]
 
     def __post_init__(self) -> None:
+        """The chain's rules (the one place for them; a scenario's stations are checked here too). Fields
+        name the scenario's ``nodes.ground_stations.<station>``."""
         object.__setattr__(self, "networks", tuple(self.networks))
         if not self.networks:
-            raise InputError("networks", "needs at least one terrestrial network")
-        names = [n.ground_station for n in self.networks] + list(self.users)
-        dup = sorted({x for x in names if names.count(x) > 1})
-        if dup:
-            raise InputError("networks", f"names must be unique, repeated: {dup}")
+            raise InputError("nodes.ground_stations", "needs at least one terrestrial network")
+        seen: dict[str, str] = {}
+        for net in self.networks:
+            where = f"nodes.ground_stations.{net.ground_station}"
+            for name, field in ((net.ground_station, where), *((u, f"{where}.users") for u in net.users)):
+                if name in seen:
+                    raise InputError(field, f"name {name!r} already used by {seen[name]}")
+                seen[name] = f"station {name}" if name == net.ground_station else f"a user of {net.ground_station}"
+        last = len(self.networks) - 1
         for i, net in enumerate(self.networks):
-            if net.forward and len(self.networks) == 1:
-                raise InputError(f"networks.{i}.forward", "a single network has no Bell photon to forward")
-            if net.forward and 0 < i < len(self.networks) - 1:
-                raise InputError(f"networks.{i}.forward", "only a network at either end of the chain can forward")
+            where = f"nodes.ground_stations.{net.ground_station}.forward"
+            if net.forward and last == 0:
+                raise InputError(where, "a single station has no Bell photon to forward")
+            if net.forward and 0 < i < last:
+                raise InputError(where, "only a station at an end of the chain can forward")
+        if self.ghz_count == 0 and len(self.networks) != 2:
+            # two forwarding stations: the Bell pair itself is the carrier (direct entanglement distribution)
+            raise InputError(
+                "nodes.ground_stations",
+                "at least one station must hold a GHZ source (forward = false), unless the chain is two forwarding stations",
+            )
 
     @property
     def users(self) -> tuple[str, ...]:

@@ -9,13 +9,16 @@ the paper's QKD node spacing) with transmittance η_ref = fiber_transmittance(80
 * Fiber: trusted relays every ``CostParams.relay_spacing_km`` on each link (the physical meaning of the
   80 km spacing); a link of ℓ km is cut into ⌈ℓ/spacing⌉ equal spans and key relaying makes the
   path as fast as its longest span: η = fiber_transmittance(max span).
-* Satellite: one trusted-node LEO satellite at ``leo_altitude_km`` above the midpoint of s and d,
+* The free-space links are those of two presets, loaded by the scenario loader (``leo_preset``,
+  ``uav_preset``; default the realistic Micius-class LEO downlink and UAV terminal): each preset's
+  first free-space link, with its hardware, and its platform's altitude.
+* Satellite: one trusted-node LEO satellite at the LEO preset's altitude above the midpoint of s and d,
   whose ground distance is taken as the shortest fiber distance L_sp (no coordinates exist for USNET);
   both downlinks are identical at the midpoint: η = mean_transmittance(link_budget(leo, midpoint_geometry)).
   Pairs beyond the horizon (L_sp > 2 R_E arccos(R_E/(R_E+H))) cannot be served by satellite (rate 0).
 * UAV chain: trusted UAVs every ``CostParams.uav_spacing_km``; each hop is modelled as a UAV at
-  ``uav_altitude_km`` above the midpoint of two points one spacing apart (``midpoint_geometry``), with
-  full-path turbulence; the chain is as fast as one hop.
+  the UAV preset's altitude above the midpoint of two points one spacing apart (``midpoint_geometry``);
+  the chain is as fast as one hop.
 * The demand units needed per scenario are unchanged (Poisson); only delivery per service and hence
   the cost per demand unit (c/rate) respond to the physics. Satellite pass duty cycles, weather and
   on-demand capacity are ignored.
@@ -25,14 +28,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 
 import networkx as nx
 import numpy as np
 
 from qrate.channels.fiber import fiber_transmittance
-from qrate.channels.freespace import FreeSpaceLink, link_budget, mean_transmittance
-from qrate.errors import BelowHorizonError
+from qrate.channels.freespace import link_budget, mean_transmittance
+from qrate.channels.link import FreeSpaceLink
+from qrate.errors import BelowHorizonError, InputError
 from qrate.geometry import midpoint_geometry
 from qrate.provision.costs import CostParams
 from qrate.provision.instance import Application
@@ -40,29 +45,60 @@ from qrate.provision.paths import Path
 from qrate.provision.problem import Rates
 from qrate.provision.topology import usnet
 
+LEO_PRESET = "khan-acka-leo-realistic"
+"""Preset whose first free-space link is the satellite service's downlink."""
+UAV_PRESET = "khan-broadcast-uav-realistic"
+"""Preset whose first free-space link is one hop of the UAV chain."""
 
-def _leo() -> FreeSpaceLink:
-    return FreeSpaceLink(divergence_rad=10e-6, pointing_rad=0.5e-6, aperture_radius_m=0.5, model="exact", t_atm_zenith=0.9)
 
+@lru_cache(maxsize=8)
+def preset_link(preset: str) -> tuple[FreeSpaceLink, float]:
+    """``(link, platform altitude in km)`` of the first free-space link of ``preset`` (built by the scenario loader).
 
-def _uav() -> FreeSpaceLink:
-    return FreeSpaceLink(
-        divergence_rad=0.1e-3, pointing_rad=10e-6, aperture_radius_m=0.05, model="exact", cn2=1e-15, turbulence_path="full"
-    )
+    Raises:
+        InputError: the preset does not exist, or its platform is not placed by ``altitude_km``.
+    """
+    from qrate.scenario import load_scenario
+
+    scenario = load_scenario(preset)
+    name, spec = next(iter(scenario.free_space_links().items()))
+    altitude_km = scenario.nodes.platforms[spec.platform].altitude_km
+    if altitude_km is None:
+        raise InputError(preset, f"links.{name}'s platform must be placed by altitude_km (the midpoint model)")
+    return spec.link, altitude_km
 
 
 @dataclass(frozen=True)
 class PhysicalParams:
-    """Channel hardware and geometry behind ``--rates physical`` (defaults: Micius-like LEO, small UAVs)."""
+    """Channel hardware and geometry behind ``--rates physical``: the fiber, and the free-space links of
+    the presets ``leo_preset`` and ``uav_preset`` (their links and platform altitudes)."""
 
     reference_span_km: float = 80.0
     loss_db_per_km: float = 0.18
     coupling: float = 0.9
-    leo_altitude_km: float = 500.0
-    leo: FreeSpaceLink = field(default_factory=_leo)
-    uav_altitude_km: float = 0.3
-    uav: FreeSpaceLink = field(default_factory=_uav)
+    leo_preset: str = LEO_PRESET
+    uav_preset: str = UAV_PRESET
     max_delivery: float = 1.0
+
+    @property
+    def leo(self) -> FreeSpaceLink:
+        """The satellite downlink."""
+        return preset_link(self.leo_preset)[0]
+
+    @property
+    def leo_altitude_km(self) -> float:
+        """The satellite's altitude (km)."""
+        return preset_link(self.leo_preset)[1]
+
+    @property
+    def uav(self) -> FreeSpaceLink:
+        """One UAV hop's link."""
+        return preset_link(self.uav_preset)[0]
+
+    @property
+    def uav_altitude_km(self) -> float:
+        """The UAVs' altitude (km)."""
+        return preset_link(self.uav_preset)[1]
 
 
 def fiber_delivery(path: Path, costs: CostParams, p: PhysicalParams) -> float:

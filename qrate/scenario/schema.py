@@ -16,9 +16,20 @@ import math
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from qrate.errors import InputError
+from qrate.geometry import STATION_ALTITUDE_RANGE_M
 from qrate.protocols.registry import PROTOCOLS, ProtocolParams, protocol_class, registered
 from qrate.scenario.axes import DISTANCE_AXIS, MAX_POINTS, field_axes, grid
 
@@ -89,7 +100,9 @@ class GroundStation(_Model):
     through its switch to its single user (GS2 in Khan's Case 1). Give the users by name
     (``users``) or by number (``user_count = N``: users ``<station>-u1 ... <station>-uN``, so that the
     network size can be a sweep axis); exactly one of the two. ``latitude_deg``,
-    ``longitude_deg`` and ``altitude_m`` (WGS84) place the station on the globe for satellite passes.
+    ``longitude_deg`` and ``altitude_m`` (WGS84; the altitude in :data:`qrate.geometry.STATION_ALTITUDE_RANGE_M`)
+    place the station on the globe for satellite passes. :meth:`network` and :meth:`site` are the
+    station as the protocol layout and the pass geometry see it, built from this one table.
     ``detectors`` overrides the scenario's ``[detectors]`` for this station's users.
     """
 
@@ -98,7 +111,7 @@ class GroundStation(_Model):
     forward: bool = False
     latitude_deg: float | None = Field(default=None, ge=-90.0, le=90.0)
     longitude_deg: float | None = Field(default=None, ge=-180.0, le=360.0)
-    altitude_m: float = Field(default=0.0, ge=-500.0, le=9000.0)
+    altitude_m: float = Field(default=0.0, ge=STATION_ALTITUDE_RANGE_M[0], le=STATION_ALTITUDE_RANGE_M[1])
     detectors: Detectors | None = None
 
     @model_validator(mode="after")
@@ -119,6 +132,21 @@ class GroundStation(_Model):
         if self.user_count is None:
             return self.users
         return tuple(f"{station}-u{i}" for i in range(1, self.user_count + 1))
+
+    def network(self, station: str) -> Any:
+        """The station and its users as a :class:`qrate.protocols.layout.TerrestrialNetwork` (its own rules:
+        a forwarding station serves one user)."""
+        from qrate.protocols.layout import TerrestrialNetwork
+
+        return TerrestrialNetwork(station, self.user_names(station), forward=self.forward)
+
+    def site(self, station: str) -> Any:
+        """The station on the globe, a :class:`qrate.orbit.Station` (None without coordinates)."""
+        if self.latitude_deg is None or self.longitude_deg is None:
+            return None
+        from qrate.orbit.stations import Station
+
+        return Station(station, self.latitude_deg, self.longitude_deg, self.altitude_m)
 
 
 class CircularOrbitSpec(_Model):
@@ -268,19 +296,41 @@ class FreeSpaceLinkSpec(_Model):
     loss_table: LossTable | None = None
     background: SkyBackground | None = None
 
+    _link: Any = PrivateAttr(default=None)
+
     @model_validator(mode="after")
-    def _one_aperture(self) -> FreeSpaceLinkSpec:
-        if (self.aperture_radius_m is None) == (self.aperture_diameter_m is None):
-            raise CrossFieldError("aperture_radius_m", "give exactly one of aperture_radius_m or aperture_diameter_m")
-        if (self.model == "measured") != (self.loss_table is not None):
-            raise CrossFieldError("loss_table", 'a loss_table goes with model = "measured", and only with it')
-        if self.aerosol_model is not None and self.t_atm_zenith != 1.0:
-            raise CrossFieldError("aerosol_model", "give either aerosol_model or t_atm_zenith < 1, not both")
-        if self.turbulence_profile == "hv" and self.cn2 != 0.0:
-            raise CrossFieldError("turbulence_profile", 'give either turbulence_profile = "hv" or a constant cn2, not both')
+    def _build_link(self) -> FreeSpaceLinkSpec:
+        """Build the link object once; the rules between its fields are the link's own
+        (:class:`qrate.channels.link.FreeSpaceLink`: one aperture, a loss table with ``model = "measured"``,
+        one atmosphere, one turbulence description)."""
+        from qrate.channels.link import FreeSpaceLink, receiver_radius_m
+
+        try:
+            self._link = FreeSpaceLink(
+                divergence_rad=self.divergence_rad,
+                pointing_rad=self.pointing_rad,
+                aperture_radius_m=receiver_radius_m(self.aperture_radius_m, self.aperture_diameter_m),
+                wavelength_m=self.wavelength_m,
+                beam=self.beam,
+                model=self.model,
+                cn2=self.cn2,
+                turbulence_path=self.turbulence_path,
+                t_atm_zenith=self.t_atm_zenith,
+                aerosol_model=self.aerosol_model,
+                turbulence_profile=self.turbulence_profile,
+                hv_ground_cn2=self.hv_ground_cn2,
+                hv_wind_m_per_s=self.hv_wind_m_per_s,
+                transmitter_efficiency=self.transmitter_efficiency,
+                receiver_efficiency=self.receiver_efficiency,
+                extra_loss_db=self.extra_loss_db,
+                measured_loss=self._measured_loss(),
+                background=self.background,
+            )
+        except InputError as exc:
+            raise CrossFieldError(exc.field, exc.message) from None
         return self
 
-    def measured_loss_table(self) -> Any:
+    def _measured_loss(self) -> Any:
         """The :class:`qrate.channels.measured.MeasuredLoss` of ``loss_table`` (None without one)."""
         if self.loss_table is None:
             return None
@@ -291,12 +341,15 @@ class FreeSpaceLinkSpec(_Model):
         return MeasuredLoss(abscissa, getattr(t, abscissa), t.loss_db, t.scintillation_index, name="loss_table")
 
     @property
+    def link(self) -> Any:
+        """The :class:`qrate.channels.link.FreeSpaceLink` this table describes (built once, with its
+        loss table and background)."""
+        return self._link
+
+    @property
     def receiver_radius_m(self) -> float:
         """Receiver aperture radius in m, whichever way the file gave it."""
-        if self.aperture_radius_m is not None:
-            return self.aperture_radius_m
-        assert self.aperture_diameter_m is not None
-        return 0.5 * self.aperture_diameter_m
+        return float(self._link.aperture_radius_m)
 
 
 Link = Annotated[FiberLinks | FreeSpaceLinkSpec, Field(discriminator="kind")]
@@ -322,11 +375,21 @@ class Detectors(_Model):
     dead_time_s: float = Field(default=0.0, ge=0.0, le=1.0)
     afterpulse_probability: float = Field(default=0.0, ge=0.0, lt=1.0)
 
+    _detector: Any = PrivateAttr(default=None)
+
     @model_validator(mode="after")
     def _one_dark_count(self) -> Detectors:
         if self.dark_count_rate_hz is not None and self.dark_count_probability > 0.0:
             raise CrossFieldError("dark_count_rate_hz", "give dark_count_rate_hz or dark_count_probability, not both")
+        from qrate.channels.devices import Detector
+
+        self._detector = Detector.from_table(self)
         return self
+
+    @property
+    def detector(self) -> Any:
+        """The :class:`qrate.channels.devices.Detector` of this table (built once, when validated)."""
+        return self._detector
 
 
 class Bsm(_Model):
@@ -371,11 +434,21 @@ class Sources(_Model):
     ghz_fidelity: Annotated[float, Field(gt=0.25, le=1.0)] = 1.0
     bell_state_error: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0
 
+    _source: Any = PrivateAttr(default=None)
+
     @model_validator(mode="after")
     def _one_bell_source(self) -> Sources:
         if self.spdc_mean_pair_number is not None and self.bell_success_probability != 1.0:
             raise CrossFieldError("spdc_mean_pair_number", "give spdc_mean_pair_number or bell_success_probability, not both")
+        from qrate.channels.devices import Source
+
+        self._source = Source.from_table(self)
         return self
+
+    @property
+    def source(self) -> Any:
+        """The :class:`qrate.channels.devices.Source` of this table (built once, when validated)."""
+        return self._source
 
 
 # ------------------------------------------------------------------------------------ protocol
@@ -653,7 +726,25 @@ class Scenario(_Model):
             raise CrossFieldError("sources.synchronous", "expected true: only synchronous sources are implemented")
         return self
 
+    _layout: Any = PrivateAttr(default=None)
+
     # convenience views ---------------------------------------------------------------------
+    def layout_from_nodes(self) -> Any:
+        """Build the chain of terrestrial networks from ``nodes`` (InputError naming the station's field)."""
+        from qrate.protocols.layout import NetworkLayout
+
+        return NetworkLayout(tuple(st.network(gs) for gs, st in self.nodes.ground_stations.items()))
+
+    def detector_of(self, station: str) -> Any:
+        """The :class:`qrate.channels.devices.Detector` of ``station``'s users: the station's own
+        ``detectors`` table, else the scenario's."""
+        return (self.nodes.ground_stations[station].detectors or self.detectors).detector
+
+    @property
+    def layout(self) -> Any:
+        """The protocol layout, a :class:`qrate.protocols.layout.NetworkLayout` (built once, when validated)."""
+        return self._layout
+
     def users(self) -> dict[str, str]:
         """User -> ground station, in chain order."""
         return {u: gs for gs, st in self.nodes.ground_stations.items() for u in st.user_names(gs)}
@@ -701,28 +792,18 @@ class Scenario(_Model):
 
 
 def _check_nodes(s: Scenario) -> None:
-    seen: dict[str, str] = {}
+    """Names are shared by stations, users and platforms; the chain's own rules (forwarding, unique
+    names, at least one GHZ source) are the layout's (:class:`qrate.protocols.layout.NetworkLayout`)."""
     for gs, st in s.nodes.ground_stations.items():
         if gs in s.nodes.platforms:
             raise CrossFieldError(f"nodes.ground_stations.{gs}", "name already used by a platform")
-        names = st.user_names(gs)
-        if st.forward and len(names) != 1:
-            raise CrossFieldError(
-                f"nodes.ground_stations.{gs}.users", f"a forwarding station serves exactly one user, got {len(names)}"
-            )
-        for u in names:
-            if u in seen:
-                raise CrossFieldError(f"nodes.ground_stations.{gs}.users", f"user {u!r} already served by {seen[u]}")
-            if u in s.nodes.ground_stations or u in s.nodes.platforms:
+        for u in st.user_names(gs):
+            if u in s.nodes.platforms:
                 raise CrossFieldError(f"nodes.ground_stations.{gs}.users", f"user name {u!r} is also a node name")
-            seen[u] = gs
-    forwarding = [gs for gs, st in s.nodes.ground_stations.items() if st.forward]
-    if len(forwarding) == len(s.nodes.ground_stations) and len(forwarding) != 2:
-        # two forwarding stations: the Bell pair itself is the carrier (direct entanglement distribution)
-        raise CrossFieldError(
-            "nodes.ground_stations",
-            "at least one station must hold a GHZ source (forward = false), unless the chain is two forwarding stations",
-        )
+    try:
+        s._layout = s.layout_from_nodes()
+    except InputError as exc:
+        raise CrossFieldError(exc.field, exc.message) from None
 
 
 def _check_links(s: Scenario) -> None:
@@ -763,9 +844,6 @@ def _check_links(s: Scenario) -> None:
     for a, b in itertools.pairwise(stations):
         if (a, b) not in pairs:
             raise CrossFieldError("links", f'no free-space link joins {a} and {b}; add a link with kind = "free_space"')
-    for i, gs in enumerate(stations):
-        if s.nodes.ground_stations[gs].forward and 0 < i < len(stations) - 1:
-            raise CrossFieldError(f"nodes.ground_stations.{gs}.forward", "only a station at an end of the chain can forward")
 
 
 def _check_placement(s: Scenario) -> None:

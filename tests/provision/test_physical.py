@@ -8,7 +8,10 @@ import pytest
 
 from qrate.provision.costs import CostParams
 from qrate.provision.paths import Path
-from qrate.provision.physical import PhysicalParams, fiber_delivery, satellite_delivery
+from qrate.channels.atmosphere import slant_transmittance
+from qrate.channels.freespace import link_budget
+from qrate.geometry import midpoint_geometry
+from qrate.provision.physical import PhysicalParams, fiber_delivery, preset_link, satellite_delivery
 from qrate.provision.study import ProvisionConfig, run_provision
 
 
@@ -22,13 +25,18 @@ def test_fiber_delivery_is_bottleneck_span() -> None:
 
 def test_satellite_delivery_at_zenith_and_beyond_horizon() -> None:
     p = PhysicalParams()
-    length_m, a = 500e3, 0.5
-    w0 = 1.55e-6 / (math.pi * 10e-6)
-    w2 = w0**2 + (10e-6 * length_m) ** 2
-    sigma2 = (0.5e-6 * length_m) ** 2
-    eta = 0.9 * (1 - math.exp(-2 * a * a / (w2 + 4 * sigma2)))
+    link, altitude_km = preset_link("khan-acka-leo-realistic")  # the satellite service's link is the preset's
+    assert p.leo == link and p.leo_altitude_km == altitude_km == 450.0
+    length_m, a, theta = 1e3 * altitude_km, link.aperture_radius_m, link.divergence_rad
+    assert link.beam == "far_field" and link.model == "exact"
+    w2 = (theta * length_m) ** 2
+    sigma2 = link_budget(link, midpoint_geometry(altitude_km, 0.0)).sigma_m ** 2  # pointing and HV beam wander
+    assert sigma2 > (link.pointing_rad * length_m) ** 2
+    t_atm = slant_transmittance(link.wavelength_m, 0.0, link.aerosol_model)
+    hardware = link.transmitter_efficiency * link.receiver_efficiency * 10 ** (-link.extra_loss_db / 10)
+    eta = t_atm * hardware * (1 - math.exp(-2 * a * a / (w2 + 4 * sigma2)))
     assert satellite_delivery(0.0, p) == pytest.approx(eta / (0.9 * 10 ** (-0.018 * 80)), rel=1e-9)
-    horizon = 2 * 6371.0 * math.acos(6371.0 / 6871.0)
+    horizon = 2 * 6371.0 * math.acos(6371.0 / (6371.0 + altitude_km))
     assert satellite_delivery(horizon + 50, p) == 0.0
     assert satellite_delivery(3000.0, p) < satellite_delivery(1000.0, p)
 
