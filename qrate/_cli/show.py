@@ -138,10 +138,9 @@ def print_passes(passes: list[dict[str, Any]], summary: dict[str, Any]) -> None:
     print(f"#   long-term totals {basis}:")
     for k in totals:
         if f"{k}_per_day" in summary:
-            print(
-                f"#   {k}: {_pm(summary[k + '_per_day'], summary[k + '_per_day_stderr'])} per day,"
-                f" {_pm(summary[k + '_per_year'], summary[k + '_per_year_stderr'])} per year"
-            )
+            day = _pass_cell({"v": summary[k + "_per_day"], "v_stderr": summary[k + "_per_day_stderr"]}, "v")
+            year = _pass_cell({"v": summary[k + "_per_year"], "v_stderr": summary[k + "_per_year_stderr"]}, "v")
+            print(f"#   {k}: {day} per day, {year} per year")
 
 
 def _pass_cell(p: dict[str, Any], key: str) -> str:

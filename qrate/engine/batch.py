@@ -26,8 +26,8 @@ import numpy as np
 
 from qrate.channels.freespace import sample_transmittance, sample_transmittance_blocks
 from qrate.engine import _kernels
-from qrate.engine.plan import PointPlan
-from qrate.protocols.compiled import CompiledProtocol
+from qrate.engine.plan import CounterSampler, PointPlan
+from qrate.protocols.pulses import PulseSampler
 from qrate.seeding import batch_streams
 from qrate.stats import BatchStats
 
@@ -101,7 +101,7 @@ def herald_per_pulse(plan: PointPlan, pulses: int, rng: np.random.Generator) -> 
 
 def run_batch(
     plan: PointPlan,
-    compiled: CompiledProtocol,
+    compiled: CounterSampler,
     root_seed: int,
     batch_index: int,
     pulses: int,
@@ -112,9 +112,23 @@ def run_batch(
 
     Its random streams derive from ``(root_seed, plan.key, batch_index)`` only
     (:func:`qrate.seeding.batch_streams`), so the result does not depend on execution order.
+    A protocol with its own pulse sampler (:mod:`qrate.protocols.pulses`) draws the batch's
+    successes and counters itself from the pulses.
     """
     start = time.perf_counter()
     rng, stim_seed = batch_streams(root_seed, plan.key, batch_index)
+    if isinstance(compiled, PulseSampler):
+        c = compiled.sample_pulses(int(pulses), rng)
+        return BatchStats(
+            pulses=int(pulses),
+            successes=c.successes,
+            eta_count=c.eta_count,
+            eta_sum=c.eta_sum,
+            eta_sumsq=c.eta_sumsq,
+            seconds=time.perf_counter() - start,
+            counts=dict(c.counts),
+            point_key=plan.key,
+        )
     h = (herald_per_pulse if per_pulse else herald)(plan, pulses, rng)
     counts = compiled.sample_counts(h.successes // plan.protocol.carriers_per_use, stim_seed)
     return BatchStats(

@@ -31,6 +31,7 @@ from qrate.model import MODEL_VERSION
 from qrate.protocols.compiled import CompiledProtocol
 from qrate.protocols.layout import NetworkLayout
 from qrate.protocols.noise import PauliNoise
+from qrate.protocols.pulses import PulseSampler
 from qrate.protocols.registry import ScenarioProtocol, build_protocol
 from qrate.scenario.schema import Scenario
 from qrate.seeding import point_key
@@ -112,8 +113,19 @@ class PointPlan:
     finite_key: str = "grasselli2018"
 
     @property
+    def pulse_sampler(self) -> PulseSampler | None:
+        """The protocol's own counter sampler, for a protocol that draws its counters from the pulses (else None)."""
+        if not getattr(self.protocol, "pulse_counters", False):
+            return None
+        sampler: PulseSampler = self.protocol.pulse_sampler(self)  # type: ignore[attr-defined]  # optional part of the contract
+        return sampler
+
+    @property
     def p_success_expected(self) -> float:
         """Mean success probability per pulse (the binomial path's parameter)."""
+        pulses = self.pulse_sampler
+        if pulses is not None:
+            return pulses.success_probability()
         p = self.constant
         for a, b, dl in zip(self.factors_a, self.factors_b, self.downlinks, strict=True):
             p *= a * dl.mean_eta + b
@@ -122,6 +134,9 @@ class PointPlan:
     @property
     def p_signal_expected(self) -> float:
         """Mean probability per pulse of a herald in which every click is the photon's own (no noise click needed)."""
+        pulses = self.pulse_sampler
+        if pulses is not None:
+            return pulses.signal_success_probability()
         p = math.prod(self.sources) * self.bsm_success**self.bsm_count
         for u in self.users:
             if u.downlink < 0:
@@ -138,7 +153,11 @@ class PointPlan:
 
     @property
     def mean_eta_joint(self) -> float:
-        """Product of the downlinks' mean transmittances."""
+        """Product of the downlinks' mean transmittances (a pulse sampler's own link, if it names one)."""
+        pulses = self.pulse_sampler
+        eta = pulses.free_space_transmittance() if pulses is not None else None
+        if eta is not None:
+            return eta
         return math.prod(dl.mean_eta for dl in self.downlinks)
 
     def report(self) -> dict[str, Any]:
@@ -416,7 +435,7 @@ def plan_point(
         ghz_fidelity=ghz_fidelity,
     )
     sources, constant, factors_a, factors_b = _heralding(scenario, protocol, downlinks, users, bsm_success)
-    return PointPlan(
+    plan = PointPlan(
         index=index,
         ground_distance_km=float(ground_distance_km),
         key=point_key(key_params if key_params is not None else point_key_params(scenario, ground_distance_km)),
@@ -439,6 +458,8 @@ def plan_point(
         extra=dict(extra or {}),
         finite_key=scenario.sampling.finite_key,
     )
+    _ = plan.pulse_sampler  # a protocol with its own pulse sampler refuses what it cannot draw, before anything runs
+    return plan
 
 
 def plan_sweep(scenario: Scenario) -> list[PointPlan]:
@@ -468,8 +489,16 @@ def plan_sweep(scenario: Scenario) -> list[PointPlan]:
     return plans
 
 
-def compile_protocol(plan: PointPlan) -> CompiledProtocol:
-    """The Stim protocol of a point, compiled with its Pauli noise and counter sampler."""
+CounterSampler = CompiledProtocol | PulseSampler
+"""What draws a point's counters: the compiled Stim protocol, or the protocol's own pulse sampler."""
+
+
+def compile_protocol(plan: PointPlan) -> CounterSampler:
+    """The counter sampler of a point: the protocol's own pulse sampler if it has one, else its Stim
+    rounds compiled with the point's Pauli noise and counter sampler."""
+    pulses = plan.pulse_sampler
+    if pulses is not None:
+        return pulses
     return plan.protocol.compile(plan.noise, sampler=plan.sampler)
 
 
@@ -484,7 +513,9 @@ def counter_names(plans: Sequence[PointPlan]) -> tuple[str, ...]:
     for plan in plans:
         if plan.protocol not in seen:
             seen.append(plan.protocol)
-            names.update(dict.fromkeys(plan.protocol.compile(PauliNoise()).counter_names))
+            pulses = plan.pulse_sampler
+            compiled = pulses if pulses is not None else plan.protocol.compile(PauliNoise())
+            names.update(dict.fromkeys(compiled.counter_names))
     return tuple(names)
 
 
