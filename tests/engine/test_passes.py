@@ -138,3 +138,12 @@ def test_show_steps_name_stations_sun_and_sky_and_long_term_needs_a_day(tmp_path
     assert main(["show", str(day)]) == 0
     text = capsys.readouterr().out
     assert f"from {len(night)} night passes in 1 days" in text and "clear-sky fraction 0.5" in text
+
+
+def test_run_warns_when_the_window_is_far_from_the_tle_epoch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`qrate run` of a pass scenario whose window lies > 30 days from its TLE epoch says so on stderr."""
+    window = ['passes.start_utc="2019-01-01T00:00:00"', 'passes.end_utc="2019-01-01T00:01:00"']
+    code = main(["run", "micius-2020-qkd", *(f"--set={w}" for w in window), "--out", str(tmp_path / "x.h5"), "--quiet"])
+    err = capsys.readouterr().err
+    assert "warning: the window reaches 108 days from the TLE epoch 2018-09-15" in err
+    assert code == 2 and "no pass in the window" in err  # a minute without a pass
