@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from qrate.formulas import finite_key_length_bits
 from qrate.finite_key import finite_key_bits, yin2020_key_length_bits
+from qrate.formulas import finite_key_length_bits
 
 
 def h(p: float) -> float:
