@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qrate._testhooks import throttled
 from qrate.channels.freespace import sample_transmittance, sample_transmittance_blocks
 from qrate.engine import _kernels
 from qrate.engine.plan import CounterSampler, PointPlan
@@ -73,6 +74,9 @@ def herald(plan: PointPlan, pulses: int, rng: np.random.Generator) -> Heralds:
         k, e1, e2 = _kernels.block_successes(rng, _draws(plan, nb, rng), a, b, plan.constant, block, last if final else block)
         successes, count, s1, s2 = successes + int(k), count + nb, s1 + e1, s2 + e2
     return Heralds(successes, count, s1, s2)
+
+
+herald = throttled(herald)  # test hook (QRATE_TEST_BATCH_DELAY_S); herald itself without it
 
 
 def herald_per_pulse(plan: PointPlan, pulses: int, rng: np.random.Generator) -> Heralds:
