@@ -14,6 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import stim
 
+from qrate.errors import count_arg
+from qrate.seeding import MAX_STIM_SEED
+
 CHUNK_SHOTS = 1 << 16
 """Shots per stim call inside one ``sample_counts`` (bounds memory; results do not depend on it)."""
 
@@ -52,6 +55,8 @@ def sample_records(circuit: stim.Circuit, shots: int, seed: int, *, method: str 
     ``"flip"`` uses ``stim.FlipSimulator`` plus the reference sample. Both give the same
     distribution; benchmarks/bench_protocols.py compares their speed.
     """
+    shots = count_arg("shots", shots)
+    seed = count_arg("seed", seed, maximum=MAX_STIM_SEED)
     if method == "compiled":
         return circuit.compile_sampler(seed=seed).sample(shots)
     if method == "flip":
