@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import numpy as np
 import stim
@@ -68,11 +69,13 @@ def sample_records(circuit: stim.Circuit, shots: int, seed: int, *, method: str 
     raise ValueError(f"method must be 'compiled' or 'flip', got {method!r}")
 
 
-DEFAULT_SAMPLER = "exact"
-"""Counter sampler of every protocol: ``"exact"`` draws the counters from stim's detector error
-model (:mod:`qrate.protocols.exact`); ``"stim"`` samples every shot with stim and decodes it."""
-
-SAMPLER_CHOICES = ("exact", "stim")
+Sampler = Literal["exact", "stim"]
+"""How counters are drawn (the one place this choice is defined; ``sampling.sampler`` in a scenario):
+``"exact"`` from stim's detector error model (:mod:`qrate.protocols.exact`), ``"stim"`` every shot
+sampled with stim and decoded."""
+DEFAULT_SAMPLER: Sampler = "exact"
+"""Counter sampler of every protocol unless a scenario or caller says otherwise."""
+SAMPLER_CHOICES: tuple[Sampler, ...] = get_args(Sampler)
 
 
 @dataclass(frozen=True)
