@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -17,7 +16,7 @@ from qrate.channels.detectors import (
     dead_time_true_rate_hz,
     window_acceptance,
 )
-from qrate.engine.hardware import detection
+from qrate.channels.devices import Detector
 from qrate.errors import InputError
 
 SEED = 20260303
@@ -79,19 +78,12 @@ def test_afterpulse_cascade_matches_a_branching_simulation() -> None:
     assert afterpulse_click_probability(p, p_ap) == pytest.approx(-math.expm1(-expected_mean), rel=1e-12)
 
 
-def _detectors(**kw: float) -> SimpleNamespace:
-    """A ``[detectors]`` table (ideal unless given)."""
-    table = {"efficiency": 1.0, "gate_s": 2e-9, "jitter_fwhm_s": 0.0, "dark_count_rate_hz": None,
-             "dark_count_probability": 0.0, "dead_time_s": 0.0, "afterpulse_probability": 0.0}
-    return SimpleNamespace(**{**table, **kw})
-
-
 def test_noise_click_probability_combines_independent_sources() -> None:
     p_dark = dark_click_probability(500.0, 2e-9)
     assert p_dark == pytest.approx(1 - math.exp(-1e-6))
-    det = detection(_detectors(efficiency=0.6, dark_count_rate_hz=500.0), 1e6, 0.0, background_click_probability=1e-5)
+    det = Detector(efficiency=0.6, dark_click_probability=p_dark, gate_s=2e-9).detection(1e6, 0.0, 1e-5)
     assert det.noise_click_probability == pytest.approx(1 - (1 - p_dark) * (1 - 1e-5), rel=1e-12)
-    ap = detection(_detectors(dark_count_rate_hz=500.0, afterpulse_probability=0.05), 1e6, 0.01, background_click_probability=1e-5)
+    ap = Detector(dark_click_probability=p_dark, gate_s=2e-9, afterpulse_probability=0.05).detection(1e6, 0.01, 1e-5)
     primary = 1 - (1 - 0.01) * (1 - p_dark) * (1 - 1e-5)  # afterpulses follow every primary click
     p_ap = afterpulse_click_probability(primary, 0.05)
     assert ap.noise_click_probability == pytest.approx(1 - (1 - p_dark) * (1 - 1e-5) * (1 - p_ap), rel=1e-12)
@@ -99,11 +91,11 @@ def test_noise_click_probability_combines_independent_sources() -> None:
 
 def test_effective_efficiency_is_the_product_of_the_factors() -> None:
     """A silicon SPAD module (efficiency 0.55, 350 ps jitter, 22 ns dead time) clicking at 1 MHz."""
-    det = detection(_detectors(efficiency=0.55, gate_s=1e-9, jitter_fwhm_s=350e-12, dead_time_s=22e-9), 1e8, 0.01 / 0.55)
+    det = Detector(efficiency=0.55, gate_s=1e-9, jitter_fwhm_s=350e-12, dead_time_s=22e-9).detection(1e8, 0.01 / 0.55)
     eta_w = 0.55 * math.erf(math.sqrt(math.log(2)) * 1e-9 / 350e-12)
     clicks = 0.01 / 0.55 * eta_w
     assert det.efficiency == pytest.approx(eta_w / (1 + 1e8 * clicks * 22e-9), rel=1e-12)
-    assert detection(_detectors(), 1e9, 1.0).efficiency == 1.0
+    assert Detector().detection(1e9, 1.0).efficiency == 1.0
 
 
 @pytest.mark.parametrize(
