@@ -13,6 +13,7 @@ import pytest
 from qrate.engine import compile_protocol, herald, herald_per_pulse, plan_sweep, run_batch
 from qrate.errors import InputError
 from qrate.protocols._decode import sample_records
+from qrate.protocols.decoy_bb84 import DecoyParams, DecoyPulses
 from qrate.scenario import load_scenario
 from qrate.sweep.run import run_to_file
 
@@ -41,13 +42,14 @@ def _calls(point: Any, tmp_path: Path) -> dict[str, tuple[str, Callable[[Any], o
         "herald_per_pulse": ("pulses", lambda v: herald_per_pulse(plan, v, rng)),
         "run_batch": ("pulses", lambda v: run_batch(plan, compiled, 1, 0, v)),
         "run_batch-index": ("batch_index", lambda v: run_batch(plan, compiled, 1, v, 100)),
+        "decoy_sample_pulses": ("pulses", lambda v: DecoyPulses(1e-3, 1e-6, DecoyParams()).sample_pulses(v, rng)),
         "run_to_file": ("max_pulses", lambda v: run_to_file(scenario, tmp_path / "r.h5", seed=1, scheduler="sync", quiet=True,
                                                              max_pulses=v)),
     }
 
 
 ENTRIES = ["sample_counts", "sample_counts-seed", "sample_transcripts", "split_shots", "check_exact", "sample_records",
-           "herald", "herald_per_pulse", "run_batch", "run_batch-index", "run_to_file"]
+           "herald", "herald_per_pulse", "run_batch", "run_batch-index", "decoy_sample_pulses", "run_to_file"]
 
 
 @pytest.mark.parametrize("entry", ENTRIES)
