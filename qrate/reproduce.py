@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from qrate.text import printable
+
 #: seed of Fig. 4(a)/(b) when ``--seed`` is not given (the ``qrate provision`` default)
 PROVISION_SEED = 0
 
@@ -340,7 +342,7 @@ def run_overrides(run: RunSpec, mode: Mode, seed: int | None) -> tuple[str, ...]
 
 def _say(quiet: bool, text: str) -> None:
     if not quiet:
-        print(text, file=sys.stderr, flush=True)
+        print(printable(text), file=sys.stderr, flush=True)
 
 
 def reproduce(
@@ -404,19 +406,19 @@ def reproduce(
     for fig in FIGURES:
         path = _figure(fig, files, out / fig.filename)
         written.append(path)
-        print(f"{path}: {fig.title}")
+        print(f"{printable(path)}: {fig.title}")
     t0 = time.perf_counter()
     for path in make_figures(out, quick=quick, seed=PROVISION_SEED if seed is None else seed):
         written.append(path)
         if path.suffix == ".png":
             print(
-                f"{path}: Xu et al. Fig. 4({'a' if 'fig4a' in path.name else 'b'}), provisioning on USNET"
+                f"{printable(path)}: Xu et al. Fig. 4({'a' if 'fig4a' in path.name else 'b'}), provisioning on USNET"
                 f" ({time.perf_counter() - t0:.1f} s)"
             )
     readme = out / "README.md"
     readme.write_text(readme_text(quick=quick, seed=seed), encoding="utf-8")
     written.append(readme)
-    print(f"{readme}: parameters, pulses and batches behind each figure")
+    print(f"{printable(readme)}: parameters, pulses and batches behind each figure")
     return written
 
 

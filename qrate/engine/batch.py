@@ -24,11 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qrate._testhooks import throttled
 from qrate.channels.freespace import sample_transmittance, sample_transmittance_blocks
 from qrate.engine import _kernels
 from qrate.engine.plan import CounterSampler, PointPlan
+from qrate.errors import count_arg
 from qrate.protocols.pulses import PulseSampler
-from qrate.seeding import batch_streams
+from qrate.seeding import MAX_SEED, batch_streams
 from qrate.stats import BatchStats
 
 IID_MOMENT_SAMPLES = 1024
@@ -54,8 +56,7 @@ def _draws(plan: PointPlan, n: int, rng: np.random.Generator) -> np.ndarray:
 
 def herald(plan: PointPlan, pulses: int, rng: np.random.Generator) -> Heralds:
     """Successes among ``pulses`` pulses by the binomial(-block) path."""
-    if pulses < 0:
-        raise ValueError(f"pulses must be >= 0, got {pulses}")
+    pulses = count_arg("pulses", pulses)
     if plan.block_pulses == 0:
         successes = int(rng.binomial(pulses, min(plan.p_success_expected, 1.0))) if pulses else 0
         m = min(pulses, IID_MOMENT_SAMPLES)
@@ -75,9 +76,12 @@ def herald(plan: PointPlan, pulses: int, rng: np.random.Generator) -> Heralds:
     return Heralds(successes, count, s1, s2)
 
 
+herald = throttled(herald)  # test hook (QRATE_TEST_BATCH_DELAY_S); herald itself without it
+
+
 def herald_per_pulse(plan: PointPlan, pulses: int, rng: np.random.Generator) -> Heralds:
     """Reference path: one Bernoulli trial per pulse per lossy element (memory ∝ pulses; tests only)."""
-    n = int(pulses)
+    n = count_arg("pulses", pulses)
     block = plan.block_pulses or 1
     eta = [sample_transmittance_blocks(dl.budget, n, block, rng) for dl in plan.downlinks]
     ok = np.ones(n, dtype=bool)
@@ -116,7 +120,10 @@ def run_batch(
     successes and counters itself from the pulses.
     """
     start = time.perf_counter()
-    rng, stim_seed = batch_streams(root_seed, plan.key, batch_index)
+    pulses = count_arg("pulses", pulses)
+    rng, stim_seed = batch_streams(
+        count_arg("root_seed", root_seed, maximum=MAX_SEED), plan.key, count_arg("batch_index", batch_index)
+    )
     if isinstance(compiled, PulseSampler):
         c = compiled.sample_pulses(int(pulses), rng)
         return BatchStats(

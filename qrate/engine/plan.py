@@ -28,6 +28,7 @@ from qrate.engine import hardware
 from qrate.errors import BelowHorizonError, InputError
 from qrate.geometry import PlatformGeometry, midpoint_geometry
 from qrate.model import MODEL_VERSION
+from qrate.protocols._decode import DEFAULT_SAMPLER, Sampler
 from qrate.protocols.compiled import CompiledProtocol
 from qrate.protocols.layout import NetworkLayout
 from qrate.protocols.noise import PauliNoise
@@ -105,7 +106,7 @@ class PointPlan:
     noise: PauliNoise
     protocol: ScenarioProtocol
     repetition_rate_hz: float
-    sampler: str = "exact"
+    sampler: Sampler = DEFAULT_SAMPLER
     axes: Mapping[str, Any] = field(default_factory=dict)
     key_block_s: float = 300.0
     pulses_per_batch: int | None = None

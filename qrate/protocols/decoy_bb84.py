@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from qrate.errors import InputError
+from qrate.errors import InputError, count_arg
 from qrate.formulas import Step, error_entropy, proportion, spread
 from qrate.protocols.estimator import Batches, Estimator, Quantity, Report
 from qrate.protocols.layout import NetworkLayout
@@ -257,6 +257,7 @@ class DecoyPulses(PulseSampler):
 
     def sample_pulses(self, pulses: int, rng: np.random.Generator) -> PulseCounts:
         """One multinomial draw of the outcome classes of ``pulses`` pulses."""
+        pulses = count_arg("pulses", pulses)
         probs = self._classes()
         cells = rng.multinomial(int(pulses), [*probs, max(0.0, 1.0 - float(probs.sum()))])[:-1]
         counts = {k: int(v) for k, v in self._counts(cells).items()}

@@ -30,6 +30,7 @@ from pydantic import (
 
 from qrate.errors import InputError
 from qrate.geometry import STATION_ALTITUDE_RANGE_M
+from qrate.protocols._decode import DEFAULT_SAMPLER, Sampler
 from qrate.protocols.registry import PROTOCOLS, ProtocolParams, protocol_class, registered
 from qrate.scenario.axes import DISTANCE_AXIS, MAX_POINTS, field_axes, grid
 
@@ -678,7 +679,7 @@ class Sampling(_Model):
     target: Target | None = None
     min_batches: int = Field(default=3, ge=2)
     seed: int | None = Field(default=None, ge=0, lt=2**128)
-    sampler: Literal["exact", "stim"] = "exact"
+    sampler: Sampler = DEFAULT_SAMPLER
     key_block_s: float = Field(default=300.0, gt=0.0, le=1e9)
     finite_key: Literal["grasselli2018", "yin2020"] = "grasselli2018"
 
