@@ -62,11 +62,12 @@ def columns(report: dict[str, Any], axes: Sequence[str] = (), stations: Sequence
     cols = [(a.rsplit(".", 1)[-1], a, "", 1.0) for a in axes] + list(BASE_COLUMNS)
     if stations:  # a pass run: each step's UTC time and, per station (named), elevation, Sun and sky
         cols = [(a.rsplit(".", 1)[-1], a, "", 1.0) for a in axes] + [("time_utc", "time_utc", "", 1.0)]
-        for gs in stations:
+        for gs in stations:  # station names come from the file: printed through the sanitizer
+            name = printable(gs)
             cols += [
-                (f"{gs}:elev", f"{gs}_elevation_deg", ".2f", 1.0),
-                (f"{gs}:sun", f"{gs}_sun_elevation_deg", ".1f", 1.0),
-                (f"{gs}:sky", f"{gs}_sky", "", 1.0),
+                (f"{name}:elev", f"{gs}_elevation_deg", ".2f", 1.0),
+                (f"{name}:sun", f"{gs}_sun_elevation_deg", ".1f", 1.0),
+                (f"{name}:sky", f"{gs}_sky", "", 1.0),
             ]
         cols += [c for c in BASE_COLUMNS if c[1] not in ("ground_distance_km", "elevation_deg")]
     for q in show_quantities(report):
