@@ -222,8 +222,20 @@ def protocol_of(scenario: Scenario) -> ScenarioProtocol:
 
 
 def point_key_params(scenario: Scenario, ground_distance_km: float) -> dict[str, Any]:
-    """Everything that fixes a point's distribution: model version, physics, protocol, distance."""
+    """Everything that fixes a point's distribution: model version, physics, protocol, distance.
+
+    Fields added within a model version are left out at their default (a link's
+    ``elevation_coupling = None``, a detector table's ``per_receiver = 1``), so that the scenarios
+    that do not use them keep their points' keys and random streams.
+    """
     data = {k: v for k, v in scenario.explicit_dump().items() if k not in ("name", "description", "sweep", "sampling")}
+    for link in data["links"].values():
+        if link.get("elevation_coupling", 0) is None:
+            del link["elevation_coupling"]
+    tables = [data["detectors"], *(st.get("detectors") for st in data["nodes"]["ground_stations"].values())]
+    for table in tables:
+        if table is not None and table.get("per_receiver") == 1:
+            del table["per_receiver"]
     return {"model": MODEL_VERSION, "scenario": data, "ground_distance_km": float(ground_distance_km)}
 
 
