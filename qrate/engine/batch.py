@@ -115,8 +115,16 @@ def run_batch(
     """
     start = time.perf_counter()
     rng, stim_seed = batch_streams(root_seed, plan.key, batch_index)
-    h = (herald_per_pulse if per_pulse else herald)(plan, pulses, rng)
-    counts = compiled.sample_counts(h.successes // plan.protocol.carriers_per_use, stim_seed)
+    if plan.memory is not None:  # memory-assisted heralding: the batch is an operating time (qrate.memory.herald)
+        from qrate.memory.herald import herald_memory
+
+        mh = herald_memory(plan.memory, pulses / plan.repetition_rate_hz, rng)
+        joint = np.prod(_draws(plan, min(pulses, IID_MOMENT_SAMPLES), rng), axis=0)
+        h = Heralds(mh.successes, joint.size, float(joint.sum()), float(np.dot(joint, joint)))
+        counts = compiled.sample_classes(mh.classes, stim_seed)  # type: ignore[attr-defined]
+    else:
+        h = (herald_per_pulse if per_pulse else herald)(plan, pulses, rng)
+        counts = compiled.sample_counts(h.successes // plan.protocol.carriers_per_use, stim_seed)
     return BatchStats(
         pulses=int(pulses),
         successes=h.successes,

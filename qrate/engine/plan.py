@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from qrate.channels.fiber import dephasing_probability, fiber_transmittance
 from qrate.channels.freespace import LinkBudget, link_budget, mean_transmittance
@@ -87,6 +87,7 @@ class PointPlan:
         axes: the values of the sweep's field axes at this point (dotted path -> value).
         key_block_s: finite-key block duration; pulses_per_batch: this point's (None: the scenario's).
         extra: further JSON-able facts stored with the point (e.g. a pass step's time and weight).
+        memory: memory-assisted heralding (:class:`qrate.memory.plan.MemoryPlan`), or None (synchronous).
     """
 
     index: int
@@ -109,6 +110,7 @@ class PointPlan:
     key_block_s: float = 300.0
     pulses_per_batch: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    memory: Any = None
 
     @property
     def p_success_expected(self) -> float:
@@ -179,6 +181,7 @@ class PointPlan:
             "mean_eta_joint": self.mean_eta_joint,
             "block_pulses": self.block_pulses,
             "noise": self.noise.as_dict(),
+            **({"memory": self.memory.as_dict()} if self.memory is not None else {}),
         }
 
 
@@ -412,7 +415,7 @@ def plan_point(
         readout_flip=readout if len(set(readout.values())) > 1 else scenario.detectors.readout_flip,
     )
     sources, constant, factors_a, factors_b = _heralding(scenario, protocol, downlinks, users, bsm_success)
-    return PointPlan(
+    plan = PointPlan(
         index=index,
         ground_distance_km=float(ground_distance_km),
         key=point_key(key_params if key_params is not None else point_key_params(scenario, ground_distance_km)),
@@ -434,6 +437,11 @@ def plan_point(
         pulses_per_batch=pulses_per_batch,
         extra=dict(extra or {}),
     )
+    if scenario.memories:
+        from qrate.memory.plan import with_memories
+
+        plan = with_memories(scenario, plan)
+    return plan
 
 
 def plan_sweep(scenario: Scenario) -> list[PointPlan]:
@@ -465,6 +473,10 @@ def plan_sweep(scenario: Scenario) -> list[PointPlan]:
 
 def compile_protocol(plan: PointPlan) -> CompiledProtocol:
     """The Stim protocol of a point, compiled with its Pauli noise and counter sampler."""
+    if plan.memory is not None:  # one compiled variant per storage-noise class (qrate.memory.herald)
+        from qrate.memory.herald import MemoryProtocol
+
+        return cast(CompiledProtocol, MemoryProtocol(plan.protocol, plan.noise, plan.memory, plan.sampler))
     return plan.protocol.compile(plan.noise, sampler=plan.sampler)
 
 
