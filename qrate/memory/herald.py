@@ -57,7 +57,7 @@ def herald_memory(mp: MemoryPlan, duration_s: float, rng: np.random.Generator) -
     """Delivered states of ``duration_s`` seconds of operation (cost grows with link successes, not attempts)."""
     if len(mp.photons) > MAX_STORED_PHOTONS:
         raise ValueError(f"at most {MAX_STORED_PHOTONS} stored photons per delivery, got {len(mp.photons)}")
-    attempts = int(math.floor(duration_s / mp.attempt_period_s * (1 + 1e-12)))
+    attempts = math.floor(duration_s / mp.attempt_period_s * (1 + 1e-12))
     _, stored = sample_deliveries(rng, mp.p_links, mp.cutoffs, mp.p_trigger, attempts)
     links = np.array([ph.link for ph in mp.photons], dtype=np.int64)
     latency = np.array([ph.latency_s for ph in mp.photons])

@@ -183,10 +183,10 @@ def memory_plan(scenario: Scenario, plan: PointPlan) -> MemoryPlan | None:
                 )
                 for node, m in nodes
             ]
-            stored.append((link_names[i], p, nodes, photons))
+            stored.append((link_names[i], p, nodes, held))
         else:  # a platform memory keeps each downlink photon's partner: one pair and one stored link per downlink
             node, m = nodes[0]
-            for n, k in enumerate(downs[i]):
+            for k in downs[i]:
                 dl = plan.downlinks[k]
                 slant_m = dl.budget.geometry.slant_range_km * 1e3
                 latency = slant_m / SPEED_OF_LIGHT_M_PER_S + slant_m / m.herald_speed_m_per_s
@@ -195,10 +195,14 @@ def memory_plan(scenario: Scenario, plan: PointPlan) -> MemoryPlan | None:
                 name = f"{link_names[i]}.{dl.ground_station}"
                 stored.append((name, p, nodes, [(node, m, keys, latency, m.write_efficiency)]))
             final *= m.swap_success
-    latencies = [lat for *_, photons in stored for _, m, _, lat, _ in photons if not m.heralded_write]
+    latencies = [lat for *_, held in stored for _, m, _, lat, _ in held if not m.heralded_write]
     period = max([1.0 / rate, *latencies])
     pulses = max(1, math.floor(period * rate * (1 + 1e-12)))
-    p_single, modes, p_links, cutoffs, photons = [], [], [], [], []
+    p_single: list[float] = []
+    modes: list[int] = []
+    p_links: list[float] = []
+    cutoffs: list[int] = []
+    photons: list[StoredPhoton] = []
     for j, (name, p, nodes, phs) in enumerate(stored):
         m_eff = min(min(m.modes, pulses * m.modes_per_pulse) if not m.heralded_write else m.modes_per_pulse for _, m in nodes)
         for node, m, _, lat, written in phs:

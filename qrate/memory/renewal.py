@@ -28,7 +28,7 @@ def sample_deliveries(
     p = np.asarray(p_links, dtype=np.float64)
     if p.size == 0:
         raise ValueError("need at least one stored link")
-    if np.any(p <= 0.0) or not 0.0 < p_trigger:
+    if np.any(p <= 0.0) or p_trigger <= 0.0:
         return np.zeros(0, dtype=np.int64), np.zeros((0, p.size), dtype=np.int64)
     m = np.minimum(np.asarray(cutoffs, dtype=np.int64), max(int(attempts), 0))
     state = np.full(p.size + 1, -1, dtype=np.int64)
