@@ -173,7 +173,7 @@ def memory_plan(scenario: Scenario, plan: PointPlan) -> MemoryPlan | None:
             p = p_pair * math.prod(factor[k] for k in downs[i]) * math.prod(m.write_efficiency for _, m in nodes)
             latency = plan.ground_distance_km * 1e3
             local = {plan.downlinks[k].ground_station: p_pair * factor[k] for k in downs[i]}
-            photons = [
+            held = [
                 (
                     node,
                     m,
