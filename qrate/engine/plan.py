@@ -200,9 +200,17 @@ def protocol_of(scenario: Scenario) -> ScenarioProtocol:
     return build_protocol(layout_of(scenario), spec)
 
 
+def _memoryless(scenario: Scenario) -> bool:
+    from qrate.memory.plan import memoryless
+
+    return memoryless(scenario)
+
+
 def point_key_params(scenario: Scenario, ground_distance_km: float) -> dict[str, Any]:
     """Everything that fixes a point's distribution: model version, physics, protocol, distance."""
     data = {k: v for k, v in scenario.explicit_dump().items() if k not in ("name", "description", "sweep", "sampling")}
+    if not scenario.memories or _memoryless(scenario):  # memories that hold nothing leave the synchronous point as it is
+        data.pop("memories", None)
     return {"model": MODEL_VERSION, "scenario": data, "ground_distance_km": float(ground_distance_km)}
 
 

@@ -20,6 +20,7 @@ def deliveries(
     p_links: np.ndarray,
     cutoffs: np.ndarray,
     p_trigger: float,
+    p_keep: float,
     attempts: int,
     capacity: int,
     state: np.ndarray,
@@ -29,12 +30,15 @@ def deliveries(
     Link i succeeds per attempt with ``p_links[i]``; its success is held ``cutoffs[i]`` attempts at most,
     then discarded, and the link attempts again from the next attempt. A delivery happens at the first
     attempt at which every link holds a success and the trigger (everything that must coincide with
-    the delivery without a memory) succeeds. After a delivery every link starts afresh.
+    the delivery without a memory) succeeds. After a delivery every link starts afresh. A delivery is
+    returned with probability ``p_keep`` (the final step's success, drawn here so that failed
+    deliveries cost no memory).
 
     Cost grows with the links' successes, never with the attempts (geometric jumps).
 
-    ``state`` (length N + 1): the links' pending success attempts and the current attempt; ``state[N] < 0``
-    starts empty at attempt 0. It is updated in place so that a call that fills ``capacity`` resumes.
+    ``state`` (length N + 2): the links' pending success attempts, a start flag (``state[N] < 0`` starts
+    empty at attempt 0) and the count of every delivery, kept or not. It is updated in place so that a
+    call that fills ``capacity`` resumes.
 
     Returns:
         (delivery attempts (D,), storage attempts (D, N): delivery attempt − each link's success attempt,
@@ -65,11 +69,15 @@ def deliveries(
             if t <= lo:
                 if t >= attempts:
                     return at[:d], stored[:d], 1
-                at[d] = t
+                state[n + 1] += 1
+                keep = p_keep >= 1.0 or rng.random() < p_keep
+                if keep:
+                    at[d] = t
                 for i in range(n):
-                    stored[d, i] = t - a[i]
+                    if keep:
+                        stored[d, i] = t - a[i]
                     a[i] = t + 1 + _failures(rng, p_links[i])
-                d += 1
+                d += keep
                 continue
         a[j] = lo + 1 + _failures(rng, p_links[j])  # the link whose hold ends first is discarded
     return at[:d], stored[:d], 0

@@ -58,17 +58,18 @@ def herald_memory(mp: MemoryPlan, duration_s: float, rng: np.random.Generator) -
     if len(mp.photons) > MAX_STORED_PHOTONS:
         raise ValueError(f"at most {MAX_STORED_PHOTONS} stored photons per delivery, got {len(mp.photons)}")
     attempts = math.floor(duration_s / mp.attempt_period_s * (1 + 1e-12))
-    _, stored = sample_deliveries(rng, mp.p_links, mp.cutoffs, mp.p_trigger, attempts)
+    keep = mp.final_probability * math.prod(ph.read_efficiency for ph in mp.photons)  # success at zero storage
+    _, stored, delivered = sample_deliveries(rng, mp.p_links, mp.cutoffs, mp.p_trigger, attempts, keep)
     links = np.array([ph.link for ph in mp.photons], dtype=np.int64)
     latency = np.array([ph.latency_s for ph in mp.photons])
     t = stored[:, links] * mp.attempt_period_s + latency
-    ok = rng.random(t.shape[0]) < mp.read_out_probability(t)
-    t = t[ok]
+    if any(ph.efficiency_lifetime_s is not None for ph in mp.photons):  # the read-out's decay with storage time
+        t = t[rng.random(t.shape[0]) * keep < mp.read_out_probability(t)]
     code = storage_events(mp, t, rng)
     counts = np.bincount(code, minlength=1)
     classes = {int(c): int(n) for c, n in enumerate(counts) if n}
     mean = tuple(float(x) for x in t.mean(axis=0)) if t.shape[0] else (math.nan,) * len(mp.photons)
-    return MemoryHeralds(int(t.shape[0]), classes, int(stored.shape[0]), attempts, mean)
+    return MemoryHeralds(int(t.shape[0]), classes, delivered, attempts, mean)
 
 
 def class_noise(base: PauliNoise, mp: MemoryPlan, code: int) -> PauliNoise:

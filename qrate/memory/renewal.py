@@ -14,14 +14,20 @@ import numpy as np
 
 from qrate.memory import _kernels
 
-CHUNK = 1 << 16
+CHUNK = 1 << 20
 """Deliveries the kernel returns per call (bounds memory)."""
 
 
 def sample_deliveries(
-    rng: np.random.Generator, p_links: Sequence[float], cutoffs: Sequence[int], p_trigger: float, attempts: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Delivery attempts (D,) and storage attempts (D, N) of every delivery in ``attempts`` attempts.
+    rng: np.random.Generator,
+    p_links: Sequence[float],
+    cutoffs: Sequence[int],
+    p_trigger: float,
+    attempts: int,
+    p_keep: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Delivery attempts (D,) and storage attempts (D, N) of the deliveries kept (each with ``p_keep``) in
+    ``attempts`` attempts, and the number of deliveries, kept or not.
 
     ``cutoffs[i]``: attempts link i's success is held at most (use ``attempts`` or more for "no cutoff").
     """
@@ -29,13 +35,16 @@ def sample_deliveries(
     if p.size == 0:
         raise ValueError("need at least one stored link")
     if np.any(p <= 0.0) or p_trigger <= 0.0:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, p.size), dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), np.zeros((0, p.size), dtype=np.int64), 0
     m = np.minimum(np.asarray(cutoffs, dtype=np.int64), max(int(attempts), 0))
-    state = np.full(p.size + 1, -1, dtype=np.int64)
+    state = np.full(p.size + 2, -1, dtype=np.int64)
+    state[-1] = 0
     times, stored = [], []
     done = 0
     while not done:
-        t, s, done = _kernels.deliveries(rng, p, m, float(p_trigger), int(attempts), CHUNK, state)
+        t, s, done = _kernels.deliveries(rng, p, m, float(p_trigger), float(p_keep), int(attempts), CHUNK, state)
         times.append(t)
         stored.append(s)
-    return np.concatenate(times), np.concatenate(stored)
+    if len(times) == 1:
+        return times[0], stored[0], int(state[-1])
+    return np.concatenate(times), np.concatenate(stored), int(state[-1])

@@ -37,14 +37,14 @@ def test_check_values_of_the_two_link_formula():
 @pytest.mark.parametrize("p, cutoff", [(0.1, None), (0.1, 3), (0.1, 10), (0.3, 0), (0.05, 1)])
 def test_two_links_waiting_time(p, cutoff):
     rng = np.random.default_rng(11)
-    at, _ = sample_deliveries(rng, [p, p], [NO_CUTOFF if cutoff is None else cutoff] * 2, 1.0, 4_000_000)
+    at, _, _ = sample_deliveries(rng, [p, p], [NO_CUTOFF if cutoff is None else cutoff] * 2, 1.0, 4_000_000)
     _within(_cycles(at), waiting.expected_attempts_two_links(p, cutoff))
 
 
 def test_n_links_inclusion_exclusion():
     rng = np.random.default_rng(12)
     p = [0.1, 0.2, 0.05, 0.3]
-    at, _ = sample_deliveries(rng, p, [NO_CUTOFF] * 4, 1.0, 4_000_000)
+    at, _, _ = sample_deliveries(rng, p, [NO_CUTOFF] * 4, 1.0, 4_000_000)
     _within(_cycles(at), waiting.expected_attempts(p))
 
 
@@ -52,7 +52,7 @@ def test_n_links_inclusion_exclusion():
 def test_storage_time_distribution(cutoff):
     rng = np.random.default_rng(13)
     p = 0.1
-    _, stored = sample_deliveries(rng, [p, p], [cutoff, cutoff], 1.0, 4_000_000)
+    _, stored, _ = sample_deliveries(rng, [p, p], [cutoff, cutoff], 1.0, 4_000_000)
     k = stored.max(axis=1)
     assert stored.min(axis=1).max() == 0  # the later link is used in the attempt it succeeds
     observed = np.bincount(k, minlength=cutoff + 1)
@@ -66,7 +66,7 @@ def test_trigger_and_multiplexing():
     rng = np.random.default_rng(14)
     p = waiting.multiplexed_probability(0.01, 10)
     assert p == pytest.approx(1 - 0.99**10)
-    at, stored = sample_deliveries(rng, [p], [NO_CUTOFF], 0.2, 4_000_000)
+    at, stored, _ = sample_deliveries(rng, [p], [NO_CUTOFF], 0.2, 4_000_000)
     _within(_cycles(at), 1 / p + 0.8 / 0.2)
     _within(stored[:, 0].astype(float), 0.8 / 0.2)  # the storage is the trigger's failures
 
@@ -75,7 +75,7 @@ def test_dephased_bell_pair_fidelity():
     """F = (1 + E[exp(-(tA + tB)/T2)])/2 from sampled dephasing flips equals the closed form."""
     rng = np.random.default_rng(15)
     p, tau, t2 = 0.2, 1e-3, 0.02
-    _, stored = sample_deliveries(rng, [p, p], [NO_CUTOFF] * 2, 1.0, 2_000_000)
+    _, stored, _ = sample_deliveries(rng, [p, p], [NO_CUTOFF] * 2, 1.0, 2_000_000)
     t = (stored + 1) * tau  # every stored qubit waits one attempt for its herald
     flips = rng.random(t.shape) < waiting.dephasing_flip_probability(t, t2)
     good = (flips.sum(axis=1) % 2 == 0).astype(float)
@@ -96,3 +96,11 @@ def test_requsim_reference_values():
     tau = length_m / c
     assert 1 / (tau * waiting.expected_attempts_two_links(p)) == pytest.approx(3818, abs=1)
     assert waiting.chain_fidelity(p, tau, 0.1, 0.99) == pytest.approx(0.99087, abs=1e-5)
+
+
+def test_final_step_thinning_keeps_the_deliveries_count():
+    rng = np.random.default_rng(16)
+    at, _, delivered = sample_deliveries(rng, [0.1, 0.1], [NO_CUTOFF] * 2, 1.0, 4_000_000, p_keep=0.3)
+    expected = 4_000_000 / waiting.expected_attempts_two_links(0.1)
+    assert abs(delivered - expected) < 5 * math.sqrt(expected)
+    assert abs(at.size - 0.3 * delivered) < 5 * math.sqrt(0.21 * delivered)
