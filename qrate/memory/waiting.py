@@ -17,6 +17,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from qrate.formulas import binary_entropy
+
 
 def multiplexed_probability(p: float, modes: int) -> float:
     """Success probability per attempt of ``modes`` independent modes each succeeding with ``p``: 1 − (1 − p)^M."""
@@ -88,13 +90,6 @@ def chain_fidelity(p: float, attempt_s: float, coherence_time_s: float, bsm_lamb
     return bsm_lambda * (1.0 + c) / 2.0 + (1.0 - bsm_lambda) / 4.0
 
 
-def binary_entropy(x: float) -> float:
-    """h(x) in bits (0 at x = 0 or 1)."""
-    if x <= 0.0 or x >= 1.0:
-        return 0.0
-    return -x * math.log2(x) - (1.0 - x) * math.log2(1.0 - x)
-
-
 def chain_key_fraction(p: float, attempt_s: float, coherence_time_s: float, bsm_lambda: float, f_ec: float = 1.0) -> float:
     """Asymptotic BB84 secret fraction of the two-link chain: 1 − h(e_X) − f h(e_Z) (clipped at 0).
 
@@ -104,4 +99,4 @@ def chain_key_fraction(p: float, attempt_s: float, coherence_time_s: float, bsm_
     c = math.exp(-2.0 * attempt_s / coherence_time_s) * mean_coherence_two_links(p, x)
     e_z = (1.0 - bsm_lambda) / 2.0
     e_x = bsm_lambda * (1.0 - c) / 2.0 + (1.0 - bsm_lambda) / 2.0
-    return max(0.0, 1.0 - binary_entropy(e_x) - f_ec * binary_entropy(e_z))
+    return max(0.0, 1.0 - float(binary_entropy(e_x)) - f_ec * float(binary_entropy(e_z)))
