@@ -114,7 +114,10 @@ class PointPlan:
 
     @property
     def p_success_expected(self) -> float:
-        """Mean success probability per pulse (the binomial path's parameter)."""
+        """Mean success probability per pulse (the binomial path's parameter; with memories, delivered states
+        per pulse from the closed forms of :mod:`qrate.memory.expected`, NaN where none applies)."""
+        if self.memory is not None:
+            return float(self.memory.expected_per_pulse)
         p = self.constant
         for a, b, dl in zip(self.factors_a, self.factors_b, self.downlinks, strict=True):
             p *= a * dl.mean_eta + b

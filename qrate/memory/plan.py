@@ -25,6 +25,7 @@ With every node at one mode and cutoff 0 nothing is ever held: the plan is None 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -70,6 +71,8 @@ class MemoryPlan:
         p_trigger_pulse, p_trigger: the memoryless part's success per pulse and per attempt.
         final_probability: success of the final step before read-out efficiencies.
         photons: the stored photons.
+        expected_per_pulse: delivered states per source pulse from the closed forms
+            (:mod:`qrate.memory.expected`; NaN where none applies).
     """
 
     attempt_period_s: float
@@ -83,6 +86,7 @@ class MemoryPlan:
     p_trigger: float
     final_probability: float
     photons: tuple[StoredPhoton, ...]
+    expected_per_pulse: float = math.nan
 
     def read_out_probability(self, storage_s: Any) -> Any:
         """Final-step success given each photon's storage time (array (D, photons) -> (D,))."""
@@ -110,6 +114,7 @@ class MemoryPlan:
             "p_trigger_pulse": self.p_trigger_pulse,
             "p_trigger_attempt": self.p_trigger,
             "final_probability": self.final_probability,
+            "expected_per_pulse": self.expected_per_pulse if math.isfinite(self.expected_per_pulse) else None,
             "photons": [
                 {"node": ph.node, "keys": list(ph.keys), "latency_s": ph.latency_s, "coherence_time_s": ph.coherence_time_s}
                 for ph in self.photons
@@ -147,7 +152,7 @@ def memory_plan(scenario: Scenario, plan: PointPlan) -> MemoryPlan | None:
     order = sorted(downs)
     pairs_per_link = {i: sum(1 for j in range(res["bell"]) if j % len(order) == order.index(i)) for i in order}
     pair = {
-        i: hardware.bell_source(scenario.sources, plan.downlinks[downs[i][0]].mean_eta, plan.downlinks[downs[i][-1]].mean_eta)
+        i: scenario.sources.source.bell(plan.downlinks[downs[i][0]].mean_eta, plan.downlinks[downs[i][-1]].mean_eta)
         for i in order
     }
     stations = scenario.nodes.ground_stations
@@ -155,7 +160,7 @@ def memory_plan(scenario: Scenario, plan: PointPlan) -> MemoryPlan | None:
     for node, mem in scenario.memories.items():
         for name in mem.stores:
             where.setdefault(link_names.index(name), []).append((node, mem))
-    trigger = scenario.sources.ghz_success_probability ** res["ghz"]
+    trigger = scenario.sources.source.ghz_success_probability ** res["ghz"]
     final = plan.bsm_success**plan.bsm_count
     for u in plan.users:
         if u.downlink < 0:
@@ -223,7 +228,7 @@ def memory_plan(scenario: Scenario, plan: PointPlan) -> MemoryPlan | None:
                     m.read_efficiency, m.efficiency_lifetime_s, m.efficiency_decay,
                 )
             )  # fmt: skip
-    return MemoryPlan(
+    mp = MemoryPlan(
         attempt_period_s=period,
         pulses_per_attempt=pulses,
         link_names=tuple(name for name, *_ in stored),
@@ -236,6 +241,12 @@ def memory_plan(scenario: Scenario, plan: PointPlan) -> MemoryPlan | None:
         final_probability=final,
         photons=tuple(photons),
     )
+    from qrate.memory.expected import expected_rate_hz
+
+    try:
+        return dataclasses.replace(mp, expected_per_pulse=expected_rate_hz(mp) / rate)
+    except ValueError:  # no closed form: the sampled rate only
+        return mp
 
 
 def swap_noise(scenario: Scenario, plan: PointPlan) -> dict[str, float]:
@@ -251,7 +262,7 @@ def swap_noise(scenario: Scenario, plan: PointPlan) -> dict[str, float]:
             dls = [dl for dl in plan.downlinks if dl.link_index == i]
             first = plan.protocol.downlink_photons(i, dls[0].ground_station)
             second = plan.protocol.downlink_photons(i, dls[-1].ground_station)
-            _, p_pair = hardware.bell_source(scenario.sources, dls[0].mean_eta, dls[-1].mean_eta)
+            _, p_pair = scenario.sources.source.bell(dls[0].mean_eta, dls[-1].mean_eta)
             for key in first:
                 out[key] = hardware.compose_depolarizing(out.get(key, 0.0), 0.75 * (1.0 - mem.swap_lambda))
             for key in second:
@@ -261,8 +272,6 @@ def swap_noise(scenario: Scenario, plan: PointPlan) -> dict[str, float]:
 
 def with_memories(scenario: Scenario, plan: PointPlan) -> PointPlan:
     """``plan`` with its memory plan and a platform swap's noise (unchanged when the memories hold nothing)."""
-    import dataclasses
-
     from qrate.protocols.noise import PauliNoise
 
     mp = memory_plan(scenario, plan)

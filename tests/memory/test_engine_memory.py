@@ -41,10 +41,13 @@ def test_memoryless_limit_equals_the_synchronous_preset_row_for_row(preset):
 def test_split_into_links_trigger_and_final_is_the_synchronous_probability():
     """With perfect memories, links x trigger x final per pulse is the synchronous success probability."""
     s = _with_memories("khan-acka-leo-realistic", modes=1, cutoff_attempts=5)
-    for plan in plan_sweep(s)[:4]:
+    synchronous = plan_sweep(validate_data(_data("khan-acka-leo-realistic")))
+    for plan, sync in zip(plan_sweep(s)[:4], synchronous, strict=False):
         mp = plan.memory
         assert mp.attempt_period_s == pytest.approx(max(1 / plan.repetition_rate_hz, plan.ground_distance_km * 1e3 / 299792458.0))
-        assert math.prod(mp.p_single) * mp.p_trigger_pulse * mp.final_probability == pytest.approx(plan.p_success_expected)
+        assert math.prod(mp.p_single) * mp.p_trigger_pulse * mp.final_probability == pytest.approx(sync.p_success_expected)
+        # one stored link with a cutoff and a trigger: the plan's expected rate is the closed form's
+        assert plan.p_success_expected == pytest.approx(mp.expected_per_pulse) and math.isfinite(plan.p_success_expected)
 
 
 @pytest.mark.statistical
