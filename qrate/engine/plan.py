@@ -118,6 +118,11 @@ class PointPlan:
         per pulse from the closed forms of :mod:`qrate.memory.expected`, NaN where none applies)."""
         if self.memory is not None:
             return float(self.memory.expected_per_pulse)
+        return self.p_synchronous
+
+    @property
+    def p_synchronous(self) -> float:
+        """Success probability per pulse of the synchronous architecture (every link in the same pulse)."""
         p = self.constant
         for a, b, dl in zip(self.factors_a, self.factors_b, self.downlinks, strict=True):
             p *= a * dl.mean_eta + b
@@ -137,7 +142,7 @@ class PointPlan:
     @property
     def noise_herald_fraction(self) -> float:
         """Expected fraction of heralds that needed a noise click (dark count, background, afterpulse); 0 without heralds."""
-        total = self.p_success_expected
+        total = self.p_synchronous
         return max(0.0, 1.0 - self.p_signal_expected / total) if total > 0 else 0.0
 
     @property
