@@ -33,6 +33,8 @@ def _no_cutoff(mp: MemoryPlan) -> bool:
 
 def expected_attempts(mp: MemoryPlan) -> float:
     """Mean attempts per delivery (before the final step)."""
+    if mp.parallel and any(m > 1 for m in mp.modes):
+        raise ValueError("no closed form for parallel memory modes")
     pt = mp.p_trigger
     if _no_cutoff(mp):
         return waiting.expected_attempts(mp.p_links) + (1.0 - pt) / pt
@@ -76,6 +78,8 @@ def _mean_power(mp: MemoryPlan, link: int, x: float) -> float:
 
 def mean_event_probabilities(mp: MemoryPlan) -> tuple[float, ...]:
     """Mean decoherence-event probability of every stored photon (Z flip, or full depolarisation)."""
+    if mp.parallel and any(m > 1 for m in mp.modes):
+        raise ValueError("no closed form for parallel memory modes")
     out = []
     for ph in mp.photons:
         if ph.coherence_time_s is None:

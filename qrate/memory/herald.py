@@ -22,7 +22,7 @@ import numpy as np
 
 from qrate.engine import hardware
 from qrate.memory.plan import MemoryPlan
-from qrate.memory.renewal import sample_deliveries
+from qrate.memory.renewal import sample_deliveries, sample_multimode
 from qrate.protocols.noise import PauliNoise
 
 MAX_STORED_PHOTONS = 12
@@ -59,7 +59,10 @@ def herald_memory(mp: MemoryPlan, duration_s: float, rng: np.random.Generator) -
         raise ValueError(f"at most {MAX_STORED_PHOTONS} stored photons per delivery, got {len(mp.photons)}")
     attempts = math.floor(duration_s / mp.attempt_period_s * (1 + 1e-12))
     keep = mp.final_probability * math.prod(ph.read_efficiency for ph in mp.photons)  # success at zero storage
-    _, stored, delivered = sample_deliveries(rng, mp.p_links, mp.cutoffs, mp.p_trigger, attempts, keep)
+    if mp.parallel:
+        stored, delivered = sample_multimode(rng, mp.p_links, mp.modes, mp.cutoffs, mp.p_trigger, attempts, keep)
+    else:
+        _, stored, delivered = sample_deliveries(rng, mp.p_links, mp.cutoffs, mp.p_trigger, attempts, keep)
     links = np.array([ph.link for ph in mp.photons], dtype=np.int64)
     latency = np.array([ph.latency_s for ph in mp.photons])
     t = stored[:, links] * mp.attempt_period_s + latency

@@ -66,11 +66,13 @@ class MemoryPlan:
     Attributes:
         attempt_period_s: time between attempts; pulses_per_attempt: source pulses in one period.
         link_names, p_single, modes, p_links: stored links, success per mode, modes per attempt, and
-            success per attempt 1 − (1 − p_single)^modes.
+            success per attempt 1 − (1 − p_single)^modes (``parallel``: per mode).
         cutoffs: attempts a link's success is held at most (:data:`NO_CUTOFF`: forever).
         p_trigger_pulse, p_trigger: the memoryless part's success per pulse and per attempt.
         final_probability: success of the final step before read-out efficiencies.
         photons: the stored photons.
+        parallel: every mode holds its own success (``p_links`` per mode, ``modes`` per link) and the
+            links' successes are paired first in, first out (:func:`qrate.memory._kernels.multimode_deliveries`).
         expected_per_pulse: delivered states per source pulse from the closed forms
             (:mod:`qrate.memory.expected`; NaN where none applies).
     """
@@ -87,6 +89,7 @@ class MemoryPlan:
     final_probability: float
     photons: tuple[StoredPhoton, ...]
     expected_per_pulse: float = math.nan
+    parallel: bool = False
 
     def read_out_probability(self, storage_s: Any) -> Any:
         """Final-step success given each photon's storage time (array (D, photons) -> (D,))."""
@@ -114,6 +117,7 @@ class MemoryPlan:
             "p_trigger_pulse": self.p_trigger_pulse,
             "p_trigger_attempt": self.p_trigger,
             "final_probability": self.final_probability,
+            "parallel": self.parallel,
             "expected_per_pulse": self.expected_per_pulse if math.isfinite(self.expected_per_pulse) else None,
             "photons": [
                 {"node": ph.node, "keys": list(ph.keys), "latency_s": ph.latency_s, "coherence_time_s": ph.coherence_time_s}
@@ -208,6 +212,9 @@ def memory_plan(scenario: Scenario, plan: PointPlan) -> MemoryPlan | None:
     p_links: list[float] = []
     cutoffs: list[int] = []
     photons: list[StoredPhoton] = []
+    parallel = {m.multiplexing == "parallel" for *_, nodes, _ in stored for _, m in nodes}
+    if len(parallel) > 1:
+        raise InputError(f"memories.{next(iter(scenario.memories))}.multiplexing", "give every memory the same multiplexing")
     for j, (name, p, nodes, phs) in enumerate(stored):
         m_eff = min(min(m.modes, pulses * m.modes_per_pulse) if not m.heralded_write else m.modes_per_pulse for _, m in nodes)
         for node, m, _, lat, written in phs:
@@ -219,7 +226,7 @@ def memory_plan(scenario: Scenario, plan: PointPlan) -> MemoryPlan | None:
                 )
         p_single.append(p)
         modes.append(m_eff)
-        p_links.append(multiplexed_probability(p, m_eff))
+        p_links.append(p if True in parallel else multiplexed_probability(p, m_eff))
         cutoffs.append(min(_cutoff(m, period) for _, m in nodes))
         for node, m, keys, lat, _ in phs:
             photons.append(
@@ -240,6 +247,7 @@ def memory_plan(scenario: Scenario, plan: PointPlan) -> MemoryPlan | None:
         p_trigger=multiplexed_probability(trigger, pulses) if trigger > 0 else 0.0,
         final_probability=final,
         photons=tuple(photons),
+        parallel=True in parallel,
     )
     from qrate.memory.expected import expected_rate_hz
 

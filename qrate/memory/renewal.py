@@ -48,3 +48,24 @@ def sample_deliveries(
     if len(times) == 1:
         return times[0], stored[0], int(state[-1])
     return np.concatenate(times), np.concatenate(stored), int(state[-1])
+
+
+def sample_multimode(
+    rng: np.random.Generator,
+    p_links: Sequence[float],
+    modes: Sequence[int],
+    cutoffs: Sequence[int],
+    p_trigger: float,
+    attempts: int,
+    p_keep: float = 1.0,
+) -> tuple[np.ndarray, int]:
+    """Storage attempts (D, N) of the deliveries kept with parallel memory modes (first-in, first-out pairing)
+    and the number of deliveries, kept or not (:func:`qrate.memory._kernels.multimode_deliveries`)."""
+    p = np.asarray(p_links, dtype=np.float64)
+    if np.any(p <= 0.0) or p_trigger <= 0.0 or attempts <= 0:
+        return np.zeros((0, p.size), dtype=np.int64), 0
+    m = np.minimum(np.asarray(cutoffs, dtype=np.int64), int(attempts))
+    stored, delivered = _kernels.multimode_deliveries(
+        rng, p, np.asarray(modes, dtype=np.int64), m, float(p_trigger), float(p_keep), int(attempts), 1024
+    )
+    return stored, int(delivered)

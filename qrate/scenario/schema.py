@@ -464,6 +464,12 @@ class Memory(_Model):
     ``coherence_time_s`` T2: dephasing (Z with (1 − e^(−t/T2))/2) or depolarising (I/2 with
     1 − e^(−t/T2)); none: no decoherence. ``cutoff_s`` or ``cutoff_attempts``: longest hold (neither: no
     cutoff). ``herald_speed_m_per_s``: speed of the classical heralds (default: c in vacuum).
+    ``heralded_write``: the node learns at once whether a photon was written (a heralded absorption),
+    so a mode is taken only by photons that arrived and the link is tried at every pulse; otherwise
+    every mode is taken until the link's heralds arrive (one attempt per herald latency).
+    ``multiplexing = "any"``: one delivery per attempt from whichever mode succeeded, 1 − (1 − p)^M;
+    ``"parallel"``: every mode holds its own success and the links' successes are paired first in,
+    first out, as many per attempt as they allow.
     """
 
     stores: tuple[Name, ...] = Field(min_length=1)
@@ -479,6 +485,7 @@ class Memory(_Model):
     cutoff_attempts: int | None = Field(default=None, ge=0)
     herald_speed_m_per_s: float = Field(default=299_792_458.0, gt=0.0, le=299_792_458.0)
     heralded_write: bool = False
+    multiplexing: Literal["any", "parallel"] = "any"
     swap_success: Efficiency = 1.0
     swap_lambda: Probability = 1.0
 

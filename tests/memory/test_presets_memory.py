@@ -26,5 +26,5 @@ def test_wallnoefer_attempts_once_per_round_trip():
     plan = plan_sweep(load_scenario("wallnoefer-2022-one-satellite"))[0]
     mp = plan.memory
     assert mp.attempt_period_s == pytest.approx(2 * 400e3 / 299792458.0, rel=1e-3)
-    assert len(mp.p_links) == 2 and mp.modes == (1000, 1000)
+    assert len(mp.p_links) == 2 and mp.modes == (1000, 1000) and mp.parallel
     assert mp.cutoffs[0] == int(0.01 / mp.attempt_period_s)
