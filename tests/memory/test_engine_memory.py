@@ -142,3 +142,23 @@ def test_a_pass_at_khz_delivery_does_not_walk_the_attempts():
     plan = plan_sweep(validate_data(data))[0]
     stats = run_batch(plan, compile_protocol(plan), 1, 1, int(300 * plan.repetition_rate_hz))
     assert 500 < stats.successes / 300 < 5000
+
+
+@pytest.mark.statistical
+def test_per_shot_stim_cross_checks_the_exact_sampler_with_memories():
+    """The storage-noise classes give the same X-parity error rate (Q_X, which dephasing raises) with per-shot
+    Stim as with the exact sampler."""
+    data = _data("khan-acka-leo")
+    data["memories"] = {"GS1": {"stores": ["leo"], "coherence_time_s": 4e-3, "heralded_write": True, "modes": 1_000_000}}
+    data["sweep"] = {"ground_distance_km": [1000.0]}  # every stored photon waits >= 3.3 ms for Dina's herald
+    out = {}
+    for sampler in ("exact", "stim"):
+        data["sampling"] = {**data["sampling"], "sampler": sampler}
+        plan = plan_sweep(validate_data(data))[0]
+        stats = run_batch(plan, compile_protocol(plan), 5, 0, 4 * 10**5)
+        out[sampler] = (stats.counts["x_parity_errors"], stats.counts["verify_rounds_x"])
+    (ea, na), (eb, nb) = out["exact"], out["stim"]
+    assert na > 5_000 and nb > 5_000
+    fa, fb = ea / na, eb / nb
+    assert abs(fa - fb) < 5 * math.sqrt(fa * (1 - fa) / na + fb * (1 - fb) / nb), (fa, fb)
+    assert fa > 0.1  # the memory's dephasing shows
