@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from qrate.memory import waiting
 from qrate.memory.plan import NO_CUTOFF, MemoryPlan
 
@@ -40,8 +38,8 @@ def expected_attempts(mp: MemoryPlan) -> float:
         return waiting.expected_attempts(mp.p_links) + (1.0 - pt) / pt
     if len(mp.p_links) == 1:
         p, m, qt = mp.p_links[0], mp.cutoffs[0], 1.0 - pt
-        j = np.arange(m + 1, dtype=np.float64)
-        inside = float(np.sum(j * pt * qt**j)) + m * qt ** (m + 1)
+        # Σ_{j≤m} j p_t q_t^j = q_t (1 − (m + 1) q_t^m + m q_t^(m+1)) / p_t, in closed form (m may be ~1e9)
+        inside = qt * (1.0 - (m + 1) * qt**m + m * qt ** (m + 1)) / pt + m * qt ** (m + 1)
         return (1.0 / p + inside) / (1.0 - qt ** (m + 1))
     if len(mp.p_links) == 2 and pt >= 1.0 and mp.p_links[0] == mp.p_links[1] and mp.cutoffs[0] == mp.cutoffs[1]:
         return waiting.expected_attempts_two_links(mp.p_links[0], mp.cutoffs[0])
@@ -56,6 +54,11 @@ def expected_rate_hz(mp: MemoryPlan) -> float:
     return final / (mp.attempt_period_s * expected_attempts(mp))
 
 
+def _geometric_sum(r: float, m: int) -> float:
+    """Σ_{k=0}^{m} r^k (r < 1)."""
+    return (1.0 - r ** (m + 1)) / (1.0 - r) if r < 1.0 else float(m + 1)
+
+
 def _mean_power(mp: MemoryPlan, link: int, x: float) -> float:
     """E[x^k] of the attempts k that a photon of stored link ``link`` waits."""
     pt, qt = mp.p_trigger, 1.0 - mp.p_trigger
@@ -63,16 +66,14 @@ def _mean_power(mp: MemoryPlan, link: int, x: float) -> float:
         m = mp.cutoffs[0]
         if m >= NO_CUTOFF:
             return pt / (1.0 - qt * x)
-        k = np.arange(m + 1, dtype=np.float64)
-        w = pt * qt**k
-        return float(np.sum(w * x**k) / np.sum(w))
+        return _geometric_sum(qt * x, m) / _geometric_sum(qt, m)  # truncated at m: Σ_{k≤m} (q_t x)^k / Σ q_t^k
     if len(mp.p_links) == 2 and pt >= 1.0 and mp.p_links[0] == mp.p_links[1]:
         p, m = mp.p_links[0], mp.cutoffs[0]
         if m >= NO_CUTOFF:  # the earlier photon waits |N1 − N2|: each photon is the earlier one half the time
             return (1.0 + waiting.mean_coherence_two_links(p, x)) / 2.0
-        dist = waiting.storage_distribution_two_links(p, m)
-        k = np.arange(m + 1, dtype=np.float64)
-        return float(dist[0] + 0.5 * np.sum(dist[1:] * (x ** k[1:] + 1.0)))
+        q = 1.0 - p  # P(0) ∝ 1, P(k) ∝ 2 q^k for 1 ≤ k ≤ m; the later photon waits 0, the earlier k
+        later = _geometric_sum(q, m) - 1.0
+        return (1.0 + (_geometric_sum(q * x, m) - 1.0) + later) / (1.0 + 2.0 * later)
     raise ValueError("no closed form for the storage times of this memory plan")
 
 
