@@ -49,3 +49,12 @@ def test_expected_rate_and_noise_match_the_sampler(p_links, cutoffs, p_trigger, 
 def test_no_closed_form_says_so():
     with pytest.raises(ValueError):
         expected_rate_hz(_plan((0.1, 0.2), (3, 5), 0.5))
+
+
+def test_long_cutoffs_approach_no_cutoff_without_arrays_of_their_length():
+    for p_links, p_trigger in (((1e-4,), 1e-3), ((1e-3, 1e-3), 1.0)):
+        n = len(p_links)
+        long = _plan(p_links, (10**12,) * n, p_trigger)
+        none = _plan(p_links, (NO_CUTOFF,) * n, p_trigger)
+        assert expected_rate_hz(long) == pytest.approx(expected_rate_hz(none), rel=1e-6)
+        assert mean_event_probabilities(long) == pytest.approx(mean_event_probabilities(none), rel=1e-6)
