@@ -201,7 +201,10 @@ def load_scenario_text(text: str, overrides: Sequence[str] = ()) -> Scenario:
 # ----------------------------------------------------------------------------- TOML writing
 def scenario_to_toml(scenario: Scenario) -> str:
     """Serialise a scenario to TOML text (tomli-w) that loads back to an equal scenario."""
-    return tomli_w.dumps(scenario.model_dump(mode="json", exclude_none=True))
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    if not data.get("memories"):  # a scenario without memories reads as before they existed
+        data.pop("memories", None)
+    return tomli_w.dumps(data)
 
 
 # --------------------------------------------------------------------------- error messages
