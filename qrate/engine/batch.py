@@ -11,7 +11,10 @@ teleportation); the protocol runs on ``successes // carriers_per_use`` uses.
   probability linearly and independently (:mod:`qrate.engine.plan`); the transmittance moments
   come from a diagnostic sample of ``min(N, IID_MOMENT_SAMPLES)`` draws;
 * block fading: one transmittance draw per downlink per block and Binomial(block pulses, p(η))
-  per block (:func:`qrate.engine._kernels.block_successes`), in chunks of blocks.
+  per block (:func:`qrate.engine._kernels.block_successes`), in chunks of blocks;
+* with memories (``plan.memory``): the batch is an operating time; the renewal process of the stored
+  links gives the delivered states and their storage times, and the protocol runs once per class of
+  storage-noise events (:mod:`qrate.memory.herald`).
 
 :func:`herald_per_pulse` is the slow reference path (one Bernoulli per pulse per element, with
 numpy), kept for tests of the fast path.
