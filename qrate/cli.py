@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from qrate.errors import InputError, Interrupted, QrateError
+from qrate.text import printable
 
 #: verb -> (module, one-line description)
 VERBS: dict[str, tuple[str, str]] = {
@@ -56,9 +57,14 @@ OPTIONS: dict[str, str] = {
 
 
 def _message(exc: QrateError) -> str:
-    """One line: an :class:`InputError` names the option (``--out``) for the parameter (``out``)."""
-    text = f"{OPTIONS.get(exc.field, exc.field)}: {exc.message}" if isinstance(exc, InputError) else str(exc)
-    return " ".join(text.split())
+    """What went wrong: an :class:`InputError` names the option (``--out``) for the parameter (``out``)."""
+    return f"{OPTIONS.get(exc.field, exc.field)}: {exc.message}" if isinstance(exc, InputError) else str(exc)
+
+
+def error(verb: str, text: str) -> None:
+    """The CLI's one error printer: ``qrate VERB: error: TEXT`` on one line of stderr, with every
+    control character of ``TEXT`` (file names, scenario text, library messages) escaped."""
+    print(f"qrate {verb}: error: {printable(text)}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     verb, rest = args[0], args[1:]
     if verb not in VERBS:
-        print(f"qrate: error: unknown verb {verb!r}; expected one of {', '.join(VERBS)}", file=sys.stderr)
+        print(f"qrate: error: unknown verb '{printable(verb)}'; expected one of {', '.join(VERBS)}", file=sys.stderr)
         return 2
     module = importlib.import_module(VERBS[verb][0])
     try:
@@ -83,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: --help (0) or usage error (2)
         return exc.code if isinstance(exc.code, int) else 2
     except QrateError as exc:
-        print(f"qrate {verb}: error: {_message(exc)}", file=sys.stderr)
+        error(verb, _message(exc))
         return exc.exit_code
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM
         if not isinstance(exc, Interrupted):  # else the verb has said what was saved and how to resume

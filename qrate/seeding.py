@@ -15,6 +15,11 @@ from typing import Any
 
 import numpy as np
 
+MAX_SEED = 2**128 - 1
+"""Largest root seed (``sampling.seed``, ``--seed``, a ``numpy.random.SeedSequence`` entropy)."""
+MAX_STIM_SEED = 2**63 - 1
+"""Largest seed handed to stim."""
+
 
 def fresh_root_seed() -> int:
     """A new 128-bit root seed from system entropy (numpy's recommended practice)."""

@@ -8,7 +8,7 @@ add. Estimates are computed from a table of batch rows by :mod:`qrate.estimates`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,7 +28,7 @@ COUNTER_PREFIX = "c_"
 
 @dataclass(frozen=True, slots=True)
 class BatchStats:
-    """Sufficient statistics of one batch (or of a sum of batches).
+    """Sufficient statistics of one batch (sums of batches: :func:`total` of their rows).
 
     Attributes:
         pulses: source ticks simulated.
@@ -52,23 +52,6 @@ class BatchStats:
     def __post_init__(self) -> None:
         if not 0 <= self.successes <= self.pulses:
             raise ValueError(f"need 0 <= successes <= pulses, got successes={self.successes}, pulses={self.pulses}")
-
-    def __add__(self, other: BatchStats) -> BatchStats:
-        if self.point_key is not None and other.point_key is not None and self.point_key != other.point_key:
-            raise ValueError(f"cannot add statistics of two sweep points ({self.point_key:032x} and {other.point_key:032x})")
-        if set(self.counts) != set(other.counts) and self.counts and other.counts:
-            raise ValueError(f"cannot add stats with different counters: {sorted(self.counts)} vs {sorted(other.counts)}")
-        names = list(self.counts) or list(other.counts)
-        return BatchStats(
-            pulses=self.pulses + other.pulses,
-            successes=self.successes + other.successes,
-            eta_count=self.eta_count + other.eta_count,
-            eta_sum=self.eta_sum + other.eta_sum,
-            eta_sumsq=self.eta_sumsq + other.eta_sumsq,
-            seconds=self.seconds + other.seconds,
-            counts={k: int(self.counts.get(k, 0)) + int(other.counts.get(k, 0)) for k in names},
-            point_key=self.point_key if self.point_key is not None else other.point_key,
-        )
 
 
 def batch_dtype(counter_names: Sequence[str]) -> np.dtype:
@@ -117,11 +100,3 @@ def total(rows: np.ndarray) -> BatchStats:
         seconds=float(rows["seconds"].sum()),
         counts={n: int(rows[COUNTER_PREFIX + n].sum()) for n in names},
     )
-
-
-def sum_stats(items: Iterable[BatchStats]) -> BatchStats:
-    """Sum of batch statistics (zero element: no pulses)."""
-    acc = BatchStats(0, 0)
-    for item in items:
-        acc = acc + item
-    return acc

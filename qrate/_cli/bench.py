@@ -9,6 +9,7 @@ from pathlib import Path
 
 from qrate._cli.args import ArgumentParser
 from qrate.errors import InputError
+from qrate.text import printable
 
 
 def main(argv: list[str]) -> int:
@@ -33,5 +34,5 @@ def main(argv: list[str]) -> int:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(doc, indent=2) + "\n")
-        print(f"wrote {out}", file=sys.stderr)
+        print(f"wrote {printable(out)}", file=sys.stderr)
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from qrate._cli.args import ArgumentParser
+from qrate.text import printable
 
 
 def main(argv: list[str]) -> int:
@@ -29,5 +30,5 @@ def main(argv: list[str]) -> int:
     path = combine_files(args.files, args.out, overwrite=args.overwrite, argv=["qrate", "combine", *argv])
     if not args.quiet:
         print_table(*read_estimates(str(path)))
-    print(f"wrote {path}", file=sys.stderr)
+    print(f"wrote {printable(path)}", file=sys.stderr)
     return 0

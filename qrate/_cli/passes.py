@@ -21,6 +21,7 @@ import numpy as np
 
 from qrate._cli.args import ArgumentParser, float_in
 from qrate.errors import InputError
+from qrate.text import printable
 
 #: library field -> CLI option, so that errors raised below the CLI name the option
 _OPTIONS = {
@@ -250,8 +251,10 @@ def _print(
     names = [s.name for s in stations]
     if not passes:
         print(
-            f"qrate passes: no pass of {platform.name} with {', '.join(f'{n} >= {m:g} deg' for n, m in zip(names, minima))} "
-            f"between {format_utc(t0)} and {format_utc(t1)}",
+            printable(
+                f"qrate passes: no pass of {platform.name} with {', '.join(f'{n} >= {m:g} deg' for n, m in zip(names, minima))} "
+                f"between {format_utc(t0)} and {format_utc(t1)}"
+            ),
             file=sys.stderr,
         )
         return 0
@@ -286,9 +289,12 @@ def _print(
 
     what = f"TLE epoch {format_utc(platform.epoch_utc)}" if isinstance(platform, TLE) else type(platform).__name__
     print(
-        f"# qrate passes: {platform.name} ({what}); {format_utc(t0)} .. {format_utc(t1)}, step {step_s:g} s; "
-        + ", ".join(f"{n} (>= {m:g} deg)" for n, m in zip(names, minima))
+        printable(
+            f"# qrate passes: {platform.name} ({what}); {format_utc(t0)} .. {format_utc(t1)}, step {step_s:g} s; "
+            + ", ".join(f"{n} (>= {m:g} deg)" for n, m in zip(names, minima))
+        )
     )
+    names = [printable(n) for n in names]  # the JSON records above keep them as given (JSON escapes them)
     header = ["pass", "start_utc", "end_utc", "duration_s"]
     for n in names:
         header += [f"{n}:max_elev_deg", f"{n}:min_range_km"]

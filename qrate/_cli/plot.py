@@ -10,6 +10,7 @@ from typing import Any
 
 from qrate._cli.args import ArgumentParser, float_in
 from qrate.plot.files import PlotData, curves_from_files
+from qrate.text import printable
 
 __all__ = ["PlotData", "curves_from_files", "main"]  # curves_from_files lives in qrate.plot.files
 
@@ -109,7 +110,7 @@ def main(argv: list[str]) -> int:
         _publish(tmp, out, args.overwrite)
     finally:
         tmp.unlink(missing_ok=True)
-    print(f"wrote {out} ({len(data.curves)} curve{'s' if len(data.curves) != 1 else ''})", file=sys.stderr)
+    print(f"wrote {printable(out)} ({len(data.curves)} curve{'s' if len(data.curves) != 1 else ''})", file=sys.stderr)
     return 0
 
 
@@ -136,7 +137,10 @@ def _plot_axes(args: Any, files: list[str], out: Path) -> int:
     note = "error bars: ±1σ across batches (95% interval where there is no batch spread)"
     if not meta.get("complete"):
         note += "; INCOMPLETE run: not every batch is in"
-        print(f"qrate plot: note: {files[0]} is incomplete (interrupted or still running); the figure says so", file=sys.stderr)
+        print(
+            f"qrate plot: note: {printable(files[0])} is incomplete (interrupted or still running); the figure says so",
+            file=sys.stderr,
+        )
     tmp = _temp(out)
     try:
         try:
@@ -157,7 +161,7 @@ def _plot_axes(args: Any, files: list[str], out: Path) -> int:
         _publish(tmp, out, args.overwrite)
     finally:
         tmp.unlink(missing_ok=True)
-    print(f"wrote {out} ({q.key} vs {args.x or 'ground_distance_km'})", file=sys.stderr)
+    print(printable(f"wrote {out} ({q.key} vs {args.x or 'ground_distance_km'})"), file=sys.stderr)
     return 0
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from qrate._cli.args import ArgumentParser, float_in, int_in
 from qrate.errors import InputError
+from qrate.text import printable
 
 if TYPE_CHECKING:
     from qrate.provision.study import ProvisionConfig
@@ -257,7 +258,7 @@ def main(argv: list[str]) -> int:
         from qrate.provision.figures import make_figures
 
         for path in make_figures(args.figures, quick=args.quick, seed=args.seed, log=lambda line: print(line, file=sys.stderr)):
-            print(path)
+            print(printable(path))
         return 0
     from qrate.provision.study import run_provision
 

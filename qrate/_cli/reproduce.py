@@ -6,6 +6,7 @@ import sys
 import time
 
 from qrate._cli.args import ArgumentParser, int_in
+from qrate.text import printable
 
 
 def main(argv: list[str]) -> int:
@@ -40,5 +41,7 @@ def main(argv: list[str]) -> int:
     written = reproduce(
         args.out_dir, quick=args.quick, seed=args.seed, quiet=args.quiet, scheduler=args.scheduler, workers=args.workers
     )
-    print(f"qrate reproduce: {len(written)} files in {args.out_dir} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+    print(
+        f"qrate reproduce: {len(written)} files in {printable(args.out_dir)} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr
+    )
     return 0

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 
 from qrate._cli.args import float_in, int_in
-from qrate._cli.text import printable
 from qrate._cli.validate import build_parser
 from qrate.scenario import load_scenario
 from qrate.scenario.schema import MAX_PULSES_PER_POINT
 from qrate.sweep.scheduler import CONNECT_TIMEOUT_S, DASHBOARD_ADDRESS, MAX_TIMEOUT_S, WORKER_TIMEOUT_S
+from qrate.text import printable
 
 
 def main(argv: list[str]) -> int:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from qrate._cli.args import ArgumentParser
-from qrate._cli.text import printable
 from qrate.scenario import preset_descriptions, preset_text
+from qrate.text import printable
 
 
 def main(argv: list[str]) -> int:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from qrate._cli.args import ArgumentParser
+from qrate.text import printable
 
 #: heralding columns of every protocol: (header, estimate key, format, scale)
 BASE_COLUMNS = (
@@ -26,8 +27,6 @@ def _f(value: Any, fmt: str, scale: float = 1.0) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
     if isinstance(value, str):
-        from qrate._cli.text import printable
-
         return printable(value)
     return format(value * scale if scale != 1.0 else value, fmt or "g")
 
@@ -76,8 +75,6 @@ def legend(report: dict[str, Any]) -> list[str]:
 
 def print_table(meta: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     """Print the estimates as a fixed-width table (rates in kbit/s, ± = 1σ across batches, ±se = standard error)."""
-    from qrate._cli.text import printable
-
     report = meta["report"]
     print(
         f"# {printable(str(meta.get('scenario_name')))} ({printable(str(meta.get('protocol')))}), seed {meta.get('seed')},"
@@ -107,17 +104,16 @@ def print_passes(passes: list[dict[str, Any]], summary: dict[str, Any]) -> None:
         f"# {summary['passes']} passes in {summary['window_days']:g} days ({summary['passes_per_day']:.3g} per day);"
         " totals per pass ± standard error"
     )
-    head = f"{'pass':>5} {'start_utc':>24} {'dur_s':>7} " + " ".join(f"{k:>24}" for k in totals)
+    head = f"{'pass':>5} {'start_utc':>24} {'dur_s':>7} " + " ".join(f"{printable(k):>24}" for k in totals)
     print(head)
     for p in passes:
         cells = " ".join(f"{_pass_cell(p, k):>24}" for k in totals)
-        print(f"{p['pass']:>5} {p['start_utc']:>24} {p['duration_s']:>7.1f} {cells}")
+        print(f"{p['pass']:>5} {printable(p['start_utc']):>24} {p['duration_s']:>7.1f} {cells}")
     for k in totals:
         if f"{k}_per_day" in summary:
-            print(
-                f"#   {k}: {_pm(summary[k + '_per_day'], summary[k + '_per_day_stderr'])} per day,"
-                f" {_pm(summary[k + '_per_year'], summary[k + '_per_year_stderr'])} per year"
-            )
+            day = _pass_cell({"v": summary[k + "_per_day"], "v_stderr": summary[k + "_per_day_stderr"]}, "v")
+            year = _pass_cell({"v": summary[k + "_per_year"], "v_stderr": summary[k + "_per_year_stderr"]}, "v")
+            print(f"#   {printable(k)}: {day} per day, {year} per year")
 
 
 def _pass_cell(p: dict[str, Any], key: str) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from qrate._cli.args import ArgumentParser
-from qrate._cli.text import printable
 from qrate.scenario import load_scenario
+from qrate.text import printable
 
 
 def build_parser(prog: str) -> ArgumentParser:

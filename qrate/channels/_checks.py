@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from qrate.errors import InputError
+from qrate.errors import InputError, count_arg
 
 
 def check_real(
@@ -55,10 +55,8 @@ def check_choice(field: str, value: Any, choices: tuple[str, ...]) -> str:
 
 
 def check_count(field: str, value: Any, *, lo: int = 0) -> int:
-    """An integer >= ``lo``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < lo:
-        raise InputError(field, f"expected an integer >= {lo}, got {value!r}")
-    return int(value)
+    """An integer count >= ``lo`` (the one rule: :func:`qrate.errors.count_arg`)."""
+    return count_arg(field, value, minimum=lo)
 
 
 def check_generator(field: str, rng: Any) -> np.random.Generator:

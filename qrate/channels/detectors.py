@@ -29,7 +29,6 @@ dark 25-500 cps, 350 ps jitter, 22 ns dead time, 0.5 % afterpulsing).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from qrate.channels._checks import check_nonnegative, check_probability, check_real
 from qrate.errors import InputError
@@ -84,79 +83,3 @@ def afterpulse_click_probability(primary_click_probability: float, afterpulse_pr
     p = check_probability("primary_click_probability", primary_click_probability)
     p_ap = check_real("afterpulse_probability", afterpulse_probability, lo=0.0, hi=1.0, hi_open=True)
     return -math.expm1(-p_ap * p / (1.0 - p_ap))
-
-
-@dataclass(frozen=True)
-class DetectorSpec:
-    """One single-photon detector (threshold detector: it tells 'no click' from 'click').
-
-    Attributes:
-        efficiency: detection efficiency in [0, 1].
-        dark_count_rate_hz: dark-count rate.
-        dead_time_s: non-paralysable dead (reset) time.
-        jitter_fwhm_s: timing jitter, Gaussian FWHM.
-        afterpulse_probability: probability that a click is followed by an afterpulse, in [0, 1).
-    """
-
-    efficiency: float = 1.0
-    dark_count_rate_hz: float = 0.0
-    dead_time_s: float = 0.0
-    jitter_fwhm_s: float = 0.0
-    afterpulse_probability: float = 0.0
-
-    def __post_init__(self) -> None:
-        check_probability("efficiency", self.efficiency)
-        check_nonnegative("dark_count_rate_hz", self.dark_count_rate_hz)
-        check_nonnegative("dead_time_s", self.dead_time_s)
-        check_nonnegative("jitter_fwhm_s", self.jitter_fwhm_s)
-        check_real("afterpulse_probability", self.afterpulse_probability, lo=0.0, hi=1.0, hi_open=True)
-
-    def effective_efficiency(
-        self, *, window_s: float | None = None, partner_jitter_fwhm_s: float = 0.0, click_rate_hz: float = 0.0
-    ) -> float:
-        """eta * eta_tau * 1/(1 + r tau_d): efficiency times window acceptance times live fraction.
-
-        Args:
-            window_s: full coincidence-window width; None for no window (eta_tau = 1).
-            partner_jitter_fwhm_s: jitter of the other timing reference (partner detector, clock),
-                combined in quadrature with this detector's.
-            click_rate_hz: click rate offered to this detector (signal + noise) for the dead time.
-        """
-        eta_tau = 1.0
-        if window_s is not None:
-            eta_tau = window_acceptance(window_s, combined_jitter_fwhm_s(self.jitter_fwhm_s, partner_jitter_fwhm_s))
-        return self.efficiency * eta_tau * dead_time_efficiency(click_rate_hz, self.dead_time_s)
-
-    def noise_click_probability(
-        self, gate_s: float, *, background_click_probability: float = 0.0, signal_click_probability: float = 0.0
-    ) -> float:
-        """Probability per gate of a noise click: dark count, background or afterpulse.
-
-        1 - (1 - p_dark)(1 - p_bg)(1 - p_ap), where the afterpulse term is driven by every primary
-        click (signal, dark and background): p = 1 - (1 - p_signal)(1 - p_dark)(1 - p_bg).
-        """
-        p_dark = dark_click_probability(self.dark_count_rate_hz, gate_s)
-        p_bg = check_probability("background_click_probability", background_click_probability)
-        p_sig = check_probability("signal_click_probability", signal_click_probability)
-        primary = 1.0 - (1.0 - p_sig) * (1.0 - p_dark) * (1.0 - p_bg)
-        p_ap = afterpulse_click_probability(primary, self.afterpulse_probability)
-        return 1.0 - (1.0 - p_dark) * (1.0 - p_bg) * (1.0 - p_ap)
-
-
-#: named detector presets (see the module doc for sources)
-DETECTOR_PRESETS: dict[str, DetectorSpec] = {
-    "ideal": DetectorSpec(),
-    "snspd": DetectorSpec(
-        efficiency=0.93, dark_count_rate_hz=1.0, dead_time_s=40e-9, jitter_fwhm_s=150e-12, afterpulse_probability=0.0
-    ),
-    "si_spad": DetectorSpec(
-        efficiency=0.55, dark_count_rate_hz=100.0, dead_time_s=22e-9, jitter_fwhm_s=350e-12, afterpulse_probability=0.005
-    ),
-}
-
-
-def detector_preset(name: str) -> DetectorSpec:
-    """The :class:`DetectorSpec` called ``name`` in :data:`DETECTOR_PRESETS`."""
-    if name not in DETECTOR_PRESETS:
-        raise InputError("detector", f"expected one of {', '.join(map(repr, DETECTOR_PRESETS))}, got {name!r}")
-    return DETECTOR_PRESETS[name]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -34,7 +33,7 @@ from qrate.channels.beam import (
 )
 from qrate.channels.link import MODELS, TURBULENCE_PROFILES, FreeSpaceLink
 from qrate.channels.turbulence import TURBULENT_LAYER_M, beam_wander_variance_m2
-from qrate.errors import InputError
+from qrate.errors import InputError, count_arg
 from qrate.geometry import PlatformGeometry
 
 __all__ = [
@@ -138,15 +137,9 @@ def link_budget(link: FreeSpaceLink, geometry: PlatformGeometry) -> LinkBudget:
     )
 
 
-def _check_count(name: str, n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise InputError(name, f"expected an integer >= 0, got {n!r}")
-    return int(n)
-
-
 def sample_transmittance(budget: LinkBudget, n: int, rng: np.random.Generator) -> np.ndarray:
     """Draw ``n`` i.i.d. per-shot transmittances (float64, T_atm included) with the budget's model."""
-    n = _check_count("n", n)
+    n = count_arg("n", n)
     if not isinstance(rng, np.random.Generator):
         raise InputError("rng", f"expected a numpy.random.Generator, got {type(rng).__name__}")
     if budget.link.model == "measured":
@@ -181,8 +174,8 @@ def _measured_samples(budget: LinkBudget, n: int, rng: np.random.Generator) -> n
 def sample_transmittance_blocks(budget: LinkBudget, n_shots: int, shots_per_block: int, rng: np.random.Generator) -> np.ndarray:
     """Per-shot transmittances with time-correlated fading: consecutive blocks of ``shots_per_block``
     shots share one draw (the last block may be partial); ceil(n_shots / shots_per_block) draws."""
-    n_shots = _check_count("n_shots", n_shots)
-    shots_per_block = _check_count("shots_per_block", shots_per_block)
+    n_shots = count_arg("n_shots", n_shots)
+    shots_per_block = count_arg("shots_per_block", shots_per_block)
     if shots_per_block == 0:
         raise InputError("shots_per_block", "expected an integer >= 1, got 0")
     n_blocks = -(-n_shots // shots_per_block)

@@ -27,11 +27,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qrate._testhooks import throttled
 from qrate.channels.freespace import sample_transmittance, sample_transmittance_blocks
 from qrate.engine import _kernels
-from qrate.engine.plan import PointPlan
-from qrate.protocols.compiled import CompiledProtocol
-from qrate.seeding import batch_streams
+from qrate.engine.plan import CounterSampler, PointPlan
+from qrate.errors import count_arg
+from qrate.protocols.pulses import PulseSampler
+from qrate.seeding import MAX_SEED, batch_streams
 from qrate.stats import BatchStats
 
 IID_MOMENT_SAMPLES = 1024
@@ -57,8 +59,7 @@ def _draws(plan: PointPlan, n: int, rng: np.random.Generator) -> np.ndarray:
 
 def herald(plan: PointPlan, pulses: int, rng: np.random.Generator) -> Heralds:
     """Successes among ``pulses`` pulses by the binomial(-block) path."""
-    if pulses < 0:
-        raise ValueError(f"pulses must be >= 0, got {pulses}")
+    pulses = count_arg("pulses", pulses)
     if plan.block_pulses == 0:
         successes = int(rng.binomial(pulses, min(plan.p_success_expected, 1.0))) if pulses else 0
         m = min(pulses, IID_MOMENT_SAMPLES)
@@ -78,9 +79,12 @@ def herald(plan: PointPlan, pulses: int, rng: np.random.Generator) -> Heralds:
     return Heralds(successes, count, s1, s2)
 
 
+herald = throttled(herald)  # test hook (QRATE_TEST_BATCH_DELAY_S); herald itself without it
+
+
 def herald_per_pulse(plan: PointPlan, pulses: int, rng: np.random.Generator) -> Heralds:
     """Reference path: one Bernoulli trial per pulse per lossy element (memory ∝ pulses; tests only)."""
-    n = int(pulses)
+    n = count_arg("pulses", pulses)
     block = plan.block_pulses or 1
     eta = [sample_transmittance_blocks(dl.budget, n, block, rng) for dl in plan.downlinks]
     ok = np.ones(n, dtype=bool)
@@ -104,7 +108,7 @@ def herald_per_pulse(plan: PointPlan, pulses: int, rng: np.random.Generator) -> 
 
 def run_batch(
     plan: PointPlan,
-    compiled: CompiledProtocol,
+    compiled: CounterSampler,
     root_seed: int,
     batch_index: int,
     pulses: int,
@@ -115,9 +119,26 @@ def run_batch(
 
     Its random streams derive from ``(root_seed, plan.key, batch_index)`` only
     (:func:`qrate.seeding.batch_streams`), so the result does not depend on execution order.
+    A protocol with its own pulse sampler (:mod:`qrate.protocols.pulses`) draws the batch's
+    successes and counters itself from the pulses.
     """
     start = time.perf_counter()
-    rng, stim_seed = batch_streams(root_seed, plan.key, batch_index)
+    pulses = count_arg("pulses", pulses)
+    rng, stim_seed = batch_streams(
+        count_arg("root_seed", root_seed, maximum=MAX_SEED), plan.key, count_arg("batch_index", batch_index)
+    )
+    if isinstance(compiled, PulseSampler):
+        c = compiled.sample_pulses(int(pulses), rng)
+        return BatchStats(
+            pulses=int(pulses),
+            successes=c.successes,
+            eta_count=c.eta_count,
+            eta_sum=c.eta_sum,
+            eta_sumsq=c.eta_sumsq,
+            seconds=time.perf_counter() - start,
+            counts=dict(c.counts),
+            point_key=plan.key,
+        )
     if plan.memory is not None:  # memory-assisted heralding: the batch is an operating time (qrate.memory.herald)
         from qrate.memory.herald import herald_memory
 

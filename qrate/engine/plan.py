@@ -28,9 +28,11 @@ from qrate.engine import hardware
 from qrate.errors import BelowHorizonError, InputError
 from qrate.geometry import PlatformGeometry, midpoint_geometry
 from qrate.model import MODEL_VERSION
+from qrate.protocols._decode import DEFAULT_SAMPLER, Sampler
 from qrate.protocols.compiled import CompiledProtocol
 from qrate.protocols.layout import NetworkLayout
 from qrate.protocols.noise import PauliNoise
+from qrate.protocols.pulses import PulseSampler
 from qrate.protocols.registry import ScenarioProtocol, build_protocol
 from qrate.scenario.schema import Scenario
 from qrate.seeding import point_key
@@ -105,7 +107,7 @@ class PointPlan:
     noise: PauliNoise
     protocol: ScenarioProtocol
     repetition_rate_hz: float
-    sampler: str = "exact"
+    sampler: Sampler = DEFAULT_SAMPLER
     axes: Mapping[str, Any] = field(default_factory=dict)
     key_block_s: float = 300.0
     pulses_per_batch: int | None = None
@@ -113,11 +115,22 @@ class PointPlan:
     memory: Any = None
 
     @property
+    def pulse_sampler(self) -> PulseSampler | None:
+        """The protocol's own counter sampler, for a protocol that draws its counters from the pulses (else None)."""
+        if not getattr(self.protocol, "pulse_counters", False):
+            return None
+        sampler: PulseSampler = self.protocol.pulse_sampler(self)  # type: ignore[attr-defined]  # optional part of the contract
+        return sampler
+
+    @property
     def p_success_expected(self) -> float:
         """Mean success probability per pulse (the binomial path's parameter; with memories, delivered states
         per pulse from the closed forms of :mod:`qrate.memory.expected`, NaN where none applies)."""
         if self.memory is not None:
             return float(self.memory.expected_per_pulse)
+        pulses = self.pulse_sampler
+        if pulses is not None:
+            return pulses.success_probability()
         return self.p_synchronous
 
     @property
@@ -131,6 +144,9 @@ class PointPlan:
     @property
     def p_signal_expected(self) -> float:
         """Mean probability per pulse of a herald in which every click is the photon's own (no noise click needed)."""
+        pulses = self.pulse_sampler
+        if pulses is not None:
+            return pulses.signal_success_probability()
         p = math.prod(self.sources) * self.bsm_success**self.bsm_count
         for u in self.users:
             if u.downlink < 0:
@@ -142,12 +158,16 @@ class PointPlan:
     @property
     def noise_herald_fraction(self) -> float:
         """Expected fraction of heralds that needed a noise click (dark count, background, afterpulse); 0 without heralds."""
-        total = self.p_synchronous
+        total = self.p_synchronous if self.memory is not None else self.p_success_expected
         return max(0.0, 1.0 - self.p_signal_expected / total) if total > 0 else 0.0
 
     @property
     def mean_eta_joint(self) -> float:
-        """Product of the downlinks' mean transmittances."""
+        """Product of the downlinks' mean transmittances (a pulse sampler's own link, if it names one)."""
+        pulses = self.pulse_sampler
+        eta = pulses.free_space_transmittance() if pulses is not None else None
+        if eta is not None:
+            return eta
         return math.prod(dl.mean_eta for dl in self.downlinks)
 
     def report(self) -> dict[str, Any]:
@@ -457,6 +477,7 @@ def plan_point(
         from qrate.memory.plan import with_memories
 
         plan = with_memories(scenario, plan)
+    _ = plan.pulse_sampler  # a protocol with its own pulse sampler refuses what it cannot draw, before anything runs
     return plan
 
 
@@ -487,9 +508,18 @@ def plan_sweep(scenario: Scenario) -> list[PointPlan]:
     return plans
 
 
-def compile_protocol(plan: PointPlan) -> CompiledProtocol:
-    """The Stim protocol of a point, compiled with its Pauli noise and counter sampler."""
-    if plan.memory is not None:  # one compiled variant per storage-noise class (qrate.memory.herald)
+CounterSampler = CompiledProtocol | PulseSampler
+"""What draws a point's counters: the compiled Stim protocol, or the protocol's own pulse sampler."""
+
+
+def compile_protocol(plan: PointPlan) -> CounterSampler:
+    """The counter sampler of a point: the protocol's own pulse sampler if it has one, else its Stim
+    rounds compiled with the point's Pauli noise and counter sampler (with memories, one compiled
+    variant per storage-noise class, :class:`qrate.memory.herald.MemoryProtocol`)."""
+    pulses = plan.pulse_sampler
+    if pulses is not None:
+        return pulses
+    if plan.memory is not None:
         from qrate.memory.herald import MemoryProtocol
 
         return cast(CompiledProtocol, MemoryProtocol(plan.protocol, plan.noise, plan.memory, plan.sampler))
@@ -507,7 +537,9 @@ def counter_names(plans: Sequence[PointPlan]) -> tuple[str, ...]:
     for plan in plans:
         if plan.protocol not in seen:
             seen.append(plan.protocol)
-            names.update(dict.fromkeys(plan.protocol.compile(PauliNoise()).counter_names))
+            pulses = plan.pulse_sampler
+            compiled = pulses if pulses is not None else plan.protocol.compile(PauliNoise())
+            names.update(dict.fromkeys(compiled.counter_names))
     return tuple(names)
 
 

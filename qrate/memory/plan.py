@@ -146,6 +146,10 @@ def memory_plan(scenario: Scenario, plan: PointPlan) -> MemoryPlan | None:
     """The memory plan of ``plan``'s point (None: no memories, or memoryless ones)."""
     if not scenario.memories or memoryless(scenario):
         return None
+    if getattr(plan.protocol, "pulse_counters", False):
+        raise InputError(
+            "memories", f"protocol {scenario.protocol.name!r} draws its own pulses; memories are not modelled for it"
+        )
     rate = scenario.sources.repetition_rate_hz
     link_names = list(scenario.free_space_links())
     res = plan.protocol.carrier_resources

@@ -10,9 +10,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import numpy as np
 import stim
+
+from qrate.errors import count_arg
+from qrate.seeding import MAX_STIM_SEED
 
 CHUNK_SHOTS = 1 << 16
 """Shots per stim call inside one ``sample_counts`` (bounds memory; results do not depend on it)."""
@@ -52,6 +56,8 @@ def sample_records(circuit: stim.Circuit, shots: int, seed: int, *, method: str 
     ``"flip"`` uses ``stim.FlipSimulator`` plus the reference sample. Both give the same
     distribution; benchmarks/bench_protocols.py compares their speed.
     """
+    shots = count_arg("shots", shots)
+    seed = count_arg("seed", seed, maximum=MAX_STIM_SEED)
     if method == "compiled":
         return circuit.compile_sampler(seed=seed).sample(shots)
     if method == "flip":
@@ -63,11 +69,13 @@ def sample_records(circuit: stim.Circuit, shots: int, seed: int, *, method: str 
     raise ValueError(f"method must be 'compiled' or 'flip', got {method!r}")
 
 
-DEFAULT_SAMPLER = "exact"
-"""Counter sampler of every protocol: ``"exact"`` draws the counters from stim's detector error
-model (:mod:`qrate.protocols.exact`); ``"stim"`` samples every shot with stim and decodes it."""
-
-SAMPLER_CHOICES = ("exact", "stim")
+Sampler = Literal["exact", "stim"]
+"""How counters are drawn (the one place this choice is defined; ``sampling.sampler`` in a scenario):
+``"exact"`` from stim's detector error model (:mod:`qrate.protocols.exact`), ``"stim"`` every shot
+sampled with stim and decoded."""
+DEFAULT_SAMPLER: Sampler = "exact"
+"""Counter sampler of every protocol unless a scenario or caller says otherwise."""
+SAMPLER_CHOICES: tuple[Sampler, ...] = get_args(Sampler)
 
 
 @dataclass(frozen=True)

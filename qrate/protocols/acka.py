@@ -243,7 +243,7 @@ class AnonymousConferenceKeyAgreement(ChainCarrierProtocol):
     def from_scenario(cls, layout: NetworkLayout, spec: ProtocolSpec) -> AnonymousConferenceKeyAgreement:
         """Participants and sender from ``[protocol]``, the verification fraction from ``[protocol.acka]``."""
         params = params_of(spec, AckaParams)
-        return cls(layout, tuple(spec.participants), spec.sender, params.verification_fraction)
+        return cls(layout, tuple(spec.participants), spec.sender_user, params.verification_fraction)
 
     def report(self) -> Report:
         """Counter roles: Q_X from the X-verification rounds, Q_Z per (sender, participant) pair."""

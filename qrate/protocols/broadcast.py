@@ -150,7 +150,7 @@ class AnonymousBroadcast(ChainCarrierProtocol):
     @classmethod
     def from_scenario(cls, layout: NetworkLayout, spec: ProtocolSpec) -> AnonymousBroadcast:
         """The sender broadcasts a uniformly random bit per heralded GHZ."""
-        return cls(layout, spec.sender)
+        return cls(layout, spec.sender_user)
 
     def report(self) -> Report:
         """Counter roles: every shot broadcasts one bit; ``broadcast_errors`` counts wrong decodings."""

@@ -28,7 +28,7 @@ from functools import cached_property
 import numpy as np
 import stim
 
-from qrate.errors import InputError
+from qrate.errors import InputError, count_arg
 from qrate.protocols._decode import (
     CHUNK_SHOTS,
     DEFAULT_METHOD,
@@ -43,6 +43,7 @@ from qrate.protocols._decode import (
     xor_columns,
 )
 from qrate.protocols.exact import RoundPlan, StimPlan, plan_round, self_check
+from qrate.seeding import MAX_SEED
 
 METHOD_CHOICES = ("flip", "compiled")
 
@@ -161,8 +162,9 @@ class CompiledProtocol:
         Raises :class:`~qrate.protocols.exact.ExactSamplerMismatch` if one is below ``alpha``.
         Rounds on the stim sampler are skipped.
         """
+        shots = count_arg("shots", shots, minimum=1)
         out = {}
-        seeds = stim_seeds(np.random.default_rng(seed), len(self.rounds))
+        seeds = stim_seeds(np.random.default_rng(count_arg("seed", seed, maximum=MAX_SEED)), len(self.rounds))
         for r, p, s in zip(self.rounds, self.plans, seeds):
             if not isinstance(p, StimPlan):
                 out[r.name] = self_check(
@@ -180,13 +182,18 @@ class CompiledProtocol:
 
     def split_shots(self, shots: int, rng: np.random.Generator) -> np.ndarray:
         """Multinomial split of ``shots`` between the rounds."""
+        shots = count_arg("shots", shots)
         p = np.array([r.probability for r in self.rounds], dtype=float)
         return rng.multinomial(shots, p / p.sum())
 
     def sample_counts(self, shots: int, seed: int) -> dict[str, int]:
-        """All counters summed over ``shots`` heralded shots; deterministic for ``(shots, seed)``."""
-        if shots < 0:
-            raise InputError("shots", f"must be >= 0, got {shots}")
+        """All counters summed over ``shots`` heralded shots; deterministic for ``(shots, seed)``.
+
+        Raises:
+            InputError: ``shots`` or ``seed`` not an integer in range (:func:`qrate.errors.count_arg`).
+        """
+        shots = count_arg("shots", shots)
+        seed = count_arg("seed", seed, maximum=MAX_SEED)
         rng = np.random.default_rng(seed)
         split = self.split_shots(shots, rng)
         seeds = stim_seeds(rng, len(self.rounds))
@@ -224,6 +231,7 @@ class CompiledProtocol:
     def sample_transcripts(self, round_name: str, shots: int, seed: int) -> tuple[tuple[str, ...], np.ndarray]:
         """Public announcements of ``shots`` shots of one round: (names, bool ``(shots, k)``)."""
         r = self.round(round_name)
+        shots = count_arg("shots", shots)
         rec = sample_records(r.circuit, shots, seed)
         names = tuple(r.announcements)
         bits = [xor_columns(rec, r.announcements[k]) for k in names]

@@ -45,10 +45,11 @@ BASES = ("X", "Y", "Z")
 
 def _one_receiver(spec: ProtocolSpec) -> str:
     """The one participant besides the sender (InputError naming ``participants`` otherwise)."""
-    others = [u for u in spec.participants if u != spec.sender]
-    if len(others) != 1 or spec.sender not in spec.participants:
+    sender = spec.sender_user
+    others = [u for u in spec.participants if u != sender]
+    if len(others) != 1 or sender not in spec.participants:
         raise InputError(
-            "participants", f"expected the sender {spec.sender!r} and exactly one receiver, got {list(spec.participants)}"
+            "participants", f"expected the sender {sender!r} and exactly one receiver, got {list(spec.participants)}"
         )
     return others[0]
 
@@ -144,7 +145,7 @@ class AnonymousEntanglement:
     @classmethod
     def from_scenario(cls, layout: NetworkLayout, spec: ProtocolSpec) -> AnonymousEntanglement:
         """Ground–ground form: ``participants`` are the sender and one receiver in another network."""
-        return cls(layout, spec.sender, _one_receiver(spec))
+        return cls(layout, spec.sender_user, _one_receiver(spec))
 
     def downlink_photons(self, link_index: int, ground_station: str) -> tuple[str, ...]:
         """Noise keys of the NTN photon sent to ``ground_station`` (one per network)."""

@@ -145,10 +145,10 @@ class Notification(ChainCarrierProtocol):
     @classmethod
     def from_scenario(cls, layout: NetworkLayout, spec: ProtocolSpec) -> Notification:
         """``participants``: the sender and the users she notifies; ``[protocol.notification] repetitions`` rounds per target."""
-        receivers = tuple(u for u in spec.participants if u != spec.sender)
-        if spec.participants and spec.sender not in spec.participants:
-            raise InputError("participants", f"expected the sender {spec.sender!r} among the participants")
-        return cls(layout, spec.sender, receivers, params_of(spec, NotificationParams).repetitions)
+        receivers = tuple(u for u in spec.participants if u != spec.sender_user)
+        if spec.participants and spec.sender_user not in spec.participants:
+            raise InputError("participants", f"expected the sender {spec.sender_user!r} among the participants")
+        return cls(layout, spec.sender_user, receivers, params_of(spec, NotificationParams).repetitions)
 
     def report(self) -> Report:
         """Counter roles: parity-1 rounds with a receiver target (detections) and with another target (false alarms)."""

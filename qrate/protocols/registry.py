@@ -37,6 +37,7 @@ PROTOCOLS: dict[str, str] = {
     "anonymous-entanglement": "qrate.protocols.entanglement:AnonymousEntanglement",
     "teleportation": "qrate.protocols.teleport:AnonymousTeleportation",
     "notification": "qrate.protocols.notification:Notification",
+    "decoy-bb84": "qrate.protocols.decoy_bb84:DecoyBB84",
 }
 """Registry name -> ``module:Class`` of every protocol a scenario can run."""
 
@@ -145,6 +146,8 @@ def build_protocol(layout: NetworkLayout, spec: ProtocolSpec) -> ScenarioProtoco
     cls = protocol_class(spec.name)
     if not cls.reads_participants and spec.participants not in (None, ()):
         raise InputError("protocol.participants", f"does not apply to protocol {spec.name!r}; remove it")
+    if not getattr(cls, "reads_sender", True) and spec.sender is not None:
+        raise InputError("protocol.sender", f"does not apply to protocol {spec.name!r}; remove it")
     try:
         return cls.from_scenario(layout, spec)
     except InputError as exc:

@@ -24,6 +24,7 @@ from qrate.errors import InputError
 from qrate.scenario.axes import EXCLUSIVE_KEYS, check_axes
 from qrate.scenario.presets import is_preset, preset_names, preset_text
 from qrate.scenario.schema import MAX_USERS, CrossFieldError, Scenario
+from qrate.text import printable
 
 MAX_SCENARIO_BYTES = 1 << 20
 """Largest scenario file or text accepted (1 MiB)."""
@@ -68,13 +69,13 @@ def _read_bounded(path: Path) -> str:
 
 def parse_toml(text: str, label: str = "scenario") -> dict[str, Any]:
     """Parse TOML text; syntax errors, text over 1 MiB and too deep nesting become InputError naming the file."""
-    where = _short(_one_line(label))
+    where = _short(printable(label))
     if len(text) > MAX_SCENARIO_BYTES:
         raise InputError(where, f"{len(text)} characters; a scenario is at most {MAX_SCENARIO_BYTES >> 20} MiB of TOML")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(where, f"invalid TOML: {_short(_one_line(str(exc)), MAX_MESSAGE)}") from None
+        raise InputError(where, f"invalid TOML: {_short(printable(str(exc)), MAX_MESSAGE)}") from None
     except RecursionError:
         raise InputError(where, f"tables or arrays nested more than {MAX_NESTING} levels deep") from None
     check_nesting(data, where)
@@ -190,7 +191,7 @@ def load_scenario(source: str | Path, overrides: Sequence[str] = (), sweeps: Seq
         data = apply_sweep_axes(apply_overrides(parse_toml(text, label), overrides), sweeps)
         return validate_data(data)
     except RecursionError:  # a backstop: the nesting checks above should make this unreachable
-        raise InputError(_short(_one_line(label)), f"tables or arrays nested more than {MAX_NESTING} levels deep") from None
+        raise InputError(_short(printable(label)), f"tables or arrays nested more than {MAX_NESTING} levels deep") from None
 
 
 def load_scenario_text(text: str, overrides: Sequence[str] = ()) -> Scenario:
@@ -208,11 +209,6 @@ def scenario_to_toml(scenario: Scenario) -> str:
 
 
 # --------------------------------------------------------------------------- error messages
-def _one_line(text: str) -> str:
-    """``text`` if printable, else its escaped form (error messages stay on one line)."""
-    return text if text.isprintable() else repr(text)[1:-1]
-
-
 def _short(text: str, limit: int = MAX_QUOTE) -> str:
     """``text``, or its start and its length when longer than ``limit`` characters."""
     if len(text) <= limit:
@@ -236,7 +232,7 @@ def _check_utf8(data: Any, path: tuple[str, ...] = ()) -> None:
                     text.encode("utf-8")
                 except UnicodeEncodeError:
                     raise InputError(
-                        _short_field(_one_line(".".join(where))), f"not valid UTF-8 text: {_short(repr(text))}"
+                        _short_field(printable(".".join(where))), f"not valid UTF-8 text: {_short(repr(text))}"
                     ) from None
         _check_utf8(value, where)
 
@@ -336,7 +332,7 @@ def _input_error(exc: ValidationError, data: Mapping[str, Any]) -> InputError:
     for err in exc.errors():
         path = _clean_path(err["loc"], data)
         described.append(_describe(err, path, data))
-    described = [(_short_field(_one_line(f)), _short(_one_line(m), MAX_MESSAGE)) for f, m in described]
+    described = [(_short_field(printable(f)), _short(printable(m), MAX_MESSAGE)) for f, m in described]
     field, message = described[0]
     if len(described) > 1:
         rest = "; ".join(f"{f}: {m}" for f, m in described[1:4])

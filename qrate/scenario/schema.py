@@ -30,6 +30,7 @@ from pydantic import (
 
 from qrate.errors import InputError
 from qrate.geometry import STATION_ALTITUDE_RANGE_M
+from qrate.protocols._decode import DEFAULT_SAMPLER, Sampler
 from qrate.protocols.registry import PROTOCOLS, ProtocolParams, protocol_class, registered
 from qrate.scenario.axes import DISTANCE_AXIS, MAX_POINTS, field_axes, grid
 
@@ -501,7 +502,7 @@ class ProtocolSpec(_Model):
     """Which anonymous protocol runs on the heralded states (see qrate/MODELS.md, "Protocols").
 
     ``name``: a registered protocol; ``sender``: the anonymous node (key provider, broadcaster,
-    sender); ``participants``: the users taking part, for the protocols that read them
+    sender), for the protocols that have one; ``participants``: the users taking part, for the protocols that read them
     (``"all"`` names every user of the scenario, useful when the network size is a sweep axis).
     Each protocol's own parameters sit in its sub-table ``[protocol.<name>]`` (e.g.
     ``[protocol.acka] verification_fraction = 0.1``), declared, defaulted and validated by the
@@ -514,7 +515,7 @@ class ProtocolSpec(_Model):
 
     name: str
     participants: tuple[Name, ...] | Literal["all"] = ()
-    sender: Name
+    sender: Name | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -556,6 +557,13 @@ class ProtocolSpec(_Model):
         if not registered(name):
             raise ValueError(f"unknown protocol {name!r}; expected one of {', '.join(PROTOCOLS)}")
         return name
+
+    @property
+    def sender_user(self) -> str:
+        """``sender`` (InputError naming ``sender`` when the protocol needs one and none is given)."""
+        if self.sender is None:
+            raise InputError("sender", f"protocol {self.name!r} needs a sender (one of the users)")
+        return self.sender
 
     @property
     def params(self) -> ProtocolParams:
@@ -689,7 +697,7 @@ class Sampling(_Model):
     target: Target | None = None
     min_batches: int = Field(default=3, ge=2)
     seed: int | None = Field(default=None, ge=0, lt=2**128)
-    sampler: Literal["exact", "stim"] = "exact"
+    sampler: Sampler = DEFAULT_SAMPLER
     key_block_s: float = Field(default=300.0, gt=0.0, le=1e9)
 
     @model_validator(mode="after")
@@ -943,7 +951,7 @@ def _check_memories(s: Scenario) -> None:
 def _check_protocol(s: Scenario) -> None:
     users = s.users()
     p = s.protocol
-    if p.sender not in users:
+    if p.sender is not None and p.sender not in users:
         raise CrossFieldError("protocol.sender", f"unknown user {p.sender!r}; expected one of {list(users)}")
     for u in s.participants():
         if u not in users:

@@ -28,7 +28,6 @@ import contextlib
 import errno
 import json
 import os
-import re
 import shutil
 import signal
 import threading
@@ -48,6 +47,7 @@ from qrate.errors import InputError, ResultsFileError, ResultsWriteError
 from qrate.outputs import check_output, in_use, lock_exclusive, remove_stale_temps, replace_atomically, temp_path
 from qrate.stats import COUNTER_PREFIX, BatchStats, batch_dtype, to_row
 from qrate.store import schema
+from qrate.text import printable
 
 VERSIONED_PACKAGES = ("qrate", "numpy", "numba", "stim", "scipy", "h5py", "pydantic")
 H5_SUFFIXES = (".h5", ".hdf5")
@@ -71,15 +71,10 @@ def package_versions() -> dict[str, str | None]:
     return _package_versions(VERSIONED_PACKAGES)
 
 
-def one_line(text: object) -> str:
-    """``text`` on one line (HDF5 error stacks span several)."""
-    return re.sub(r"\s*\n\s*", " ", str(text)).strip()
-
-
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.errno is not None and not isinstance(exc, BlockingIOError):
         return os.strerror(exc.errno)
-    return one_line(exc)
+    return printable(exc)
 
 
 def _in_use_error(exc: BaseException) -> bool:
@@ -562,14 +557,16 @@ def read_results(path: str | Path) -> Results:
             raise ResultsFileError(
                 f"{p}: in use by another process (a running qrate is writing it); try again when it has finished"
             ) from None
-        raise ResultsFileError(f"{p}: not a readable HDF5 file (foreign or truncated: {one_line(exc)})") from None
+        raise ResultsFileError(f"{p}: not a readable HDF5 file (foreign or truncated: {printable(exc)})") from None
     try:
         with f:
             return _read_open(p, f)
     except ResultsFileError:
         raise
     except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise ResultsFileError(f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {one_line(exc)})") from None
+        raise ResultsFileError(
+            f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {printable(exc)})"
+        ) from None
 
 
 def _check_rows(p: Path, name: str, rows: np.ndarray, carriers_per_use: int) -> None:

@@ -21,8 +21,7 @@ from typing import Any
 import numpy as np
 
 from qrate.engine.batch import run_batch
-from qrate.engine.plan import PointPlan, compile_protocol
-from qrate.protocols.compiled import CompiledProtocol
+from qrate.engine.plan import CounterSampler, PointPlan, compile_protocol
 from qrate.stats import BatchStats, counter_names_of, row_stats
 from qrate.sweep._allocator import tune_allocator
 from qrate.sweep.stopping import Limits, PointTally
@@ -32,11 +31,11 @@ IN_FLIGHT_PER_CORE = 2
 TASK_TARGET_S = 0.25
 """Wall time one Dask task aims at (Dask costs 5-7 ms per task: under 3 %)."""
 MAX_BATCHES_PER_TASK = 1024
-_COMPILED: dict[tuple[int, str], CompiledProtocol] = {}
+_COMPILED: dict[tuple[int, str], CounterSampler] = {}
 _COMPILED_MAX = 64
 
 
-def compiled_protocol(plan: PointPlan) -> CompiledProtocol:
+def compiled_protocol(plan: PointPlan) -> CounterSampler:
     """The point's compiled protocol, cached per process by point key and counter sampler (the key
     names the distribution, the sampler how its counters are drawn)."""
     key = (plan.key, plan.sampler)

@@ -17,7 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from qrate.errors import InputError, ResultsFileError
+from qrate.errors import InputError, ResultsFileError, count_arg
 from qrate.model import MODEL_VERSION
 from qrate.scenario.schema import Scenario
 from qrate.sweep.collect import iter_collect
@@ -114,8 +114,8 @@ def run_to_file(
         raise InputError("out", f"expected a .h5 file name, got {str(out)!r}")
     if resume and overwrite:
         raise InputError("resume", "give resume or overwrite, not both")
-    if max_pulses is not None and max_pulses < 1:
-        raise InputError("max_pulses", f"expected a positive integer, got {max_pulses}")
+    if max_pulses is not None:
+        max_pulses = count_arg("max_pulses", max_pulses, minimum=1)
     spec = parse_scheduler(scheduler, workers, scheduler_file, dashboard=dashboard)
     existing = _existing(path, resume=resume, overwrite=overwrite)
     stored_seed = existing.meta["seed"] if existing is not None else None

@@ -8,17 +8,15 @@ import numpy as np
 import pytest
 
 from qrate.channels.detectors import (
-    DETECTOR_PRESETS,
-    DetectorSpec,
     afterpulse_click_probability,
     combined_jitter_fwhm_s,
     dark_click_probability,
     dead_time_detected_rate_hz,
     dead_time_efficiency,
     dead_time_true_rate_hz,
-    detector_preset,
     window_acceptance,
 )
+from qrate.channels.devices import Detector
 from qrate.errors import InputError
 
 SEED = 20260303
@@ -81,38 +79,30 @@ def test_afterpulse_cascade_matches_a_branching_simulation() -> None:
 
 
 def test_noise_click_probability_combines_independent_sources() -> None:
-    det = DetectorSpec(efficiency=0.6, dark_count_rate_hz=500.0, afterpulse_probability=0.0)
     p_dark = dark_click_probability(500.0, 2e-9)
     assert p_dark == pytest.approx(1 - math.exp(-1e-6))
-    assert det.noise_click_probability(2e-9, background_click_probability=1e-5) == pytest.approx(1 - (1 - p_dark) * (1 - 1e-5))
-    ap = DetectorSpec(dark_count_rate_hz=500.0, afterpulse_probability=0.05)
-    primary = 1 - (1 - 0.01) * (1 - p_dark) * (1 - 1e-5)
+    det = Detector(efficiency=0.6, dark_click_probability=p_dark, gate_s=2e-9).detection(1e6, 0.0, 1e-5)
+    assert det.noise_click_probability == pytest.approx(1 - (1 - p_dark) * (1 - 1e-5), rel=1e-12)
+    ap = Detector(dark_click_probability=p_dark, gate_s=2e-9, afterpulse_probability=0.05).detection(1e6, 0.01, 1e-5)
+    primary = 1 - (1 - 0.01) * (1 - p_dark) * (1 - 1e-5)  # afterpulses follow every primary click
     p_ap = afterpulse_click_probability(primary, 0.05)
-    got = ap.noise_click_probability(2e-9, background_click_probability=1e-5, signal_click_probability=0.01)
-    assert got == pytest.approx(1 - (1 - p_dark) * (1 - 1e-5) * (1 - p_ap), rel=1e-12)
+    assert ap.noise_click_probability == pytest.approx(1 - (1 - p_dark) * (1 - 1e-5) * (1 - p_ap), rel=1e-12)
 
 
 def test_effective_efficiency_is_the_product_of_the_factors() -> None:
-    det = detector_preset("si_spad")
-    got = det.effective_efficiency(window_s=1e-9, partner_jitter_fwhm_s=350e-12, click_rate_hz=1e6)
-    t_d = math.hypot(350e-12, 350e-12)
-    expected = 0.55 * math.erf(math.sqrt(math.log(2)) * 1e-9 / t_d) / (1 + 1e6 * 22e-9)
-    assert got == pytest.approx(expected, rel=1e-12)
-    assert DETECTOR_PRESETS["ideal"].effective_efficiency() == 1.0
-    assert DETECTOR_PRESETS["snspd"].efficiency == 0.93
+    """A silicon SPAD module (efficiency 0.55, 350 ps jitter, 22 ns dead time) clicking at 1 MHz."""
+    det = Detector(efficiency=0.55, gate_s=1e-9, jitter_fwhm_s=350e-12, dead_time_s=22e-9).detection(1e8, 0.01 / 0.55)
+    eta_w = 0.55 * math.erf(math.sqrt(math.log(2)) * 1e-9 / 350e-12)
+    clicks = 0.01 / 0.55 * eta_w
+    assert det.efficiency == pytest.approx(eta_w / (1 + 1e8 * clicks * 22e-9), rel=1e-12)
+    assert Detector().detection(1e9, 1.0).efficiency == 1.0
 
 
 @pytest.mark.parametrize(
     ("call", "field"),
     [
-        (lambda: DetectorSpec(efficiency=-0.1), "efficiency"),
-        (lambda: DetectorSpec(efficiency=1.1), "efficiency"),
-        (lambda: DetectorSpec(dark_count_rate_hz=-1.0), "dark_count_rate_hz"),
-        (lambda: DetectorSpec(dead_time_s=float("nan")), "dead_time_s"),
-        (lambda: DetectorSpec(afterpulse_probability=1.0), "afterpulse_probability"),
         (lambda: dead_time_true_rate_hz(3e7, 40e-9), "detected_rate_hz"),
         (lambda: window_acceptance(-1e-9, 1e-10), "window_s"),
-        (lambda: detector_preset("pmt"), "detector"),
     ],
 )
 def test_bad_inputs_raise_input_error(call, field: str) -> None:

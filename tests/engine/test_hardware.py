@@ -135,3 +135,28 @@ def test_micius_2017_preset_against_the_published_numbers() -> None:
     (res,) = run_sweep(s, 1)
     est = estimate_point(res.rows, plan.report())
     assert 0.5 < est["rate_bps"] < 2.5  # coincidences per second (published ~1.1 Hz)
+
+
+def test_sky_background_clicks_scale_with_the_detector_efficiency() -> None:
+    """p_b = 1 − exp(−n_b), n_b = H Ω A Δλ Δt η_rx η_det λ/(h c) with Ω = 2π(1 − cos(θ/2)), A = π r²:
+    the detector's efficiency counts sky photons exactly as it counts signal photons (closed form,
+    CODATA h and c; no qrate code), at the users' detectors and at the BSM's."""
+    h, c = 6.62607015e-34, 299_792_458.0
+    radiance, fov, band, gate, lam, radius, eta_rx = 1e-5, 200e-6, 2.0, 2e-9, 1.55e-6, 0.5, 0.8
+
+    def p_b(eta_det: float) -> float:
+        omega = 2 * math.pi * (1 - math.cos(fov / 2))
+        n_b = radiance * omega * math.pi * radius**2 * band * gate * eta_rx * eta_det * lam / (h * c)
+        return -math.expm1(-n_b)
+
+    sets = [f"links.leo.background={{radiance_w_m2_sr_nm = {radiance}, fov_full_angle_rad = {fov}, "
+            f"filter_bandwidth_nm = {band}, gate_s = {gate}}}",
+            f"links.leo.aperture_radius_m={radius}", f"links.leo.receiver_efficiency={eta_rx}",
+            "detectors.dark_count_probability=0.0"]
+    for eta_det in (1.0, 0.3):
+        plan = _plan(*sets, f"detectors.efficiency={eta_det}", f"bsm.detector_efficiency={eta_det}")
+        assert 1e-4 < p_b(eta_det) < 0.1  # noticeable, far from saturation
+        gs1 = next(d for d in plan.downlinks if d.to_user is None)
+        assert gs1.noise_click_probability == pytest.approx(p_b(eta_det), rel=1e-6)
+        dina = next(u for u in plan.users if u.user == "Dina")
+        assert dina.noise_click_probability == pytest.approx(p_b(eta_det), rel=1e-6)

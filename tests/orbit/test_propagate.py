@@ -153,6 +153,28 @@ def test_circular_orbit_radius_rates_and_period() -> None:
     assert u_rate == pytest.approx(n * (1 + 1.5 * J2_EARTH * (6378.137 / 6878.137) ** 2 * (4 * math.cos(i) ** 2 - 1)), rel=1e-14)
 
 
+
+@pytest.mark.parametrize("j2", [False, True])
+def test_circular_orbit_days_after_its_epoch_against_the_closed_form(j2: bool) -> None:
+    """Days after a mid-day epoch: u = u0 + u' t, O = O0 + O' t with t from datetime64 differences and
+    the rates of the closed forms (Kepler n, first-order secular J2); no qrate time code involved."""
+    epoch = np.datetime64("2020-03-01T07:30:00", "ns")
+    offsets_s = np.array([1800.0, 86400.0 + 3 * 3600.0 + 17.25, 3.7 * 86400.0, 30 * 86400.0 - 60.0, 400 * 86400.0 + 5.5])
+    t = epoch + (offsets_s * 1e9).astype("timedelta64[ns]")
+    orbit = CircularOrbit(550.0, 53.0, 40.0, 300.0, "2020-03-01T07:30", j2=j2, rotating_earth=False)
+    a, i = 6378.137 + 550.0, math.radians(53.0)
+    n = math.sqrt(MU_EARTH_KM3_S2 / a**3)
+    k = 1.5 * J2_EARTH * (6378.137 / a) ** 2 if j2 else 0.0
+    node_rate, u_rate = -k * n * math.cos(i), n * (1 + k * (4 * math.cos(i) ** 2 - 1))
+    dt = (t - epoch).astype(np.int64) / 1e9
+    u, o = math.radians(300.0) + u_rate * dt, math.radians(40.0) + node_rate * dt
+    expected = a * np.stack(
+        [np.cos(u) * np.cos(o) - np.sin(u) * math.cos(i) * np.sin(o),
+         np.cos(u) * np.sin(o) + np.sin(u) * math.cos(i) * np.cos(o),
+         np.sin(u) * math.sin(i)], axis=-1)
+    np.testing.assert_allclose(orbit.inertial_km(t), expected, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(orbit.ecef_km(t), expected, rtol=0, atol=1e-5)  # rotating_earth=False
+
 @pytest.mark.parametrize(
     ("cls", "kwargs", "field"),
     [

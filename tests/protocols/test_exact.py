@@ -355,3 +355,42 @@ def test_no_warning_for_supported_protocols() -> None:
         warnings.simplefilter("error")
         c = AnonymousConferenceKeyAgreement(layout, parts, sender).compile(harsh(layout))
         assert "stim" not in c.round_samplers.values()
+
+
+def _enumerate(probabilities: list[float], symptoms: list[tuple[int, ...]], k: int) -> np.ndarray:
+    """Probability of each of the 2^k parity patterns: every on/off combination of the independent
+    mechanisms, a pattern the XOR of the symptoms of those on (brute force, no qrate code)."""
+    out = np.zeros(1 << k)
+    for on in range(1 << len(probabilities)):
+        weight, pattern = 1.0, 0
+        for j, (p, sym) in enumerate(zip(probabilities, symptoms)):
+            if on >> j & 1:
+                weight *= p
+                for s in sym:
+                    pattern ^= 1 << s
+            else:
+                weight *= 1 - p
+        out[pattern] += weight
+    return out
+
+
+def test_table_merges_mechanisms_with_equal_symptoms_by_parity_of_flips() -> None:
+    """Two mechanisms flipping the same parities cancel when both fire: they merge as p + q − 2pq."""
+    probabilities, symptoms = [0.1, 0.2, 0.3, 0.25], [(0,), (0,), (0, 1), (0, 1)]
+    model = exact.ErrorModel(2, np.zeros(2, dtype=np.bool_), np.array(probabilities), tuple(symptoms))
+    flags = {"p0": Flag((0,)), "p1": Flag((1,)), "any": Flag((0, 1)), "none": Flag((0, 1), invert=True)}
+    table = exact.build_table(model, flags)
+    law = _enumerate(probabilities, symptoms, 2)  # patterns 00, 01 (bit 0), 10, 11
+    expected = {"p0": law[1] + law[3], "p1": law[2] + law[3], "any": 1 - law[0], "none": law[0]}
+    np.testing.assert_allclose(table.flag_probabilities(), [expected[n] for n in flags], rtol=0, atol=1e-15)
+
+
+def test_error_model_merges_errors_that_differ_only_outside_the_parities() -> None:
+    """X before a CNOT flips m0 and m1 (its own DETECTOR on m1), X after flips m0 only: on the parity
+    m0 both are one mechanism, of probability p + q − 2pq (not p + q − pq)."""
+    circuit = stim.Circuit("X_ERROR(0.1) 0\nCX 0 1\nX_ERROR(0.2) 0\nM 0 1\nDETECTOR rec[-1]")
+    model = exact.error_model(circuit, [[0]])
+    assert model.symptoms == ((0,),)
+    assert model.probabilities[0] == pytest.approx(0.1 + 0.2 - 2 * 0.1 * 0.2, abs=1e-15)
+    plan = exact.plan_round(circuit, [[0]], {"m0": Flag((0,))})
+    assert plan.flag_probabilities()[0] == pytest.approx(_enumerate([0.1, 0.2], [(0,), (0,)], 1)[1], abs=1e-15)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,8 @@ SCENARIOS = {
     "teleportation": ("khan-broadcast-uav", ["protocol.name=teleportation", 'protocol.participants=["Alice", "Dina"]']),
     "notification": ("khan-broadcast-uav", ["protocol.name=notification", 'protocol.participants=["Alice", "Bob", "Hadi"]',
                                             "protocol.repetitions=4"]),
+    # weak coherent pulses at 1e-3 transmittance: 1e8 pulses per batch give a positive key
+    "decoy-bb84": (str(Path(__file__).with_name("decoy_midpoint.toml")), ["sampling.pulses_per_batch=100000000"]),
 }
 SMALL = ["sweep.ground_distance_km=[0.0]", "sampling.pulses_per_batch=20000", "sampling.batches=3", "sampling.seed=7"]
 
@@ -32,7 +35,7 @@ def test_every_registered_protocol_has_a_scenario_here() -> None:
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_protocol_runs_from_a_scenario_and_its_report_names_its_counters(name: str) -> None:
     preset, overrides = SCENARIOS[name]
-    s = load_scenario(preset, overrides + SMALL)
+    s = load_scenario(preset, SMALL + overrides)
     (plan,) = plan_sweep(s)
     compiled = compile_protocol(plan)
     report = plan.report()

@@ -15,12 +15,16 @@ from pathlib import Path
 import h5py
 import pytest
 
+from qrate._testhooks import BATCH_DELAY_ENV
 from qrate.cli import main
 
 QRATE = [sys.executable, "-m", "qrate.cli"]
 """The ``qrate`` command as a child process (same interpreter as the tests)."""
 CHILD_ENV = {**os.environ, "HDF5_USE_FILE_LOCKING": "FALSE", "NUMBA_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
 """Environment of child processes: the test reads the results file while the child writes it."""
+BATCH_DELAY_S = 0.02
+"""Sleep before every batch of a ``spawn(..., slow=True)`` child (the test hook of :mod:`qrate._testhooks`):
+a run of N batches lasts at least N × 20 ms on any machine."""
 
 
 def cli(args: Sequence[str]) -> tuple[int, str, str]:
@@ -68,15 +72,18 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 def spawn(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     """Start child processes in their own session (process group); all are SIGKILLed at teardown.
 
-    ``spawn(args, log="name")`` sends stdout and stderr to ``tmp_path/name.log``.
+    ``spawn(args, log="name")`` sends stdout and stderr to ``tmp_path/name.log``;
+    ``spawn(args, slow=True)`` makes every batch the child (or a Dask worker it starts) runs sleep
+    ``BATCH_DELAY_S`` first, so that a run a test interrupts is still running by construction.
     """
     procs: list[subprocess.Popen[bytes]] = []
     logs: list[io.BufferedWriter] = []
 
-    def start(args: Sequence[str | bytes], log: str = "child") -> subprocess.Popen[bytes]:
+    def start(args: Sequence[str | bytes], log: str = "child", slow: bool = False) -> subprocess.Popen[bytes]:
         fh = (tmp_path / f"{log}.log").open("ab")
         logs.append(fh)
-        proc = subprocess.Popen(list(args), env=CHILD_ENV, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+        env = {**CHILD_ENV, BATCH_DELAY_ENV: str(BATCH_DELAY_S)} if slow else CHILD_ENV
+        proc = subprocess.Popen(list(args), env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
         procs.append(proc)
         return proc
 

@@ -85,7 +85,8 @@ KILL_SETS = [*overrides("[0, 100]", 2000, 300), "--seed", str(SEED), "--schedule
 @pytest.mark.slow
 def test_sigkill_right_after_the_file_appears_leaves_no_file_or_a_resumable_one(tmp_path: Path, spawn) -> None:  # type: ignore[no-untyped-def]
     outs = [tmp_path / f"k{i}.h5" for i in range(len(KILL_DELAYS_S))]
-    procs = [spawn([*QRATE, "run", "khan-acka-leo", *KILL_SETS, "--out", str(o)], log=f"k{i}") for i, o in enumerate(outs)]
+    # slow=True: 600 batches of >= 20 ms each, still running when each kill lands (at most 80 ms after the file appears)
+    procs = [spawn([*QRATE, "run", "khan-acka-leo", *KILL_SETS, "--out", str(o)], log=f"k{i}", slow=True) for i, o in enumerate(outs)]
     seen: dict[int, float] = {}
     pending = set(range(len(procs)))
     deadline = time.monotonic() + 120

@@ -18,7 +18,7 @@ from tests.sweep._helpers import assert_same_rows, overrides, scenario
 
 SEED = 8_2025
 PULSES = 600_000
-BATCHES, POINTS = 1500, 2  # 3000 batches of ~1 ms, stored every 0.5 s: 3 kills after 1-4 new batches each never reach the end
+BATCHES, POINTS = 300, 2  # the killed runs sleep BATCH_DELAY_S per batch: 600 batches last >= 12 s, the kills land within ~1 s
 SETS = overrides("[0, 100]", PULSES, BATCHES)
 
 
@@ -47,7 +47,7 @@ def test_sigkill_at_random_points_and_resume_each_time(tmp_path: Path, spawn) ->
     done = 0
     for i in range(3):
         at = done + rng.randint(1, 4)  # kill after 1-4 new batches, at a random moment inside the next one
-        proc = spawn(base + (["--resume"] if i else []), log=f"run{i}")
+        proc = spawn(base + (["--resume"] if i else []), log=f"run{i}", slow=True)
         wait_for(lambda at=at: stored_rows(out) >= at, 120, f"{at} stored batches", proc)
         time.sleep(rng.uniform(0.0, 0.15))  # land anywhere inside a batch or a flush
         proc.send_signal(signal.SIGKILL)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qrate._cli.text import printable
+from qrate.text import printable
 from tests.reliability.conftest import cli
 
 #: a window-title OSC, a CSI that clears the screen, a bell, a C1 CSI and a right-to-left override

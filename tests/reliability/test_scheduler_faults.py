@@ -122,9 +122,10 @@ def test_a_scheduler_lost_mid_run_is_one_line_with_rows_kept_and_a_resume_hint(t
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     scheduler = spawn(["dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], log="scheduler")
-    spawn(["dask", "worker", address, "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"], log="worker")
+    # the worker sleeps BATCH_DELAY_S per batch: 2000 batches last >= 40 s, the scheduler dies mid-sweep
+    spawn(["dask", "worker", address, "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"], log="worker", slow=True)
     out = tmp_path / "lost.h5"
-    run = spawn([*QRATE, "run", "khan-acka-leo", *overrides("[0, 200]", 2_000_000, 5000), "--seed", "5", "--scheduler", address,
+    run = spawn([*QRATE, "run", "khan-acka-leo", *overrides("[0, 200]", 200_000, 1000), "--seed", "5", "--scheduler", address,
                  "--worker-timeout", "60", "--out", str(out)], log="run")
     wait_for(lambda: stored_rows(out) >= 2, 120, "2 stored batches", run)
     os.killpg(scheduler.pid, signal.SIGKILL)

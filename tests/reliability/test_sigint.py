@@ -16,18 +16,17 @@ from tests.reliability.conftest import QRATE, cli, group_alive, stored_rows, wai
 from tests.sweep._helpers import assert_same_rows, overrides, scenario
 
 SEED = 130
-# batches slow enough (~0.1-0.3 s each) that the run cannot finish between the 2nd stored row and the SIGINT:
-# the per-shot Stim sampler (the exact sampler makes a batch cost ~1 ms whatever its pulses)
-DISTANCES, PULSES, BATCHES = "[0, 200]", 5_000_000, 20
-STIM = 'sampling.sampler="stim"'
+# the run sleeps BATCH_DELAY_S per batch (spawn(..., slow=True)): 1000 batches on 2 workers last >= 10 s,
+# so it cannot finish between the 2nd stored row and the SIGINT, whatever the machine's speed
+DISTANCES, PULSES, BATCHES = "[0, 200]", 200_000, 500
 
 
 @pytest.mark.slow
 def test_sigint_saves_progress_prints_resume_command_and_exits_130(tmp_path: Path, spawn) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "interrupted.h5"
-    args = ["run", "khan-acka-leo", *overrides(DISTANCES, PULSES, BATCHES, STIM), "--seed", str(SEED),
+    args = ["run", "khan-acka-leo", *overrides(DISTANCES, PULSES, BATCHES), "--seed", str(SEED),
             "--scheduler", "local", "--workers", "2", "--out", str(out)]
-    proc = spawn([*QRATE, *args], log="run")
+    proc = spawn([*QRATE, *args], log="run", slow=True)
     wait_for(lambda: stored_rows(out) >= 2, 120, "2 stored batches", proc)
     proc.send_signal(signal.SIGINT)
     t0 = time.monotonic()
@@ -49,7 +48,7 @@ def test_sigint_saves_progress_prints_resume_command_and_exits_130(tmp_path: Pat
     assert resume[:2] == ["qrate", "run"] and resume[-1] == "--resume" and resume[1:-1] == args
     rc, _, err = cli([*resume[1:-1], "--scheduler", "sync", "--quiet", "--resume"])
     assert rc == 0, err
-    ref = run_to_file(scenario(DISTANCES, STIM, pulses=PULSES, batches=BATCHES), tmp_path / "ref.h5", seed=SEED,
+    ref = run_to_file(scenario(DISTANCES, pulses=PULSES, batches=BATCHES), tmp_path / "ref.h5", seed=SEED,
                       scheduler="sync", quiet=True)
     assert_same_rows(ref, out)
     assert read_results(out).meta["complete"]

@@ -17,8 +17,9 @@ from qrate.sweep.scheduler import dask_setup
 from tests.reliability.conftest import QRATE, group_alive, stored_rows, wait_for
 from tests.sweep._helpers import overrides
 
-# far more work than the test waits for: the signal always lands mid-sweep
-SETS = overrides("[0, 200]", 2_000_000, 5000)
+# the run sleeps BATCH_DELAY_S per batch (spawn(..., slow=True)): 2000 batches on 2 workers last >= 20 s,
+# the signal always lands mid-sweep whatever the machine's speed
+SETS = overrides("[0, 200]", 200_000, 1000)
 
 
 @pytest.mark.slow
@@ -26,7 +27,7 @@ SETS = overrides("[0, 200]", 2_000_000, 5000)
 def test_signal_to_the_process_group_gives_one_line_and_the_resume_command(sig: signal.Signals, tmp_path: Path, spawn) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "run.h5"
     args = ["run", "khan-acka-leo", *SETS, "--seed", "7", "--scheduler", "local", "--workers", "2", "--out", str(out)]
-    proc = spawn([*QRATE, *args], log="run")
+    proc = spawn([*QRATE, *args], log="run", slow=True)
     wait_for(lambda: stored_rows(out) >= 1, 120, "a stored batch", proc)
     os.killpg(proc.pid, sig)  # what a terminal does on Ctrl-C: every process of the group
     t0 = time.monotonic()

@@ -15,7 +15,9 @@ from tests.reliability.conftest import QRATE, stored_rows, wait_for
 from tests.sweep._helpers import assert_same_rows, overrides, scenario
 
 SEED = 31337
-DISTANCES, PULSES, BATCHES = "[0, 150, 300]", 2_000_000, 1000  # ~1 ms batches, stored every 0.5 s: the kill lands mid-sweep
+# the workers sleep BATCH_DELAY_S per batch (spawn(..., slow=True)): 450 batches last >= 4.5 s on both workers and
+# the kill lands after the first stored rows (~0.5 s), mid-sweep whatever the machine's speed
+DISTANCES, PULSES, BATCHES = "[0, 150, 300]", 200_000, 150
 
 
 @pytest.mark.slow
@@ -28,7 +30,7 @@ def test_killing_a_dask_worker_mid_sweep_changes_nothing(tmp_path: Path, spawn) 
     wait_for(sched_file.exists, 60, "the scheduler file")
     # --no-nanny: the worker is this very process, so killing it really loses the worker
     workers = [spawn(["dask", "worker", "--scheduler-file", str(sched_file), "--nthreads", "1", "--no-dashboard",
-                      "--no-nanny", "--host", "127.0.0.1"], log=f"worker{i}") for i in range(2)]
+                      "--no-nanny", "--host", "127.0.0.1"], log=f"worker{i}", slow=True) for i in range(2)]
     from distributed import Client
 
     with Client(scheduler_file=str(sched_file), timeout=60) as client:

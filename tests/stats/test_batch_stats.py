@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qrate.stats import BatchStats, sum_stats, to_row, total
+from qrate.stats import BatchStats, row_stats, to_row, total
 
 NAMES = ("key_rounds", "z_err:A:B")
 
@@ -24,26 +24,23 @@ stats_strategy = st.composite(_stats)()
 
 @settings(max_examples=50, deadline=None)
 @given(stats_strategy, stats_strategy, stats_strategy)
-def test_batch_stats_add_is_commutative_associative_with_zero(x: BatchStats, y: BatchStats, z: BatchStats) -> None:
-    assert x + y == y + x
-    left, right = (x + y) + z, x + (y + z)
-    assert (left.pulses, left.successes, left.counts, left.eta_count) == (right.pulses, right.successes, right.counts, right.eta_count)
-    assert left.eta_sum == pytest.approx(right.eta_sum)
-    assert x + BatchStats(0, 0) == x
-    assert sum_stats([x, y]) == x + y
+def test_total_of_rows_is_the_fieldwise_sum_in_any_order(x: BatchStats, y: BatchStats, z: BatchStats) -> None:
+    names = ("a", "b")
+    rows = [to_row(s, i, names) for i, s in enumerate((x, y, z))]
+    t, back = total(np.concatenate(rows)), total(np.concatenate(rows[::-1]))
+    assert (t.pulses, t.successes, t.eta_count, t.counts) == (
+        x.pulses + y.pulses + z.pulses, x.successes + y.successes + z.successes, x.eta_count + y.eta_count + z.eta_count,
+        {n: x.counts[n] + y.counts[n] + z.counts[n] for n in names})
+    assert (back.pulses, back.successes, back.counts) == (t.pulses, t.successes, t.counts)
+    assert t.eta_sum == pytest.approx(x.eta_sum + y.eta_sum + z.eta_sum)
+    assert t.eta_sumsq == pytest.approx(x.eta_sumsq + y.eta_sumsq + z.eta_sumsq)
+    assert total(np.concatenate([rows[0], to_row(BatchStats(0, 0), 3, names)])).counts == x.counts  # a zero batch adds nothing
+    assert row_stats(rows[0][0], names) == x
 
 
 def test_batch_stats_rejects_inconsistent_counts() -> None:
     with pytest.raises(ValueError):
         BatchStats(pulses=10, successes=11)
-
-
-def test_batch_stats_of_two_points_refuse_to_add() -> None:
-    a, b = BatchStats(10, 1, point_key=1), BatchStats(10, 2, point_key=2)
-    with pytest.raises(ValueError, match="two sweep points"):
-        a + b
-    assert (a + BatchStats(5, 1, point_key=1)).point_key == 1
-    assert (a + BatchStats(5, 1)).pulses == 15  # an unkeyed zero or partial sum adds
 
 
 def test_total_sums_rows() -> None:

@@ -55,6 +55,22 @@ def test_stop_index_does_not_depend_on_completion_order(order_seed: int) -> None
     assert point.done and accepted == list(range(expected)) and point.tally.n == expected
 
 
+@pytest.mark.parametrize("min_batches", [2, 3, 4, 7])
+def test_a_met_target_stops_exactly_at_min_batches(min_batches: int) -> None:
+    """Batches that agree exactly meet any target from the 2nd batch on: the stop is min_batches itself."""
+    limits = Limits(max_batches=50, target_relative_error=0.01, min_batches=min_batches)
+    assert _reference_stop([300] * 50, limits) == min_batches
+    tally = PointTally(limits)
+    while not tally.enough():
+        tally.add(_stats(300))
+    assert tally.n == min_batches
+    # through the sweep loop: a 1e5-pulse batch at P ~ 0.44 has a relative SEM ~ 0.2 % << 1 %
+    s = scenario("[0]", "sampling.target_relative_error=0.01", f"sampling.min_batches={min_batches}", pulses=10**5,
+                 batches=50)
+    (res,) = run_sweep(s, 5)
+    assert res.rows.size == min_batches
+
+
 def test_stored_batches_are_skipped_and_not_yielded() -> None:
     s = scenario("[0, 100]", batches=6)
     plans = plan_sweep(s)

@@ -14,6 +14,7 @@ import h5py
 import numpy as np
 import pytest
 
+from qrate._testhooks import BATCH_DELAY_ENV
 from qrate.cli import main
 from qrate.store import load, read_results
 from qrate.sweep.run import run_to_file
@@ -137,10 +138,11 @@ def test_combine_refuses_duplicated_batches_and_other_seeds(tmp_path: Path, caps
 def test_sigkill_mid_sweep_then_resume(tmp_path: Path) -> None:
     """Kill ``qrate run`` with SIGKILL while it writes, resume: same rows as an uninterrupted run, no duplicate."""
     out, ref = tmp_path / "killed.h5", tmp_path / "ref.h5"
-    sets = overrides("[0, 100]", 1_000_000, 1500)  # ~1 ms batches, stored every 0.5 s: still running at the kill
+    # the killed run sleeps 20 ms per batch (test hook): 600 batches last >= 12 s, still running at the kill
+    sets = overrides("[0, 100]", 1_000_000, 300)
     cmd = [sys.executable, "-m", "qrate.cli", "run", "khan-acka-leo", *sets, "--seed", str(SEED), "--scheduler", "sync",
            "--quiet", "--out", str(out)]
-    env = {**os.environ, "HDF5_USE_FILE_LOCKING": "FALSE"}
+    env = {**os.environ, "HDF5_USE_FILE_LOCKING": "FALSE", BATCH_DELAY_ENV: "0.02"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline, rows = time.monotonic() + 90.0, 0
@@ -165,10 +167,10 @@ def test_sigkill_mid_sweep_then_resume(tmp_path: Path) -> None:
             proc.stderr.close()
     killed = read_results(out)
     n_killed = sum(p.rows.size for p in killed.points)
-    assert 5 <= n_killed < 3000 and not killed.meta["complete"]
+    assert 5 <= n_killed < 600 and not killed.meta["complete"]
     assert main(["run", "khan-acka-leo", *sets, "--seed", str(SEED), "--scheduler", "sync", "--quiet", "--resume", "--out", str(out)]) == 0
     assert main(["run", "khan-acka-leo", *sets, "--seed", str(SEED), "--scheduler", "sync", "--quiet", "--out", str(ref)]) == 0
     assert_same_rows(ref, out)
     res = read_results(out)  # read_results refuses a file holding a batch twice
-    assert [p.rows.size for p in res.points] == [1500, 1500] and res.meta["complete"]
+    assert [p.rows.size for p in res.points] == [300, 300] and res.meta["complete"]
     assert [r["action"] for r in res.meta["runs"]] == ["run", "resume"]

@@ -8,7 +8,7 @@ import pytest
 
 from qrate.cli import main
 
-from ._data import MICIUS_L1, MICIUS_L2
+from tests.orbit._data import MICIUS_L1, MICIUS_L2
 
 XL = "Xinglong:40.39587:117.57746:890"
 WINDOW = ["--start", "2016-12-19T16:45", "--end", "2016-12-19T17:00"]
