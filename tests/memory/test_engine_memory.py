@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from qrate.engine.batch import run_batch
+from qrate.engine.hardware import compose_depolarizing
 from qrate.engine.plan import compile_protocol, plan_sweep
 from qrate.errors import InputError
 from qrate.memory.herald import class_noise, herald_memory
+from qrate.scenario import load_scenario
 from qrate.scenario.load import parse_toml, validate_data
 from qrate.scenario.presets import preset_text
 
@@ -162,3 +164,34 @@ def test_per_shot_stim_cross_checks_the_exact_sampler_with_memories():
     fa, fb = ea / na, eb / nb
     assert abs(fa - fb) < 5 * math.sqrt(fa * (1 - fa) / na + fb * (1 - fb) / nb), (fa, fb)
     assert fa > 0.1  # the memory's dephasing shows
+
+
+@pytest.mark.statistical
+@pytest.mark.parametrize("decay", ["exponential", "gaussian"])
+def test_read_efficiency_decays_with_storage_time(decay):
+    """Delivered states fall by E[decay(t)] over the storage times t = k tau + latency (k ~ the trigger's failures)."""
+    s = _with_memories(
+        "khan-acka-leo-realistic", modes=1, read_efficiency=0.9, efficiency_lifetime_s=5e-6, efficiency_decay=decay
+    )
+    mp = plan_sweep(s)[0].memory
+    duration_s = 4e4
+    h = herald_memory(mp, duration_s, np.random.default_rng(8))
+    p, pt, tau = mp.p_links[0], mp.p_trigger, mp.attempt_period_s
+    k = np.arange(200_000)
+    t = k * tau + mp.photons[0].latency_s
+    x = t / 5e-6
+    mean_decay = float(np.sum(pt * (1 - pt) ** k * np.exp(-(x * x if decay == "gaussian" else x))))
+    expected = duration_s / tau / (1 / p + (1 - pt) / pt) * mp.final_probability * 0.9 * mean_decay
+    assert 0.05 < mean_decay < 0.8
+    assert abs(h.successes - expected) < 5 * math.sqrt(expected), (h.successes, expected)
+
+
+def test_platform_swap_noise_lands_on_the_downlink_photons():
+    s = load_scenario("wallnoefer-2022-one-satellite", ("memories.sat.swap_lambda=0.9", "sources.bell_state_error=0.01"))
+    base = load_scenario("wallnoefer-2022-one-satellite", ("memories={}", "sources.bell_state_error=0.01"))
+    plan, sync = plan_sweep(s)[0], plan_sweep(base)[0]
+    first, second = (plan.protocol.downlink_photons(0, gs)[0] for gs in ("A", "B"))
+    pair = sync.noise.depolarize[first]  # the synchronous dual downlink's one pair (its error on this photon)
+    assert plan.noise.depolarize[first] == pytest.approx(compose_depolarizing(pair, 0.75 * 0.1))  # the swap's 1 - lambda
+    # the second pair's own error lands on the other downlink's photon
+    assert plan.noise.depolarize[second] == pytest.approx(compose_depolarizing(sync.noise.depolarize.get(second, 0.0), pair))
