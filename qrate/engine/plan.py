@@ -127,7 +127,8 @@ class PointPlan:
         """Mean success probability per pulse (the binomial path's parameter; with memories, delivered states
         per pulse from the closed forms of :mod:`qrate.memory.expected`, NaN where none applies)."""
         if self.memory is not None:
-            return float(self.memory.expected_per_pulse)
+            e = self.memory.expected_per_pulse
+            return math.nan if e is None else float(e)
         pulses = self.pulse_sampler
         if pulses is not None:
             return pulses.success_probability()

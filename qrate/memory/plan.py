@@ -74,7 +74,7 @@ class MemoryPlan:
         parallel: every mode holds its own success (``p_links`` per mode, ``modes`` per link) and the
             links' successes are paired first in, first out (:func:`qrate.memory._kernels.multimode_deliveries`).
         expected_per_pulse: delivered states per source pulse from the closed forms
-            (:mod:`qrate.memory.expected`; NaN where none applies).
+            (:mod:`qrate.memory.expected`; None where none applies).
     """
 
     attempt_period_s: float
@@ -88,7 +88,7 @@ class MemoryPlan:
     p_trigger: float
     final_probability: float
     photons: tuple[StoredPhoton, ...]
-    expected_per_pulse: float = math.nan
+    expected_per_pulse: float | None = None
     parallel: bool = False
 
     def read_out_probability(self, storage_s: Any) -> Any:
@@ -118,7 +118,7 @@ class MemoryPlan:
             "p_trigger_attempt": self.p_trigger,
             "final_probability": self.final_probability,
             "parallel": self.parallel,
-            "expected_per_pulse": self.expected_per_pulse if math.isfinite(self.expected_per_pulse) else None,
+            "expected_per_pulse": self.expected_per_pulse,
             "photons": [
                 {"node": ph.node, "keys": list(ph.keys), "latency_s": ph.latency_s, "coherence_time_s": ph.coherence_time_s}
                 for ph in self.photons
