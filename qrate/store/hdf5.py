@@ -45,9 +45,10 @@ import numpy as np
 from qrate._versions import package_versions as _package_versions
 from qrate.errors import InputError, ResultsFileError, ResultsWriteError
 from qrate.outputs import check_output, in_use, lock_exclusive, remove_stale_temps, replace_atomically, temp_path
-from qrate.stats import COUNTER_PREFIX, BatchStats, batch_dtype, to_row
+from qrate.stats import BatchStats, batch_dtype, to_row
 from qrate.store import schema
 from qrate.text import printable
+from qrate.store.check import check_rows, point_report
 
 VERSIONED_PACKAGES = ("qrate", "numpy", "numba", "stim", "scipy", "h5py", "pydantic")
 H5_SUFFIXES = (".h5", ".hdf5")
@@ -569,32 +570,6 @@ def read_results(path: str | Path) -> Results:
         ) from None
 
 
-def _check_rows(p: Path, name: str, rows: np.ndarray, carriers_per_use: int) -> None:
-    """Refuse batch rows no run can have written (corruption that no checksum caught).
-
-    Every count is >= 0, successes <= pulses, every protocol counter <= successes, the ``shots``
-    counter equals ``successes // carriers_per_use`` and bounds every other counter.
-    """
-    names = rows.dtype.names or ()
-    counters = [n for n in names if n.startswith(COUNTER_PREFIX)]
-    bad = (rows["batch_index"] < 0) | (rows["pulses"] < 1) | (rows["successes"] < 0) | (rows["successes"] > rows["pulses"])
-    bad |= rows["eta_count"] < 0
-    for n in ("eta_sum", "eta_sumsq", "seconds"):
-        bad |= ~np.isfinite(rows[n]) | (rows[n] < 0)
-    for c in counters:
-        bad |= (rows[c] < 0) | (rows[c] > rows["successes"])
-    shots = COUNTER_PREFIX + "shots"
-    if shots in names:
-        bad |= rows[shots] != rows["successes"] // max(int(carriers_per_use), 1)
-        for c in counters:
-            bad |= rows[c] > rows[shots]
-    if np.any(bad):
-        batch = int(rows["batch_index"][int(np.argmax(bad))])
-        raise ResultsFileError(
-            f"{p}: point {name} holds an impossible batch row (batch {batch}: inconsistent counters); the file is damaged"
-        )
-
-
 def _read_open(p: Path, f: h5py.File) -> Results:
     a = f.attrs
     if a.get("qrate_format") != schema.FORMAT:
@@ -617,16 +592,12 @@ def _read_open(p: Path, f: h5py.File) -> Results:
     meta["model_version"] = int(meta["model_version"])
     runs = f[schema.RUNS_DATASET].asstr()[()] if schema.RUNS_DATASET in f else []
     meta["runs"] = [json.loads(r) for r in runs]
-    carriers = int(meta["report"].get("carriers_per_use", 1) or 1)
     points = []
     for name in f[schema.POINTS_GROUP]:
         g = f[schema.POINTS_GROUP][name]
         rows = g[schema.BATCHES_DATASET][()]
         rows = rows[np.argsort(rows["batch_index"], kind="stable")]
-        _check_rows(p, name, rows, carriers)
-        if rows.size > 1 and np.any(np.diff(rows["batch_index"]) == 0):
-            dup = int(rows["batch_index"][1:][np.diff(rows["batch_index"]) == 0][0])
-            raise ResultsFileError(f"{p}: point {name} holds batch {dup} twice; the file is damaged")
+        check_rows(p, name, rows, point_report(meta["report"], g.attrs["params"]))
         points.append(
             PointRecord(
                 index=int(g.attrs["index"]),

@@ -22,9 +22,18 @@ PROTOCOL_KEYS = {
 
 
 def _writer(path, **kw):  # type: ignore[no-untyped-def]
-    return ResultsWriter(path, scenario_toml="x = 1\n", scenario_name="t", protocol="broadcast", seed=2**100 + 3,
-                         counter_names=("shots", "broadcast_errors"), argv=["qrate", "run"], model_version=1,
-                         report={"protocol": "broadcast", "carriers_per_use": 1}, **kw)
+    return ResultsWriter(
+        path,
+        scenario_toml="x = 1\n",
+        scenario_name="t",
+        protocol="broadcast",
+        seed=2**100 + 3,
+        counter_names=("shots", "broadcast_errors"),
+        argv=["qrate", "run"],
+        model_version=1,
+        report={"protocol": "broadcast", "carriers_per_use": 1},
+        **kw,
+    )
 
 
 def test_store_layout_is_self_describing(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -75,8 +84,21 @@ def test_foreign_files_are_rejected(tmp_path) -> None:  # type: ignore[no-untype
 @pytest.mark.parametrize("preset", ["khan-acka-leo", "khan-broadcast-uav"])
 def test_run_then_show(preset: str, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "r.h5"
-    args = ["run", preset, "--scheduler", "sync", "--set", "sweep.ground_distance_km=[0, 150]", "--set", "sampling.pulses_per_batch=20000",
-            "--set", "sampling.batches=3", "--out", str(out), "--quiet"]
+    args = [
+        "run",
+        preset,
+        "--scheduler",
+        "sync",
+        "--set",
+        "sweep.ground_distance_km=[0, 150]",
+        "--set",
+        "sampling.pulses_per_batch=20000",
+        "--set",
+        "sampling.batches=3",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     assert main(args) == 0
     table = capsys.readouterr().out
     lines = table.strip().splitlines()

@@ -277,3 +277,31 @@ def test_inconsistent_counters_mark_the_file_damaged(field: str, value: int, goo
     rc, _, err = cli(["combine", str(path), str(good), "--out", str(tmp_path / "c.h5")])
     assert rc == 2 and "damaged" in _one_error_line(err) and not (tmp_path / "c.h5").exists(), err
     assert sha256(path) == digest
+
+
+# -- a counter above its rounds (impossible by the report, not by the row alone) ------------------
+
+
+def _counter_above_rounds(good: Path, path: Path) -> None:
+    from tests.sweep._helpers import edit_row
+
+    path.write_bytes(good.read_bytes())
+    rows = read_results(good).points[1].rows
+    edit_row(path, 1, 1, c_x_parity_errors=int(rows["c_verify_rounds_x"][1]) + 1)
+
+
+def test_resume_of_a_file_with_a_counter_above_its_rounds_leaves_it_byte_identical(good: Path, tmp_path: Path) -> None:
+    path = tmp_path / "bad.h5"
+    _counter_above_rounds(good, path)
+    digest = sha256(path)
+    rc, out, err = cli(["run", "khan-acka-leo", *SETS, "--set", "sampling.batches=6", "--resume", "--out", str(path)])
+    assert rc == 2 and "damaged" in _one_error_line(err) and str(path) in err and not out, err
+    assert sha256(path) == digest
+
+
+def test_combine_refuses_an_input_with_a_counter_above_its_rounds(good: Path, tmp_path: Path) -> None:
+    path, other, out_path = tmp_path / "bad.h5", tmp_path / "other.h5", tmp_path / "c.h5"
+    _counter_above_rounds(good, path)
+    _run(other, "--set", "sweep.ground_distance_km=[200]")
+    rc, out, err = cli(["combine", str(path), str(other), "--out", str(out_path), "--quiet"])
+    assert rc == 2 and "damaged" in _one_error_line(err) and str(path) in err and not out_path.exists(), err

@@ -22,7 +22,11 @@ from qrate.store.hdf5 import check_model_version
 from tests.sweep._helpers import sha256
 
 COUNTERS = ("shots", "broadcast_errors")
-REPORT = {"protocol": "broadcast", "carriers_per_use": 1, "estimators": [{"kind": "broadcast", "rounds": "shots"}]}
+REPORT = {
+    "protocol": "broadcast",
+    "carriers_per_use": 1,
+    "estimators": [{"kind": "broadcast_bits", "rounds": "shots", "errors": "broadcast_errors"}],
+}
 
 
 def _writer(path: Path, **kw) -> ResultsWriter:  # type: ignore[no-untyped-def]

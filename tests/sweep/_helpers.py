@@ -23,7 +23,12 @@ def scenario(distances: str = "[0, 100]", *extra: str, pulses: int = 2000, batch
 def overrides(distances: str, pulses: int, batches: int, *extra: str) -> list[str]:
     """The same as ``--set`` options for the CLI."""
     out = []
-    for item in (f"sweep.ground_distance_km={distances}", f"sampling.pulses_per_batch={pulses}", f"sampling.batches={batches}", *extra):
+    for item in (
+        f"sweep.ground_distance_km={distances}",
+        f"sampling.pulses_per_batch={pulses}",
+        f"sampling.batches={batches}",
+        *extra,
+    ):
         out += ["--set", item]
     return out
 
@@ -47,3 +52,15 @@ def assert_same_rows(a: str | Path, b: str | Path) -> None:
 def sha256(path: str | Path) -> str:
     """Hash of a file's bytes."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def edit_row(path: str | Path, point: int, row: int, **fields: int) -> None:
+    """Overwrite ``fields`` of stored row ``row`` of point ``point`` in place (to make a damaged file)."""
+    import h5py
+
+    with h5py.File(path, "r+") as f:
+        ds = f[f"points/{point:04d}/batches"]
+        value = ds[row]
+        for name, v in fields.items():
+            value[name] = v
+        ds[row] = value
