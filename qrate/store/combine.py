@@ -23,7 +23,9 @@ import numpy as np
 
 from qrate.errors import InputError, ResultsFileError
 from qrate.outputs import check_output
-from qrate.store.hdf5 import H5_SUFFIXES, PointRecord, Results, ResultsWriter, check_model_version, read_results
+from qrate.store.reader import PointRecord, Results, check_model_version, read_results
+from qrate.store.safe import H5_SUFFIXES
+from qrate.store.writer import ResultsWriter
 
 
 @dataclass(frozen=True, slots=True)

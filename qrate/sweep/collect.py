@@ -14,6 +14,8 @@ past the stopping index is dropped. Workers return only the small
 from __future__ import annotations
 
 import hashlib
+import math
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +47,36 @@ def compiled_protocol(plan: PointPlan) -> CounterSampler:
             _COMPILED.clear()
         compiled = _COMPILED[key] = compile_protocol(plan)
     return compiled
+
+
+_SAMPLERS: dict[tuple[Any, ...], dict[str, str]] = {}
+
+
+def structure_key(plan: PointPlan) -> tuple[Any, ...]:
+    """What fixes the shape of a point's compiled protocol: the protocol, the counter sampler and
+    which photons carry noise (not how much): points with equal keys have the same circuits up to
+    their error probabilities, hence the same detector-error-model mechanisms and round samplers."""
+    noise = plan.noise
+    ro = noise.readout_flip
+    readout = tuple(sorted(k for k, v in ro.items() if v > 0)) if isinstance(ro, Mapping) else ro > 0
+    return (
+        plan.protocol,
+        plan.sampler,
+        tuple(sorted(k for k, v in noise.z_flip.items() if v > 0)),
+        tuple(sorted(k for k, v in noise.x_flip.items() if v > 0)),
+        tuple(sorted(k for k, v in noise.depolarize.items() if v > 0)),
+        readout,
+    )
+
+
+def round_samplers(plan: PointPlan) -> dict[str, str]:
+    """Round name -> counter sampler of the point's protocol (``exact-table``, ``exact-sequential``,
+    ``stim``), compiled once per :func:`structure_key` (the choice depends on the structure only)."""
+    key = structure_key(plan)
+    found = _SAMPLERS.get(key)
+    if found is None:
+        found = _SAMPLERS[key] = dict(compiled_protocol(plan).round_samplers)
+    return dict(found)
 
 
 def sample_batches(
@@ -85,13 +117,53 @@ class Progress:
     status: SweepStatus
 
 
+class _Totals:
+    """Sweep-wide sums kept up to date by every point as it changes (O(1) per accepted batch).
+
+    The slowest running point's error is a maximum over the running points: it is recomputed at
+    most every ``WORST_EVERY_S`` seconds (a progress display needs no more).
+    """
+
+    WORST_EVERY_S = 1.0
+
+    def __init__(self) -> None:
+        self.points = self.points_done = self.batches_done = self.batches_cap = self.pulses_done = 0
+        self.all: list[_Point] = []
+        self._worst = math.inf
+        self._worst_at = -math.inf
+
+    def status(self, in_flight: int) -> SweepStatus:
+        now = time.monotonic()
+        if now - self._worst_at >= self.WORST_EVERY_S or self.points_done == self.points:
+            running = [p.tally.last_error for p in self.all if not p.done]
+            self._worst, self._worst_at = (max(running) if running else 0.0), now
+        return SweepStatus(
+            points_done=self.points_done,
+            points=self.points,
+            batches_done=self.batches_done,
+            batches_cap=self.batches_cap,
+            pulses_done=self.pulses_done,
+            worst_relative_error=self._worst,
+            in_flight=in_flight,
+        )
+
+
 class _Point:
     """Bookkeeping of one point: tally of the accepted prefix, buffered results, submissions."""
 
     def __init__(
-        self, plan: PointPlan, limits: Limits, pulses: int, stored: np.ndarray | None, ready: Mapping[int, BatchStats] | None
+        self,
+        plan: PointPlan,
+        limits: Limits,
+        pulses: int,
+        stored: np.ndarray | None,
+        ready: Mapping[int, BatchStats] | None,
+        totals: _Totals | None = None,
     ) -> None:
         self.plan = plan
+        self.totals = totals if totals is not None else _Totals()
+        self.totals.points += 1
+        self.totals.all.append(self)
         self.pulses = pulses
         self.cap = limits.batch_cap(pulses)
         names = counter_names_of(stored) if stored is not None else ()
@@ -103,6 +175,7 @@ class _Point:
         self.next_submit = 0
         self.done = False
         self.timed, self.seconds = 0, 0.0  # batches computed here and their wall time
+        self.totals.batches_cap += self.cap
         self.advance()  # the stored prefix
         for b, stats in (ready or {}).items():  # accepted (and yielded) by the caller's next advance()
             if b not in self.stored:
@@ -121,9 +194,12 @@ class _Point:
     def advance(self) -> list[tuple[int, int, BatchStats]]:
         """Accept the buffered / stored batches that extend the prefix; return the new ones."""
         new = []
+        n0, pulses0 = self.tally.n, self.tally.pulses
         while not self.done:
             if self.tally.enough():
                 self.done = True
+                self.totals.points_done += 1
+                self.totals.batches_cap -= self.cap - self.tally.n
                 break
             b = self.tally.n
             if b in self.stored:
@@ -134,6 +210,8 @@ class _Point:
                 new.append((self.plan.index, b, stats))
             else:
                 break
+        self.totals.batches_done += self.tally.n - n0
+        self.totals.pulses_done += self.tally.pulses - pulses0
         if self.done:
             self.buffer.clear()
         return new
@@ -164,16 +242,7 @@ class _Point:
 
 
 def _status(points: Sequence[_Point], in_flight: int) -> SweepStatus:
-    running = [p.tally.last_error for p in points if not p.done]
-    return SweepStatus(
-        points_done=sum(p.done for p in points),
-        points=len(points),
-        batches_done=sum(p.tally.n for p in points),
-        batches_cap=sum(p.tally.n if p.done else p.cap for p in points),
-        pulses_done=sum(p.tally.pulses for p in points),
-        worst_relative_error=max(running) if running else 0.0,
-        in_flight=in_flight,
-    )
+    return points[0].totals.status(in_flight)
 
 
 def _task_prefix(root_seed: int, plan: PointPlan, pulses: int, per_pulse: bool) -> str:
@@ -208,8 +277,9 @@ def iter_collect(
         in_flight: batches kept in flight (default ``IN_FLIGHT_PER_CORE`` × worker threads).
     """
     stored, ready = stored or {}, ready or {}
+    totals = _Totals()
     points = [
-        _Point(plan, limits, plan.pulses_per_batch or pulses_per_batch, stored.get(plan.index), ready.get(plan.index))
+        _Point(plan, limits, plan.pulses_per_batch or pulses_per_batch, stored.get(plan.index), ready.get(plan.index), totals)
         for plan in plans
     ]
     if ready:

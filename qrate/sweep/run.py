@@ -105,7 +105,7 @@ def run_to_file(
     from qrate.engine import plan_sweep
     from qrate.engine.plan import counter_names as counter_names_of
     from qrate.scenario import scenario_to_toml
-    from qrate.sweep.collect import compiled_protocol
+    from qrate.sweep.collect import round_samplers
     from qrate.sweep.scheduler import open_client, parse_scheduler
     from qrate.sweep.stopping import Limits
 
@@ -157,7 +157,7 @@ def run_to_file(
                     where[plan.index],
                     ground_distance_km=plan.ground_distance_km,
                     point_key=plan.key,
-                    params={**plan.params(), "samplers": compiled_protocol(plan).round_samplers},
+                    params={**plan.params(), "samplers": round_samplers(plan)},
                 )
             verb = f"resuming {path} ({n_stored} batches stored)" if existing is not None else f"writing {path}"
             progress.say(f"qrate run: {resolved.name}, {len(plans)} points, seed {root_seed}, scheduler {spec.label}; {verb}")

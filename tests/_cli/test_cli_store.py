@@ -22,18 +22,9 @@ PROTOCOL_KEYS = {
 
 
 def _writer(path, **kw):  # type: ignore[no-untyped-def]
-    return ResultsWriter(
-        path,
-        scenario_toml="x = 1\n",
-        scenario_name="t",
-        protocol="broadcast",
-        seed=2**100 + 3,
-        counter_names=("shots", "broadcast_errors"),
-        argv=["qrate", "run"],
-        model_version=1,
-        report={"protocol": "broadcast", "carriers_per_use": 1},
-        **kw,
-    )
+    return ResultsWriter(path, scenario_toml="x = 1\n", scenario_name="t", protocol="broadcast", seed=2**100 + 3,
+                         counter_names=("shots", "broadcast_errors"), argv=["qrate", "run"], model_version=1,
+                         report={"protocol": "broadcast", "carriers_per_use": 1}, **kw)
 
 
 def test_store_layout_is_self_describing(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -46,14 +37,18 @@ def test_store_layout_is_self_describing(tmp_path) -> None:  # type: ignore[no-u
         assert f.attrs["qrate_format"] == "qrate-results" and f.attrs["qrate_schema"] == SCHEMA_VERSION
         assert f.attrs["seed"] == str(2**100 + 3) and bool(f.attrs["complete"])
         assert json.loads(f.attrs["argv"]) == ["qrate", "run"] and "numpy" in json.loads(f.attrs["versions"])
-        g = f["points/0000"]
-        assert g.attrs["ground_distance_km"] == 12.5
-        rows = g["batches"][()]
-        assert g["batches"].maxshape == (None,)
-        assert list(rows["batch_index"]) == [0, 1] and list(rows["successes"]) == [40, 44]
+        point = f["points"][0]
+        assert point["index"] == 0 and point["ground_distance_km"] == 12.5 and point["point_key"] == f"{2**127 + 1:032x}".encode()
+        params = f["params"][point["params_start"] : point["params_start"] + point["params_length"]].tobytes()
+        assert json.loads(params) == {"slant_range_km": 30.0}
+        rows = f["batches"][()]
+        for name in ("points", "params", "batches"):
+            ds = f[name]
+            assert ds.maxshape == (None,) and ds.fletcher32 and ds.compression == "gzip" and ds.chunks is not None
+        assert list(rows["point"]) == [0, 0] and list(rows["batch_index"]) == [0, 1] and list(rows["successes"]) == [40, 44]
         assert list(rows["c_broadcast_errors"]) == [3, 1]
     res = read_results(path)
-    assert res.meta["seed"] == 2**100 + 3 and res.points[0].params == {"slant_range_km": 30.0}
+    assert res.meta["seed"] == 2**100 + 3 and res.points[0].params == {"slant_range_km": 30.0, "report": res.meta["report"]}
     with pytest.raises(InputError):
         _writer(path)
 
@@ -84,21 +79,8 @@ def test_foreign_files_are_rejected(tmp_path) -> None:  # type: ignore[no-untype
 @pytest.mark.parametrize("preset", ["khan-acka-leo", "khan-broadcast-uav"])
 def test_run_then_show(preset: str, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "r.h5"
-    args = [
-        "run",
-        preset,
-        "--scheduler",
-        "sync",
-        "--set",
-        "sweep.ground_distance_km=[0, 150]",
-        "--set",
-        "sampling.pulses_per_batch=20000",
-        "--set",
-        "sampling.batches=3",
-        "--out",
-        str(out),
-        "--quiet",
-    ]
+    args = ["run", preset, "--scheduler", "sync", "--set", "sweep.ground_distance_km=[0, 150]", "--set", "sampling.pulses_per_batch=20000",
+            "--set", "sampling.batches=3", "--out", str(out), "--quiet"]
     assert main(args) == 0
     table = capsys.readouterr().out
     lines = table.strip().splitlines()

@@ -185,3 +185,32 @@ def test_the_sampler_is_part_of_the_per_process_protocol_cache() -> None:
     assert exact.key == stim.key
     assert set(compiled_protocol(exact).round_samplers.values()) == {"exact-table"}
     assert set(compiled_protocol(stim).round_samplers.values()) == {"stim"}
+
+
+def test_running_totals_equal_the_sums_over_every_point() -> None:
+    """The O(1) totals of each step equal the sums over every point's tally (stored prefix, early stops)."""
+    from qrate.sweep.collect import _Totals
+
+    s = scenario("[0, 100, 200]", "sampling.target_relative_error=0.2", "sampling.min_batches=2", batches=8)
+    plans = plan_sweep(s)
+    limits = Limits.from_sampling(s.sampling)
+    first = run_sweep(s, 11, limits=limits)
+    stored = {first[0].plan.index: first[0].rows[:2]}
+    captured: list[_Totals] = []
+    original = _Totals.__init__
+
+    def capture(self: _Totals) -> None:
+        original(self)
+        captured.append(self)
+
+    _Totals.__init__ = capture  # type: ignore[method-assign]
+    try:
+        steps = list(iter_collect(plans, 11, limits, s.sampling.pulses_per_batch, stored=stored))
+    finally:
+        _Totals.__init__ = original  # type: ignore[method-assign]
+    points = captured[0].all
+    final = steps[-1].status
+    assert final.points_done == final.points == 3
+    assert final.batches_done == sum(p.tally.n for p in points) == final.batches_cap
+    assert final.pulses_done == sum(p.tally.pulses for p in points)
+    assert any(p.tally.n < 8 for p in points)  # a point stopped on its target error

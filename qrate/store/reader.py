@@ -1,0 +1,189 @@
+"""Read a results file (layout: :mod:`qrate.store.schema`) read-only, checked, grouped by point."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from qrate.errors import ResultsFileError
+from qrate.outputs import in_use
+from qrate.stats import batch_dtype
+from qrate.store import schema
+from qrate.store.check import check_rows, check_table
+from qrate.store.safe import in_use_error, one_line
+
+
+@dataclass(frozen=True, slots=True)
+class PointRecord:
+    """One sweep point read back: its attributes and its batch rows (sorted by ``batch_index``).
+
+    ``params`` (its stored parameters, JSON) is parsed on first use; its ``report`` is the file's
+    where the point has none of its own (the writer stores only reports that differ).
+    """
+
+    index: int
+    ground_distance_km: float
+    point_key: str
+    params_json: bytes = field(repr=False)
+    rows: np.ndarray = field(repr=False)
+    default_report: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    _parsed: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The point's parameters (geometry, link means, noise, axes, and its report if it has its own)."""
+        if not self._parsed:
+            value = json.loads(self.params_json)
+            if not isinstance(value, dict):
+                raise ResultsFileError(f"point {self.index}: its parameters are not a JSON object; the file is damaged")
+            if self.default_report is not None and "report" not in value:
+                value["report"] = self.default_report
+            self._parsed.update(value)
+            self._parsed.setdefault("_", None)  # parsed (an empty object stays parsed too)
+        return {k: v for k, v in self._parsed.items() if k != "_"}
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    """A results file read back into memory."""
+
+    path: Path
+    meta: dict[str, Any]
+    points: tuple[PointRecord, ...]
+
+
+def check_model_version(results: Results, expected: int) -> None:
+    """Refuse a results file written by another model version than ``expected``.
+
+    Raises:
+        ResultsFileError: one line naming the file and both versions.
+    """
+    found = results.meta.get("model_version")
+    if found != expected:
+        raise ResultsFileError(
+            f"{results.path}: written by model version {found}, this needs model version {expected};"
+            " rows of two models never mix: rerun it into a new file"
+        )
+
+
+def read_results(path: str | Path) -> Results:
+    """Read (read-only) and check a results file.
+
+    Rows come back grouped by point and sorted by ``batch_index``; ``meta["runs"]`` lists the
+    invocation records, ``meta["report"]`` is the protocol report (parsed JSON),
+    ``meta["model_version"]`` an int.
+
+    Raises:
+        ResultsFileError: the file is missing, a directory, in use by a running writer, not HDF5,
+            truncated, not a qrate file, of another schema version, holds a batch twice or
+            counters no run can produce (one line each).
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise ResultsFileError(f"{p}: is a directory, not a results file")
+    if not p.exists():
+        raise ResultsFileError(f"{p}: no such results file")
+    if not p.is_file():
+        raise ResultsFileError(f"{p}: not a regular file")
+    if in_use(p):
+        raise ResultsFileError(f"{p}: in use by another process (a running qrate is writing it); try again when it has finished")
+    try:
+        f = h5py.File(p, "r")
+    except (OSError, RuntimeError) as exc:
+        if in_use_error(exc):
+            raise ResultsFileError(
+                f"{p}: in use by another process (a running qrate is writing it); try again when it has finished"
+            ) from None
+        raise ResultsFileError(f"{p}: not a readable HDF5 file (foreign or truncated: {one_line(exc)})") from None
+    try:
+        with f:
+            return _read_open(p, f)
+    except ResultsFileError:
+        raise
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise ResultsFileError(f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {one_line(exc)})") from None
+
+
+def read_meta(p: Path, f: h5py.File) -> dict[str, Any]:
+    """The root attributes of an open results file, checked and parsed (``runs`` included)."""
+    a = f.attrs
+    if a.get("qrate_format") != schema.FORMAT:
+        raise ResultsFileError(f"{p}: not a qrate results file (no qrate_format = {schema.FORMAT!r} attribute)")
+    found = int(a.get("qrate_schema", -1))
+    if found != schema.SCHEMA_VERSION:
+        if found < schema.SCHEMA_VERSION:
+            layout = " (one group per point)" if found == 2 else ""
+            raise ResultsFileError(
+                f"{p}: written by an older qrate (schema {found}{layout}); this qrate reads schema"
+                f" {schema.SCHEMA_VERSION}: rerun it"
+                if found == 2
+                else f"{p}: written by an older qrate (schema {found}); rerun it"
+            )
+        raise ResultsFileError(
+            f"{p}: written by a newer qrate (schema {found}; this qrate reads schema {schema.SCHEMA_VERSION}); upgrade qrate"
+        )
+    meta: dict[str, Any] = {}
+    for key, value in a.items():
+        meta[key] = value.item() if isinstance(value, np.generic) else value
+    for key in ("argv", "versions", "counter_names", "report"):
+        meta[key] = json.loads(meta[key])
+    if not isinstance(meta["report"], dict):
+        raise ValueError("the report attribute is not a JSON object")
+    meta["seed"] = int(meta["seed"])
+    meta["model_version"] = int(meta["model_version"])
+    runs = f[schema.RUNS_DATASET].asstr()[()] if schema.RUNS_DATASET in f else []
+    meta["runs"] = [json.loads(r) for r in runs]
+    return meta
+
+
+def _read_open(p: Path, f: h5py.File) -> Results:
+    meta = read_meta(p, f)
+    points = f[schema.POINTS_DATASET][()]
+    blob = f[schema.PARAMS_DATASET][()].tobytes()
+    table = f[schema.BATCHES_DATASET][()]
+    row_dtype = batch_dtype(meta["counter_names"])
+    if table.dtype != schema.batches_dtype(row_dtype):
+        raise ValueError(f"the batches table's fields {table.dtype.names} do not match the counters {meta['counter_names']}")
+    index = points["index"]
+    if np.unique(index).size != index.size:
+        raise ResultsFileError(f"{p}: the points table lists a point twice; the file is damaged")
+    start, length = points["params_start"], points["params_length"]
+    if index.size and (np.any(start < 0) | np.any(length < 0) | np.any(start + length > len(blob))):
+        raise ResultsFileError(f"{p}: the points table points past the stored parameters; the file is damaged")
+    order = np.lexsort((table["batch_index"], table["point"]))
+    table = table[order]
+    known = np.isin(table["point"], index)
+    if not np.all(known):
+        raise ResultsFileError(
+            f"{p}: batch rows of point {int(table['point'][~known][0])}, which is not in the points table; the file is damaged"
+        )
+    starts, lengths = start[np.argsort(index)], length[np.argsort(index)]
+    own = np.array([b'"report"' in blob[int(a) : int(a + n)] for a, n in zip(starts, lengths, strict=True)], dtype=bool)
+    own_points = np.sort(index)[own]
+    check_table(p, table, meta["report"], ~np.isin(table["point"], own_points) if own_points.size else None)
+    rows = np.empty(table.size, dtype=row_dtype)
+    for name in row_dtype.names or ():
+        rows[name] = table[name]
+    by_index = np.argsort(index, kind="stable")
+    bounds = np.searchsorted(table["point"], index[by_index])
+    ends = np.append(bounds[1:], table.size)
+    out = []
+    for j, i in enumerate(by_index.tolist()):
+        params = blob[int(start[i]) : int(start[i] + length[i])]
+        rec = PointRecord(
+            index=int(index[i]),
+            ground_distance_km=float(points["ground_distance_km"][i]),
+            point_key=points["point_key"][i].decode(),
+            params_json=params,
+            rows=rows[bounds[j] : ends[j]],
+            default_report=meta["report"],
+        )
+        if own[j] and rec.rows.size:  # a point with its own report: its counters' roles are checked against it
+            check_rows(p, rec.index, rec.rows, rec.params.get("report") or meta["report"])
+        out.append(rec)
+    return Results(path=p, meta=meta, points=tuple(out))
