@@ -28,8 +28,31 @@ from typing import Any
 from qrate.errors import InputError
 
 DISTANCE_AXIS = "ground_distance_km"
-MAX_POINTS = 100_000
-"""Most points a sweep may have (``sweep.max_points`` lowers or raises it, up to this)."""
+MAX_POINTS = 10_000_000
+"""Most points a sweep may have (``sweep.max_points`` lowers it; its default is this too)."""
+PROJECTED_BATCH_S = 6e-4
+"""Seconds of one core per batch of 10^6 pulses with its bookkeeping (measured: khan-acka-leo, exact sampler,
+``benchmarks/bench_scale.py``), for the projection quoted when a grid is refused."""
+PROJECTED_POINT_S = 5e-3
+"""Seconds of one core per point besides its batches (planning, compiling its protocol, writing)."""
+PROJECTED_BATCH_BYTES = 30
+"""File bytes per stored batch row (compressed; measured as above)."""
+PROJECTED_POINT_BYTES = 450
+"""File bytes per point besides its batches (its row of the points table and its parameters, compressed)."""
+
+
+def projection(points: int, batches: int, pulses_per_batch: int) -> str:
+    """What a sweep of ``points`` points costs: one core's time and the results file's size (one phrase)."""
+    batch_s = PROJECTED_BATCH_S * max(pulses_per_batch / 1e6, 1.0)
+    seconds = points * (batches * batch_s + PROJECTED_POINT_S)
+    size = points * (batches * PROJECTED_BATCH_BYTES + PROJECTED_POINT_BYTES)
+    hours = seconds / 3600
+    when = f"{hours:.3g} core-hours" if hours >= 1 else f"{seconds / 60:.3g} core-minutes"
+    return (
+        f"projected at {batches} batches of {pulses_per_batch:.3g} pulses per point: about {when}, a {size / 2**30:.3g} GiB file"
+    )
+
+
 RESERVED = frozenset({DISTANCE_AXIS, "zip", "max_points"})
 """Keys of ``[sweep]`` that are not field axes."""
 #: keys that exclude each other: setting one by an axis removes the other from its table
@@ -179,6 +202,14 @@ def check_axes(scenario: Any) -> None:
         InputError: naming ``sweep.<axis>`` (a bad list or range, a refused value, a missing field) or
             ``sweep`` (more than ``max_points`` points).
     """
+    n, limit = scenario.sweep.count_points(), scenario.sweep.max_points
+    if n > limit:
+        s = scenario.sampling
+        raise InputError(
+            "sweep",
+            f"the sweep has {n} points, more than max_points = {limit} ({projection(n, s.batches, s.pulses_per_batch)});"
+            " shrink an axis or raise sweep.max_points",
+        )
     scenario.sweep.points()
     if not scenario.sweep.axes():
         return

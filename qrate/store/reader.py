@@ -84,6 +84,22 @@ def read_results(path: str | Path) -> Results:
             counters no run can produce (one line each).
     """
     p = Path(path)
+    f = open_checked(p)
+    try:
+        with f:
+            return _read_open(p, f)
+    except ResultsFileError:
+        raise
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise ResultsFileError(f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {one_line(exc)})") from None
+
+
+def open_checked(p: Path) -> h5py.File:
+    """Open a results file read-only after the checks every reader makes (exists, regular, not in use, HDF5).
+
+    Raises:
+        ResultsFileError: one line naming the file and what is wrong.
+    """
     if p.is_dir():
         raise ResultsFileError(f"{p}: is a directory, not a results file")
     if not p.exists():
@@ -100,13 +116,7 @@ def read_results(path: str | Path) -> Results:
                 f"{p}: in use by another process (a running qrate is writing it); try again when it has finished"
             ) from None
         raise ResultsFileError(f"{p}: not a readable HDF5 file (foreign or truncated: {one_line(exc)})") from None
-    try:
-        with f:
-            return _read_open(p, f)
-    except ResultsFileError:
-        raise
-    except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise ResultsFileError(f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {one_line(exc)})") from None
+    return f
 
 
 def read_meta(p: Path, f: h5py.File) -> dict[str, Any]:

@@ -1,0 +1,84 @@
+"""Large-file reading: ``qrate show --csv/--head/--where`` stream point by point, ``qrate run`` ends with a summary."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import qrate._cli.show as show
+import qrate.store.stream as stream
+from qrate.cli import main
+from qrate.store import read_results
+from qrate.store.load import read_estimates
+from tests.sweep._helpers import edit_row
+
+APERTURE = "links.leo.aperture_radius_m"
+SETS = ["sampling.pulses_per_batch=20000", "sampling.batches=4", "sampling.seed=5", "sweep.ground_distance_km=[0.0, 500.0]"]
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("stream") / "g.h5"
+    args = ["run", "khan-acka-leo", *(f"--set={x}" for x in SETS), "--sweep", f"{APERTURE}=1.0,3.0", "--out", str(out)]
+    assert main([*args, "--quiet", "--scheduler", "sync"]) == 0
+    return out
+
+
+def _csv(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, str]]:
+    assert main(["show", *args, "--csv"]) == 0
+    return list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+
+
+def test_streamed_points_hold_the_rows_of_read_results_even_when_split_over_blocks(grid: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stream, "BLOCK_ROWS", 3)  # every point's 4 rows span two blocks
+    whole = {p.index: p for p in read_results(grid).points}
+    seen = []
+    for _, rec in stream.iter_points(grid):
+        np.testing.assert_array_equal(rec.rows, whole[rec.index].rows)
+        assert rec.params == whole[rec.index].params and rec.point_key == whole[rec.index].point_key
+        seen.append(rec.index)
+    assert sorted(seen) == sorted(whole) and len(seen) == 4
+
+
+def test_csv_head_and_where_stream_the_numbers_of_show(grid: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    _, rows = read_estimates(grid)
+    table = _csv(capsys, str(grid))
+    assert len(table) == 4
+    for r, c in zip(rows, table, strict=True):
+        assert float(c["key_rate_bps"]) == r["key_rate_bps"] and float(c[APERTURE]) == r[APERTURE]
+    assert len(_csv(capsys, str(grid), "--head", "3")) == 3
+    picked = _csv(capsys, str(grid), "--where", f"{APERTURE}=3", "--where", "ground_distance_km=500")
+    assert [(float(c[APERTURE]), float(c["ground_distance_km"])) for c in picked] == [(3.0, 500.0)]
+    assert main(["show", str(grid), "--head", "1"]) == 0
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if not ln.startswith("#")]
+    assert len(lines) == 2 and "p_success" in lines[0]  # the header and one point
+    assert main(["show", str(grid), "--where", "nonsense"]) == 2
+    assert "--where" in capsys.readouterr().err
+
+
+def test_streaming_refuses_a_damaged_point(grid: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(grid.read_bytes())
+    rows = read_results(grid).points[2].rows
+    edit_row(bad, 2, 0, c_x_parity_errors=int(rows["c_verify_rounds_x"][0]) + 1)
+    assert main(["show", str(bad), "--csv"]) == 2
+    err = capsys.readouterr().err
+    assert "damaged" in err and err.count("\n") == 1
+
+
+def test_run_of_a_big_sweep_ends_with_a_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(show, "SUMMARY_POINTS", 3)
+    out = tmp_path / "s.h5"
+    args = ["run", "khan-acka-leo", *(f"--set={x}" for x in SETS), "--sweep", f"{APERTURE}=1.0,3.0", "--out", str(out)]
+    assert main([*args, "--quiet", "--scheduler", "sync"]) == 0
+    text = capsys.readouterr().out
+    _, rows = read_estimates(out)
+    p = [r["p_success"] for r in rows]
+    assert "points: 4 of 4 hold batches; 16 batches" in text and "p_success" not in text.splitlines()[-1]
+    assert f"p_success per point: {min(p):.5g} .. {max(p):.5g}" in text and str(out) in text
+    assert len(text.splitlines()) <= 8  # a summary, not one row per point
