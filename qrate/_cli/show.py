@@ -79,7 +79,7 @@ def legend(report: dict[str, Any]) -> list[str]:
     return [f"#   {q.column}: {q.legend}" for q in show_quantities(report)]
 
 
-def print_table(meta: dict[str, Any], rows: Iterable[dict[str, Any]]) -> None:
+def print_table(meta: dict[str, Any], rows: Sequence[dict[str, Any]]) -> None:
     """Print the estimates as a fixed-width table (rates in kbit/s, ± = 1σ across batches, ±se = standard error)."""
     report = meta["report"]
     print(
@@ -245,7 +245,7 @@ def main(argv: list[str]) -> int:
         if args.csv:
             print_csv(meta, stream)
         else:
-            print_table(meta, stream)
+            print_table(meta, list(stream))  # --head / --where: the selected points (the columns depend on them all)
         return 0
     meta, rows = read_estimates(args.file)
     passes, summary = read_passes(args.file) if "pass" in meta.get("axes", []) else ([], {})
