@@ -226,7 +226,7 @@ def point_scenario_from(base: Mapping[str, Any], values: Mapping[str, Any]) -> A
 
     data = point_data(base, values)
     try:
-        return validate_data(data)
+        return validate_data(data, text_checked=True)  # base and values come from a validated scenario
     except InputError as exc:
         axis = next((k for k in values if k != DISTANCE_AXIS), DISTANCE_AXIS)
         value = values.get(axis)

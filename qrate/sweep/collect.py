@@ -33,14 +33,33 @@ IN_FLIGHT_PER_CORE = 2
 TASK_TARGET_S = 0.25
 """Wall time one Dask task aims at (Dask costs 5-7 ms per task: under 3 %)."""
 MAX_BATCHES_PER_TASK = 1024
-_COMPILED: dict[tuple[int, str], CounterSampler] = {}
+_COMPILED: dict[tuple[Any, ...], CounterSampler] = {}
 _COMPILED_MAX = 64
 
 
+def circuit_key(plan: PointPlan) -> tuple[Any, ...]:
+    """What a compiled protocol is a function of: the protocol, its Pauli noise (every probability)
+    and the counter sampler. Points of a grid whose axes change only the loss (apertures,
+    divergences, distances) share it: their protocol is compiled once. A protocol with its own pulse
+    sampler (made for its point) is keyed by the point."""
+    if plan.pulse_sampler is not None:
+        return ("point", plan.key, plan.sampler)
+    noise = plan.noise
+    ro = noise.readout_flip
+    return (
+        plan.protocol,
+        plan.sampler,
+        tuple(sorted(noise.z_flip.items())),
+        tuple(sorted(noise.x_flip.items())),
+        tuple(sorted(noise.depolarize.items())),
+        tuple(sorted(ro.items())) if isinstance(ro, Mapping) else ro,
+    )
+
+
 def compiled_protocol(plan: PointPlan) -> CounterSampler:
-    """The point's compiled protocol, cached per process by point key and counter sampler (the key
-    names the distribution, the sampler how its counters are drawn)."""
-    key = (plan.key, plan.sampler)
+    """The point's compiled protocol, cached per process by :func:`circuit_key` (the protocol, its
+    noise and the counter sampler fix the compiled circuits; the sampler how counters are drawn)."""
+    key = circuit_key(plan)
     compiled = _COMPILED.get(key)
     if compiled is None:
         if len(_COMPILED) >= _COMPILED_MAX:

@@ -214,3 +214,16 @@ def test_running_totals_equal_the_sums_over_every_point() -> None:
     assert final.batches_done == sum(p.tally.n for p in points) == final.batches_cap
     assert final.pulses_done == sum(p.tally.pulses for p in points)
     assert any(p.tally.n < 8 for p in points)  # a point stopped on its target error
+
+
+def test_points_differing_only_in_loss_share_one_compiled_protocol() -> None:
+    from qrate.sweep.collect import compiled_protocol
+
+    s = scenario("[0, 500]", "links.leo.aperture_radius_m=0.5")
+    wider = scenario("[0, 500]", "links.leo.aperture_radius_m=2.0")
+    a, b = plan_sweep(s)[0], plan_sweep(wider)[1]
+    assert a.key != b.key and a.noise == b.noise
+    assert compiled_protocol(a) is compiled_protocol(b)
+    noisy = plan_sweep(scenario("[0]", "detectors.readout_flip=0.01"))[0]
+    assert compiled_protocol(noisy) is not compiled_protocol(a)
+    assert compiled_protocol(noisy).circuits != compiled_protocol(a).circuits
