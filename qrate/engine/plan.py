@@ -17,6 +17,7 @@ the mean transmittances.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -475,13 +476,16 @@ def plan_sweep(scenario: Scenario) -> list[PointPlan]:
         return [plan_point(scenario, i, d, protocol) for i, d in enumerate(scenario.sweep.distances_km())]
     base = scenario.model_dump(mode="json")
     protocols: dict[str, ScenarioProtocol] = {}
+    noises: dict[str, PauliNoise] = {}
     plans = []
     for i, values in enumerate(scenario.sweep.points()):
         ps = point_scenario_from(base, values)
         which = ps.model_dump_json(include={"nodes", "protocol"})
         protocol = protocols.get(which) or protocols.setdefault(which, protocol_of(ps))
         axes = {k: v for k, v in values.items() if k != DISTANCE_AXIS}
-        plans.append(plan_point(ps, i, values[DISTANCE_AXIS], protocol, axes))
+        plan = plan_point(ps, i, values[DISTANCE_AXIS], protocol, axes)
+        shared = noises.setdefault(repr(plan.noise), plan.noise)  # one noise object per distinct noise: memory
+        plans.append(plan if shared is plan.noise else dataclasses.replace(plan, noise=shared))
     return plans
 
 

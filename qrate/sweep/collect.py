@@ -186,7 +186,8 @@ class _Point:
         self.pulses = pulses
         self.cap = limits.batch_cap(pulses)
         names = counter_names_of(stored) if stored is not None else ()
-        self.tally = PointTally(limits, plan.report())
+        by_estimate = limits.target_relative_error is not None and limits.target_estimate != "rate"
+        self.tally = PointTally(limits, plan.report() if by_estimate else None)  # the report only where it is read
         self.stored: dict[int, BatchStats] = (
             {int(r["batch_index"]): row_stats(r, names) for r in stored} if stored is not None else {}
         )
@@ -231,8 +232,10 @@ class _Point:
                 break
         self.totals.batches_done += self.tally.n - n0
         self.totals.pulses_done += self.tally.pulses - pulses0
-        if self.done:
+        if self.done:  # a finished point keeps only its tally's numbers (memory of a large sweep)
             self.buffer.clear()
+            self.stored.clear()
+            self.tally.release()
         return new
 
     def next_range(self, size: int) -> tuple[int, int] | None:
