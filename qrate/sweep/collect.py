@@ -255,13 +255,6 @@ class _Point:
             self.next_submit += 1
         return first, self.next_submit - first
 
-    def task_size(self) -> int:
-        """Batches per task: one until a batch has been timed, then about ``TASK_TARGET_S`` of work."""
-        if self.timed == 0 or self.seconds <= 0:
-            return 1
-        per_batch = self.seconds / self.timed
-        return int(min(MAX_BATCHES_PER_TASK, max(1, TASK_TARGET_S // per_batch)))
-
 
 def _status(points: Sequence[_Point], in_flight: int) -> SweepStatus:
     return points[0].totals.status(in_flight)
@@ -322,40 +315,63 @@ def _iter_sync(points: Sequence[_Point], root_seed: int, per_pulse: bool) -> Ite
                 yield Progress(tuple(new), _status(points, 0))
 
 
+def sample_chunk(
+    items: Sequence[tuple[PointPlan, int, int, int]], root_seed: int, per_pulse: bool = False
+) -> list[list[BatchStats]]:
+    """Run ``count`` batches from ``first`` of each ``(plan, first, count, pulses)`` (one Dask task over several points)."""
+    return [sample_batches(plan, root_seed, first, count, pulses, per_pulse) for plan, first, count, pulses in items]
+
+
+def _chunk_key(root_seed: int, items: Sequence[tuple[_Point, int, int]], prefixes: Mapping[int, str], per_pulse: bool) -> str:
+    """Dask key of a chunk: equal only for chunks with equal results (a shared scheduler dedupes keys)."""
+    text = f"{root_seed}:{per_pulse}:" + ";".join(f"{prefixes[id(p)]}-{first}-{count}" for p, first, count in items)
+    return f"qrate-chunk-{hashlib.sha256(text.encode()).hexdigest()[:24]}"
+
+
 def _iter_dask(
     points: Sequence[_Point], root_seed: int, client: Any, per_pulse: bool, in_flight: int | None
 ) -> Iterator[Progress]:
+    """Tasks are chunks of points: consecutive points' next batch ranges, about ``TASK_TARGET_S`` of
+    work in all (by the mean batch time measured so far; one batch until a batch has been timed)."""
     from distributed import as_completed
 
     if in_flight is None:
         cores = sum(client.ncores().values()) or 1
         in_flight = IN_FLIGHT_PER_CORE * cores
-    pending: dict[Any, tuple[_Point, int]] = {}
+    pending: dict[Any, list[tuple[_Point, int]]] = {}
     prefixes = {id(p): _task_prefix(root_seed, p.plan, p.pulses, per_pulse) for p in points}
     ac = as_completed()
+    cursor = 0  # points before it have every batch they may need submitted (or are done)
+    timed = [sum(p.timed for p in points), sum(p.seconds for p in points)]
+
+    def chunk_batches() -> int:
+        if timed[0] == 0 or timed[1] <= 0:
+            return 1
+        return int(min(MAX_BATCHES_PER_TASK, max(1, TASK_TARGET_S // (timed[1] / timed[0]))))
 
     def top_up() -> None:
-        for point in points:
-            while len(pending) < in_flight:
-                task = point.next_range(point.task_size())
+        nonlocal cursor
+        while len(pending) < in_flight and cursor < len(points):
+            size, items, n = chunk_batches(), [], 0
+            while cursor < len(points) and n < size:
+                task = points[cursor].next_range(size - n)
                 if task is None:
-                    break
-                first, count = task
-                fut = client.submit(
-                    sample_batches,
-                    point.plan,
-                    root_seed,
-                    first,
-                    count,
-                    point.pulses,
-                    per_pulse,
-                    pure=False,
-                    key=f"{prefixes[id(point)]}-{first}-{count}",
-                )
-                pending[fut] = (point, first)
-                ac.add(fut)
-            if len(pending) >= in_flight:
+                    cursor += 1
+                    continue
+                items.append((points[cursor], *task))
+                n += task[1]
+            if not items:
                 return
+            fut = client.submit(
+                sample_chunk,
+                [(p.plan, first, count, p.pulses) for p, first, count in items],
+                root_seed,
+                per_pulse,
+                pure=False,
+                key=_chunk_key(root_seed, items, prefixes, per_pulse),
+            )
+            pending[fut] = [(p, first) for p, first, _ in items]
+            ac.add(fut)
 
     try:
         top_up()
@@ -363,17 +379,24 @@ def _iter_dask(
             return
         for fut in ac:
             entry = pending.pop(fut, None)
-            if entry is None:  # cancelled after its point stopped
+            if entry is None:  # cancelled after its points stopped
                 continue
-            point, first = entry
-            if point.done:
+            if all(point.done for point, _ in entry):
                 fut.release()
                 continue
-            batches = fut.result()
+            results = fut.result()
             fut.release()
-            new = point.receive(first, batches)
-            if point.done:
-                stale = [f for f, (p, _) in pending.items() if p is point]
+            new: list[tuple[int, int, BatchStats]] = []
+            stopped = []
+            for (point, first), batches in zip(entry, results, strict=True):
+                timed[0] += len(batches)
+                timed[1] += sum(b.seconds for b in batches)
+                was_done = point.done
+                new += point.receive(first, batches)
+                if point.done and not was_done:
+                    stopped.append(point)
+            if stopped:  # chunks all of whose points have stopped need not run
+                stale = [f for f, items in pending.items() if all(p.done for p, _ in items)]
                 for f in stale:
                     del pending[f]
                 if stale:
@@ -381,7 +404,7 @@ def _iter_dask(
             top_up()
             if new:
                 yield Progress(tuple(new), _status(points, len(pending)))
-            if not pending and all(p.done for p in points):
+            if not pending and cursor >= len(points):
                 break
     finally:
         if pending:

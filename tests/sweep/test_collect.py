@@ -227,3 +227,27 @@ def test_points_differing_only_in_loss_share_one_compiled_protocol() -> None:
     noisy = plan_sweep(scenario("[0]", "detectors.readout_flip=0.01"))[0]
     assert compiled_protocol(noisy) is not compiled_protocol(a)
     assert compiled_protocol(noisy).circuits != compiled_protocol(a).circuits
+
+
+def test_dask_tasks_are_chunks_of_points_and_give_the_rows_of_the_sync_loop() -> None:
+    """Many small points: one task runs the batches of several points; the accepted rows are the sync loop's."""
+    from distributed import Client
+
+    s = scenario(str([float(d) for d in range(0, 1200, 50)]), batches=3, pulses=500)
+    plans = plan_sweep(s)
+    limits = Limits.from_sampling(s.sampling)
+    sync = {(i, b): st for step in iter_collect(plans, 3, limits, 500) for i, b, st in step.new}
+    with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as client:
+        sizes: list[int] = []
+        submit = client.submit
+
+        def spy(fn, items, *args, **kw):  # type: ignore[no-untyped-def]
+            sizes.append(len(items))
+            return submit(fn, items, *args, **kw)
+
+        client.submit = spy  # type: ignore[method-assign]
+        dask = {(i, b): st for step in iter_collect(plans, 3, limits, 500, client=client) for i, b, st in step.new}
+    assert sorted(dask) == sorted(sync) and len(sync) == 3 * len(plans)
+    for k, st in sync.items():
+        assert (dask[k].successes, dask[k].counts) == (st.successes, st.counts)
+    assert max(sizes) > 1 and len(sizes) < len(plans)  # tasks span several points
