@@ -436,7 +436,7 @@ def run_sweep(
         per_pulse: reference heralding path (slow; tests).
         client: a Dask client, or None to run in this process.
     """
-    from qrate.engine.plan import plan_sweep
+    from qrate.engine.grid import plan_sweep
     from qrate.stats import batch_dtype, to_row
 
     plans = plan_sweep(scenario)
