@@ -32,8 +32,9 @@ from qrate.store.writer import ResultsWriter
 class _Merged:
     distance_km: float
     point_key: str
-    params: dict[str, Any]
+    params_json: bytes
     rows: np.ndarray
+    sources: tuple[tuple[Path, np.ndarray], ...]  # (file, its batch indices) of each input holding the point
 
 
 def _scenario_data(res: Results) -> dict[str, Any]:
@@ -90,10 +91,9 @@ def combine_files(inputs: Sequence[str | Path], out: str | Path, *, overwrite: b
             raise InputError("FILES", f"{res.path} and {first.path} have different protocol reports (counter roles or estimates)")
 
     merged: dict[str, _Merged] = {}
-    owner: dict[tuple[str, int], Path] = {}
     for res in results:
         for rec in res.points:
-            _merge_point(merged, owner, res.path, rec)
+            _merge_point(merged, res.path, rec)
     points = sorted(merged.values(), key=lambda m: m.distance_km)
     data = dict(base)
     if all(s == sweeps[0] for s in sweeps):
@@ -125,7 +125,7 @@ def combine_files(inputs: Sequence[str | Path], out: str | Path, *, overwrite: b
                 )
         writer.record_run("combine", list(argv), inputs=[str(p) for p in paths])
         for i, m in enumerate(points):
-            writer.add_point(i, ground_distance_km=m.distance_km, point_key=int(m.point_key, 16), params=m.params)
+            writer.add_point(i, ground_distance_km=m.distance_km, point_key=int(m.point_key, 16), params_json=m.params_json)
             writer.append_rows(i, m.rows)
         writer.close(complete=all(bool(res.meta.get("complete")) for res in results))
     return out_path
@@ -139,21 +139,31 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _merge_point(merged: dict[str, _Merged], owner: dict[tuple[str, int], Path], path: Path, rec: PointRecord) -> None:
-    for b in rec.rows["batch_index"]:
-        key = (rec.point_key, int(b))
-        if key in owner:
-            raise InputError(
-                "FILES",
-                f"batch {int(b)} of the point at {rec.ground_distance_km:g} km is in both {owner[key]} and {path};"
-                " refusing to count the same batch twice",
-            )
-        owner[key] = path
+def _merge_point(merged: dict[str, _Merged], path: Path, rec: PointRecord) -> None:
+    """Add ``rec`` (of file ``path``) to ``merged``, pooling the rows of a point held by several files.
+
+    A file never holds a batch twice (the reader checks), so only a point already merged from
+    another file can repeat one.
+    """
     old = merged.get(rec.point_key)
     if old is None:
-        merged[rec.point_key] = _Merged(rec.ground_distance_km, rec.point_key, rec.params, rec.rows)
+        merged[rec.point_key] = _Merged(
+            rec.ground_distance_km, rec.point_key, rec.params_json, rec.rows, ((path, rec.rows["batch_index"]),)
+        )
         return
+    for other, batches in old.sources:
+        both = np.intersect1d(batches, rec.rows["batch_index"])
+        if both.size:
+            raise InputError(
+                "FILES",
+                f"batch {int(both[0])} of the point at {rec.ground_distance_km:g} km is in both {other} and {path};"
+                " refusing to count the same batch twice",
+            )
     rows = np.concatenate([old.rows, rec.rows])
     merged[rec.point_key] = _Merged(
-        old.distance_km, old.point_key, old.params, rows[np.argsort(rows["batch_index"], kind="stable")]
+        old.distance_km,
+        old.point_key,
+        old.params_json,
+        rows[np.argsort(rows["batch_index"], kind="stable")],
+        (*old.sources, (path, rec.rows["batch_index"])),
     )

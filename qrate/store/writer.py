@@ -325,10 +325,20 @@ class ResultsWriter:
 
         self._guarded(write, 2 * len(scenario_toml.encode()))
 
-    def add_point(self, index: int, *, ground_distance_km: float, point_key: int, params: Mapping[str, Any]) -> None:
+    def add_point(
+        self,
+        index: int,
+        *,
+        ground_distance_km: float,
+        point_key: int,
+        params: Mapping[str, Any] | None = None,
+        params_json: bytes | None = None,
+    ) -> None:
         """Add sweep point ``index`` to the points table (buffered; kept as it is if the file holds it).
 
-        Its protocol report is stored with it only where it differs from the file's.
+        Its protocol report is stored with it only where it differs from the file's. ``params_json``
+        (instead of ``params``): the parameters as stored by another file of the same report
+        (``combine``), copied as they are.
 
         Raises:
             ResultsFileError: the file holds point ``index`` with another key.
@@ -340,11 +350,13 @@ class ResultsWriter:
             if stored != key:
                 raise ResultsFileError(f"{self.path}: point {index} has key {stored.decode()}, expected {key.decode()}")
             return
-        data = dict(params)
-        if data.get("report") == self._report:
-            del data["report"]
+        if params_json is None:
+            data = dict(params or {})
+            if data.get("report") == self._report:
+                del data["report"]
+            params_json = json.dumps(data, default=float).encode()
         self._keys[int(index)] = key
-        self._new_points.append((int(index), float(ground_distance_km), key, json.dumps(data, default=float).encode()))
+        self._new_points.append((int(index), float(ground_distance_km), key, bytes(params_json)))
         if len(self._new_points) >= FLUSH_ROWS:  # bounded memory for a large sweep; the file does not appear yet
             self._write_pending()
 
