@@ -127,13 +127,12 @@ def read_meta(p: Path, f: h5py.File) -> dict[str, Any]:
     found = int(a.get("qrate_schema", -1))
     if found != schema.SCHEMA_VERSION:
         if found < schema.SCHEMA_VERSION:
-            layout = " (one group per point)" if found == 2 else ""
-            raise ResultsFileError(
-                f"{p}: written by an older qrate (schema {found}{layout}); this qrate reads schema"
-                f" {schema.SCHEMA_VERSION}: rerun it"
-                if found == 2
-                else f"{p}: written by an older qrate (schema {found}); rerun it"
-            )
+            if found == 2:
+                raise ResultsFileError(
+                    f"{p}: written by an older qrate (schema 2: one HDF5 group per point); this qrate reads"
+                    f" schema {schema.SCHEMA_VERSION} (columnar): rerun it"
+                )
+            raise ResultsFileError(f"{p}: written by an older qrate (schema {found}); rerun it")
         raise ResultsFileError(
             f"{p}: written by a newer qrate (schema {found}; this qrate reads schema {schema.SCHEMA_VERSION}); upgrade qrate"
         )

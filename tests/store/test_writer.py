@@ -342,3 +342,24 @@ def test_ctrl_c_during_a_write_is_delivered_after_the_rows_are_flushed(tmp_path:
     monkeypatch.undo()
     w.close(complete=False)
     assert read_results(path).points[0].rows["pulses"].tolist() == [10, 10, 10]
+
+
+def test_schema_2_files_one_group_per_point_are_refused_with_one_line_naming_the_schema(tmp_path: Path) -> None:
+    path = tmp_path / "old.h5"
+    with h5py.File(path, "w") as f:  # the layout before the columnar store: /points/<NNNN>/batches
+        f.attrs["qrate_format"] = "qrate-results"
+        f.attrs["qrate_schema"] = 2
+        f.create_group("points/0000").create_dataset("batches", data=np.zeros(1, dtype=batch_dtype(COUNTERS)))
+    digest = sha256(path)
+    with pytest.raises(ResultsFileError) as info:
+        read_results(path)
+    assert str(info.value) == (
+        f"{path}: written by an older qrate (schema 2: one HDF5 group per point); this qrate reads schema 3 (columnar): rerun it"
+    )
+    from qrate.store.stream import iter_points, summarize
+
+    with pytest.raises(ResultsFileError, match="schema 2"):
+        summarize(path)
+    with pytest.raises(ResultsFileError, match="schema 2"):
+        next(iter_points(path))
+    assert sha256(path) == digest
