@@ -197,6 +197,16 @@ def _streamed(path: str, where: dict[str, str], head: int | None) -> tuple[dict[
     from qrate.store.reader import Results
     from qrate.store.stream import iter_points
 
+    if where:
+        from qrate.errors import InputError
+        from qrate.scenario import load_scenario_text
+        from qrate.store.stream import summarize
+
+        sweep = load_scenario_text(summarize(path).meta["scenario_toml"]).sweep
+        known = [*sweep.axes(), "ground_distance_km"]
+        for axis in where:
+            if axis not in known:
+                raise InputError("--where", f"{axis!r} is not a sweep axis of {path}; its axes: {', '.join(known)}")
     points = iter_points(path, where=where)
     first = next(points, None)
     if first is None:

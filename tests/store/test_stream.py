@@ -59,6 +59,9 @@ def test_csv_head_and_where_stream_the_numbers_of_show(grid: Path, capsys: pytes
     assert len(lines) == 2 and "p_success" in lines[0]  # the header and one point
     assert main(["show", str(grid), "--where", "nonsense"]) == 2
     assert "--where" in capsys.readouterr().err
+    assert main(["show", str(grid), "--csv", "--where", "links.leo.divergence_rad=1e-6"]) == 2
+    err = capsys.readouterr().err
+    assert "not a sweep axis" in err and APERTURE in err and err.count("\n") == 1
 
 
 def test_streaming_refuses_a_damaged_point(grid: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
