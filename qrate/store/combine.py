@@ -101,7 +101,7 @@ def combine_files(inputs: Sequence[str | Path], out: str | Path, *, overwrite: b
         order = {d: i for i, d in enumerate(validate_data({**data}).sweep.distances_km())}
         points.sort(key=lambda m: order.get(m.distance_km, len(order)))
     else:
-        data["sweep"] = {"ground_distance_km": [m.distance_km for m in points]}
+        data["sweep"] = _union_sweep(sweeps)
     scenario = validate_data(data)
 
     with ResultsWriter(
@@ -129,6 +129,32 @@ def combine_files(inputs: Sequence[str | Path], out: str | Path, *, overwrite: b
             writer.append_rows(i, m.rows)
         writer.close(complete=all(bool(res.meta.get("complete")) for res in results))
     return out_path
+
+
+def _union_sweep(sweeps: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One sweep covering every input's: the union of the distances (ascending) and of each field
+    axis's values (in order of appearance); the inputs' other sweep settings must agree.
+
+    Raises:
+        InputError: the inputs' sweeps differ in ``zip`` or in which axes they have.
+    """
+    from qrate.scenario.axes import DISTANCE_AXIS, MAX_POINTS, RESERVED, axis_values
+    from qrate.scenario.schema import Sweep
+
+    first = sweeps[0]
+    if any(bool(s.get("zip")) != bool(first.get("zip")) or set(s) != set(first) for s in sweeps):
+        raise InputError("FILES", "the inputs sweep different axes (or pair them differently); combine needs the same axes")
+    if first.get("zip") and len(sweeps) > 1:
+        raise InputError("FILES", "zipped sweeps with different values cannot be combined into one sweep")
+    distances = sorted({d for s in sweeps for d in Sweep.model_validate(s).distances_km()})
+    out: dict[str, Any] = {k: v for k, v in first.items() if k in RESERVED and k != DISTANCE_AXIS}
+    out[DISTANCE_AXIS] = distances
+    for axis in first:
+        if axis not in RESERVED:
+            values = [v for s in sweeps for v in axis_values(axis, s[axis])]
+            out[axis] = list(dict.fromkeys(values))
+    out["max_points"] = MAX_POINTS  # the union grid may hold more points than any input's
+    return out
 
 
 def _same_file(a: Path, b: Path) -> bool:

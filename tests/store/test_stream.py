@@ -85,3 +85,23 @@ def test_run_of_a_big_sweep_ends_with_a_summary(tmp_path: Path, monkeypatch: pyt
     assert "points: 4 of 4 hold batches; 16 batches" in text and "p_success" not in text.splitlines()[-1]
     assert f"p_success per point: {min(p):.5g} .. {max(p):.5g}" in text and str(out) in text
     assert len(text.splitlines()) <= 8  # a summary, not one row per point
+
+
+def test_combine_of_grid_files_split_by_distance_keeps_the_axes_and_equals_one_run(tmp_path: Path) -> None:
+    from qrate.scenario import load_scenario_text
+    from qrate.store import load
+    from tests.sweep._helpers import assert_same_rows
+
+    base = ["run", "khan-acka-leo", *(f"--set={x}" for x in SETS[:3]), "--sweep", f"{APERTURE}=1.0,3.0", "--quiet"]
+    files = []
+    for d in ("[0.0]", "[500.0]"):
+        files.append(tmp_path / f"{d[1:-1]}.h5")
+        assert main([*base, "--set", f"sweep.ground_distance_km={d}", "--scheduler", "sync", "--out", str(files[-1])]) == 0
+    whole = tmp_path / "whole.h5"
+    assert main([*base, "--set", "sweep.ground_distance_km=[0.0, 500.0]", "--scheduler", "sync", "--out", str(whole)]) == 0
+    out = tmp_path / "c.h5"
+    assert main(["combine", *map(str, files), "--out", str(out), "--quiet"]) == 0
+    assert_same_rows(whole, out)
+    sweep = load_scenario_text(read_results(out).meta["scenario_toml"]).sweep
+    assert sweep.distances_km() == (0.0, 500.0) and sweep.axes() == {APERTURE: (1.0, 3.0)}
+    assert dict(load(out).to_xarray().sizes) == {APERTURE: 2, "ground_distance_km": 2}
