@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,21 +22,12 @@ import numpy as np
 
 from qrate.errors import InputError, ResultsFileError
 from qrate.outputs import check_output
-from qrate.store.reader import PointRecord, Results, check_model_version, read_results
+from qrate.store.reader import Tables, check_model_version, read_tables
 from qrate.store.safe import H5_SUFFIXES
 from qrate.store.writer import ResultsWriter
 
 
-@dataclass(frozen=True, slots=True)
-class _Merged:
-    distance_km: float
-    point_key: str
-    params_json: bytes
-    rows: np.ndarray
-    sources: tuple[tuple[Path, np.ndarray], ...]  # (file, its batch indices) of each input holding the point
-
-
-def _scenario_data(res: Results) -> dict[str, Any]:
+def _scenario_data(res: Tables) -> dict[str, Any]:
     from qrate.scenario import load_scenario_text
 
     try:
@@ -70,7 +60,7 @@ def combine_files(inputs: Sequence[str | Path], out: str | Path, *, overwrite: b
         if _same_file(out_path, p):
             raise InputError("out", f"{out_path} is one of the inputs ({p})")
     check_output(out_path, overwrite=overwrite, suffixes=H5_SUFFIXES, field="out")
-    results = [read_results(p) for p in paths]
+    results = [read_tables(p) for p in paths]
     first = results[0]
     base = _scenario_data(first)
     sweeps = [base.pop("sweep")]
@@ -90,16 +80,13 @@ def combine_files(inputs: Sequence[str | Path], out: str | Path, *, overwrite: b
         if res.meta["report"] != first.meta["report"]:
             raise InputError("FILES", f"{res.path} and {first.path} have different protocol reports (counter roles or estimates)")
 
-    merged: dict[str, _Merged] = {}
-    for res in results:
-        for rec in res.points:
-            _merge_point(merged, res.path, rec)
-    points = sorted(merged.values(), key=lambda m: m.distance_km)
+    table, keys, distances, params = _merge(results)
+    order = np.argsort(distances, kind="stable")  # ascending distance; first appearance among equals
     data = dict(base)
     if all(s == sweeps[0] for s in sweeps):
         data["sweep"] = sweeps[0]
-        order = {d: i for i, d in enumerate(validate_data({**data}).sweep.distances_km())}
-        points.sort(key=lambda m: order.get(m.distance_km, len(order)))
+        rank = {d: i for i, d in enumerate(validate_data({**data}).sweep.distances_km())}
+        order = np.argsort(np.array([rank.get(d, len(rank)) for d in distances.tolist()]), kind="stable")
     else:
         data["sweep"] = _union_sweep(sweeps)
     scenario = validate_data(data)
@@ -124,9 +111,12 @@ def combine_files(inputs: Sequence[str | Path], out: str | Path, *, overwrite: b
                     str(run.get("action", "run")), run.get("argv", []), **extra, source=str(run.get("source", res.path))
                 )
         writer.record_run("combine", list(argv), inputs=[str(p) for p in paths])
-        for i, m in enumerate(points):
-            writer.add_point(i, ground_distance_km=m.distance_km, point_key=int(m.point_key, 16), params_json=m.params_json)
-            writer.append_rows(i, m.rows)
+        new_index = np.empty(order.size, dtype=np.int64)
+        new_index[order] = np.arange(order.size)
+        for i, g in enumerate(order.tolist()):
+            writer.add_point(i, ground_distance_km=float(distances[g]), point_key=int(keys[g], 16), params_json=params[g])
+        table["point"] = new_index[table["point"]]
+        writer.append_table(table[np.lexsort((table["batch_index"], table["point"]))])
         writer.close(complete=all(bool(res.meta.get("complete")) for res in results))
     return out_path
 
@@ -165,31 +155,45 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _merge_point(merged: dict[str, _Merged], path: Path, rec: PointRecord) -> None:
-    """Add ``rec`` (of file ``path``) to ``merged``, pooling the rows of a point held by several files.
+def _merge(results: Sequence[Tables]) -> tuple[np.ndarray, list[str], np.ndarray, list[bytes]]:
+    """Pool the inputs' points by content key and their batch rows (columnar, no per-batch Python).
 
-    A file never holds a batch twice (the reader checks), so only a point already merged from
-    another file can repeat one.
+    Returns the pooled batches table (``point`` = the pooled point's number), each pooled point's
+    key, distance and stored parameters (from the first input holding it).
+
+    Raises:
+        InputError: a batch of a point is in two inputs (a batch is a pure function of (seed, point,
+            batch index): counting it twice would count the same random numbers twice).
     """
-    old = merged.get(rec.point_key)
-    if old is None:
-        merged[rec.point_key] = _Merged(
-            rec.ground_distance_km, rec.point_key, rec.params_json, rec.rows, ((path, rec.rows["batch_index"]),)
+    all_keys = np.concatenate([t.points["point_key"] for t in results])
+    uniq, first_at, inverse = np.unique(all_keys, return_index=True, return_inverse=True)
+    appearance = np.argsort(first_at, kind="stable")  # pooled points in order of first appearance
+    number = np.empty(uniq.size, dtype=np.int64)
+    number[appearance] = np.arange(uniq.size)
+    parts, owners, offset = [], [], 0
+    for k, t in enumerate(results):
+        to_pooled = number[inverse[offset : offset + t.points.size]]
+        rows = t.batches.copy()
+        rows["point"] = to_pooled[np.searchsorted(t.points["index"], t.batches["point"])]
+        parts.append(rows)
+        owners.append(np.full(rows.size, k, dtype=np.int64))
+        offset += t.points.size
+    table = np.concatenate(parts)
+    owner = np.concatenate(owners)
+    order = np.lexsort((table["batch_index"], table["point"]))
+    table, owner = table[order], owner[order]
+    same = (np.diff(table["point"]) == 0) & (np.diff(table["batch_index"]) == 0) if table.size > 1 else np.zeros(0, bool)
+    firsts = first_at[appearance]  # row of each pooled point in the concatenated points tables
+    sizes = np.cumsum([0, *(t.points.size for t in results)])
+    source = np.searchsorted(sizes, firsts, side="right") - 1
+    distances = np.concatenate([t.points["ground_distance_km"] for t in results])[firsts]
+    if np.any(same):
+        i = int(np.argmax(same))
+        raise InputError(
+            "FILES",
+            f"batch {int(table['batch_index'][i])} of the point at {float(distances[table['point'][i]]):g} km is in both"
+            f" {results[int(owner[i])].path} and {results[int(owner[i + 1])].path}; refusing to count the same batch twice",
         )
-        return
-    for other, batches in old.sources:
-        both = np.intersect1d(batches, rec.rows["batch_index"])
-        if both.size:
-            raise InputError(
-                "FILES",
-                f"batch {int(both[0])} of the point at {rec.ground_distance_km:g} km is in both {other} and {path};"
-                " refusing to count the same batch twice",
-            )
-    rows = np.concatenate([old.rows, rec.rows])
-    merged[rec.point_key] = _Merged(
-        old.distance_km,
-        old.point_key,
-        old.params_json,
-        rows[np.argsort(rows["batch_index"], kind="stable")],
-        (*old.sources, (path, rec.rows["batch_index"])),
-    )
+    keys = [k.decode() for k in uniq[appearance].tolist()]
+    params = [results[int(k)].params_of(int(r - sizes[k])) for k, r in zip(source.tolist(), firsts.tolist(), strict=True)]
+    return table, keys, distances, params

@@ -57,7 +57,7 @@ class Results:
     points: tuple[PointRecord, ...]
 
 
-def check_model_version(results: Results, expected: int) -> None:
+def check_model_version(results: Results | Tables, expected: int) -> None:
     """Refuse a results file written by another model version than ``expected``.
 
     Raises:
@@ -150,7 +150,49 @@ def read_meta(p: Path, f: h5py.File) -> dict[str, Any]:
     return meta
 
 
-def _read_open(p: Path, f: h5py.File) -> Results:
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """A results file's tables, checked (:func:`read_tables`).
+
+    Attributes:
+        path, meta: the file and its root attributes (parsed).
+        points: the points table sorted by ``index`` (:data:`qrate.store.schema.POINT_DTYPE`).
+        params: the ``/params`` bytes the points table slices.
+        batches: the batches table sorted by point, then batch index.
+        own_report: per row of ``points``, whether the point stores a report of its own.
+    """
+
+    path: Path
+    meta: dict[str, Any]
+    points: np.ndarray
+    params: bytes
+    batches: np.ndarray
+    own_report: np.ndarray
+
+    def params_of(self, i: int) -> bytes:
+        """The stored parameters (JSON) of the ``i``-th row of ``points``."""
+        start, length = int(self.points["params_start"][i]), int(self.points["params_length"][i])
+        return self.params[start : start + length]
+
+
+def read_tables(path: str | Path) -> Tables:
+    """Read (read-only) and check a results file's tables, without splitting them by point.
+
+    Raises:
+        ResultsFileError: as :func:`read_results`.
+    """
+    p = Path(path)
+    f = open_checked(p)
+    try:
+        with f:
+            return _tables(p, f)
+    except ResultsFileError:
+        raise
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise ResultsFileError(f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {one_line(exc)})") from None
+
+
+def _tables(p: Path, f: h5py.File) -> Tables:
     meta = read_meta(p, f)
     points = f[schema.POINTS_DATASET][()]
     blob = f[schema.PARAMS_DATASET][()].tobytes()
@@ -158,41 +200,51 @@ def _read_open(p: Path, f: h5py.File) -> Results:
     row_dtype = batch_dtype(meta["counter_names"])
     if table.dtype != schema.batches_dtype(row_dtype):
         raise ValueError(f"the batches table's fields {table.dtype.names} do not match the counters {meta['counter_names']}")
+    points = points[np.argsort(points["index"], kind="stable")]
     index = points["index"]
-    if np.unique(index).size != index.size:
+    if index.size > 1 and np.any(np.diff(index) == 0):
         raise ResultsFileError(f"{p}: the points table lists a point twice; the file is damaged")
     start, length = points["params_start"], points["params_length"]
     if index.size and (np.any(start < 0) | np.any(length < 0) | np.any(start + length > len(blob))):
         raise ResultsFileError(f"{p}: the points table points past the stored parameters; the file is damaged")
-    order = np.lexsort((table["batch_index"], table["point"]))
-    table = table[order]
+    table = table[np.lexsort((table["batch_index"], table["point"]))]
     known = np.isin(table["point"], index)
     if not np.all(known):
         raise ResultsFileError(
             f"{p}: batch rows of point {int(table['point'][~known][0])}, which is not in the points table; the file is damaged"
         )
-    starts, lengths = start[np.argsort(index)], length[np.argsort(index)]
-    own = np.array([b'"report"' in blob[int(a) : int(a + n)] for a, n in zip(starts, lengths, strict=True)], dtype=bool)
-    own_points = np.sort(index)[own]
+    own = np.array([b'"report"' in blob[int(a) : int(a + n)] for a, n in zip(start, length, strict=True)], dtype=bool)
+    own_points = index[own]
     check_table(p, table, meta["report"], ~np.isin(table["point"], own_points) if own_points.size else None)
+    tables = Tables(p, meta, points, blob, table, own)
+    if own_points.size:  # a point with its own report: its counters' roles are checked against it
+        bounds = np.searchsorted(table["point"], index)
+        ends = np.append(bounds[1:], table.size)
+        for j in np.flatnonzero(own).tolist():
+            rows = table[bounds[j] : ends[j]]
+            report = json.loads(tables.params_of(j)).get("report") or meta["report"]
+            check_rows(p, int(index[j]), rows, report)
+    return tables
+
+
+def _read_open(p: Path, f: h5py.File) -> Results:
+    t = _tables(p, f)
+    row_dtype = batch_dtype(t.meta["counter_names"])
+    table, points = t.batches, t.points
     rows = np.empty(table.size, dtype=row_dtype)
     for name in row_dtype.names or ():
         rows[name] = table[name]
-    by_index = np.argsort(index, kind="stable")
-    bounds = np.searchsorted(table["point"], index[by_index])
+    bounds = np.searchsorted(table["point"], points["index"])
     ends = np.append(bounds[1:], table.size)
-    out = []
-    for j, i in enumerate(by_index.tolist()):
-        params = blob[int(start[i]) : int(start[i] + length[i])]
-        rec = PointRecord(
-            index=int(index[i]),
-            ground_distance_km=float(points["ground_distance_km"][i]),
-            point_key=points["point_key"][i].decode(),
-            params_json=params,
+    out = [
+        PointRecord(
+            index=int(points["index"][j]),
+            ground_distance_km=float(points["ground_distance_km"][j]),
+            point_key=points["point_key"][j].decode(),
+            params_json=t.params_of(j),
             rows=rows[bounds[j] : ends[j]],
-            default_report=meta["report"],
+            default_report=t.meta["report"],
         )
-        if own[j] and rec.rows.size:  # a point with its own report: its counters' roles are checked against it
-            check_rows(p, rec.index, rec.rows, rec.params.get("report") or meta["report"])
-        out.append(rec)
-    return Results(path=p, meta=meta, points=tuple(out))
+        for j in range(points.size)
+    ]
+    return Results(path=p, meta=t.meta, points=tuple(out))

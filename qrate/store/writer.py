@@ -375,6 +375,23 @@ class ResultsWriter:
         if self._pending_rows >= FLUSH_ROWS:
             self._write_pending()
 
+    def append_table(self, table: np.ndarray) -> None:
+        """Append rows of many points at once: a batches table (``point`` first, this file's fields), buffered.
+
+        Raises:
+            ResultsFileError: a row names a point that was never added.
+        """
+        self._check_open()
+        table = np.asarray(table).astype(self._table_dtype)
+        missing = np.setdiff1d(np.unique(table["point"]), np.fromiter(self._keys, dtype=np.int64, count=len(self._keys)))
+        if missing.size:
+            raise ResultsFileError(f"{self.path}: rows for point {int(missing[0])}, which was never added")
+        for start in range(0, table.size, FLUSH_ROWS):
+            self._pending.append(table[start : start + FLUSH_ROWS])
+            self._pending_rows += min(FLUSH_ROWS, table.size - start)
+            if self._pending_rows >= FLUSH_ROWS:
+                self._write_pending()
+
     def _queue(self, index: int, rows: np.ndarray) -> None:
         if int(index) not in self._keys:
             raise ResultsFileError(f"{self.path}: rows for point {index}, which was never added")

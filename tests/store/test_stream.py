@@ -28,6 +28,15 @@ def grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def _same_points(a: Path, b: Path) -> None:
+    """Both files hold the same points (by key) with the same rows (every field but ``seconds``)."""
+    pa, pb = ({p.point_key: p for p in read_results(f).points} for f in (a, b))
+    assert sorted(pa) == sorted(pb)
+    fields = [f for f in next(iter(pa.values())).rows.dtype.names or () if f != "seconds"]
+    for k, p in pa.items():
+        np.testing.assert_array_equal(p.rows[fields], pb[k].rows[fields])
+
+
 def _csv(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, str]]:
     assert main(["show", *args, "--csv"]) == 0
     return list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
@@ -90,7 +99,6 @@ def test_run_of_a_big_sweep_ends_with_a_summary(tmp_path: Path, monkeypatch: pyt
 def test_combine_of_grid_files_split_by_distance_keeps_the_axes_and_equals_one_run(tmp_path: Path) -> None:
     from qrate.scenario import load_scenario_text
     from qrate.store import load
-    from tests.sweep._helpers import assert_same_rows
 
     base = ["run", "khan-acka-leo", *(f"--set={x}" for x in SETS[:3]), "--sweep", f"{APERTURE}=1.0,3.0", "--quiet"]
     files = []
@@ -101,7 +109,33 @@ def test_combine_of_grid_files_split_by_distance_keeps_the_axes_and_equals_one_r
     assert main([*base, "--set", "sweep.ground_distance_km=[0.0, 500.0]", "--scheduler", "sync", "--out", str(whole)]) == 0
     out = tmp_path / "c.h5"
     assert main(["combine", *map(str, files), "--out", str(out), "--quiet"]) == 0
-    assert_same_rows(whole, out)
+    _same_points(whole, out)
     sweep = load_scenario_text(read_results(out).meta["scenario_toml"]).sweep
     assert sweep.distances_km() == (0.0, 500.0) and sweep.axes() == {APERTURE: (1.0, 3.0)}
     assert dict(load(out).to_xarray().sizes) == {APERTURE: 2, "ground_distance_km": 2}
+
+
+def test_combine_pools_the_batches_of_a_point_held_by_two_files(grid: Path, tmp_path: Path) -> None:
+    from qrate.store import ResultsWriter
+    from qrate.store.combine import combine_files
+
+    src = read_results(grid)
+    halves = []
+    for name, keep in (("low", slice(0, 2)), ("high", slice(2, None))):
+        path = tmp_path / f"{name}.h5"
+        m = src.meta
+        with ResultsWriter(path, scenario_toml=m["scenario_toml"], scenario_name=m["scenario_name"], protocol=m["protocol"],
+                           seed=m["seed"], counter_names=m["counter_names"], model_version=m["model_version"],
+                           report=m["report"]) as w:
+            for p in reversed(src.points):  # another point order than the source
+                w.add_point(p.index, ground_distance_km=p.ground_distance_km, point_key=int(p.point_key, 16), params=p.params)
+                w.append_rows(p.index, p.rows[keep])
+        halves.append(path)
+    out = combine_files(halves, tmp_path / "c.h5")
+    pooled = {p.point_key: p for p in read_results(out).points}
+    assert sorted(pooled) == sorted(p.point_key for p in src.points)
+    for p in src.points:
+        np.testing.assert_array_equal(pooled[p.point_key].rows, p.rows)
+        assert pooled[p.point_key].params == p.params
+    with pytest.raises(Exception, match="refusing to count the same batch twice"):
+        combine_files([halves[0], halves[0]], tmp_path / "d.h5")
