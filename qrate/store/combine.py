@@ -116,7 +116,7 @@ def combine_files(inputs: Sequence[str | Path], out: str | Path, *, overwrite: b
         for i, g in enumerate(order.tolist()):
             writer.add_point(i, ground_distance_km=float(distances[g]), point_key=int(keys[g], 16), params_json=params[g])
         table["point"] = new_index[table["point"]]
-        writer.append_table(table[np.lexsort((table["batch_index"], table["point"]))])
+        writer.append_table(table)
         writer.close(complete=all(bool(res.meta.get("complete")) for res in results))
     return out_path
 
@@ -170,29 +170,31 @@ def _merge(results: Sequence[Tables]) -> tuple[np.ndarray, list[str], np.ndarray
     appearance = np.argsort(first_at, kind="stable")  # pooled points in order of first appearance
     number = np.empty(uniq.size, dtype=np.int64)
     number[appearance] = np.arange(uniq.size)
-    parts, owners, offset = [], [], 0
-    for k, t in enumerate(results):
+    table = np.empty(sum(t.batches.size for t in results), dtype=results[0].batches.dtype)
+    owner = np.empty(table.size, dtype=np.int32)
+    offset = at = 0
+    for k, t in enumerate(results):  # one pooled table; each input's copy is let go at once (memory)
         to_pooled = number[inverse[offset : offset + t.points.size]]
-        rows = t.batches.copy()
-        rows["point"] = to_pooled[np.searchsorted(t.points["index"], t.batches["point"])]
-        parts.append(rows)
-        owners.append(np.full(rows.size, k, dtype=np.int64))
-        offset += t.points.size
-    table = np.concatenate(parts)
-    owner = np.concatenate(owners)
+        part = table[at : at + t.batches.size]
+        part[...] = t.batches
+        part["point"] = to_pooled[np.searchsorted(t.points["index"], t.batches["point"])]
+        owner[at : at + t.batches.size] = k
+        offset, at = offset + t.points.size, at + t.batches.size
+        t.batches = t.batches[:0]
     order = np.lexsort((table["batch_index"], table["point"]))
-    table, owner = table[order], owner[order]
-    same = (np.diff(table["point"]) == 0) & (np.diff(table["batch_index"]) == 0) if table.size > 1 else np.zeros(0, bool)
+    point, batch = table["point"][order], table["batch_index"][order]
+    same = (np.diff(point) == 0) & (np.diff(batch) == 0) if table.size > 1 else np.zeros(0, bool)
     firsts = first_at[appearance]  # row of each pooled point in the concatenated points tables
     sizes = np.cumsum([0, *(t.points.size for t in results)])
     source = np.searchsorted(sizes, firsts, side="right") - 1
     distances = np.concatenate([t.points["ground_distance_km"] for t in results])[firsts]
     if np.any(same):
         i = int(np.argmax(same))
+        a, b = int(owner[order[i]]), int(owner[order[i + 1]])
         raise InputError(
             "FILES",
-            f"batch {int(table['batch_index'][i])} of the point at {float(distances[table['point'][i]]):g} km is in both"
-            f" {results[int(owner[i])].path} and {results[int(owner[i + 1])].path}; refusing to count the same batch twice",
+            f"batch {int(batch[i])} of the point at {float(distances[point[i]]):g} km is in both"
+            f" {results[a].path} and {results[b].path}; refusing to count the same batch twice",
         )
     keys = [k.decode() for k in uniq[appearance].tolist()]
     params = [results[int(k)].params_of(int(r - sizes[k])) for k, r in zip(source.tolist(), firsts.tolist(), strict=True)]

@@ -150,7 +150,7 @@ def read_meta(p: Path, f: h5py.File) -> dict[str, Any]:
     return meta
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Tables:
     """A results file's tables, checked (:func:`read_tables`).
 
@@ -160,6 +160,9 @@ class Tables:
         params: the ``/params`` bytes the points table slices.
         batches: the batches table sorted by point, then batch index.
         own_report: per row of ``points``, whether the point stores a report of its own.
+
+    Not frozen: a reader of many large files (``combine``) lets go of each batches table once it
+    has copied it.
     """
 
     path: Path

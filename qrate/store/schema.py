@@ -54,7 +54,7 @@ PARAMS_CHUNK = 1 << 16
 """Bytes per chunk of /params."""
 BATCH_CHUNK = 2048
 """Rows per chunk of the batches table (~0.3 MiB raw for 10 counters)."""
-COMPRESSION = {"compression": "gzip", "compression_opts": 4, "shuffle": True, "fletcher32": True}
+COMPRESSION = {"compression": "gzip", "compression_opts": 1, "shuffle": True, "fletcher32": True}
 """Filters of every table."""
 KEY_DIGITS = 32
 

@@ -51,6 +51,8 @@ FLUSH_INTERVAL_S = 2.0
 """Buffered points and rows are written once this long has passed since the last write."""
 FLUSH_ROWS = 2048
 """... or once this many batch rows are waiting."""
+BULK_ROWS = 1 << 18
+"""Rows per write of :meth:`ResultsWriter.append_table` (a whole table at once: ``combine``)."""
 
 
 def _table(f: h5py.File, name: str, dtype: np.dtype | str, chunk: int) -> h5py.Dataset:
@@ -382,15 +384,14 @@ class ResultsWriter:
             ResultsFileError: a row names a point that was never added.
         """
         self._check_open()
-        table = np.asarray(table).astype(self._table_dtype)
+        table = np.asarray(table).astype(self._table_dtype, copy=False)
         missing = np.setdiff1d(np.unique(table["point"]), np.fromiter(self._keys, dtype=np.int64, count=len(self._keys)))
         if missing.size:
             raise ResultsFileError(f"{self.path}: rows for point {int(missing[0])}, which was never added")
-        for start in range(0, table.size, FLUSH_ROWS):
-            self._pending.append(table[start : start + FLUSH_ROWS])
-            self._pending_rows += min(FLUSH_ROWS, table.size - start)
-            if self._pending_rows >= FLUSH_ROWS:
-                self._write_pending()
+        self._write_pending()
+        for start in range(0, table.size, BULK_ROWS):  # large writes: few resizes, whole chunks
+            self._pending, self._pending_rows = [table[start : start + BULK_ROWS]], min(BULK_ROWS, table.size - start)
+            self._write_pending()
 
     def _queue(self, index: int, rows: np.ndarray) -> None:
         if int(index) not in self._keys:
