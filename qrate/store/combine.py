@@ -60,7 +60,12 @@ def combine_files(inputs: Sequence[str | Path], out: str | Path, *, overwrite: b
         if _same_file(out_path, p):
             raise InputError("out", f"{out_path} is one of the inputs ({p})")
     check_output(out_path, overwrite=overwrite, suffixes=H5_SUFFIXES, field="out")
-    results = [read_tables(p) for p in paths]
+    results, parts = [], []
+    for p in paths:  # each input checked whole; its batch rows kept once, in the pooled table's parts
+        t = read_tables(p)
+        parts.append(t.batches)
+        t.batches = t.batches[:0]
+        results.append(t)
     first = results[0]
     base = _scenario_data(first)
     sweeps = [base.pop("sweep")]
@@ -80,7 +85,8 @@ def combine_files(inputs: Sequence[str | Path], out: str | Path, *, overwrite: b
         if res.meta["report"] != first.meta["report"]:
             raise InputError("FILES", f"{res.path} and {first.path} have different protocol reports (counter roles or estimates)")
 
-    table, keys, distances, params = _merge(results)
+    table, keys, distances, params = _merge(results, parts)
+    del parts
     order = np.argsort(distances, kind="stable")  # ascending distance; first appearance among equals
     data = dict(base)
     if all(s == sweeps[0] for s in sweeps):
@@ -114,7 +120,10 @@ def combine_files(inputs: Sequence[str | Path], out: str | Path, *, overwrite: b
         new_index = np.empty(order.size, dtype=np.int64)
         new_index[order] = np.arange(order.size)
         for i, g in enumerate(order.tolist()):
-            writer.add_point(i, ground_distance_km=float(distances[g]), point_key=int(keys[g], 16), params_json=params[g])
+            k, row = (int(x) for x in params[g])
+            writer.add_point(
+                i, ground_distance_km=float(distances[g]), point_key=int(keys[g], 16), params_json=results[k].params_of(row)
+            )
         table["point"] = new_index[table["point"]]
         writer.append_table(table)
         writer.close(complete=all(bool(res.meta.get("complete")) for res in results))
@@ -155,11 +164,12 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _merge(results: Sequence[Tables]) -> tuple[np.ndarray, list[str], np.ndarray, list[bytes]]:
+def _merge(results: Sequence[Tables], parts: list[np.ndarray]) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
     """Pool the inputs' points by content key and their batch rows (columnar, no per-batch Python).
 
-    Returns the pooled batches table (``point`` = the pooled point's number), each pooled point's
-    key, distance and stored parameters (from the first input holding it).
+    ``parts`` are the inputs' batches tables (emptied as they are pooled). Returns the pooled
+    batches table (``point`` = the pooled point's number), each pooled point's key and distance,
+    and where its stored parameters are: ``(input, row of its points table)`` of the first input holding it.
 
     Raises:
         InputError: a batch of a point is in two inputs (a batch is a pure function of (seed, point,
@@ -170,17 +180,19 @@ def _merge(results: Sequence[Tables]) -> tuple[np.ndarray, list[str], np.ndarray
     appearance = np.argsort(first_at, kind="stable")  # pooled points in order of first appearance
     number = np.empty(uniq.size, dtype=np.int64)
     number[appearance] = np.arange(uniq.size)
-    table = np.empty(sum(t.batches.size for t in results), dtype=results[0].batches.dtype)
+    table = np.empty(sum(p.size for p in parts), dtype=parts[0].dtype)
     owner = np.empty(table.size, dtype=np.int32)
     offset = at = 0
     for k, t in enumerate(results):  # one pooled table; each input's copy is let go at once (memory)
+        rows = parts[k]
         to_pooled = number[inverse[offset : offset + t.points.size]]
-        part = table[at : at + t.batches.size]
-        part[...] = t.batches
-        part["point"] = to_pooled[np.searchsorted(t.points["index"], t.batches["point"])]
-        owner[at : at + t.batches.size] = k
-        offset, at = offset + t.points.size, at + t.batches.size
-        t.batches = t.batches[:0]
+        part = table[at : at + rows.size]
+        part[...] = rows
+        part["point"] = to_pooled[np.searchsorted(t.points["index"], rows["point"])]
+        owner[at : at + rows.size] = k
+        offset, at = offset + t.points.size, at + rows.size
+        parts[k] = rows[:0]
+        del rows, part
     order = np.lexsort((table["batch_index"], table["point"]))
     point, batch = table["point"][order], table["batch_index"][order]
     same = (np.diff(point) == 0) & (np.diff(batch) == 0) if table.size > 1 else np.zeros(0, bool)
@@ -197,5 +209,4 @@ def _merge(results: Sequence[Tables]) -> tuple[np.ndarray, list[str], np.ndarray
             f" {results[a].path} and {results[b].path}; refusing to count the same batch twice",
         )
     keys = [k.decode() for k in uniq[appearance].tolist()]
-    params = [results[int(k)].params_of(int(r - sizes[k])) for k, r in zip(source.tolist(), firsts.tolist(), strict=True)]
-    return table, keys, distances, params
+    return table, keys, distances, np.stack([source, firsts - sizes[source]], axis=1)
