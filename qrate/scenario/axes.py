@@ -171,15 +171,26 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
+def _copy_along(data: dict[str, Any], path: str) -> None:
+    """Replace the tables along ``path`` in ``data`` by copies (copy on write: ``base`` stays as it is,
+    and the point's data shares every other table with it; validation never changes its input)."""
+    node = data
+    for part in path.split(".")[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            return  # set_path names the missing field
+        node[part] = dict(child)
+        node = node[part]
+
+
 def point_data(base: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
     """Scenario data of one grid point: ``base`` (a full dump, defaults included) with the axis fields set
     and a one-distance sweep."""
-    from qrate.scenario.load import _deep_copy
-
-    data: dict[str, Any] = _deep_copy(dict(base))
+    data: dict[str, Any] = dict(base)
     sweep = data.pop("sweep", {})
     for path, value in values.items():
         if path != DISTANCE_AXIS:
+            _copy_along(data, path)
             set_path(data, path, value)
     distance = values.get(DISTANCE_AXIS)
     data["sweep"] = {DISTANCE_AXIS: [distance]} if distance is not None else {DISTANCE_AXIS: sweep.get(DISTANCE_AXIS)}
