@@ -30,14 +30,14 @@ from qrate.errors import InputError
 DISTANCE_AXIS = "ground_distance_km"
 MAX_POINTS = 10_000_000
 """Most points a sweep may have (``sweep.max_points`` lowers it; its default is this too)."""
-PROJECTED_BATCH_S = 6e-4
+PROJECTED_BATCH_S = 2.5e-4
 """Seconds of one core per batch of 10^6 pulses with its bookkeeping (measured: khan-acka-leo, exact sampler,
 ``benchmarks/bench_scale.py``), for the projection quoted when a grid is refused."""
-PROJECTED_POINT_S = 5e-3
+PROJECTED_POINT_S = 1e-3
 """Seconds of one core per point besides its batches (planning, compiling its protocol, writing)."""
-PROJECTED_BATCH_BYTES = 30
+PROJECTED_BATCH_BYTES = 20
 """File bytes per stored batch row (compressed; measured as above)."""
-PROJECTED_POINT_BYTES = 450
+PROJECTED_POINT_BYTES = 200
 """File bytes per point besides its batches (its row of the points table and its parameters, compressed)."""
 
 
