@@ -4,7 +4,7 @@ safe writing (:mod:`qrate.store.safe`) and the layout (:mod:`qrate.store.schema`
 from __future__ import annotations
 
 from qrate.store.reader import PointRecord, Results, check_model_version, read_results
-from qrate.store.safe import H5_SUFFIXES, VERSIONED_PACKAGES, one_line, package_versions
+from qrate.store.safe import H5_SUFFIXES, VERSIONED_PACKAGES, package_versions
 from qrate.store.writer import ResultsWriter
 
 __all__ = [
@@ -14,7 +14,6 @@ __all__ = [
     "Results",
     "ResultsWriter",
     "check_model_version",
-    "one_line",
     "package_versions",
     "read_results",
 ]

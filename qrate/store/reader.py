@@ -15,7 +15,8 @@ from qrate.outputs import in_use
 from qrate.stats import batch_dtype
 from qrate.store import schema
 from qrate.store.check import check_rows, check_table
-from qrate.store.safe import in_use_error, one_line
+from qrate.store.safe import in_use_error
+from qrate.text import printable
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,9 @@ def read_results(path: str | Path) -> Results:
     except ResultsFileError:
         raise
     except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise ResultsFileError(f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {one_line(exc)})") from None
+        raise ResultsFileError(
+            f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {printable(exc)})"
+        ) from None
 
 
 def open_checked(p: Path) -> h5py.File:
@@ -115,7 +118,7 @@ def open_checked(p: Path) -> h5py.File:
             raise ResultsFileError(
                 f"{p}: in use by another process (a running qrate is writing it); try again when it has finished"
             ) from None
-        raise ResultsFileError(f"{p}: not a readable HDF5 file (foreign or truncated: {one_line(exc)})") from None
+        raise ResultsFileError(f"{p}: not a readable HDF5 file (foreign or truncated: {printable(exc)})") from None
     return f
 
 
@@ -192,7 +195,9 @@ def read_tables(path: str | Path) -> Tables:
     except ResultsFileError:
         raise
     except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise ResultsFileError(f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {one_line(exc)})") from None
+        raise ResultsFileError(
+            f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {printable(exc)})"
+        ) from None
 
 
 def _tables(p: Path, f: h5py.File) -> Tables:

@@ -8,13 +8,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import re
 import signal
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 from qrate._versions import package_versions as _package_versions
+from qrate.text import printable
 
 VERSIONED_PACKAGES = ("qrate", "numpy", "numba", "stim", "scipy", "h5py", "pydantic")
 H5_SUFFIXES = (".h5", ".hdf5")
@@ -36,16 +36,11 @@ def package_versions() -> dict[str, str | None]:
     return _package_versions(VERSIONED_PACKAGES)
 
 
-def one_line(text: object) -> str:
-    """``text`` on one line (HDF5 error stacks span several)."""
-    return re.sub(r"\s*\n\s*", " ", str(text)).strip()
-
-
 def reason(exc: BaseException) -> str:
     """Why an operation failed, in a few words (the errno's text for an OSError)."""
     if isinstance(exc, OSError) and exc.errno is not None and not isinstance(exc, BlockingIOError):
         return os.strerror(exc.errno)
-    return one_line(exc)
+    return printable(exc)
 
 
 def in_use_error(exc: BaseException) -> bool:

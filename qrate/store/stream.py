@@ -22,6 +22,7 @@ from qrate.stats import batch_dtype
 from qrate.store import schema
 from qrate.store.check import check_table
 from qrate.store.reader import PointRecord, open_checked, read_meta
+from qrate.text import printable
 
 BLOCK_ROWS = 1 << 16
 """Batch rows read at once."""
@@ -62,7 +63,9 @@ def _open(path: str | Path) -> tuple[Path, h5py.File, dict[str, Any]]:
         raise
     except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
         f.close()
-        raise ResultsFileError(f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {exc})") from None
+        raise ResultsFileError(
+            f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {printable(exc)})"
+        ) from None
 
 
 def _counts(f: h5py.File, n_index: int) -> np.ndarray:
@@ -100,7 +103,9 @@ def summarize(path: str | Path) -> Summary:
                 batches += np.bincount(block["point"], minlength=n)
             own = _own_reports(f)
     except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
-        raise ResultsFileError(f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {exc})") from None
+        raise ResultsFileError(
+            f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {printable(exc)})"
+        ) from None
     ran = pulses > 0
     prob = succ[ran] / pulses[ran]
     p_range = (float(prob.min()), float(prob.max())) if prob.size else (float("nan"), float("nan"))
@@ -145,7 +150,9 @@ def iter_points(path: str | Path, *, where: Mapping[str, Any] | None = None) -> 
         except ResultsFileError:
             raise
         except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
-            raise ResultsFileError(f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {exc})") from None
+            raise ResultsFileError(
+                f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {printable(exc)})"
+            ) from None
 
 
 def _iter_open(
