@@ -18,7 +18,7 @@ the mean transmittances.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -482,33 +482,6 @@ def plan_point(
     return plan
 
 
-def plan_sweep(scenario: Scenario) -> list[PointPlan]:
-    """Plans of every grid point (validates every point's scenario and geometry before anything runs).
-
-    Each point is planned from its own scenario (:func:`qrate.scenario.axes.point_scenario`), so its
-    key, and with it its random streams, depend on its content only.
-    """
-    from qrate.scenario.axes import DISTANCE_AXIS, point_scenario_from
-
-    if scenario.passes is not None:
-        from qrate.engine.passes import plan_passes
-
-        return plan_passes(scenario)
-    if not scenario.sweep.axes():
-        protocol = protocol_of(scenario)
-        return [plan_point(scenario, i, d, protocol) for i, d in enumerate(scenario.sweep.distances_km())]
-    base = scenario.model_dump(mode="json")
-    protocols: dict[str, ScenarioProtocol] = {}
-    plans = []
-    for i, values in enumerate(scenario.sweep.points()):
-        ps = point_scenario_from(base, values)
-        which = ps.model_dump_json(include={"nodes", "protocol"})
-        protocol = protocols.get(which) or protocols.setdefault(which, protocol_of(ps))
-        axes = {k: v for k, v in values.items() if k != DISTANCE_AXIS}
-        plans.append(plan_point(ps, i, values[DISTANCE_AXIS], protocol, axes))
-    return plans
-
-
 CounterSampler = CompiledProtocol | PulseSampler
 """What draws a point's counters: the compiled Stim protocol, or the protocol's own pulse sampler."""
 
@@ -525,37 +498,3 @@ def compile_protocol(plan: PointPlan) -> CounterSampler:
 
         return cast(CompiledProtocol, MemoryProtocol(plan.protocol, plan.noise, plan.memory, plan.sampler))
     return plan.protocol.compile(plan.noise, sampler=plan.sampler)
-
-
-def counter_names(plans: Sequence[PointPlan]) -> tuple[str, ...]:
-    """Every counter any point's protocol reports, in first-seen order (the results file's row fields).
-
-    Points with another network size count other pairs; a point's rows hold zeros for counters
-    its protocol does not have, and its report names only its own.
-    """
-    names: dict[str, None] = {}
-    seen: list[ScenarioProtocol] = []
-    for plan in plans:
-        if plan.protocol not in seen:
-            seen.append(plan.protocol)
-            pulses = plan.pulse_sampler
-            compiled = pulses if pulses is not None else plan.protocol.compile(PauliNoise())
-            names.update(dict.fromkeys(compiled.counter_names))
-    return tuple(names)
-
-
-def describe_points(scenario: Scenario) -> list[dict[str, Any]]:
-    """Geometry and expected success probability of every sweep point (for ``qrate validate``)."""
-    rows = []
-    for plan in plan_sweep(scenario):
-        p = plan.params()
-        rows.append(
-            {
-                "ground_distance_km": plan.ground_distance_km,
-                "slant_range_km": p["slant_range_km"],
-                "elevation_deg": p["elevation_deg"],
-                "mean_eta_free_space": plan.mean_eta_joint,
-                "p_success_expected": plan.p_success_expected,
-            }
-        )
-    return rows

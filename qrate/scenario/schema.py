@@ -619,7 +619,7 @@ class Sweep(_Model):
         Discriminator(_list_or_range),
     ]
     zip: bool = False
-    max_points: int = Field(default=10_000, ge=1, le=MAX_POINTS)
+    max_points: int = Field(default=MAX_POINTS, ge=1, le=MAX_POINTS)
 
     @model_validator(mode="after")
     def _nonempty(self) -> Sweep:
@@ -645,6 +645,14 @@ class Sweep(_Model):
     def axes(self) -> dict[str, tuple[Any, ...]]:
         """The field axes (dotted path -> values), in the order given."""
         return field_axes(self.model_extra or {})
+
+    def count_points(self) -> int:
+        """How many points :meth:`points` gives (without building them)."""
+        lengths = [len(v) for v in self.axes().values()]
+        n_distances = len(self.distances_km())
+        if self.zip and lengths:
+            return max(lengths) if n_distances == 1 else max([*lengths, n_distances])
+        return math.prod(lengths) * n_distances
 
     def points(self) -> list[dict[str, Any]]:
         """Every grid point as ``{axis: value}``, ``ground_distance_km`` varying fastest."""
