@@ -9,7 +9,7 @@ import pytest
 
 from qrate.engine.batch import run_batch
 from qrate.engine.hardware import compose_depolarizing
-from qrate.engine.plan import compile_protocol, plan_sweep
+from qrate.engine import compile_protocol, plan_sweep
 from qrate.errors import InputError
 from qrate.memory.herald import class_noise, herald_memory
 from qrate.scenario import load_scenario

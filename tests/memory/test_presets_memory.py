@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qrate.engine.batch import run_batch
-from qrate.engine.plan import compile_protocol, plan_sweep
+from qrate.engine import compile_protocol, plan_sweep
 from qrate.scenario import load_scenario, load_scenario_text, scenario_to_toml
 
 PRESETS = ("khan-acka-leo-memory", "khan-broadcast-uav-memory", "wallnoefer-2022-one-satellite")
