@@ -75,8 +75,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = parser.parse_args(argv)
 
-    from qrate._cli.show import print_table
+    from qrate._cli.show import SUMMARY_POINTS, print_summary, print_table
     from qrate.store.load import read_estimates
+    from qrate.store.stream import summarize
     from qrate.sweep.run import run_to_file
     from qrate.sweep.scheduler import parse_scheduler, quiet_dask_logs
 
@@ -104,7 +105,11 @@ def main(argv: list[str]) -> int:
         argv=["qrate", "run", *argv],
         max_pulses=args.max_pulses,
     )
-    print_table(*read_estimates(str(path)))
+    summary = summarize(path)
+    if summary.points > SUMMARY_POINTS:  # a big sweep: a summary, not a million rows
+        print_summary(summary)
+    else:
+        print_table(*read_estimates(str(path)))
     if not args.quiet:
         print(printable(f"wrote {path}"), file=sys.stderr)
     return 0

@@ -1,13 +1,19 @@
-"""``qrate show FILE.h5 [--json]``: one row of estimates per sweep point."""
+"""``qrate show FILE.h5 [--json | --csv] [--head N] [--where AXIS=VALUE ...]``: one row of estimates per sweep point.
+
+``--csv``, ``--head`` and ``--where`` stream: points are read, estimated and printed one by one
+(:func:`qrate.store.stream.iter_points`), so a file of millions of points prints in bounded memory.
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
-from qrate._cli.args import ArgumentParser
+from qrate._cli.args import ArgumentParser, int_in
 from qrate.text import printable
 
 #: heralding columns of every protocol: (header, estimate key, format, scale)
@@ -84,7 +90,7 @@ def legend(report: dict[str, Any]) -> list[str]:
     return [f"#   {q.column}: {q.legend}" for q in show_quantities(report)]
 
 
-def print_table(meta: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+def print_table(meta: dict[str, Any], rows: Sequence[dict[str, Any]]) -> None:
     """Print the estimates as a fixed-width table (rates in kbit/s, ± = 1σ across batches, ±se = standard error)."""
     report = meta["report"]
     print(
@@ -155,19 +161,91 @@ def _pm(value: Any, se: Any) -> str:
     return f"{_f(value, '.4g')} ± {_f(se, '.2g')}"
 
 
-def print_csv(meta: dict[str, Any], rows: list[dict[str, Any]]) -> None:
-    """One CSV row per point: the axes, then every scalar estimate (rates in bit/s), as ``qrate.load`` gives them."""
+def print_csv(meta: dict[str, Any], rows: Iterable[dict[str, Any]]) -> None:
+    """One CSV row per point: the axes, then every scalar estimate (rates in bit/s), as ``qrate.load`` gives them.
+
+    Rows are written as they come (the columns are those of the first row).
+    """
     import csv
     import sys
 
     axes = [*meta.get("axes", []), "ground_distance_km"]
-    keys = axes + [
-        k for k in dict.fromkeys(k for r in rows for k in r) if k not in axes and not isinstance(rows[0].get(k), dict | list)
-    ]
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(keys)
+    keys: list[str] | None = None
     for r in rows:
+        if keys is None:
+            keys = axes + [k for k in r if k not in axes and not isinstance(r.get(k), dict | list)]
+            writer.writerow(keys)
         writer.writerow(["" if r.get(k) is None else r[k] for k in keys])
+
+
+SUMMARY_POINTS = 200
+"""Above this many points ``qrate run`` ends with a summary (:func:`print_summary`) instead of every row."""
+
+
+def print_summary(summary: Any) -> None:
+    """A few lines describing a large sweep (:class:`qrate.store.stream.Summary`) and how to read it."""
+    meta, path = summary.meta, printable(str(summary.path))
+    print(
+        f"# {printable(str(meta.get('scenario_name')))} ({printable(str(meta.get('protocol')))}), seed {meta.get('seed')},"
+        f" model {meta.get('model_version')}, complete={bool(meta.get('complete'))}"
+    )
+    print(
+        f"points: {summary.points_with_batches} of {summary.points} hold batches; {summary.batches} batches,"
+        f" {summary.pulses:.4g} pulses, {summary.successes:.4g} heralded successes"
+    )
+    lo, hi = summary.p_success
+    print(f"p_success per point: {lo:.5g} .. {hi:.5g}")
+    if summary.rate_bps is not None:
+        print(f"rate per point: {summary.rate_bps[0] / 1e3:.4g} .. {summary.rate_bps[1] / 1e3:.4g} kbit/s")
+    print(f"file: {path} ({summary.file_bytes / 2**20:.1f} MiB)")
+    print(f"every estimate: qrate show {path} --head 20 | --where AXIS=VALUE | --csv  (or qrate.load in Python)")
+
+
+def _where(items: Sequence[str]) -> dict[str, str]:
+    from qrate.errors import InputError
+
+    out = {}
+    for item in items:
+        axis, eq, value = item.partition("=")
+        if not eq or not axis.strip() or not value.strip():
+            raise InputError("--where", f"expected AXIS=VALUE (e.g. ground_distance_km=500), got {item!r}")
+        out[axis.strip()] = value.strip()
+    return out
+
+
+def _streamed(path: str, where: dict[str, str], head: int | None) -> tuple[dict[str, Any], Iterator[dict[str, Any]]]:
+    """``(meta, estimates of each point)`` read point by point (see :func:`qrate.store.stream.iter_points`)."""
+    from itertools import islice
+
+    from qrate.store.load import point_estimates
+    from qrate.store.reader import Results
+    from qrate.store.stream import iter_points
+
+    if where:
+        from qrate.errors import InputError
+        from qrate.scenario import load_scenario_text
+        from qrate.store.stream import summarize
+
+        sweep = load_scenario_text(summarize(path).meta["scenario_toml"]).sweep
+        known = [*sweep.axes(), "ground_distance_km"]
+        for axis in where:
+            if axis not in known:
+                raise InputError("--where", f"{axis!r} is not a sweep axis of {path}; its axes: {', '.join(known)}")
+    points = iter_points(path, where=where)
+    first = next(points, None)
+    if first is None:
+        from qrate.store.stream import summarize
+
+        return summarize(path).meta, iter(())
+    meta = {**first[0], "axes": list(first[1].params.get("axes") or {})}
+    results = Results(Path(path), first[0], ())
+
+    def estimates() -> Iterator[dict[str, Any]]:
+        for _, rec in islice(itertools.chain([first], points), head):
+            yield point_estimates(results, rec)
+
+    return meta, estimates()
 
 
 def main(argv: list[str]) -> int:
@@ -184,7 +262,26 @@ def main(argv: list[str]) -> int:
         " (for a pass run: an object with the steps, the per-pass totals and the per-day summary)",
     )
     form.add_argument("--csv", action="store_true", help="print CSV: one row per point, the sweep axes first, rates in bit/s")
+    parser.add_argument("--head", type=int_in("--head", 1), default=None, metavar="N", help="print the first N points only")
+    parser.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="AXIS=VALUE",
+        help="only points whose sweep axis (dotted path, or ground_distance_km) has this value (repeatable)",
+    )
     args = parser.parse_args(argv)
+    if args.csv or args.head is not None or args.where:
+        if args.json:
+            from qrate.errors import InputError
+
+            raise InputError("--json", "--json prints the whole file; use --csv to stream with --head / --where")
+        meta, stream = _streamed(args.file, _where(args.where), args.head)
+        if args.csv:
+            print_csv(meta, stream)
+        else:
+            print_table(meta, list(stream))  # --head / --where: the selected points (the columns depend on them all)
+        return 0
     meta, rows = read_estimates(args.file)
     passes, summary = read_passes(args.file) if "pass" in meta.get("axes", []) else ([], {})
     if args.json:

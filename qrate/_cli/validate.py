@@ -37,7 +37,7 @@ def main(argv: list[str]) -> int:
     parser.description = "Check a scenario file (and --set overrides) without running it."
     args = parser.parse_args(argv)
     scenario = load_scenario(args.scenario, args.overrides, args.sweeps)
-    from qrate.engine.plan import describe_points
+    from qrate.engine.grid import describe_points
 
     rows = describe_points(scenario)  # raises InputError for points below the horizon / elevation cut
     s = scenario

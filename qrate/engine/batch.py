@@ -11,7 +11,10 @@ teleportation); the protocol runs on ``successes // carriers_per_use`` uses.
   probability linearly and independently (:mod:`qrate.engine.plan`); the transmittance moments
   come from a diagnostic sample of ``min(N, IID_MOMENT_SAMPLES)`` draws;
 * block fading: one transmittance draw per downlink per block and Binomial(block pulses, p(η))
-  per block (:func:`qrate.engine._kernels.block_successes`), in chunks of blocks.
+  per block (:func:`qrate.engine._kernels.block_successes`), in chunks of blocks;
+* with memories (``plan.memory``): the batch is an operating time; the renewal process of the stored
+  links gives the delivered states and their storage times, and the protocol runs once per class of
+  storage-noise events (:mod:`qrate.memory.herald`).
 
 :func:`herald_per_pulse` is the slow reference path (one Bernoulli per pulse per element, with
 numpy), kept for tests of the fast path.
@@ -136,8 +139,16 @@ def run_batch(
             counts=dict(c.counts),
             point_key=plan.key,
         )
-    h = (herald_per_pulse if per_pulse else herald)(plan, pulses, rng)
-    counts = compiled.sample_counts(h.successes // plan.protocol.carriers_per_use, stim_seed)
+    if plan.memory is not None:  # memory-assisted heralding: the batch is an operating time (qrate.memory.herald)
+        from qrate.memory.herald import herald_memory
+
+        mh = herald_memory(plan.memory, pulses / plan.repetition_rate_hz, rng)
+        joint = np.prod(_draws(plan, min(pulses, IID_MOMENT_SAMPLES), rng), axis=0)
+        h = Heralds(mh.successes, joint.size, float(joint.sum()), float(np.dot(joint, joint)))
+        counts = compiled.sample_classes(mh.classes, stim_seed)  # type: ignore[attr-defined]
+    else:
+        h = (herald_per_pulse if per_pulse else herald)(plan, pulses, rng)
+        counts = compiled.sample_counts(h.successes // plan.protocol.carriers_per_use, stim_seed)
     return BatchStats(
         pulses=int(pulses),
         successes=h.successes,

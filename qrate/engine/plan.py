@@ -18,9 +18,9 @@ the mean transmittances.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from qrate.channels.fiber import dephasing_probability, fiber_transmittance
 from qrate.channels.freespace import LinkBudget, link_budget, mean_transmittance
@@ -89,6 +89,7 @@ class PointPlan:
         axes: the values of the sweep's field axes at this point (dotted path -> value).
         key_block_s: finite-key block duration; finite_key: its bound (:mod:`qrate.finite_key`); pulses_per_batch: this point's (None: the scenario's).
         extra: further JSON-able facts stored with the point (e.g. a pass step's time and weight).
+        memory: memory-assisted heralding (:class:`qrate.memory.plan.MemoryPlan`), or None (synchronous).
     """
 
     index: int
@@ -111,6 +112,7 @@ class PointPlan:
     key_block_s: float = 300.0
     pulses_per_batch: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    memory: Any = None
     finite_key: str = "grasselli2018"
 
     @property
@@ -123,10 +125,19 @@ class PointPlan:
 
     @property
     def p_success_expected(self) -> float:
-        """Mean success probability per pulse (the binomial path's parameter)."""
+        """Mean success probability per pulse (the binomial path's parameter; with memories, delivered states
+        per pulse from the closed forms of :mod:`qrate.memory.expected`, NaN where none applies)."""
+        if self.memory is not None:
+            e = self.memory.expected_per_pulse
+            return math.nan if e is None else float(e)
         pulses = self.pulse_sampler
         if pulses is not None:
             return pulses.success_probability()
+        return self.p_synchronous
+
+    @property
+    def p_synchronous(self) -> float:
+        """Success probability per pulse of the synchronous architecture (every link in the same pulse)."""
         p = self.constant
         for a, b, dl in zip(self.factors_a, self.factors_b, self.downlinks, strict=True):
             p *= a * dl.mean_eta + b
@@ -149,7 +160,7 @@ class PointPlan:
     @property
     def noise_herald_fraction(self) -> float:
         """Expected fraction of heralds that needed a noise click (dark count, background, afterpulse); 0 without heralds."""
-        total = self.p_success_expected
+        total = self.p_synchronous if self.memory is not None else self.p_success_expected
         return max(0.0, 1.0 - self.p_signal_expected / total) if total > 0 else 0.0
 
     @property
@@ -203,6 +214,7 @@ class PointPlan:
             "mean_eta_joint": self.mean_eta_joint,
             "block_pulses": self.block_pulses,
             "noise": self.noise.as_dict(),
+            **({"memory": self.memory.as_dict()} if self.memory is not None else {}),
         }
 
 
@@ -221,6 +233,12 @@ def protocol_of(scenario: Scenario) -> ScenarioProtocol:
     return build_protocol(layout_of(scenario), spec)
 
 
+def _memoryless(scenario: Scenario) -> bool:
+    from qrate.memory.plan import memoryless
+
+    return memoryless(scenario)
+
+
 def point_key_params(scenario: Scenario, ground_distance_km: float) -> dict[str, Any]:
     """Everything that fixes a point's distribution: model version, physics, protocol, distance.
 
@@ -236,6 +254,8 @@ def point_key_params(scenario: Scenario, ground_distance_km: float) -> dict[str,
     for table in tables:
         if table is not None and table.get("per_receiver") == 1:
             del table["per_receiver"]
+    if not scenario.memories or _memoryless(scenario):  # memories that hold nothing leave the synchronous point as it is
+        data.pop("memories", None)
     return {"model": MODEL_VERSION, "scenario": data, "ground_distance_km": float(ground_distance_km)}
 
 
@@ -471,35 +491,12 @@ def plan_point(
         extra=dict(extra or {}),
         finite_key=scenario.sampling.finite_key,
     )
+    if scenario.memories:
+        from qrate.memory.plan import with_memories
+
+        plan = with_memories(scenario, plan)
     _ = plan.pulse_sampler  # a protocol with its own pulse sampler refuses what it cannot draw, before anything runs
     return plan
-
-
-def plan_sweep(scenario: Scenario) -> list[PointPlan]:
-    """Plans of every grid point (validates every point's scenario and geometry before anything runs).
-
-    Each point is planned from its own scenario (:func:`qrate.scenario.axes.point_scenario`), so its
-    key, and with it its random streams, depend on its content only.
-    """
-    from qrate.scenario.axes import DISTANCE_AXIS, point_scenario_from
-
-    if scenario.passes is not None:
-        from qrate.engine.passes import plan_passes
-
-        return plan_passes(scenario)
-    if not scenario.sweep.axes():
-        protocol = protocol_of(scenario)
-        return [plan_point(scenario, i, d, protocol) for i, d in enumerate(scenario.sweep.distances_km())]
-    base = scenario.model_dump(mode="json")
-    protocols: dict[str, ScenarioProtocol] = {}
-    plans = []
-    for i, values in enumerate(scenario.sweep.points()):
-        ps = point_scenario_from(base, values)
-        which = ps.model_dump_json(include={"nodes", "protocol"})
-        protocol = protocols.get(which) or protocols.setdefault(which, protocol_of(ps))
-        axes = {k: v for k, v in values.items() if k != DISTANCE_AXIS}
-        plans.append(plan_point(ps, i, values[DISTANCE_AXIS], protocol, axes))
-    return plans
 
 
 CounterSampler = CompiledProtocol | PulseSampler
@@ -508,42 +505,13 @@ CounterSampler = CompiledProtocol | PulseSampler
 
 def compile_protocol(plan: PointPlan) -> CounterSampler:
     """The counter sampler of a point: the protocol's own pulse sampler if it has one, else its Stim
-    rounds compiled with the point's Pauli noise and counter sampler."""
+    rounds compiled with the point's Pauli noise and counter sampler (with memories, one compiled
+    variant per storage-noise class, :class:`qrate.memory.herald.MemoryProtocol`)."""
     pulses = plan.pulse_sampler
     if pulses is not None:
         return pulses
+    if plan.memory is not None:
+        from qrate.memory.herald import MemoryProtocol
+
+        return cast(CompiledProtocol, MemoryProtocol(plan.protocol, plan.noise, plan.memory, plan.sampler))
     return plan.protocol.compile(plan.noise, sampler=plan.sampler)
-
-
-def counter_names(plans: Sequence[PointPlan]) -> tuple[str, ...]:
-    """Every counter any point's protocol reports, in first-seen order (the results file's row fields).
-
-    Points with another network size count other pairs; a point's rows hold zeros for counters
-    its protocol does not have, and its report names only its own.
-    """
-    names: dict[str, None] = {}
-    seen: list[ScenarioProtocol] = []
-    for plan in plans:
-        if plan.protocol not in seen:
-            seen.append(plan.protocol)
-            pulses = plan.pulse_sampler
-            compiled = pulses if pulses is not None else plan.protocol.compile(PauliNoise())
-            names.update(dict.fromkeys(compiled.counter_names))
-    return tuple(names)
-
-
-def describe_points(scenario: Scenario) -> list[dict[str, Any]]:
-    """Geometry and expected success probability of every sweep point (for ``qrate validate``)."""
-    rows = []
-    for plan in plan_sweep(scenario):
-        p = plan.params()
-        rows.append(
-            {
-                "ground_distance_km": plan.ground_distance_km,
-                "slant_range_km": p["slant_range_km"],
-                "elevation_deg": p["elevation_deg"],
-                "mean_eta_free_space": plan.mean_eta_joint,
-                "p_success_expected": plan.p_success_expected,
-            }
-        )
-    return rows

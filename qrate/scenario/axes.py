@@ -28,8 +28,31 @@ from typing import Any
 from qrate.errors import InputError
 
 DISTANCE_AXIS = "ground_distance_km"
-MAX_POINTS = 100_000
-"""Most points a sweep may have (``sweep.max_points`` lowers or raises it, up to this)."""
+MAX_POINTS = 10_000_000
+"""Most points a sweep may have (``sweep.max_points`` lowers it; its default is this too)."""
+PROJECTED_BATCH_S = 2.5e-4
+"""Seconds of one core per batch of 10^6 pulses with its bookkeeping (measured: khan-acka-leo, exact sampler,
+``benchmarks/bench_scale.py``), for the projection quoted when a grid is refused."""
+PROJECTED_POINT_S = 1e-3
+"""Seconds of one core per point besides its batches (planning, compiling its protocol, writing)."""
+PROJECTED_BATCH_BYTES = 20
+"""File bytes per stored batch row (compressed; measured as above)."""
+PROJECTED_POINT_BYTES = 200
+"""File bytes per point besides its batches (its row of the points table and its parameters, compressed)."""
+
+
+def projection(points: int, batches: int, pulses_per_batch: int) -> str:
+    """What a sweep of ``points`` points costs: one core's time and the results file's size (one phrase)."""
+    batch_s = PROJECTED_BATCH_S * max(pulses_per_batch / 1e6, 1.0)
+    seconds = points * (batches * batch_s + PROJECTED_POINT_S)
+    size = points * (batches * PROJECTED_BATCH_BYTES + PROJECTED_POINT_BYTES)
+    hours = seconds / 3600
+    when = f"{hours:.3g} core-hours" if hours >= 1 else f"{seconds / 60:.3g} core-minutes"
+    return (
+        f"projected at {batches} batches of {pulses_per_batch:.3g} pulses per point: about {when}, a {size / 2**30:.3g} GiB file"
+    )
+
+
 RESERVED = frozenset({DISTANCE_AXIS, "zip", "max_points"})
 """Keys of ``[sweep]`` that are not field axes."""
 #: keys that exclude each other: setting one by an axis removes the other from its table
@@ -148,15 +171,26 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
+def _copy_along(data: dict[str, Any], path: str) -> None:
+    """Replace the tables along ``path`` in ``data`` by copies (copy on write: ``base`` stays as it is,
+    and the point's data shares every other table with it; validation never changes its input)."""
+    node = data
+    for part in path.split(".")[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            return  # set_path names the missing field
+        node[part] = dict(child)
+        node = node[part]
+
+
 def point_data(base: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
     """Scenario data of one grid point: ``base`` (a full dump, defaults included) with the axis fields set
     and a one-distance sweep."""
-    from qrate.scenario.load import _deep_copy
-
-    data: dict[str, Any] = _deep_copy(dict(base))
+    data: dict[str, Any] = dict(base)
     sweep = data.pop("sweep", {})
     for path, value in values.items():
         if path != DISTANCE_AXIS:
+            _copy_along(data, path)
             set_path(data, path, value)
     distance = values.get(DISTANCE_AXIS)
     data["sweep"] = {DISTANCE_AXIS: [distance]} if distance is not None else {DISTANCE_AXIS: sweep.get(DISTANCE_AXIS)}
@@ -179,6 +213,14 @@ def check_axes(scenario: Any) -> None:
         InputError: naming ``sweep.<axis>`` (a bad list or range, a refused value, a missing field) or
             ``sweep`` (more than ``max_points`` points).
     """
+    n, limit = scenario.sweep.count_points(), scenario.sweep.max_points
+    if n > limit:
+        s = scenario.sampling
+        raise InputError(
+            "sweep",
+            f"the sweep has {n} points, more than max_points = {limit} ({projection(n, s.batches, s.pulses_per_batch)});"
+            " shrink an axis or raise sweep.max_points",
+        )
     scenario.sweep.points()
     if not scenario.sweep.axes():
         return
@@ -195,7 +237,7 @@ def point_scenario_from(base: Mapping[str, Any], values: Mapping[str, Any]) -> A
 
     data = point_data(base, values)
     try:
-        return validate_data(data)
+        return validate_data(data, text_checked=True)  # base and values come from a validated scenario
     except InputError as exc:
         axis = next((k for k in values if k != DISTANCE_AXIS), DISTANCE_AXIS)
         value = values.get(axis)

@@ -150,10 +150,15 @@ def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[s
     return out
 
 
-def validate_data(data: Mapping[str, Any]) -> Scenario:
-    """Validate raw TOML data into a :class:`Scenario`; errors name the field path."""
-    check_nesting(data)
-    _check_utf8(data)
+def validate_data(data: Mapping[str, Any], *, text_checked: bool = False) -> Scenario:
+    """Validate raw TOML data into a :class:`Scenario`; errors name the field path.
+
+    ``text_checked``: the data's nesting and text were checked already (a grid point's data, built
+    from a validated scenario and its checked sweep values), so only the model is validated.
+    """
+    if not text_checked:
+        check_nesting(data)
+        _check_utf8(data)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -202,7 +207,10 @@ def load_scenario_text(text: str, overrides: Sequence[str] = ()) -> Scenario:
 # ----------------------------------------------------------------------------- TOML writing
 def scenario_to_toml(scenario: Scenario) -> str:
     """Serialise a scenario to TOML text (tomli-w) that loads back to an equal scenario."""
-    return tomli_w.dumps(scenario.model_dump(mode="json", exclude_none=True))
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    if not data.get("memories"):  # a scenario without memories reads as before they existed
+        data.pop("memories", None)
+    return tomli_w.dumps(data)
 
 
 # --------------------------------------------------------------------------- error messages

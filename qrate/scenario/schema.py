@@ -478,6 +478,51 @@ class Sources(_Model):
         return self._source
 
 
+class Memory(_Model):
+    """Quantum memories at one node (a ground station or a platform) for memory-assisted heralding.
+
+    ``stores``: the free-space links whose photon this node keeps until every link of a delivery has
+    succeeded (qrate/MODELS.md, "Quantum memories"). A ground station stores its photon of the link;
+    a platform keeps the partner of each downlink photon (one pair per downlink, swapped on board
+    with ``swap_success`` and depolarising parameter ``swap_lambda``). ``modes``: memory modes per
+    attempt, filled by the source's pulses in one attempt period times ``modes_per_pulse`` (spectral
+    or spatial modes). ``write_efficiency`` (heralded) and ``read_efficiency`` × decay with storage
+    time t: exp(−t/τ) or exp(−(t/τ)²) with τ = ``efficiency_lifetime_s`` (none: no decay).
+    ``coherence_time_s`` T2: dephasing (Z with (1 − e^(−t/T2))/2) or depolarising (I/2 with
+    1 − e^(−t/T2)); none: no decoherence. ``cutoff_s`` or ``cutoff_attempts``: longest hold (neither: no
+    cutoff). ``herald_speed_m_per_s``: speed of the classical heralds (default: c in vacuum).
+    ``heralded_write``: the node learns at once whether a photon was written (a heralded absorption),
+    so a mode is taken only by photons that arrived and the link is tried at every pulse; otherwise
+    every mode is taken until the link's heralds arrive (one attempt per herald latency).
+    ``multiplexing = "any"``: one delivery per attempt from whichever mode succeeded, 1 − (1 − p)^M;
+    ``"parallel"``: every mode holds its own success and the links' successes are paired first in,
+    first out, as many per attempt as they allow.
+    """
+
+    stores: tuple[Name, ...] = Field(min_length=1)
+    modes: int = Field(default=1, ge=1, le=1_000_000)
+    modes_per_pulse: int = Field(default=1, ge=1, le=1_000_000)
+    write_efficiency: Efficiency = 1.0
+    read_efficiency: Efficiency = 1.0
+    efficiency_lifetime_s: float | None = Field(default=None, gt=0.0)
+    efficiency_decay: Literal["exponential", "gaussian"] = "exponential"
+    coherence_time_s: float | None = Field(default=None, gt=0.0)
+    decoherence: Literal["dephasing", "depolarizing"] = "dephasing"
+    cutoff_s: float | None = Field(default=None, ge=0.0)
+    cutoff_attempts: int | None = Field(default=None, ge=0)
+    herald_speed_m_per_s: float = Field(default=299_792_458.0, gt=0.0, le=299_792_458.0)
+    heralded_write: bool = False
+    multiplexing: Literal["any", "parallel"] = "any"
+    swap_success: Efficiency = 1.0
+    swap_lambda: Probability = 1.0
+
+    @model_validator(mode="after")
+    def _one_cutoff(self) -> Memory:
+        if self.cutoff_s is not None and self.cutoff_attempts is not None:
+            raise CrossFieldError("cutoff_s", "give cutoff_s or cutoff_attempts, not both")
+        return self
+
+
 # ------------------------------------------------------------------------------------ protocol
 class ProtocolSpec(_Model):
     """Which anonymous protocol runs on the heralded states (see qrate/MODELS.md, "Protocols").
@@ -600,7 +645,7 @@ class Sweep(_Model):
         Discriminator(_list_or_range),
     ]
     zip: bool = False
-    max_points: int = Field(default=10_000, ge=1, le=MAX_POINTS)
+    max_points: int = Field(default=MAX_POINTS, ge=1, le=MAX_POINTS)
 
     @model_validator(mode="after")
     def _nonempty(self) -> Sweep:
@@ -626,6 +671,14 @@ class Sweep(_Model):
     def axes(self) -> dict[str, tuple[Any, ...]]:
         """The field axes (dotted path -> values), in the order given."""
         return field_axes(self.model_extra or {})
+
+    def count_points(self) -> int:
+        """How many points :meth:`points` gives (without building them)."""
+        lengths = [len(v) for v in self.axes().values()]
+        n_distances = len(self.distances_km())
+        if self.zip and lengths:
+            return max(lengths) if n_distances == 1 else max([*lengths, n_distances])
+        return math.prod(lengths) * n_distances
 
     def points(self) -> list[dict[str, Any]]:
         """Every grid point as ``{axis: value}``, ``ground_distance_km`` varying fastest."""
@@ -748,6 +801,7 @@ class Scenario(_Model):
     sweep: Sweep = Sweep(ground_distance_km=(0.0,))
     sampling: Sampling
     passes: PassWindow | None = None
+    memories: dict[Name, Memory] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
@@ -755,6 +809,7 @@ class Scenario(_Model):
         _check_links(self)
         _check_protocol(self)
         _check_placement(self)
+        _check_memories(self)
         if not self.sources.synchronous:
             raise CrossFieldError("sources.synchronous", "expected true: only synchronous sources are implemented")
         return self
@@ -903,6 +958,34 @@ def _check_placement(s: Scenario) -> None:
                     )
     if s.passes is not None and s.sweep.axes():
         raise CrossFieldError("sweep", "a [passes] run sweeps the passes' time steps; it takes no further sweep axes")
+
+
+def _check_memories(s: Scenario) -> None:
+    """Memories sit at a node, store links that reach it, and a link is stored at one kind of node."""
+    at_platform: dict[str, str] = {}
+    at_station: dict[str, str] = {}
+    links = s.free_space_links()
+    for node, mem in s.memories.items():
+        where = f"memories.{node}"
+        station = s.nodes.ground_stations.get(node)
+        if station is None and node not in s.nodes.platforms:
+            raise CrossFieldError(where, f"unknown node {node!r}; expected a ground station or a platform")
+        if station is not None and station.forward:
+            raise CrossFieldError(
+                f"{where}.stores", "a forwarding station's user measures the photon on arrival; it stores nothing"
+            )
+        for name in mem.stores:
+            spec = links.get(name)
+            if spec is None:
+                raise CrossFieldError(f"{where}.stores", f"unknown free-space link {name!r}; expected one of {sorted(links)}")
+            if (station is not None and node not in spec.ground_stations) or (station is None and spec.platform != node):
+                raise CrossFieldError(f"{where}.stores", f"links.{name} does not reach {node}")
+            (at_station if station is not None else at_platform)[name] = node
+    for name, node in at_platform.items():
+        if name in at_station:
+            raise CrossFieldError(f"memories.{at_station[name]}.stores", f"links.{name} is already stored on its platform {node}")
+    if s.memories and s.protocol.name == "teleportation":
+        raise CrossFieldError("memories", "teleportation consumes several carriers per use; memories are not modelled for it")
 
 
 def _check_protocol(s: Scenario) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +22,12 @@ import numpy as np
 
 from qrate.errors import InputError, ResultsFileError
 from qrate.outputs import check_output
-from qrate.store.hdf5 import H5_SUFFIXES, PointRecord, Results, ResultsWriter, check_model_version, read_results
+from qrate.store.reader import Tables, check_model_version, read_tables
+from qrate.store.safe import H5_SUFFIXES
+from qrate.store.writer import ResultsWriter
 
 
-@dataclass(frozen=True, slots=True)
-class _Merged:
-    distance_km: float
-    point_key: str
-    params: dict[str, Any]
-    rows: np.ndarray
-
-
-def _scenario_data(res: Results) -> dict[str, Any]:
+def _scenario_data(res: Tables) -> dict[str, Any]:
     from qrate.scenario import load_scenario_text
 
     try:
@@ -67,7 +60,12 @@ def combine_files(inputs: Sequence[str | Path], out: str | Path, *, overwrite: b
         if _same_file(out_path, p):
             raise InputError("out", f"{out_path} is one of the inputs ({p})")
     check_output(out_path, overwrite=overwrite, suffixes=H5_SUFFIXES, field="out")
-    results = [read_results(p) for p in paths]
+    results, parts = [], []
+    for p in paths:  # each input checked whole; its batch rows kept once, in the pooled table's parts
+        t = read_tables(p)
+        parts.append(t.batches)
+        t.batches = t.batches[:0]
+        results.append(t)
     first = results[0]
     base = _scenario_data(first)
     sweeps = [base.pop("sweep")]
@@ -87,19 +85,16 @@ def combine_files(inputs: Sequence[str | Path], out: str | Path, *, overwrite: b
         if res.meta["report"] != first.meta["report"]:
             raise InputError("FILES", f"{res.path} and {first.path} have different protocol reports (counter roles or estimates)")
 
-    merged: dict[str, _Merged] = {}
-    owner: dict[tuple[str, int], Path] = {}
-    for res in results:
-        for rec in res.points:
-            _merge_point(merged, owner, res.path, rec)
-    points = sorted(merged.values(), key=lambda m: m.distance_km)
+    table, keys, distances, params = _merge(results, parts)
+    del parts
+    order = np.argsort(distances, kind="stable")  # ascending distance; first appearance among equals
     data = dict(base)
     if all(s == sweeps[0] for s in sweeps):
         data["sweep"] = sweeps[0]
-        order = {d: i for i, d in enumerate(validate_data({**data}).sweep.distances_km())}
-        points.sort(key=lambda m: order.get(m.distance_km, len(order)))
+        rank = {d: i for i, d in enumerate(validate_data({**data}).sweep.distances_km())}
+        order = np.argsort(np.array([rank.get(d, len(rank)) for d in distances.tolist()]), kind="stable")
     else:
-        data["sweep"] = {"ground_distance_km": [m.distance_km for m in points]}
+        data["sweep"] = _union_sweep(sweeps)
     scenario = validate_data(data)
 
     with ResultsWriter(
@@ -122,11 +117,43 @@ def combine_files(inputs: Sequence[str | Path], out: str | Path, *, overwrite: b
                     str(run.get("action", "run")), run.get("argv", []), **extra, source=str(run.get("source", res.path))
                 )
         writer.record_run("combine", list(argv), inputs=[str(p) for p in paths])
-        for i, m in enumerate(points):
-            writer.add_point(i, ground_distance_km=m.distance_km, point_key=int(m.point_key, 16), params=m.params)
-            writer.append_rows(i, m.rows)
+        new_index = np.empty(order.size, dtype=np.int64)
+        new_index[order] = np.arange(order.size)
+        for i, g in enumerate(order.tolist()):
+            k, row = (int(x) for x in params[g])
+            writer.add_point(
+                i, ground_distance_km=float(distances[g]), point_key=int(keys[g], 16), params_json=results[k].params_of(row)
+            )
+        table["point"] = new_index[table["point"]]
+        writer.append_table(table)
         writer.close(complete=all(bool(res.meta.get("complete")) for res in results))
     return out_path
+
+
+def _union_sweep(sweeps: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One sweep covering every input's: the union of the distances (ascending) and of each field
+    axis's values (in order of appearance); the inputs' other sweep settings must agree.
+
+    Raises:
+        InputError: the inputs' sweeps differ in ``zip`` or in which axes they have.
+    """
+    from qrate.scenario.axes import DISTANCE_AXIS, MAX_POINTS, RESERVED, axis_values
+    from qrate.scenario.schema import Sweep
+
+    first = sweeps[0]
+    if any(bool(s.get("zip")) != bool(first.get("zip")) or set(s) != set(first) for s in sweeps):
+        raise InputError("FILES", "the inputs sweep different axes (or pair them differently); combine needs the same axes")
+    if first.get("zip") and len(sweeps) > 1:
+        raise InputError("FILES", "zipped sweeps with different values cannot be combined into one sweep")
+    distances = sorted({d for s in sweeps for d in Sweep.model_validate(s).distances_km()})
+    out: dict[str, Any] = {k: v for k, v in first.items() if k in RESERVED and k != DISTANCE_AXIS}
+    out[DISTANCE_AXIS] = distances
+    for axis in first:
+        if axis not in RESERVED:
+            values = [v for s in sweeps for v in axis_values(axis, s[axis])]
+            out[axis] = list(dict.fromkeys(values))
+    out["max_points"] = MAX_POINTS  # the union grid may hold more points than any input's
+    return out
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -137,21 +164,49 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _merge_point(merged: dict[str, _Merged], owner: dict[tuple[str, int], Path], path: Path, rec: PointRecord) -> None:
-    for b in rec.rows["batch_index"]:
-        key = (rec.point_key, int(b))
-        if key in owner:
-            raise InputError(
-                "FILES",
-                f"batch {int(b)} of the point at {rec.ground_distance_km:g} km is in both {owner[key]} and {path};"
-                " refusing to count the same batch twice",
-            )
-        owner[key] = path
-    old = merged.get(rec.point_key)
-    if old is None:
-        merged[rec.point_key] = _Merged(rec.ground_distance_km, rec.point_key, rec.params, rec.rows)
-        return
-    rows = np.concatenate([old.rows, rec.rows])
-    merged[rec.point_key] = _Merged(
-        old.distance_km, old.point_key, old.params, rows[np.argsort(rows["batch_index"], kind="stable")]
-    )
+def _merge(results: Sequence[Tables], parts: list[np.ndarray]) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
+    """Pool the inputs' points by content key and their batch rows (columnar, no per-batch Python).
+
+    ``parts`` are the inputs' batches tables (emptied as they are pooled). Returns the pooled
+    batches table (``point`` = the pooled point's number), each pooled point's key and distance,
+    and where its stored parameters are: ``(input, row of its points table)`` of the first input holding it.
+
+    Raises:
+        InputError: a batch of a point is in two inputs (a batch is a pure function of (seed, point,
+            batch index): counting it twice would count the same random numbers twice).
+    """
+    all_keys = np.concatenate([t.points["point_key"] for t in results])
+    uniq, first_at, inverse = np.unique(all_keys, return_index=True, return_inverse=True)
+    appearance = np.argsort(first_at, kind="stable")  # pooled points in order of first appearance
+    number = np.empty(uniq.size, dtype=np.int64)
+    number[appearance] = np.arange(uniq.size)
+    table = np.empty(sum(p.size for p in parts), dtype=parts[0].dtype)
+    owner = np.empty(table.size, dtype=np.int32)
+    offset = at = 0
+    for k, t in enumerate(results):  # one pooled table; each input's copy is let go at once (memory)
+        rows = parts[k]
+        to_pooled = number[inverse[offset : offset + t.points.size]]
+        part = table[at : at + rows.size]
+        part[...] = rows
+        part["point"] = to_pooled[np.searchsorted(t.points["index"], rows["point"])]
+        owner[at : at + rows.size] = k
+        offset, at = offset + t.points.size, at + rows.size
+        parts[k] = rows[:0]
+        del rows, part
+    order = np.lexsort((table["batch_index"], table["point"]))
+    point, batch = table["point"][order], table["batch_index"][order]
+    same = (np.diff(point) == 0) & (np.diff(batch) == 0) if table.size > 1 else np.zeros(0, bool)
+    firsts = first_at[appearance]  # row of each pooled point in the concatenated points tables
+    sizes = np.cumsum([0, *(t.points.size for t in results)])
+    source = np.searchsorted(sizes, firsts, side="right") - 1
+    distances = np.concatenate([t.points["ground_distance_km"] for t in results])[firsts]
+    if np.any(same):
+        i = int(np.argmax(same))
+        a, b = int(owner[order[i]]), int(owner[order[i + 1]])
+        raise InputError(
+            "FILES",
+            f"batch {int(batch[i])} of the point at {float(distances[point[i]]):g} km is in both"
+            f" {results[a].path} and {results[b].path}; refusing to count the same batch twice",
+        )
+    keys = [k.decode() for k in uniq[appearance].tolist()]
+    return table, keys, distances, np.stack([source, firsts - sizes[source]], axis=1)

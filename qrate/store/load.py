@@ -13,7 +13,7 @@ import numpy as np
 from qrate.errors import ResultsFileError
 from qrate.estimates import estimate_point, inconsistency
 from qrate.scenario.axes import DISTANCE_AXIS
-from qrate.store.hdf5 import PointRecord, Results, read_results
+from qrate.store.reader import PointRecord, Results, read_results
 
 
 def point_estimates(results: Results, point: PointRecord) -> dict[str, Any]:

@@ -14,6 +14,8 @@ past the stopping index is dropped. Workers return only the small
 from __future__ import annotations
 
 import hashlib
+import math
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,20 +33,69 @@ IN_FLIGHT_PER_CORE = 2
 TASK_TARGET_S = 0.25
 """Wall time one Dask task aims at (Dask costs 5-7 ms per task: under 3 %)."""
 MAX_BATCHES_PER_TASK = 1024
-_COMPILED: dict[tuple[int, str], CounterSampler] = {}
+_COMPILED: dict[tuple[Any, ...], CounterSampler] = {}
 _COMPILED_MAX = 64
 
 
+def circuit_key(plan: PointPlan) -> tuple[Any, ...]:
+    """What a compiled protocol is a function of: the protocol, its Pauli noise (every probability)
+    and the counter sampler. Points of a grid whose axes change only the loss (apertures,
+    divergences, distances) share it: their protocol is compiled once. A protocol with its own pulse
+    sampler (made for its point) is keyed by the point."""
+    if plan.pulse_sampler is not None:
+        return ("point", plan.key, plan.sampler)
+    noise = plan.noise
+    ro = noise.readout_flip
+    return (
+        plan.protocol,
+        plan.sampler,
+        tuple(sorted(noise.z_flip.items())),
+        tuple(sorted(noise.x_flip.items())),
+        tuple(sorted(noise.depolarize.items())),
+        tuple(sorted(ro.items())) if isinstance(ro, Mapping) else ro,
+    )
+
+
 def compiled_protocol(plan: PointPlan) -> CounterSampler:
-    """The point's compiled protocol, cached per process by point key and counter sampler (the key
-    names the distribution, the sampler how its counters are drawn)."""
-    key = (plan.key, plan.sampler)
+    """The point's compiled protocol, cached per process by :func:`circuit_key` (the protocol, its
+    noise and the counter sampler fix the compiled circuits; the sampler how counters are drawn)."""
+    key = circuit_key(plan)
     compiled = _COMPILED.get(key)
     if compiled is None:
         if len(_COMPILED) >= _COMPILED_MAX:
             _COMPILED.clear()
         compiled = _COMPILED[key] = compile_protocol(plan)
     return compiled
+
+
+_SAMPLERS: dict[tuple[Any, ...], dict[str, str]] = {}
+
+
+def structure_key(plan: PointPlan) -> tuple[Any, ...]:
+    """What fixes the shape of a point's compiled protocol: the protocol, the counter sampler and
+    which photons carry noise (not how much): points with equal keys have the same circuits up to
+    their error probabilities, hence the same detector-error-model mechanisms and round samplers."""
+    noise = plan.noise
+    ro = noise.readout_flip
+    readout = tuple(sorted(k for k, v in ro.items() if v > 0)) if isinstance(ro, Mapping) else ro > 0
+    return (
+        plan.protocol,
+        plan.sampler,
+        tuple(sorted(k for k, v in noise.z_flip.items() if v > 0)),
+        tuple(sorted(k for k, v in noise.x_flip.items() if v > 0)),
+        tuple(sorted(k for k, v in noise.depolarize.items() if v > 0)),
+        readout,
+    )
+
+
+def round_samplers(plan: PointPlan) -> dict[str, str]:
+    """Round name -> counter sampler of the point's protocol (``exact-table``, ``exact-sequential``,
+    ``stim``), compiled once per :func:`structure_key` (the choice depends on the structure only)."""
+    key = structure_key(plan)
+    found = _SAMPLERS.get(key)
+    if found is None:
+        found = _SAMPLERS[key] = dict(compiled_protocol(plan).round_samplers)
+    return dict(found)
 
 
 def sample_batches(
@@ -85,17 +136,58 @@ class Progress:
     status: SweepStatus
 
 
+class _Totals:
+    """Sweep-wide sums kept up to date by every point as it changes (O(1) per accepted batch).
+
+    The slowest running point's error is a maximum over the running points: it is recomputed at
+    most every ``WORST_EVERY_S`` seconds (a progress display needs no more).
+    """
+
+    WORST_EVERY_S = 1.0
+
+    def __init__(self) -> None:
+        self.points = self.points_done = self.batches_done = self.batches_cap = self.pulses_done = 0
+        self.all: list[_Point] = []
+        self._worst = math.inf
+        self._worst_at = -math.inf
+
+    def status(self, in_flight: int) -> SweepStatus:
+        now = time.monotonic()
+        if now - self._worst_at >= self.WORST_EVERY_S or self.points_done == self.points:
+            running = [p.tally.last_error for p in self.all if not p.done]
+            self._worst, self._worst_at = (max(running) if running else 0.0), now
+        return SweepStatus(
+            points_done=self.points_done,
+            points=self.points,
+            batches_done=self.batches_done,
+            batches_cap=self.batches_cap,
+            pulses_done=self.pulses_done,
+            worst_relative_error=self._worst,
+            in_flight=in_flight,
+        )
+
+
 class _Point:
     """Bookkeeping of one point: tally of the accepted prefix, buffered results, submissions."""
 
     def __init__(
-        self, plan: PointPlan, limits: Limits, pulses: int, stored: np.ndarray | None, ready: Mapping[int, BatchStats] | None
+        self,
+        plan: PointPlan,
+        limits: Limits,
+        pulses: int,
+        stored: np.ndarray | None,
+        ready: Mapping[int, BatchStats] | None,
+        totals: _Totals | None = None,
     ) -> None:
         self.plan = plan
+        self.totals = totals if totals is not None else _Totals()
+        self.totals.points += 1
+        self.totals.all.append(self)
         self.pulses = pulses
         self.cap = limits.batch_cap(pulses)
         names = counter_names_of(stored) if stored is not None else ()
-        self.tally = PointTally(limits, plan.report())
+        by_estimate = limits.target_relative_error is not None and limits.target_estimate != "rate"
+        self.tally = PointTally(limits, plan.report() if by_estimate else None)  # the report only where it is read
         self.stored: dict[int, BatchStats] = (
             {int(r["batch_index"]): row_stats(r, names) for r in stored} if stored is not None else {}
         )
@@ -103,6 +195,7 @@ class _Point:
         self.next_submit = 0
         self.done = False
         self.timed, self.seconds = 0, 0.0  # batches computed here and their wall time
+        self.totals.batches_cap += self.cap
         self.advance()  # the stored prefix
         for b, stats in (ready or {}).items():  # accepted (and yielded) by the caller's next advance()
             if b not in self.stored:
@@ -121,9 +214,12 @@ class _Point:
     def advance(self) -> list[tuple[int, int, BatchStats]]:
         """Accept the buffered / stored batches that extend the prefix; return the new ones."""
         new = []
+        n0, pulses0 = self.tally.n, self.tally.pulses
         while not self.done:
             if self.tally.enough():
                 self.done = True
+                self.totals.points_done += 1
+                self.totals.batches_cap -= self.cap - self.tally.n
                 break
             b = self.tally.n
             if b in self.stored:
@@ -134,8 +230,12 @@ class _Point:
                 new.append((self.plan.index, b, stats))
             else:
                 break
-        if self.done:
+        self.totals.batches_done += self.tally.n - n0
+        self.totals.pulses_done += self.tally.pulses - pulses0
+        if self.done:  # a finished point keeps only its tally's numbers (memory of a large sweep)
             self.buffer.clear()
+            self.stored.clear()
+            self.tally.release()
         return new
 
     def next_range(self, size: int) -> tuple[int, int] | None:
@@ -155,25 +255,9 @@ class _Point:
             self.next_submit += 1
         return first, self.next_submit - first
 
-    def task_size(self) -> int:
-        """Batches per task: one until a batch has been timed, then about ``TASK_TARGET_S`` of work."""
-        if self.timed == 0 or self.seconds <= 0:
-            return 1
-        per_batch = self.seconds / self.timed
-        return int(min(MAX_BATCHES_PER_TASK, max(1, TASK_TARGET_S // per_batch)))
-
 
 def _status(points: Sequence[_Point], in_flight: int) -> SweepStatus:
-    running = [p.tally.last_error for p in points if not p.done]
-    return SweepStatus(
-        points_done=sum(p.done for p in points),
-        points=len(points),
-        batches_done=sum(p.tally.n for p in points),
-        batches_cap=sum(p.tally.n if p.done else p.cap for p in points),
-        pulses_done=sum(p.tally.pulses for p in points),
-        worst_relative_error=max(running) if running else 0.0,
-        in_flight=in_flight,
-    )
+    return points[0].totals.status(in_flight)
 
 
 def _task_prefix(root_seed: int, plan: PointPlan, pulses: int, per_pulse: bool) -> str:
@@ -208,8 +292,9 @@ def iter_collect(
         in_flight: batches kept in flight (default ``IN_FLIGHT_PER_CORE`` × worker threads).
     """
     stored, ready = stored or {}, ready or {}
+    totals = _Totals()
     points = [
-        _Point(plan, limits, plan.pulses_per_batch or pulses_per_batch, stored.get(plan.index), ready.get(plan.index))
+        _Point(plan, limits, plan.pulses_per_batch or pulses_per_batch, stored.get(plan.index), ready.get(plan.index), totals)
         for plan in plans
     ]
     if ready:
@@ -230,40 +315,63 @@ def _iter_sync(points: Sequence[_Point], root_seed: int, per_pulse: bool) -> Ite
                 yield Progress(tuple(new), _status(points, 0))
 
 
+def sample_chunk(
+    items: Sequence[tuple[PointPlan, int, int, int]], root_seed: int, per_pulse: bool = False
+) -> list[list[BatchStats]]:
+    """Run ``count`` batches from ``first`` of each ``(plan, first, count, pulses)`` (one Dask task over several points)."""
+    return [sample_batches(plan, root_seed, first, count, pulses, per_pulse) for plan, first, count, pulses in items]
+
+
+def _chunk_key(root_seed: int, items: Sequence[tuple[_Point, int, int]], prefixes: Mapping[int, str], per_pulse: bool) -> str:
+    """Dask key of a chunk: equal only for chunks with equal results (a shared scheduler dedupes keys)."""
+    text = f"{root_seed}:{per_pulse}:" + ";".join(f"{prefixes[id(p)]}-{first}-{count}" for p, first, count in items)
+    return f"qrate-chunk-{hashlib.sha256(text.encode()).hexdigest()[:24]}"
+
+
 def _iter_dask(
     points: Sequence[_Point], root_seed: int, client: Any, per_pulse: bool, in_flight: int | None
 ) -> Iterator[Progress]:
+    """Tasks are chunks of points: consecutive points' next batch ranges, about ``TASK_TARGET_S`` of
+    work in all (by the mean batch time measured so far; one batch until a batch has been timed)."""
     from distributed import as_completed
 
     if in_flight is None:
         cores = sum(client.ncores().values()) or 1
         in_flight = IN_FLIGHT_PER_CORE * cores
-    pending: dict[Any, tuple[_Point, int]] = {}
+    pending: dict[Any, list[tuple[_Point, int]]] = {}
     prefixes = {id(p): _task_prefix(root_seed, p.plan, p.pulses, per_pulse) for p in points}
     ac = as_completed()
+    cursor = 0  # points before it have every batch they may need submitted (or are done)
+    timed = [sum(p.timed for p in points), sum(p.seconds for p in points)]
+
+    def chunk_batches() -> int:
+        if timed[0] == 0 or timed[1] <= 0:
+            return 1
+        return int(min(MAX_BATCHES_PER_TASK, max(1, TASK_TARGET_S // (timed[1] / timed[0]))))
 
     def top_up() -> None:
-        for point in points:
-            while len(pending) < in_flight:
-                task = point.next_range(point.task_size())
+        nonlocal cursor
+        while len(pending) < in_flight and cursor < len(points):
+            size, items, n = chunk_batches(), [], 0
+            while cursor < len(points) and n < size:
+                task = points[cursor].next_range(size - n)
                 if task is None:
-                    break
-                first, count = task
-                fut = client.submit(
-                    sample_batches,
-                    point.plan,
-                    root_seed,
-                    first,
-                    count,
-                    point.pulses,
-                    per_pulse,
-                    pure=False,
-                    key=f"{prefixes[id(point)]}-{first}-{count}",
-                )
-                pending[fut] = (point, first)
-                ac.add(fut)
-            if len(pending) >= in_flight:
+                    cursor += 1
+                    continue
+                items.append((points[cursor], *task))
+                n += task[1]
+            if not items:
                 return
+            fut = client.submit(
+                sample_chunk,
+                [(p.plan, first, count, p.pulses) for p, first, count in items],
+                root_seed,
+                per_pulse,
+                pure=False,
+                key=_chunk_key(root_seed, items, prefixes, per_pulse),
+            )
+            pending[fut] = [(p, first) for p, first, _ in items]
+            ac.add(fut)
 
     try:
         top_up()
@@ -271,17 +379,24 @@ def _iter_dask(
             return
         for fut in ac:
             entry = pending.pop(fut, None)
-            if entry is None:  # cancelled after its point stopped
+            if entry is None:  # cancelled after its points stopped
                 continue
-            point, first = entry
-            if point.done:
+            if all(point.done for point, _ in entry):
                 fut.release()
                 continue
-            batches = fut.result()
+            results = fut.result()
             fut.release()
-            new = point.receive(first, batches)
-            if point.done:
-                stale = [f for f, (p, _) in pending.items() if p is point]
+            new: list[tuple[int, int, BatchStats]] = []
+            stopped = []
+            for (point, first), batches in zip(entry, results, strict=True):
+                timed[0] += len(batches)
+                timed[1] += sum(b.seconds for b in batches)
+                was_done = point.done
+                new += point.receive(first, batches)
+                if point.done and not was_done:
+                    stopped.append(point)
+            if stopped:  # chunks all of whose points have stopped need not run
+                stale = [f for f, items in pending.items() if all(p.done for p, _ in items)]
                 for f in stale:
                     del pending[f]
                 if stale:
@@ -289,7 +404,7 @@ def _iter_dask(
             top_up()
             if new:
                 yield Progress(tuple(new), _status(points, len(pending)))
-            if not pending and all(p.done for p in points):
+            if not pending and cursor >= len(points):
                 break
     finally:
         if pending:
@@ -321,7 +436,7 @@ def run_sweep(
         per_pulse: reference heralding path (slow; tests).
         client: a Dask client, or None to run in this process.
     """
-    from qrate.engine.plan import plan_sweep
+    from qrate.engine.grid import plan_sweep
     from qrate.stats import batch_dtype, to_row
 
     plans = plan_sweep(scenario)

@@ -134,6 +134,10 @@ class PointTally:
             return math.inf
         return math.sqrt(self._m2 / (self.n - 1)) / math.sqrt(self.n) / self._mean
 
+    def release(self) -> None:
+        """Forget the prefix's rows (kept only for a non-rate target's estimate) once the point has stopped."""
+        self._rows = []
+
     def enough(self) -> bool:
         """True once the prefix meets a limit."""
         lim = self.limits

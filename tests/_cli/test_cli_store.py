@@ -37,14 +37,18 @@ def test_store_layout_is_self_describing(tmp_path) -> None:  # type: ignore[no-u
         assert f.attrs["qrate_format"] == "qrate-results" and f.attrs["qrate_schema"] == SCHEMA_VERSION
         assert f.attrs["seed"] == str(2**100 + 3) and bool(f.attrs["complete"])
         assert json.loads(f.attrs["argv"]) == ["qrate", "run"] and "numpy" in json.loads(f.attrs["versions"])
-        g = f["points/0000"]
-        assert g.attrs["ground_distance_km"] == 12.5
-        rows = g["batches"][()]
-        assert g["batches"].maxshape == (None,)
-        assert list(rows["batch_index"]) == [0, 1] and list(rows["successes"]) == [40, 44]
+        point = f["points"][0]
+        assert point["index"] == 0 and point["ground_distance_km"] == 12.5 and point["point_key"] == f"{2**127 + 1:032x}".encode()
+        params = f["params"][point["params_start"] : point["params_start"] + point["params_length"]].tobytes()
+        assert json.loads(params) == {"slant_range_km": 30.0}
+        rows = f["batches"][()]
+        for name in ("points", "params", "batches"):
+            ds = f[name]
+            assert ds.maxshape == (None,) and ds.fletcher32 and ds.compression == "gzip" and ds.chunks is not None
+        assert list(rows["point"]) == [0, 0] and list(rows["batch_index"]) == [0, 1] and list(rows["successes"]) == [40, 44]
         assert list(rows["c_broadcast_errors"]) == [3, 1]
     res = read_results(path)
-    assert res.meta["seed"] == 2**100 + 3 and res.points[0].params == {"slant_range_km": 30.0}
+    assert res.meta["seed"] == 2**100 + 3 and res.points[0].params == {"slant_range_km": 30.0, "report": res.meta["report"]}
     with pytest.raises(InputError):
         _writer(path)
 

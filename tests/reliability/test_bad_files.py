@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from tests.reliability.conftest import cli
-from tests.sweep._helpers import overrides, sha256
+from qrate.store import read_results
+from tests.sweep._helpers import edit_row, overrides, sha256
 
 SETS = [*overrides("[0, 100]", 2000, 4), "--seed", "99", "--scheduler", "sync", "--quiet"]
 
@@ -55,15 +56,12 @@ def make_bad(kind: str, good: Path, path: Path) -> Path:
     elif kind == "chunk":  # bit rot inside a batch table (caught by its Fletcher-32 checksum)
         path.write_bytes(data)
         with h5py.File(path, "r") as f:
-            info = f["points/0000/batches"].id.get_chunk_info(0)
+            info = f["batches"].id.get_chunk_info(0)
         _flip(path, info.byte_offset + 16, 32)
     elif kind == "impossible-row":  # a well-formed file whose numbers no run can produce
         path.write_bytes(data)
-        with h5py.File(path, "r+") as f:
-            ds = f["points/0001/batches"]
-            row = ds[0]
-            row["successes"] = row["pulses"] + 5
-            ds[0] = row
+        pulses = int(read_results(good).points[1].rows["pulses"][0])
+        edit_row(path, 1, 0, successes=pulses + 5)
     elif kind == "foreign":
         with h5py.File(path, "w") as f:
             f.attrs["qrate_format"] = "something-else"
@@ -71,7 +69,7 @@ def make_bad(kind: str, good: Path, path: Path) -> Path:
     elif kind == "no-points":  # qrate attributes, but the batch tables are gone
         path.write_bytes(data)
         with h5py.File(path, "r+") as f:
-            del f["points/0000/batches"]
+            del f["batches"]
     else:  # pragma: no cover
         raise ValueError(kind)
     return path

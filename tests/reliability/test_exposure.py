@@ -13,6 +13,7 @@ import pytest
 import qrate
 from qrate.sweep.scheduler import open_client, parse_scheduler
 from tests.reliability.conftest import cli
+from tests.sweep._helpers import swap_params
 
 LOOPBACK = re.compile(r"^tcp://127\.0\.0\.1:\d+$")
 
@@ -84,13 +85,11 @@ def test_hdf5_strings_are_read_as_data(tmp_path: Path) -> None:
     rc, table, err = cli(["show", str(out)])
     assert rc == 0, err
     assert payload in table and not marker.exists()
-    with h5py.File(out, "r+") as f:
-        params = f["points/0000"].attrs["params"]
-        f["points/0000"].attrs["params"] = json.dumps({"elevation_deg": payload})
+    params = swap_params(out, 0, json.dumps({"elevation_deg": payload}))
     rc, _, err = cli(["show", str(out), "--json"])  # text where a number belongs: a damaged file, not code
     assert rc == 2 and "damaged" in err and err.count("\n") == 1 and not marker.exists()
+    swap_params(out, 0, params)
     with h5py.File(out, "r+") as f:
-        f["points/0000"].attrs["params"] = params
         f.attrs["versions"] = pickle.dumps({"x": 1}, protocol=0).decode("latin-1")
     rc, _, err = cli(["show", str(out)])
     assert rc == 2 and "damaged" in err and not marker.exists()

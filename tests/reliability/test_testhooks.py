@@ -14,7 +14,7 @@ from tests.reliability.conftest import CHILD_ENV
 PROBE = (
     "import time\n"
     "from qrate.engine import batch\n"
-    "from qrate.engine.plan import plan_sweep\n"
+    "from qrate.engine import plan_sweep\n"
     "from qrate.scenario import load_scenario\n"
     "plan = plan_sweep(load_scenario('khan-acka-leo', ['sweep.ground_distance_km=[0]']))[0]\n"
     "t = time.perf_counter(); batch.herald(plan, 1000, __import__('numpy').random.default_rng(1))\n"

@@ -12,17 +12,21 @@ import h5py
 import numpy as np
 import pytest
 
-import qrate.store.hdf5 as hdf5
+import qrate.store.writer as hdf5
 from qrate.errors import InputError, ResultsFileError, ResultsWriteError
 from qrate.outputs import check_output, in_use
 from qrate.stats import BatchStats, batch_dtype
 from qrate.store import ResultsWriter, read_results
 from qrate.store.combine import combine_files
-from qrate.store.hdf5 import check_model_version
-from tests.sweep._helpers import sha256
+from qrate.store.reader import check_model_version
+from tests.sweep._helpers import edit_row, sha256
 
 COUNTERS = ("shots", "broadcast_errors")
-REPORT = {"protocol": "broadcast", "carriers_per_use": 1, "estimators": [{"kind": "broadcast", "rounds": "shots"}]}
+REPORT = {
+    "protocol": "broadcast",
+    "carriers_per_use": 1,
+    "estimators": [{"kind": "broadcast_bits", "rounds": "shots", "errors": "broadcast_errors"}],
+}
 
 
 def _writer(path: Path, **kw) -> ResultsWriter:  # type: ignore[no-untyped-def]
@@ -61,13 +65,15 @@ def test_file_appears_once_initialised_and_carries_model_version_and_report(tmp_
     w.close()
     assert not in_use(path)
     res = read_results(path)
-    assert res.meta["model_version"] == 3 and res.meta["report"] == REPORT and res.meta["qrate_schema"] == 2
+    assert res.meta["model_version"] == 3 and res.meta["report"] == REPORT and res.meta["qrate_schema"] == 3
     assert res.points[0].rows.size == 1 and res.meta["complete"]
     with h5py.File(path, "r") as f:
         assert f.id.get_filesize() == path.stat().st_size  # the space reserved while writing is given back
 
 
-def test_rows_are_buffered_and_written_once_per_point(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_points_and_rows_are_buffered_and_written_in_one_resize_per_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(hdf5, "FLUSH_INTERVAL_S", 3600.0)
     resizes: list[str] = []
     real = h5py.Dataset.resize
@@ -84,14 +90,28 @@ def test_rows_are_buffered_and_written_once_per_point(tmp_path: Path, monkeypatc
         resizes.clear()
         for b in range(20):
             w.append(0, b, _stats(b))
-        assert resizes == []  # buffered
-        w.append(1, 0, _stats(0))  # a new point: point 0's rows go out, in one resize
-        assert resizes == ["/points/0000/batches"]
-        for b in range(1, 5):
+        for b in range(5):
             w.append(1, b, _stats(b))
-    assert resizes == ["/points/0000/batches", "/points/0001/batches"]  # the rest at close
+        assert resizes == []  # buffered
+    assert sorted(resizes) == ["/batches", "/params", "/points"]  # everything at close, one write per table
     res = read_results(path)
     assert [p.rows["batch_index"].tolist() for p in res.points] == [list(range(20)), list(range(5))]
+
+
+def test_rows_of_a_point_spread_over_the_table_come_back_together_and_sorted(tmp_path: Path) -> None:
+    path = tmp_path / "r.h5"
+    with _writer(path) as w:
+        for i in (0, 1):
+            w.add_point(i, ground_distance_km=float(i), point_key=10 + i, params={})
+        for b in (3, 0):
+            w.append(1, b, _stats(b))
+            w.append(0, b, _stats(b))
+        w.flush()
+        for b in (2, 1):
+            w.append(0, b, _stats(b))
+    res = read_results(path)
+    assert [p.rows["batch_index"].tolist() for p in res.points] == [[0, 1, 2, 3], [0, 3]]
+    assert [int(p.rows["successes"][-1]) for p in res.points] == [43, 43]
 
 
 def test_rows_older_than_the_interval_are_written_at_the_next_append(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -103,7 +123,7 @@ def test_rows_older_than_the_interval_are_written_at_the_next_append(tmp_path: P
     assert not path.exists()  # buffered: nothing written yet
     time.sleep(0.06)
     w.append(0, 1, _stats(1))
-    assert path.exists() and w._pending == {}  # both rows written (and the file appeared)
+    assert path.exists() and w._pending == []  # both rows written (and the file appeared)
     w.close()
     assert read_results(path).points[0].rows.size == 2
 
@@ -153,16 +173,16 @@ def test_combine_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     a, b = _scenario_file(tmp_path / "a.h5", [0.0]), _scenario_file(tmp_path / "b.h5", [100.0])
     out = tmp_path / "c.h5"
     out.write_bytes(b"old")
-    real = hdf5.ResultsWriter.append_rows
+    real = hdf5.ResultsWriter.add_point
     calls = []
 
-    def fail_second(self, index, rows):  # type: ignore[no-untyped-def]
+    def fail_second(self, index, **kw):  # type: ignore[no-untyped-def]
         calls.append(index)
-        if len(calls) == 2:
+        if len(calls) == 2:  # the disk fills up while the output is written
             _fail_fallocate(monkeypatch)
-        return real(self, index, rows)
+        return real(self, index, **kw)
 
-    monkeypatch.setattr(hdf5.ResultsWriter, "append_rows", fail_second)
+    monkeypatch.setattr(hdf5.ResultsWriter, "add_point", fail_second)
     with pytest.raises(ResultsWriteError):
         combine_files([a, b], out, overwrite=True)
     assert out.read_bytes() == b"old" and _temps(tmp_path) == []
@@ -222,11 +242,7 @@ def test_the_shots_counter_follows_carriers_per_use(tmp_path: Path) -> None:
         w.add_point(0, ground_distance_km=0.0, point_key=1, params={})
         w.append(0, 0, BatchStats(100, 31, counts={"shots": 10, "broadcast_errors": 2}))  # 31 // 3 uses
     assert read_results(path).points[0].rows.size == 1
-    with h5py.File(path, "r+") as f:
-        ds = f["points/0000/batches"]
-        row = ds[0]
-        row["c_shots"] = 11
-        ds[0] = row
+    edit_row(path, 0, 0, c_shots=11)
     with pytest.raises(ResultsFileError, match="inconsistent counters.*damaged"):
         read_results(path)
 
@@ -320,8 +336,30 @@ def test_ctrl_c_during_a_write_is_delivered_after_the_rows_are_flushed(tmp_path:
     monkeypatch.setattr(h5py.Dataset, "resize", interrupted)
     rows = np.zeros(3, dtype=batch_dtype(COUNTERS))
     rows["batch_index"], rows["pulses"] = [0, 1, 2], 10
+    w.append_rows(0, rows)  # buffered
     with pytest.raises(KeyboardInterrupt):
-        w.append_rows(0, rows)
+        w.flush()
     monkeypatch.undo()
     w.close(complete=False)
     assert read_results(path).points[0].rows["pulses"].tolist() == [10, 10, 10]
+
+
+def test_schema_2_files_one_group_per_point_are_refused_with_one_line_naming_the_schema(tmp_path: Path) -> None:
+    path = tmp_path / "old.h5"
+    with h5py.File(path, "w") as f:  # the layout before the columnar store: /points/<NNNN>/batches
+        f.attrs["qrate_format"] = "qrate-results"
+        f.attrs["qrate_schema"] = 2
+        f.create_group("points/0000").create_dataset("batches", data=np.zeros(1, dtype=batch_dtype(COUNTERS)))
+    digest = sha256(path)
+    with pytest.raises(ResultsFileError) as info:
+        read_results(path)
+    assert str(info.value) == (
+        f"{path}: written by an older qrate (schema 2: one HDF5 group per point); this qrate reads schema 3 (columnar): rerun it"
+    )
+    from qrate.store.stream import iter_points, summarize
+
+    with pytest.raises(ResultsFileError, match="schema 2"):
+        summarize(path)
+    with pytest.raises(ResultsFileError, match="schema 2"):
+        next(iter_points(path))
+    assert sha256(path) == digest

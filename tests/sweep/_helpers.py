@@ -47,3 +47,46 @@ def assert_same_rows(a: str | Path, b: str | Path) -> None:
 def sha256(path: str | Path) -> str:
     """Hash of a file's bytes."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def edit_row(path: str | Path, point: int, row: int, **fields: int) -> None:
+    """Overwrite ``fields`` of the ``row``-th stored batch (by batch index) of point ``point`` in place
+    (to make a damaged file)."""
+    import h5py
+
+    with h5py.File(path, "r+") as f:
+        ds = f["batches"]
+        table = ds[()]
+        where = np.flatnonzero(table["point"] == point)
+        i = int(where[np.argsort(table["batch_index"][where], kind="stable")][row])
+        value = ds[i]
+        for name, v in fields.items():
+            value[name] = v
+        ds[i] = value
+
+
+def stored_rows(path: str | Path) -> int:
+    """Batch rows in a results file (read without locking: another process may be writing it)."""
+    import h5py
+
+    with h5py.File(path, "r", locking=False) as f:
+        return int(f["batches"].shape[0])
+
+
+def swap_params(path: str | Path, point: int, text: str) -> str:
+    """Replace point ``point``'s stored parameters (JSON text) in place; return the old text."""
+    import h5py
+
+    with h5py.File(path, "r+") as f:
+        points, par = f["points"], f["params"]
+        table = points[()]
+        i = int(np.flatnonzero(table["index"] == point)[0])
+        row = table[i]
+        old = par[row["params_start"] : row["params_start"] + row["params_length"]].tobytes().decode()
+        data = np.frombuffer(text.encode(), dtype=np.uint8)
+        start = par.shape[0]
+        par.resize(start + data.size, axis=0)
+        par[start:] = data
+        row["params_start"], row["params_length"] = start, data.size
+        points[i] = row
+    return old

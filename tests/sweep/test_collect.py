@@ -185,3 +185,69 @@ def test_the_sampler_is_part_of_the_per_process_protocol_cache() -> None:
     assert exact.key == stim.key
     assert set(compiled_protocol(exact).round_samplers.values()) == {"exact-table"}
     assert set(compiled_protocol(stim).round_samplers.values()) == {"stim"}
+
+
+def test_running_totals_equal_the_sums_over_every_point() -> None:
+    """The O(1) totals of each step equal the sums over every point's tally (stored prefix, early stops)."""
+    from qrate.sweep.collect import _Totals
+
+    s = scenario("[0, 100, 200]", "sampling.target_relative_error=0.2", "sampling.min_batches=2", batches=8)
+    plans = plan_sweep(s)
+    limits = Limits.from_sampling(s.sampling)
+    first = run_sweep(s, 11, limits=limits)
+    stored = {first[0].plan.index: first[0].rows[:2]}
+    captured: list[_Totals] = []
+    original = _Totals.__init__
+
+    def capture(self: _Totals) -> None:
+        original(self)
+        captured.append(self)
+
+    _Totals.__init__ = capture  # type: ignore[method-assign]
+    try:
+        steps = list(iter_collect(plans, 11, limits, s.sampling.pulses_per_batch, stored=stored))
+    finally:
+        _Totals.__init__ = original  # type: ignore[method-assign]
+    points = captured[0].all
+    final = steps[-1].status
+    assert final.points_done == final.points == 3
+    assert final.batches_done == sum(p.tally.n for p in points) == final.batches_cap
+    assert final.pulses_done == sum(p.tally.pulses for p in points)
+    assert any(p.tally.n < 8 for p in points)  # a point stopped on its target error
+
+
+def test_points_differing_only_in_loss_share_one_compiled_protocol() -> None:
+    from qrate.sweep.collect import compiled_protocol
+
+    s = scenario("[0, 500]", "links.leo.aperture_radius_m=0.5")
+    wider = scenario("[0, 500]", "links.leo.aperture_radius_m=2.0")
+    a, b = plan_sweep(s)[0], plan_sweep(wider)[1]
+    assert a.key != b.key and a.noise == b.noise
+    assert compiled_protocol(a) is compiled_protocol(b)
+    noisy = plan_sweep(scenario("[0]", "detectors.readout_flip=0.01"))[0]
+    assert compiled_protocol(noisy) is not compiled_protocol(a)
+    assert compiled_protocol(noisy).circuits != compiled_protocol(a).circuits
+
+
+def test_dask_tasks_are_chunks_of_points_and_give_the_rows_of_the_sync_loop() -> None:
+    """Many small points: one task runs the batches of several points; the accepted rows are the sync loop's."""
+    from distributed import Client
+
+    s = scenario(str([float(d) for d in range(0, 1200, 50)]), batches=3, pulses=500)
+    plans = plan_sweep(s)
+    limits = Limits.from_sampling(s.sampling)
+    sync = {(i, b): st for step in iter_collect(plans, 3, limits, 500) for i, b, st in step.new}
+    with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as client:
+        sizes: list[int] = []
+        submit = client.submit
+
+        def spy(fn, items, *args, **kw):  # type: ignore[no-untyped-def]
+            sizes.append(len(items))
+            return submit(fn, items, *args, **kw)
+
+        client.submit = spy  # type: ignore[method-assign]
+        dask = {(i, b): st for step in iter_collect(plans, 3, limits, 500, client=client) for i, b, st in step.new}
+    assert sorted(dask) == sorted(sync) and len(sync) == 3 * len(plans)
+    for k, st in sync.items():
+        assert (dask[k].successes, dask[k].counts) == (st.successes, st.counts)
+    assert max(sizes) > 1 and len(sizes) < len(plans)  # tasks span several points

@@ -118,7 +118,7 @@ def test_empty_axis_and_too_many_points_exit_2(tmp_path: Path, capsys: pytest.Ca
     assert main(["run", "khan-acka-leo", "--set", "sweep.max_points=20", "--sweep", f"{APERTURE}=0.5,1,2",
                  "--out", str(out)]) == 2  # 9 distances x 3 apertures = 27 > 20
     err = capsys.readouterr().err
-    assert "27 points" in err and "max_points" in err
+    assert "27 points" in err and "max_points" in err and "projected at" in err and "GiB file" in err
     assert not out.exists()
 
 

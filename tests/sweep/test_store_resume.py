@@ -149,7 +149,7 @@ def test_sigkill_mid_sweep_then_resume(tmp_path: Path) -> None:
         while time.monotonic() < deadline and proc.poll() is None:
             try:
                 with h5py.File(out, "r", locking=False) as f:
-                    rows = sum(g["batches"].shape[0] for g in f["points"].values())
+                    rows = f["batches"].shape[0]
             except (OSError, KeyError):
                 rows = 0
             if rows >= 5:
