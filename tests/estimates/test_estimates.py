@@ -22,21 +22,12 @@ from qrate.stats import BatchStats, to_row
 
 NAMES = ("key_rounds", "verify_rounds_x", "x_parity_errors", "z_err:A:B", "z_err:A:D")
 ACKA: dict[str, Any] = {
-    "protocol": "acka",
-    "default_y": "key_rate",
-    "carriers_per_use": 1,
-    "repetition_rate_hz": 1e6,
-    "estimators": [
-        {
-            "kind": "conference_key",
-            "key_rounds": "key_rounds",
-            "test_rounds": "verify_rounds_x",
-            "x_errors": "x_parity_errors",
-            "z_errors": {"A-B": "z_err:A:B", "A-D": "z_err:A:D"},
-            "verification_fraction": 0.1,
-            "parties": 3,
-        }
-    ],
+    "protocol": "acka", "default_y": "key_rate", "carriers_per_use": 1, "repetition_rate_hz": 1e6,
+    "estimators": [{
+        "kind": "conference_key", "key_rounds": "key_rounds", "test_rounds": "verify_rounds_x",
+        "x_errors": "x_parity_errors", "z_errors": {"A-B": "z_err:A:B", "A-D": "z_err:A:D"},
+        "verification_fraction": 0.1, "parties": 3,
+    }],
 }
 
 
@@ -123,9 +114,7 @@ def test_worst_case_key_uses_the_upper_ends_of_both_intervals() -> None:
         (10**8, 2 * 10**6, 0.02, 0.03, 5, 61423310.89821554),  # μ = 0.003426833793148075
     ],
 )
-def test_finite_key_length_against_the_published_formula(
-    n: int, k: int, qx: float, qz: float, parties: int, expected: float
-) -> None:
+def test_finite_key_length_against_the_published_formula(n: int, k: int, qx: float, qz: float, parties: int, expected: float) -> None:
     assert finite_key_length_bits(n, k, qx, qz, parties) == pytest.approx(expected, rel=1e-12)
 
 
@@ -168,19 +157,11 @@ def test_single_batch_has_no_spread_but_binomial_stderr() -> None:
 
 
 def test_broadcast_estimates() -> None:
-    report = {
-        "protocol": "broadcast",
-        "repetition_rate_hz": 2e6,
-        "estimators": [{"kind": "broadcast_bits", "rounds": "shots", "errors": "broadcast_errors"}],
-    }
+    report = {"protocol": "broadcast", "repetition_rate_hz": 2e6,
+              "estimators": [{"kind": "broadcast_bits", "rounds": "shots", "errors": "broadcast_errors"}]}
     names = ("shots", "broadcast_errors")
-    rows = _rows(
-        [
-            {"pulses": 1000, "successes": 500, "shots": 500, "broadcast_errors": 40},
-            {"pulses": 1000, "successes": 520, "shots": 520, "broadcast_errors": 36},
-        ],
-        names,
-    )
+    rows = _rows([{"pulses": 1000, "successes": 500, "shots": 500, "broadcast_errors": 40},
+                  {"pulses": 1000, "successes": 520, "shots": 520, "broadcast_errors": 36}], names)
     est = estimate_point(rows, report)
     q = 76 / 1020
     assert est["broadcast_rate_bps"] == pytest.approx(2e6 * 1020 / 2000)
@@ -193,33 +174,12 @@ def test_broadcast_estimates() -> None:
 
 def test_bell_fidelity_and_its_standard_error() -> None:
     """F = 1 − (e_xx + e_yy + e_zz)/2; se² = Σ e(1−e)/n / 4."""
-    report = {
-        "protocol": "anonymous-entanglement",
-        "repetition_rate_hz": 1e6,
-        "estimators": [
-            {
-                "kind": "bell_pair",
-                "rounds": {p: f"{p}_rounds" for p in ("xx", "yy", "zz")},
-                "errors": {p: f"{p}_errors" for p in ("xx", "yy", "zz")},
-            }
-        ],
-    }
+    report = {"protocol": "anonymous-entanglement", "repetition_rate_hz": 1e6, "estimators": [{
+        "kind": "bell_pair", "rounds": {p: f"{p}_rounds" for p in ("xx", "yy", "zz")},
+        "errors": {p: f"{p}_errors" for p in ("xx", "yy", "zz")}}]}
     names = ("xx_rounds", "yy_rounds", "zz_rounds", "xx_errors", "yy_errors", "zz_errors")
-    rows = _rows(
-        [
-            {
-                "pulses": 10**4,
-                "successes": 3000,
-                "xx_rounds": 1000,
-                "yy_rounds": 1100,
-                "zz_rounds": 900,
-                "xx_errors": 50,
-                "yy_errors": 110,
-                "zz_errors": 9,
-            }
-        ],
-        names,
-    )
+    rows = _rows([{"pulses": 10**4, "successes": 3000, "xx_rounds": 1000, "yy_rounds": 1100, "zz_rounds": 900,
+                   "xx_errors": 50, "yy_errors": 110, "zz_errors": 9}], names)
     est = estimate_point(rows, report)
     e = [(50, 1000), (110, 1100), (9, 900)]
     assert est["bell_fidelity"] == pytest.approx(1 - sum(k / n for k, n in e) / 2, rel=1e-12)
@@ -229,18 +189,8 @@ def test_bell_fidelity_and_its_standard_error() -> None:
 
 def test_teleportation_rate_counts_three_carriers_per_qubit() -> None:
     states = ("+x", "-x", "+y", "-y", "+z", "-z")
-    report = {
-        "protocol": "teleportation",
-        "repetition_rate_hz": 1e6,
-        "carriers_per_use": 3,
-        "estimators": [
-            {
-                "kind": "teleported_qubit",
-                "rounds": {s: f"rounds:{s}" for s in states},
-                "errors": {s: f"errors:{s}" for s in states},
-            }
-        ],
-    }
+    report = {"protocol": "teleportation", "repetition_rate_hz": 1e6, "carriers_per_use": 3, "estimators": [{
+        "kind": "teleported_qubit", "rounds": {s: f"rounds:{s}" for s in states}, "errors": {s: f"errors:{s}" for s in states}}]}
     names = tuple(f"rounds:{s}" for s in states) + tuple(f"errors:{s}" for s in states)
     counts = {f"rounds:{s}": 100 for s in states} | {"errors:+x": 10, "errors:-z": 4}
     est = estimate_point(_rows([{"pulses": 10**4, "successes": 1800, **counts}], names), report)
@@ -249,21 +199,9 @@ def test_teleportation_rate_counts_three_carriers_per_qubit() -> None:
 
 
 def test_notification_session_probabilities() -> None:
-    report = {
-        "protocol": "notification",
-        "repetition_rate_hz": 1e6,
-        "estimators": [
-            {
-                "kind": "notification_session",
-                "receiver_rounds": "rr",
-                "receiver_ones": "r1",
-                "other_rounds": "or",
-                "other_ones": "o1",
-                "repetitions": 8,
-                "rounds_per_session": 32,
-            }
-        ],
-    }
+    report = {"protocol": "notification", "repetition_rate_hz": 1e6, "estimators": [{
+        "kind": "notification_session", "receiver_rounds": "rr", "receiver_ones": "r1", "other_rounds": "or", "other_ones": "o1",
+        "repetitions": 8, "rounds_per_session": 32}]}
     rows = _rows([{"pulses": 10**5, "successes": 6400, "rr": 1600, "r1": 800, "or": 4800, "o1": 48}], ("rr", "r1", "or", "o1"))
     est = estimate_point(rows, report)
     assert est["p_miss"] == pytest.approx(0.5**8) and est["p_false"] == pytest.approx(1 - 0.99**8)
@@ -289,30 +227,10 @@ def test_finite_key_rate_is_for_a_physical_block_not_the_simulated_time() -> Non
     """The same rates simulated for 1 s or 100 s give the same finite-key rate for a 300 s block:
     ℓ(n·T/t, k·T/t, Q_X, Q_Z) / T with T = key_block_s and t the simulated seconds."""
     report = {**ACKA, "key_block_s": 300.0}
-    short = _rows(
-        [
-            {
-                "pulses": 10**6,
-                "successes": 400_000,
-                "key_rounds": 360_000,
-                "verify_rounds_x": 20_000,
-                "x_parity_errors": 1_500,
-                "z_err:A:B": 700,
-            }
-        ]
-    )
-    long = _rows(
-        [
-            {
-                "pulses": 10**8,
-                "successes": 40_000_000,
-                "key_rounds": 36_000_000,
-                "verify_rounds_x": 2_000_000,
-                "x_parity_errors": 150_000,
-                "z_err:A:B": 70_000,
-            }
-        ]
-    )
+    short = _rows([{"pulses": 10**6, "successes": 400_000, "key_rounds": 360_000, "verify_rounds_x": 20_000,
+                    "x_parity_errors": 1_500, "z_err:A:B": 700}])
+    long = _rows([{"pulses": 10**8, "successes": 40_000_000, "key_rounds": 36_000_000, "verify_rounds_x": 2_000_000,
+                   "x_parity_errors": 150_000, "z_err:A:B": 70_000}])
     a, b = estimate_point(short, report), estimate_point(long, report)
     assert a["finite_key_rate_bps"] == pytest.approx(b["finite_key_rate_bps"], rel=1e-9)
     expected = finite_key_length_bits(360_000 * 300, 20_000 * 300, 0.075, 0.00194444444444444, 3) / 300
