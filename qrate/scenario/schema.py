@@ -697,6 +697,9 @@ class Sampling(_Model):
     finite-key block (default 300 s, about one LEO pass): finite-key rates are for that block,
     whatever number of pulses is simulated. ``pulses_per_batch`` × ``batches`` is at most
     :data:`MAX_PULSES_PER_POINT` (2**60), so that the 64-bit counters of a point cannot overflow.
+    ``mode`` is ``monte_carlo`` (batches are sampled) or ``expected`` (every estimate is computed
+    from the plan without sampling, at the expected counts of ``pulses_per_batch`` × ``batches``
+    pulses; see "Expected values" in qrate/MODELS.md).
     """
 
     pulses_per_batch: int = Field(gt=0, le=MAX_PULSES_PER_POINT)
@@ -707,6 +710,7 @@ class Sampling(_Model):
     seed: int | None = Field(default=None, ge=0, lt=2**128)
     sampler: Sampler = DEFAULT_SAMPLER
     key_block_s: float = Field(default=300.0, gt=0.0, le=1e9)
+    mode: Literal["monte_carlo", "expected"] = "monte_carlo"
 
     @model_validator(mode="after")
     def _one_target(self) -> Sampling:

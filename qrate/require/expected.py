@@ -1,0 +1,132 @@
+"""Expected-value evaluation: every estimate of a point from its plan, without sampling.
+
+A point's Monte Carlo run draws K ~ Binomial(N, P) heralded successes (P: the plan's mean
+success probability per pulse, exact for independent and block fading alike, see
+:mod:`qrate.engine.plan`), splits the K // carriers_per_use protocol uses between the rounds
+(multinomial with the round probabilities) and draws each round's counters from the exact
+distribution of its outcome classes (:mod:`qrate.protocols.exact`). The expected counts are
+therefore exact and closed form::
+
+    E[successes] = N P,    E[uses] = N P / c,    E[counter] = Σ_rounds E[uses] p_round q_round(flag)
+
+with q_round(flag) the exact per-shot probability of the flag (the plan's class probabilities
+times the class flags). The estimates are then those of :func:`qrate.estimates.estimate_point`
+on one "batch row" holding these (real-valued) counts for N = the point's pulses: rates, QBERs,
+fidelities and the finite key are their plug-in (large-sample) values, confidence intervals
+those of a run of N pulses at its expected counts, and spreads across batches are not defined
+(None). Where the Monte Carlo estimate is a nonlinear function of the counts (the binary entropy
+in the key rate, the clipping of the key at zero, the finite key's rounding) the expected value
+here is the estimate at the mean counts, which is the large-sample limit the Monte Carlo mean
+approaches (see "Expected values" in qrate/MODELS.md).
+
+Rounds that the exact sampler cannot take (:class:`~qrate.protocols.exact.StimPlan`) have no
+exact flag probabilities: such points are refused with :class:`~qrate.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from qrate.engine.plan import PointPlan, compile_protocol
+from qrate.errors import InputError
+from qrate.estimates import estimate_point
+from qrate.protocols.exact import StimPlan
+from qrate.stats import BASE_FIELDS, COUNTER_PREFIX
+
+MODE = "expected"
+"""The ``sampling.mode`` (and results-file attribute) of expected-value evaluation."""
+
+
+def expected_dtype(counter_names: Sequence[str]) -> np.dtype:
+    """The batch-row dtype with real-valued pulses, successes and counters (expected counts)."""
+    base = [(n, "<f8" if n in ("pulses", "successes") else t) for n, t in BASE_FIELDS]
+    return np.dtype([*base, *((COUNTER_PREFIX + n, "<f8") for n in counter_names)])
+
+
+def flag_rates(plan: PointPlan) -> dict[str, float]:
+    """Expected value of every counter per protocol use (``shots`` is 1).
+
+    Raises:
+        InputError: a round of the protocol has no exact sampler (field ``sampling.mode``).
+    """
+    compiled = compile_protocol(plan)
+    out = dict.fromkeys(compiled.counter_names, 0.0)
+    out["shots"] = 1.0
+    total = sum(r.probability for r in compiled.rounds)
+    for r, rp in zip(compiled.rounds, compiled.plans, strict=True):
+        w = r.probability / total
+        if r.counter is not None:
+            out[r.counter] += w
+        if isinstance(rp, StimPlan):
+            raise InputError(
+                "sampling.mode",
+                f"expected values need the exact sampler; round {r.name!r} of {compiled.name} has none ({rp.reason})",
+            )
+        for name, q in zip(rp.counters, rp.flag_probabilities(), strict=True):
+            out[name] += w * float(q)
+    return out
+
+
+def expected_row(plan: PointPlan, pulses: float) -> np.ndarray:
+    """One batch row (:func:`expected_dtype`) holding the expected counts of ``pulses`` pulses."""
+    rates = flag_rates(plan)
+    row = np.zeros(1, dtype=expected_dtype(tuple(rates)))
+    successes = pulses * min(plan.p_success_expected, 1.0)
+    uses = successes / plan.protocol.carriers_per_use
+    row["pulses"] = pulses
+    row["successes"] = successes
+    row["eta_count"] = 1
+    row["eta_sum"] = plan.mean_eta_joint
+    row["eta_sumsq"] = plan.mean_eta_joint**2
+    for name, q in rates.items():
+        row[COUNTER_PREFIX + name] = uses * q
+    return row
+
+
+def point_pulses(plan: PointPlan, pulses_per_batch: int, batches: int) -> float:
+    """Pulses of a point's run: its own pulses per batch (a pass step's) or the scenario's, times the batches."""
+    return float((plan.pulses_per_batch or pulses_per_batch) * batches)
+
+
+def expected_estimates(plan: PointPlan, pulses: float, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Every estimate of one point at the expected counts of ``pulses`` pulses (module docstring).
+
+    ``batches`` is reported as 0 (nothing was sampled); spreads across batches are None.
+    """
+    axes = {**plan.axes, "ground_distance_km": plan.ground_distance_km, **(extra or {})}
+    est = estimate_point(expected_row(plan, pulses), plan.report(), extra=axes)
+    est["batches"] = 0
+    est["mode"] = MODE
+    return est
+
+
+def expected_sweep(plans: Sequence[PointPlan], pulses_per_batch: int, batches: int) -> list[dict[str, Any]]:
+    """Expected estimates of every planned point of a sweep (or of a pass run's steps)."""
+    return [expected_estimates(p, point_pulses(p, pulses_per_batch, batches)) for p in plans]
+
+
+def expected_passes(plans: Sequence[PointPlan], pulses_per_batch: int, batches: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Per-pass totals and the per-day / per-year summary of a pass run's steps, from expected values.
+
+    Standard errors of the totals are 0 (no sampling); the finite key of each pass pools the expected
+    counts of its steps, as :func:`qrate.estimates.pass_totals` pools sampled ones.
+    """
+    from qrate.estimates import pass_summary, pass_totals
+
+    by_pass: dict[int, list[tuple[dict[str, Any], np.ndarray, float]]] = {}
+    starts: dict[int, str] = {}
+    window_days = 0.0
+    report = plans[0].report() if plans else {}
+    for plan in plans:
+        i = int(plan.axes["pass"])
+        pulses = point_pulses(plan, pulses_per_batch, batches)
+        row = expected_row(plan, pulses)
+        est = estimate_point(row, plan.report(), extra=dict(plan.axes))
+        by_pass.setdefault(i, []).append((est, row, float(plan.extra["weight_s"])))
+        starts[i] = str(plan.extra.get("pass_start_utc"))
+        window_days = float(plan.extra.get("window_days", 0.0))
+    passes = [{"pass": i, "start_utc": starts[i], **pass_totals(steps, report)} for i, steps in sorted(by_pass.items())]
+    return passes, (pass_summary(passes, window_days) if passes else {})
