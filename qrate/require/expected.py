@@ -25,6 +25,7 @@ exact flag probabilities: such points are refused with :class:`~qrate.errors.Inp
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -46,12 +47,29 @@ def expected_dtype(counter_names: Sequence[str]) -> np.dtype:
     return np.dtype([*base, *((COUNTER_PREFIX + n, "<f8") for n in counter_names)])
 
 
+FLAG_RATE_CACHE_SIZE = 4096
+"""Flag-rate tables kept (keyed by protocol, noise and sampler: the points of a search share a few)."""
+_FLAG_RATES: OrderedDict[str, dict[str, float]] = OrderedDict()
+
+
 def flag_rates(plan: PointPlan) -> dict[str, float]:
-    """Expected value of every counter per protocol use (``shots`` is 1).
+    """Expected value of every counter per protocol use (``shots`` is 1); cached by protocol and noise.
 
     Raises:
         InputError: a round of the protocol has no exact sampler (field ``sampling.mode``).
     """
+    key = repr((plan.protocol, sorted(plan.noise.as_dict().items()), plan.sampler))
+    hit = _FLAG_RATES.get(key)
+    if hit is None:
+        hit = _FLAG_RATES[key] = _flag_rates(plan)
+        while len(_FLAG_RATES) > FLAG_RATE_CACHE_SIZE:
+            _FLAG_RATES.popitem(last=False)
+    else:
+        _FLAG_RATES.move_to_end(key)
+    return hit
+
+
+def _flag_rates(plan: PointPlan) -> dict[str, float]:
     compiled = compile_protocol(plan)
     out = dict.fromkeys(compiled.counter_names, 0.0)
     out["shots"] = 1.0
