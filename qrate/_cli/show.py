@@ -136,15 +136,16 @@ def _pm(value: Any, se: Any) -> str:
     return f"{_f(value, '.4g')} ± {_f(se, '.2g')}"
 
 
-def print_csv(meta: dict[str, Any], rows: Iterable[dict[str, Any]]) -> None:
-    """One CSV row per point: the axes, then every scalar estimate (rates in bit/s), as ``qrate.load`` gives them.
+def print_csv(meta: dict[str, Any], rows: Iterable[dict[str, Any]], lead: Sequence[str] | None = None) -> None:
+    """One CSV row per point: the axes (or the ``lead`` columns), then every scalar estimate (rates in bit/s),
+    as ``qrate.load`` gives them.
 
     Rows are written as they come (the columns are those of the first row).
     """
     import csv
     import sys
 
-    axes = [*meta.get("axes", []), "ground_distance_km"]
+    axes = list(lead) if lead is not None else [*meta.get("axes", []), "ground_distance_km"]
     writer = csv.writer(sys.stdout, lineterminator="\n")
     keys: list[str] | None = None
     for r in rows:
@@ -246,6 +247,11 @@ def main(argv: list[str]) -> int:
         help="only points whose sweep axis (dotted path, or ground_distance_km) has this value (repeatable)",
     )
     args = parser.parse_args(argv)
+    from qrate.store import frontier
+
+    if frontier.is_frontier(args.file):  # qrate require --over --out: a threshold versus a second field
+        meta, rows = frontier.read(args.file)
+        return _show_frontier(meta, rows, args.json, args.csv)
     if args.csv or args.head is not None or args.where:
         if args.json:
             from qrate.errors import InputError
@@ -267,4 +273,20 @@ def main(argv: list[str]) -> int:
         print_table(meta, rows)
         if passes:
             print_passes(passes, summary)
+    return 0
+
+
+def _show_frontier(meta: dict[str, Any], rows: list[dict[str, Any]], as_json: bool, as_csv: bool) -> int:
+    """A frontier file (``qrate require --over --out``): one row per value of its second field."""
+    if as_json:
+        print(json.dumps(rows, indent=2))
+    elif as_csv:
+        print_csv({**meta, "axes": []}, [{k: v for k, v in r.items()} for r in rows], lead=[meta["over"]])
+    else:
+        print(printable(f"# {meta.get('scenario_name')}: threshold of {meta.get('vary')} for {meta.get('target')}, model {meta.get('model_version')}"))
+        keys = list(rows[0]) if rows else []
+        widths = [max(len(k.rsplit(".", 1)[-1]), 12) for k in keys]
+        print(" ".join(f"{k.rsplit('.', 1)[-1]:>{w}}" for k, w in zip(keys, widths, strict=True)))
+        for r in rows:
+            print(" ".join(f"{_f(r.get(k), '.6g'):>{w}}" for k, w in zip(keys, widths, strict=True)))
     return 0

@@ -52,6 +52,10 @@ def read_estimates(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any
 
     ``meta["axes"]`` lists the field axes (dotted paths) whose values each point's estimates carry.
     """
+    from qrate.store import frontier
+
+    if frontier.is_frontier(path):
+        return frontier.read(path)
     results = read_results(path)
     points = [p for p in results.points if p.rows.size]
     meta = {**results.meta, "axes": list(dict.fromkeys(a for p in points for a in (p.params.get("axes") or {})))}
@@ -120,6 +124,8 @@ class LoadedResults(Mapping[str, np.ndarray]):
             import xarray as xr
         except ImportError:
             raise ImportError("to_xarray() needs xarray: pip install 'qrate[analysis]'") from None
+        from qrate.units import unit_of
+
         coords = {a: _column(sorted(set(self.arrays[a].tolist()), key=_sort_key)) for a in self.axes}
         shape = tuple(len(c) for c in coords.values())
         where = tuple(
@@ -132,11 +138,17 @@ class LoadedResults(Mapping[str, np.ndarray]):
         for k, v in self.arrays.items():
             if k in self.axes:
                 continue
-            grid = np.full(shape, np.nan)
+            grid = np.full(shape, np.nan, dtype=float if v.dtype != object else object)
             grid[where] = v
             data[k] = (self.axes, grid)
         attrs = {k: v for k, v in self.meta.items() if isinstance(v, str | int | float | bool)}
-        return xr.Dataset(data, coords=coords, attrs=attrs)
+        ds = xr.Dataset(data, coords=coords, attrs=attrs)
+        units = self.meta.get("units") if isinstance(self.meta.get("units"), dict) else {}
+        for name in ds.variables:  # units from the names (length_km, key_rate_bps) or the file's table
+            unit = units.get(str(name)) or unit_of(str(name))[0]
+            if unit:
+                ds[name].attrs["units"] = unit
+        return ds
 
 
 def _sort_key(v: Any) -> tuple[int, Any]:
@@ -162,6 +174,13 @@ def load(path: str | Path) -> LoadedResults:
     Raises:
         ResultsFileError: missing, foreign, truncated, damaged or other-schema file.
     """
+    from qrate.store import frontier
+
+    if frontier.is_frontier(path):  # a threshold versus a second field (qrate require --over)
+        meta, frows = frontier.read(path)
+        over = meta["over"]
+        cols = {k: _column([r[k] for r in frows]) if k == "status" else np.array([np.nan if r[k] is None else r[k] for r in frows], dtype=float) for k in (frows[0] if frows else {over: None})}
+        return LoadedResults(Path(path), meta, cols, (over,))
     results = read_results(path)
     points = [p for p in results.points if p.rows.size]
     rows = [point_estimates(results, p) for p in points]
