@@ -71,6 +71,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--hue", default=None, metavar="AXIS", help="sweep axis drawn as one curve per value (with --x)")
     parser.add_argument("--facet", default=None, metavar="AXIS", help="sweep axis drawn as one panel per value (with --x)")
     parser.add_argument("--logx", action="store_true", help="logarithmic x axis")
+    parser.add_argument(
+        "--heatmap",
+        nargs=2,
+        default=None,
+        metavar=("X", "Y"),
+        help="heat map of the estimate over two sweep axes of one file (beside its relative error)",
+    )
     args = parser.parse_args(argv)
 
     from qrate.errors import InputError, QrateError
@@ -83,6 +90,10 @@ def main(argv: list[str]) -> int:
     out = check_output(args.out, overwrite=args.overwrite, suffixes=SUFFIXES, field="out")
     if args.log and args.y_min is not None and args.y_min <= 0:
         raise InputError("--y-min", f"expected a positive value with --log, got {args.y_min:g}")
+    if len(files) == 1 and _is_frontier(files[0]):
+        return _plot_frontier(args, files[0], out)
+    if args.heatmap:
+        return _plot_heatmap(args, files, out)
     if args.x or args.hue or args.facet or (len(files) == 1 and _field_axes(files[0])):
         return _plot_axes(args, files, out)
     data = curves_from_files(files, args.y, labels)
@@ -200,3 +211,61 @@ def _field_axes(path: str) -> list[str]:
     from qrate.store.load import read_estimates
 
     return list(read_estimates(path)[0].get("axes", []))
+
+
+def _is_frontier(path: str) -> bool:
+    from qrate.store.frontier import is_frontier
+
+    return is_frontier(path)
+
+
+def _plot_frontier(args: Any, path: str, out: Path) -> int:
+    """A frontier file (``qrate require --over --out``): the threshold versus the second field, with its band."""
+    from qrate.plot.frontier import plot_frontier
+    from qrate.store.frontier import read
+
+    meta, rows = read(path)
+    tmp = _temp(out)
+    try:
+        plot_frontier(meta, rows, tmp, logx=args.logx, log=args.log, title=args.title)
+        _publish(tmp, out, args.overwrite)
+    finally:
+        tmp.unlink(missing_ok=True)
+    print(f"wrote {out} (threshold of {meta['vary']} vs {meta['over']})", file=sys.stderr)
+    return 0
+
+
+def _plot_heatmap(args: Any, files: list[str], out: Path) -> int:
+    """``--heatmap X Y``: the estimate over two sweep axes of one file."""
+    from qrate.errors import InputError
+    from qrate.estimates import quantity
+    from qrate.plot.grid import plot_heatmap
+    from qrate.store.load import read_estimates
+
+    if len(files) != 1:
+        raise InputError("--heatmap", f"draws one file; got {len(files)} files")
+    meta, rows = read_estimates(files[0])
+    if not rows:
+        raise InputError("FILE.h5", f"{files[0]}: no batches stored yet; nothing to plot")
+    axes = [*meta.get("axes", []), "ground_distance_km"]
+    x, y = args.heatmap
+    for axis in (x, y):
+        if axis not in axes:
+            raise InputError("--heatmap", f"{axis!r} is not an axis of {files[0]}; its axes: {', '.join(axes)}")
+    if x == y:
+        raise InputError("--heatmap", "expected two different axes")
+    others = [a for a in axes if a not in (x, y) and len({r.get(a) for r in rows}) > 1]
+    if others:
+        raise InputError("--heatmap", f"the file also varies {others[0]}; a heat map shows two axes")
+    try:
+        q = quantity(meta["report"], str(meta["report"]["default_y"]) if args.y == "auto" else args.y)
+    except ValueError as exc:
+        raise InputError("--y", str(exc)) from None
+    tmp = _temp(out)
+    try:
+        plot_heatmap(rows, q, tmp, x=x, y=y, log=True, title=args.title)
+        _publish(tmp, out, args.overwrite)
+    finally:
+        tmp.unlink(missing_ok=True)
+    print(f"wrote {out} ({q.key} over {x} and {y})", file=sys.stderr)
+    return 0
