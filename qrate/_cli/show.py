@@ -104,7 +104,15 @@ def print_table(meta: dict[str, Any], rows: Sequence[dict[str, Any]]) -> None:
 
 
 def print_passes(passes: list[dict[str, Any]], summary: dict[str, Any]) -> None:
-    """Per-pass totals (± standard error) and the per-day / per-year summary of a pass run."""
+    """Per-pass totals (± standard error) and the per-day / per-year summary of a pass run (per grid point
+    of its field axes, if it has any)."""
+    if "points" in summary:
+        for point in summary["points"]:
+            axes = {a: point[a] for a in summary["axes"]}
+            print("# " + ", ".join(f"{a} = {v}" for a, v in axes.items()))
+            mine = [{k: v for k, v in p.items() if k not in axes} for p in passes if all(p.get(a) == v for a, v in axes.items())]
+            print_passes(mine, {k: v for k, v in point.items() if k not in axes})
+        return
     totals = [k for k in passes[0] if f"{k}_stderr" in passes[0]]
     print(
         f"# {summary['passes']} passes in {summary['window_days']:g} days ({summary['passes_per_day']:.3g} per day);"

@@ -775,6 +775,15 @@ class Scenario(_Model):
     passes: PassWindow | None = None
     memories: dict[Name, Memory] = Field(default_factory=dict)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _pass_sweep_distance(cls, data: object) -> object:
+        """A pass run's geometry comes from its passes: a ``[sweep]`` of field axes needs no distance."""
+        if isinstance(data, dict) and data.get("passes") is not None and isinstance(data.get("sweep"), dict):
+            if "ground_distance_km" not in data["sweep"]:
+                data = {**data, "sweep": {**data["sweep"], "ground_distance_km": [0.0]}}
+        return data
+
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
         _check_nodes(self)
@@ -928,8 +937,6 @@ def _check_placement(s: Scenario) -> None:
                         f"nodes.ground_stations.{gs}.latitude_deg",
                         f"a [passes] run needs the coordinates of every station of links.{name}",
                     )
-    if s.passes is not None and s.sweep.axes():
-        raise CrossFieldError("sweep", "a [passes] run sweeps the passes' time steps; it takes no further sweep axes")
 
 
 def _check_memories(s: Scenario) -> None:

@@ -199,22 +199,37 @@ def read_passes(path: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]]
     """Per-pass totals and the per-day / per-year summary of a pass run (empty for other files).
 
     Each pass: ``pass``, ``start_utc``, ``duration_s``, ``steps`` and the integral of every rate over
-    the pass with its standard error (:func:`qrate.estimates.pass_totals`).
+    the pass with its standard error (:func:`qrate.estimates.pass_totals`). A pass run with field axes
+    (``--sweep`` over hardware) has passes at every grid point: each pass then carries the grid
+    point's axis values, and the summary holds ``points``, one summary per grid point with its axes.
     """
     from qrate.estimates import pass_summary, pass_totals
 
     results = read_results(path)
-    by_pass: dict[int, list[tuple[dict[str, Any], np.ndarray, float]]] = {}
+    groups: dict[tuple[Any, ...], dict[int, list[tuple[dict[str, Any], np.ndarray, float]]]] = {}
     starts: dict[int, str] = {}
     window_days = 0.0
+    names: list[str] = []
     for p in results.points:
         axes = p.params.get("axes") or {}
         if "pass" not in axes or not p.rows.size:
             continue
+        names = [a for a in axes if a not in ("pass", "time_s")]
         est = point_estimates(results, p)
-        by_pass.setdefault(int(axes["pass"]), []).append((est, p.rows, float(p.params["weight_s"])))
+        key = tuple(axes[a] for a in names)
+        groups.setdefault(key, {}).setdefault(int(axes["pass"]), []).append((est, p.rows, float(p.params["weight_s"])))
         starts[int(axes["pass"])] = str(p.params.get("pass_start_utc"))
         window_days = float(p.params.get("window_days", 0.0))
     report = results.meta["report"]
-    passes = [{"pass": i, "start_utc": starts[i], **pass_totals(steps, report)} for i, steps in sorted(by_pass.items())]
-    return passes, (pass_summary(passes, window_days) if passes else {})
+    passes: list[dict[str, Any]] = []
+    summaries = []
+    for key, by_pass in groups.items():
+        axes_of = dict(zip(names, key, strict=True))
+        mine = [{**axes_of, "pass": i, "start_utc": starts[i], **pass_totals(steps, report)} for i, steps in sorted(by_pass.items())]
+        passes.extend(mine)
+        summaries.append({**axes_of, **pass_summary([{k: v for k, v in m.items() if k not in axes_of} for m in mine], window_days)})
+    if not passes:
+        return [], {}
+    if not names:
+        return passes, summaries[0]
+    return passes, {"passes": len(passes), "window_days": window_days, "axes": names, "points": summaries}
