@@ -85,6 +85,7 @@ def print_table(meta: dict[str, Any], rows: Sequence[dict[str, Any]]) -> None:
     print(
         f"# {printable(str(meta.get('scenario_name')))} ({printable(str(meta.get('protocol')))}), seed {meta.get('seed')},"
         f" model {meta.get('model_version')}, complete={bool(meta.get('complete'))}"
+        + (", EXPECTED VALUES (nothing sampled)" if meta.get("sampling_mode") == "expected" else "")
     )
     axes = list(meta.get("axes", []))
     for a in axes:

@@ -148,3 +148,60 @@ def expected_passes(plans: Sequence[PointPlan], pulses_per_batch: int, batches: 
         window_days = float(plan.extra.get("window_days", 0.0))
     passes = [{"pass": i, "start_utc": starts[i], **pass_totals(steps, report)} for i, steps in sorted(by_pass.items())]
     return passes, (pass_summary(passes, window_days) if passes else {})
+
+
+def run_expected_to_file(scenario: Any, out: Any, *, overwrite: bool = False, argv: Sequence[str] = ()) -> Any:
+    """``qrate run --expected``: every point's expected estimates (and a pass run's totals) into ``out``.
+
+    Checks ``out`` and plans every point before anything is written (bad input leaves no file).
+    """
+    from qrate.outputs import check_output
+    from qrate.scenario.load import scenario_to_toml
+    from qrate.store import expected as store
+    from qrate.store.hdf5 import H5_SUFFIXES
+
+    path = check_output(out, overwrite=overwrite, suffixes=H5_SUFFIXES, field="out")
+    from qrate.engine.plan import plan_sweep
+
+    plans = plan_sweep(scenario)
+    s = scenario.sampling
+    rows = []
+    for plan in plans:
+        est = expected_estimates(plan, point_pulses(plan, s.pulses_per_batch, s.batches))
+        g = plan.params()
+        est["elevation_deg"], est["slant_range_km"] = g["elevation_deg"], g["slant_range_km"]
+        rows.append(est)
+    passes: list[dict[str, Any]] = []
+    summary: dict[str, Any] = {}
+    if scenario.passes is not None:
+        passes, summary = _passes_by_axes(plans, s.pulses_per_batch, s.batches)
+    axes = list(dict.fromkeys(a for p in plans for a in p.axes))
+    meta = {
+        "scenario_name": scenario.name,
+        "scenario_toml": scenario_to_toml(scenario),
+        "protocol": scenario.protocol.name,
+        "seed": str(s.seed),
+        "report": plans[0].report() if plans else {},
+        "axes": axes,
+        "argv": list(argv),
+    }
+    return store.write(path, meta, rows, passes, summary)
+
+
+def _passes_by_axes(plans: Sequence[PointPlan], pulses_per_batch: int, batches: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Per-pass totals and summaries per grid point of a pass run's field axes (as :func:`qrate.store.load.read_passes`)."""
+    names = [a for a in (plans[0].axes if plans else {}) if a not in ("pass", "time_s")]
+    groups: dict[tuple[Any, ...], list[PointPlan]] = {}
+    for p in plans:
+        groups.setdefault(tuple(p.axes[a] for a in names), []).append(p)
+    passes: list[dict[str, Any]] = []
+    points = []
+    for key, group in groups.items():
+        axes = dict(zip(names, key, strict=True))
+        mine, summary = expected_passes(group, pulses_per_batch, batches)
+        passes.extend({**axes, **m} for m in mine)
+        points.append({**axes, **summary})
+    if not names:
+        return passes, points[0] if points else {}
+    window = float(plans[0].extra.get("window_days", 0.0)) if plans else 0.0
+    return passes, {"passes": len(passes), "window_days": window, "axes": names, "points": points}

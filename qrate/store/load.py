@@ -52,10 +52,12 @@ def read_estimates(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any
 
     ``meta["axes"]`` lists the field axes (dotted paths) whose values each point's estimates carry.
     """
-    from qrate.store import frontier
+    from qrate.store import expected, frontier
 
     if frontier.is_frontier(path):
         return frontier.read(path)
+    if expected.is_expected(path):  # qrate run --expected: estimates without batch rows
+        return expected.read(path)
     results = read_results(path)
     points = [p for p in results.points if p.rows.size]
     meta = {**results.meta, "axes": list(dict.fromkeys(a for p in points for a in (p.params.get("axes") or {})))}
@@ -174,25 +176,34 @@ def load(path: str | Path) -> LoadedResults:
     Raises:
         ResultsFileError: missing, foreign, truncated, damaged or other-schema file.
     """
-    from qrate.store import frontier
+    from qrate.store import expected, frontier
 
     if frontier.is_frontier(path):  # a threshold versus a second field (qrate require --over)
         meta, frows = frontier.read(path)
         over = meta["over"]
         cols = {k: _column([r[k] for r in frows]) if k == "status" else np.array([np.nan if r[k] is None else r[k] for r in frows], dtype=float) for k in (frows[0] if frows else {over: None})}
         return LoadedResults(Path(path), meta, cols, (over,))
+    if expected.is_expected(path):
+        meta, rows = expected.read(path)
+        axes = (*meta.get("axes", []), DISTANCE_AXIS)
+        return _loaded(Path(path), meta, rows, axes, [[r.get(a) for a in axes] for r in rows])
     results = read_results(path)
     points = [p for p in results.points if p.rows.size]
     rows = [point_estimates(results, p) for p in points]
     axes = (*dict.fromkeys(a for p in points for a in (p.params.get("axes") or {})), DISTANCE_AXIS)
+    return _loaded(Path(path), results.meta, rows, axes, [[_axis_value(p, a) for a in axes] for p in points])
+
+
+def _loaded(path: Path, meta: dict[str, Any], rows: list[dict[str, Any]], axes: tuple[str, ...], values: list[list[Any]]) -> LoadedResults:
+    """Columns of per-point estimates ``rows`` whose axis values are ``values`` (one list per point)."""
     keys: list[str] = []
     for r in rows:
         for k, v in r.items():
             if k not in keys and k not in axes and (v is None or isinstance(v, int | float)) and not isinstance(v, bool):
                 keys.append(k)
-    arrays = {a: _column([_axis_value(p, a) for p in points]) for a in axes}
+    arrays = {a: _column([v[i] for v in values]) for i, a in enumerate(axes)}
     arrays.update({k: np.array([np.nan if r.get(k) is None else float(r[k]) for r in rows], dtype=float) for k in keys})
-    return LoadedResults(Path(path), results.meta, arrays, axes)
+    return LoadedResults(path, meta, arrays, axes)
 
 
 def read_passes(path: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -204,7 +215,11 @@ def read_passes(path: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]]
     point's axis values, and the summary holds ``points``, one summary per grid point with its axes.
     """
     from qrate.estimates import pass_summary, pass_totals
+    from qrate.store import expected
 
+    if expected.is_expected(path):
+        meta, _ = expected.read(path)
+        return list(meta.get("passes") or []), dict(meta.get("summary") or {})
     results = read_results(path)
     groups: dict[tuple[Any, ...], dict[int, list[tuple[dict[str, Any], np.ndarray, float]]]] = {}
     starts: dict[int, str] = {}
