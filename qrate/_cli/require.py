@@ -27,10 +27,15 @@ def main(argv: list[str]) -> int:
         "The value of one scenario field at which an estimate reaches a target, found on expected values and"
         " confirmed by Monte Carlo with a confidence interval (see 'Requirement search' in qrate/MODELS.md)."
     )
-    parser.add_argument("--vary", metavar="FIELD=LO:HI", help="the field searched and its range, e.g. links.leo.aperture_radius_m=0.1:3")
+    parser.add_argument(
+        "--vary", metavar="FIELD=LO:HI", help="the field searched and its range, e.g. links.leo.aperture_radius_m=0.1:3"
+    )
     parser.add_argument("--log", action="store_true", help="scan and bisect the range geometrically (LO > 0)")
     parser.add_argument(
-        "--target", required=True, metavar="'ESTIMATE >= VALUE'", help="e.g. 'key_rate_bps >= 1000' or 'key_bits_per_pass >= 1000'"
+        "--target",
+        required=True,
+        metavar="'ESTIMATE >= VALUE'",
+        help="e.g. 'key_rate_bps >= 1000' or 'key_bits_per_pass >= 1000'",
     )
     parser.add_argument(
         "--precision",
@@ -38,7 +43,12 @@ def main(argv: list[str]) -> int:
         default=1e-3,
         help="relative precision of the threshold (default 1e-3)",
     )
-    parser.add_argument("--batches", type=int_in("--batches", 2, 100_000), default=None, help="Monte Carlo batches of the confirmation (default: sampling.batches)")
+    parser.add_argument(
+        "--batches",
+        type=int_in("--batches", 2, 100_000),
+        default=None,
+        help="Monte Carlo batches of the confirmation (default: sampling.batches)",
+    )
     parser.add_argument("--no-confirm", action="store_true", help="expected values only, no Monte Carlo confirmation")
     parser.add_argument("--over", metavar="FIELD=V1,V2,...", help="a frontier: the threshold at each value of a second field")
     parser.add_argument("--out", metavar="FILE.h5", help="write the frontier (--over) to this file")
@@ -82,7 +92,9 @@ def main(argv: list[str]) -> int:
             from qrate.require.frontier import check_out
 
             check_out(args.out, args.overwrite)
-        frontier = find_frontier(ev, vary, target, over_field, over_values, precision=args.precision, confirm=confirm, batches=args.batches)
+        frontier = find_frontier(
+            ev, vary, target, over_field, over_values, precision=args.precision, confirm=confirm, batches=args.batches
+        )
         if args.out is not None:
             write_frontier(frontier, scenario, args.out, argv=["qrate", "require", *argv], overwrite=args.overwrite)
         _emit(frontier.as_dict(), args.json, frontier.lines())
@@ -114,14 +126,18 @@ def describe(req: Any) -> list[str]:
     from qrate.units import field_label, format_value
 
     name = field_label(req.field)
-    lines = [f"{req.target}, varying {name} over [{format_value(req.field, req.lo)}, {format_value(req.field, req.hi)}]{' (log)' if req.log else ''}:"]
+    lines = [
+        f"{req.target}, varying {name} over [{format_value(req.field, req.lo)}, {format_value(req.field, req.hi)}]{' (log)' if req.log else ''}:"
+    ]
     if req.status == "unreachable":
         lines.append(
             f"  unreachable in this range: the best expected {req.target.split()[0]} is {_g(req.best_value)}"
             f" at {format_value(req.field, req.best_at)}"
         )
     elif req.status == "met_everywhere":
-        lines.append(f"  met over the whole range (the threshold lies outside it); the best expected value is {_g(req.best_value)} at {format_value(req.field, req.best_at)}")
+        lines.append(
+            f"  met over the whole range (the threshold lies outside it); the best expected value is {_g(req.best_value)} at {format_value(req.field, req.best_at)}"
+        )
     if not req.monotone:
         lines.append(f"  the response is not monotone in this range: {len(req.crossings)} crossing(s), each reported")
     for c in req.crossings:

@@ -292,7 +292,11 @@ def _show_frontier(meta: dict[str, Any], rows: list[dict[str, Any]], as_json: bo
     elif as_csv:
         print_csv({**meta, "axes": []}, [{k: v for k, v in r.items()} for r in rows], lead=[meta["over"]])
     else:
-        print(printable(f"# {meta.get('scenario_name')}: threshold of {meta.get('vary')} for {meta.get('target')}, model {meta.get('model_version')}"))
+        print(
+            printable(
+                f"# {meta.get('scenario_name')}: threshold of {meta.get('vary')} for {meta.get('target')}, model {meta.get('model_version')}"
+            )
+        )
         keys = list(rows[0]) if rows else []
         widths = [max(len(k.rsplit(".", 1)[-1]), 12) for k in keys]
         print(" ".join(f"{k.rsplit('.', 1)[-1]:>{w}}" for k, w in zip(keys, widths, strict=True)))

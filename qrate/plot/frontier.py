@@ -43,11 +43,21 @@ def plot_frontier(
         fig = Figure(figsize=(6.0, 4.4), layout="constrained")
         ax = fig.subplots()
     ok = np.isfinite(lo) & np.isfinite(hi)
-    ax.fill_between(x, np.where(ok, lo, np.nan), np.where(ok, hi, np.nan), alpha=0.3, color="C0", lw=0, label="95% interval (Monte Carlo)")
+    ax.fill_between(
+        x, np.where(ok, lo, np.nan), np.where(ok, hi, np.nan), alpha=0.3, color="C0", lw=0, label="95% interval (Monte Carlo)"
+    )
     ax.plot(x, th, "o-", color="C0", ms=3, label="threshold (expected values)")
     missing = ~np.isfinite(th)
     if missing.any():
-        ax.plot(x[missing], np.zeros(int(missing.sum())), "x", color="C3", transform=ax.get_xaxis_transform(), clip_on=False, label="unreachable in range")
+        ax.plot(
+            x[missing],
+            np.zeros(int(missing.sum())),
+            "x",
+            color="C3",
+            transform=ax.get_xaxis_transform(),
+            clip_on=False,
+            label="unreachable in range",
+        )
     if logx:
         ax.set_xscale("log")
     if log:

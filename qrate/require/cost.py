@@ -84,7 +84,7 @@ class CostField:
 
 def parse_cost_fields(specs: Sequence[str]) -> list[CostField]:
     """Parse ``FIELD`` or ``FIELD=LO:HI`` items (InputError naming ``--minimise-cost``)."""
-    out = []
+    out: list[CostField] = []
     for text in specs:
         name, sep, rng = text.partition("=")
         name = name.strip()
@@ -176,7 +176,7 @@ def minimise_cost(
         base_vals[f.field] = value
         if f.lo is not None and f.hi is not None:
             ea, eb = sorted((error_of(f.kind, f.lo), error_of(f.kind, f.hi)))
-            if not (0 < ea and eb < math.inf):
+            if not (ea > 0 and eb < math.inf):
                 raise InputError("--minimise-cost", f"{f.field}: the range {f.lo:g}:{f.hi:g} includes a perfect or useless value")
         else:
             ea, eb = e0 / DEFAULT_IMPROVEMENT, e0 * 10
@@ -252,4 +252,3 @@ def minimise_cost(
         str(target), True, vals, base_vals, cost(y), terms, estimate(y), mc, se, n_b,
         ev.evaluations - n0, time.perf_counter() - start, str(res.message),
     )  # fmt: skip
-

@@ -91,7 +91,7 @@ class Evaluator:
     # ------------------------------------------------------------------------------- points
     def scenario_at(self, values: Mapping[str, float]) -> Scenario:
         """The scenario with the fields set to ``values`` (InputError naming the option if refused)."""
-        vals = {k: (int(round(v)) if k in self.integers else float(v)) for k, v in values.items()}
+        vals = {k: (round(v) if k in self.integers else float(v)) for k, v in values.items()}
         if not self.passes:
             vals.setdefault(DISTANCE_AXIS, self.scenario.sweep.distances_km()[0])
         try:
@@ -126,8 +126,8 @@ class Evaluator:
 
     def monte_carlo(self, values: Mapping[str, float], key: str, batches: int | None = None) -> tuple[dict[str, Any], float]:
         """Sampled estimates and the standard error of ``key`` (the scenario's seed and batches unless given)."""
-        from qrate.require.montecarlo import mc_passes, point_rows, standard_error
         from qrate.estimates import estimate_point
+        from qrate.require.montecarlo import mc_passes, point_rows, standard_error
 
         sc, plans = self.plans(values)
         s = sc.sampling

@@ -126,7 +126,9 @@ def expected_sweep(plans: Sequence[PointPlan], pulses_per_batch: int, batches: i
     return [expected_estimates(p, point_pulses(p, pulses_per_batch, batches)) for p in plans]
 
 
-def expected_passes(plans: Sequence[PointPlan], pulses_per_batch: int, batches: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def expected_passes(
+    plans: Sequence[PointPlan], pulses_per_batch: int, batches: int
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Per-pass totals and the per-day / per-year summary of a pass run's steps, from expected values.
 
     Standard errors of the totals are 0 (no sampling); the finite key of each pass pools the expected
@@ -188,7 +190,9 @@ def run_expected_to_file(scenario: Any, out: Any, *, overwrite: bool = False, ar
     return store.write(path, meta, rows, passes, summary)
 
 
-def _passes_by_axes(plans: Sequence[PointPlan], pulses_per_batch: int, batches: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _passes_by_axes(
+    plans: Sequence[PointPlan], pulses_per_batch: int, batches: int
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Per-pass totals and summaries per grid point of a pass run's field axes (as :func:`qrate.store.load.read_passes`)."""
     names = [a for a in (plans[0].axes if plans else {}) if a not in ("pass", "time_s")]
     groups: dict[tuple[Any, ...], list[PointPlan]] = {}

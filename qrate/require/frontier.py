@@ -120,7 +120,9 @@ def check_out(out: str | Path, overwrite: bool) -> Path:
     return check_output(out, overwrite=overwrite, suffixes=H5_SUFFIXES, field="out")
 
 
-def write_frontier(frontier: Frontier, scenario: Scenario, out: str | Path, *, argv: Sequence[str] = (), overwrite: bool = False) -> Path:
+def write_frontier(
+    frontier: Frontier, scenario: Scenario, out: str | Path, *, argv: Sequence[str] = (), overwrite: bool = False
+) -> Path:
     """Write the frontier file (see :mod:`qrate.store.frontier`)."""
     from qrate.scenario.load import scenario_to_toml
     from qrate.store.frontier import write

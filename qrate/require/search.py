@@ -23,7 +23,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 import numpy as np
@@ -88,7 +89,7 @@ class Requirement:
     best_at: float
     evaluations: int
     seconds: float
-    scan: dict[str, list[float]] = field(default_factory=dict)
+    scan: dict[str, list[float]] = dataclass_field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able (nan as None)."""
@@ -115,7 +116,9 @@ def check_estimate(ev: Evaluator, values: Mapping[str, float], target: Target) -
     """Expected estimates at ``values``; InputError naming ``--target`` if the estimate is not reported."""
     est = ev.expected(values)
     if target.estimate not in est or isinstance(est.get(target.estimate), dict | str | bool):
-        have = sorted(k for k, v in est.items() if isinstance(v, int | float) and not isinstance(v, bool) and not k.endswith("_stderr"))
+        have = sorted(
+            k for k, v in est.items() if isinstance(v, int | float) and not isinstance(v, bool) and not k.endswith("_stderr")
+        )
         raise InputError("--target", f"{target.estimate!r} is not an estimate of this scenario; choose one of {', '.join(have)}")
     return est
 

@@ -779,9 +779,14 @@ class Scenario(_Model):
     @classmethod
     def _pass_sweep_distance(cls, data: object) -> object:
         """A pass run's geometry comes from its passes: a ``[sweep]`` of field axes needs no distance."""
-        if isinstance(data, dict) and data.get("passes") is not None and isinstance(data.get("sweep"), dict):
-            if "ground_distance_km" not in data["sweep"]:
-                data = {**data, "sweep": {**data["sweep"], "ground_distance_km": [0.0]}}
+        sweep = data.get("sweep") if isinstance(data, dict) else None
+        if (
+            isinstance(data, dict)
+            and data.get("passes") is not None
+            and isinstance(sweep, dict)
+            and "ground_distance_km" not in sweep
+        ):
+            data = {**data, "sweep": {**sweep, "ground_distance_km": [0.0]}}
         return data
 
     @model_validator(mode="after")

@@ -88,7 +88,9 @@ def read(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             if f.attrs.get("qrate_format") != FORMAT:
                 raise ResultsFileError(f"{path}: not a qrate expected-values file")
             if int(f.attrs.get("qrate_schema", -1)) != SCHEMA_VERSION:
-                raise ResultsFileError(f"{path}: expected-values schema {f.attrs.get('qrate_schema')} (this qrate reads {SCHEMA_VERSION})")
+                raise ResultsFileError(
+                    f"{path}: expected-values schema {f.attrs.get('qrate_schema')} (this qrate reads {SCHEMA_VERSION})"
+                )
             meta = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items()}
             rows = [json.loads(s) for s in f[DATASET].asstr()[()]]
     except (OSError, RuntimeError, KeyError, ValueError) as exc:

@@ -43,12 +43,14 @@ def is_frontier(path: str | Path) -> bool:
         return False
 
 
-def write(path: Path, over: str, rows: Sequence[Mapping[str, Any]], meta: Mapping[str, Any], answer: Any, *, overwrite: bool) -> Path:
+def write(
+    path: Path, over: str, rows: Sequence[Mapping[str, Any]], meta: Mapping[str, Any], answer: Any, *, overwrite: bool
+) -> Path:
     """Write the frontier rows and metadata to ``path`` atomically."""
     from qrate import __version__
-    from qrate.store.hdf5 import package_versions
     from qrate.model import MODEL_VERSION
     from qrate.outputs import replace_atomically, temp_path
+    from qrate.store.hdf5 import package_versions
     from qrate.units import unit_of
 
     numeric = [k for k in rows[0] if k != "status"] if rows else [over]
@@ -59,7 +61,10 @@ def write(path: Path, over: str, rows: Sequence[Mapping[str, Any]], meta: Mappin
             table[k][i] = float(r[k])
         table["status"][i] = str(r["status"])
     vary = str(meta["vary"])
-    units = {over: unit_of(over)[0], **{k: unit_of(vary)[0] for k in ("threshold", "threshold_mc", "threshold_low", "threshold_high", "best_at")}}
+    units = {
+        over: unit_of(over)[0],
+        **{k: unit_of(vary)[0] for k in ("threshold", "threshold_mc", "threshold_low", "threshold_high", "best_at")},
+    }
     tmp = temp_path(path)
     try:
         with h5py.File(tmp, "w") as f:
@@ -90,7 +95,9 @@ def read(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             if f.attrs.get("qrate_format") != FORMAT:
                 raise ResultsFileError(f"{path}: not a qrate frontier file")
             if int(f.attrs.get("qrate_schema", -1)) != SCHEMA_VERSION:
-                raise ResultsFileError(f"{path}: frontier schema {f.attrs.get('qrate_schema')} (this qrate reads {SCHEMA_VERSION})")
+                raise ResultsFileError(
+                    f"{path}: frontier schema {f.attrs.get('qrate_schema')} (this qrate reads {SCHEMA_VERSION})"
+                )
             meta = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items()}
             table = f[DATASET][()]
     except (OSError, RuntimeError, KeyError) as exc:

@@ -145,7 +145,8 @@ class LoadedResults(Mapping[str, np.ndarray]):
             data[k] = (self.axes, grid)
         attrs = {k: v for k, v in self.meta.items() if isinstance(v, str | int | float | bool)}
         ds = xr.Dataset(data, coords=coords, attrs=attrs)
-        units = self.meta.get("units") if isinstance(self.meta.get("units"), dict) else {}
+        table = self.meta.get("units")
+        units: dict[str, str] = table if isinstance(table, dict) else {}
         for name in ds.variables:  # units from the names (length_km, key_rate_bps) or the file's table
             unit = units.get(str(name)) or unit_of(str(name))[0]
             if unit:
@@ -181,7 +182,12 @@ def load(path: str | Path) -> LoadedResults:
     if frontier.is_frontier(path):  # a threshold versus a second field (qrate require --over)
         meta, frows = frontier.read(path)
         over = meta["over"]
-        cols = {k: _column([r[k] for r in frows]) if k == "status" else np.array([np.nan if r[k] is None else r[k] for r in frows], dtype=float) for k in (frows[0] if frows else {over: None})}
+        cols = {
+            k: _column([r[k] for r in frows])
+            if k == "status"
+            else np.array([np.nan if r[k] is None else r[k] for r in frows], dtype=float)
+            for k in (frows[0] if frows else {over: None})
+        }
         return LoadedResults(Path(path), meta, cols, (over,))
     if expected.is_expected(path):
         meta, rows = expected.read(path)
@@ -194,7 +200,9 @@ def load(path: str | Path) -> LoadedResults:
     return _loaded(Path(path), results.meta, rows, axes, [[_axis_value(p, a) for a in axes] for p in points])
 
 
-def _loaded(path: Path, meta: dict[str, Any], rows: list[dict[str, Any]], axes: tuple[str, ...], values: list[list[Any]]) -> LoadedResults:
+def _loaded(
+    path: Path, meta: dict[str, Any], rows: list[dict[str, Any]], axes: tuple[str, ...], values: list[list[Any]]
+) -> LoadedResults:
     """Columns of per-point estimates ``rows`` whose axis values are ``values`` (one list per point)."""
     keys: list[str] = []
     for r in rows:
@@ -240,9 +248,13 @@ def read_passes(path: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]]
     summaries = []
     for key, by_pass in groups.items():
         axes_of = dict(zip(names, key, strict=True))
-        mine = [{**axes_of, "pass": i, "start_utc": starts[i], **pass_totals(steps, report)} for i, steps in sorted(by_pass.items())]
+        mine = [
+            {**axes_of, "pass": i, "start_utc": starts[i], **pass_totals(steps, report)} for i, steps in sorted(by_pass.items())
+        ]
         passes.extend(mine)
-        summaries.append({**axes_of, **pass_summary([{k: v for k, v in m.items() if k not in axes_of} for m in mine], window_days)})
+        summaries.append(
+            {**axes_of, **pass_summary([{k: v for k, v in m.items() if k not in axes_of} for m in mine], window_days)}
+        )
     if not passes:
         return [], {}
     if not names:

@@ -19,7 +19,9 @@ def test_cheapest_hardware_matches_lagrange_closed_form() -> None:
     """Table I: p_success ∝ eta_det^4 · p_ghz (four users' detectors, one GHZ source), so with errors
     e = −ln p the target is 4 e_d + e_g <= R and the cost a/e_d + b/e_g (a, b: the base errors) is least at
     e_d = k sqrt(a) / 2, e_g = k sqrt(b), k = R / (2 sqrt(a) + sqrt(b)) (a Lagrange multiplier)."""
-    sc = load_scenario("khan-acka-leo", ["detectors.efficiency=0.8", "sources.ghz_success_probability=0.5"], ["ground_distance_km=1000"])
+    sc = load_scenario(
+        "khan-acka-leo", ["detectors.efficiency=0.8", "sources.ghz_success_probability=0.5"], ["ground_distance_km=1000"]
+    )
     specs = parse_cost_fields(FIELDS)
     ev = Evaluator(sc, FIELDS, options=dict.fromkeys(FIELDS, "--minimise-cost"))
     p_base = ev.expected({})["p_success"]
@@ -40,7 +42,9 @@ def test_cheapest_hardware_matches_lagrange_closed_form() -> None:
 
 
 def test_unreachable_and_bad_fields(capsys: pytest.CaptureFixture[str]) -> None:
-    sc = load_scenario("khan-acka-leo", ["detectors.efficiency=0.8", "sources.ghz_success_probability=0.5"], ["ground_distance_km=1000"])
+    sc = load_scenario(
+        "khan-acka-leo", ["detectors.efficiency=0.8", "sources.ghz_success_probability=0.5"], ["ground_distance_km=1000"]
+    )
     ev = Evaluator(sc, FIELDS)
     res = minimise_cost(ev, parse_cost_fields(FIELDS), parse_target("p_success >= 0.9"), confirm=False)
     assert not res.feasible and res.estimate < 0.9

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 
 from qrate.engine.plan import plan_sweep
-from qrate.estimates import quantities
+from qrate.estimates import estimate_point, quantities
 from qrate.require.expected import expected_estimates, expected_passes, expected_row, point_pulses
 from qrate.require.montecarlo import mc_passes, point_rows, standard_error
-from qrate.estimates import estimate_point
 from qrate.scenario import load_scenario
 
 SWEEP_PRESETS = [

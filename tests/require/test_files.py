@@ -29,7 +29,22 @@ def test_run_expected_writes_a_file_that_says_so(tmp_path: Path, capsys: pytest.
     assert ds["key_rate_bps"].attrs["units"] == "bit/s" and ds["ground_distance_km"].attrs["units"] == "km"
     # sampling.mode in the scenario does the same; --resume has nothing to resume
     out2 = tmp_path / "e2.h5"
-    assert main(["run", "khan-acka-leo", "--set", 'sampling.mode="expected"', "--sweep", "ground_distance_km=0,1000", "--out", str(out2), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "khan-acka-leo",
+                "--set",
+                'sampling.mode="expected"',
+                "--sweep",
+                "ground_distance_km=0,1000",
+                "--out",
+                str(out2),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert list(qrate.load(out2)["key_rate_bps"]) == list(res["key_rate_bps"])
     capsys.readouterr()
     assert main(["run", "khan-acka-leo", "--expected", "--resume", "--out", str(out2), "--quiet"]) == 2
@@ -62,7 +77,26 @@ def test_heatmap_and_unit_labels(tmp_path: Path) -> None:
     assert format_value("sources.repetition_rate_hz", 1e8) == "100 MHz"
     assert field_label("ground_distance_km") == "ground distance (km)"
     out = tmp_path / "g.h5"
-    assert main(["run", "khan-acka-leo", "--expected", "--sweep", "links.leo.divergence_rad=2e-6,5e-6", "--sweep", "ground_distance_km=0,1000", "--out", str(out), "--quiet"]) == 0
-    assert main(["plot", str(out), "--heatmap", "ground_distance_km", "links.leo.divergence_rad", "--out", str(tmp_path / "h.png")]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "khan-acka-leo",
+                "--expected",
+                "--sweep",
+                "links.leo.divergence_rad=2e-6,5e-6",
+                "--sweep",
+                "ground_distance_km=0,1000",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(["plot", str(out), "--heatmap", "ground_distance_km", "links.leo.divergence_rad", "--out", str(tmp_path / "h.png")])
+        == 0
+    )
     assert (tmp_path / "h.png").stat().st_size > 0
     assert main(["plot", str(out), "--heatmap", "ground_distance_km", "links.leo.nope", "--out", str(tmp_path / "i.png")]) == 2

@@ -12,17 +12,30 @@ from qrate.scenario import load_scenario
 from qrate.store.load import read_passes
 
 # hardware that heralds hundreds of states per pass (the preset heralds ~1e-3)
-FAST = ["--set", "sampling.batches=3", "--set", "links.leo.aperture_radius_m=3", "--set", "links.leo.divergence_rad=1e-6", "--quiet"]
+FAST = [
+    "--set",
+    "sampling.batches=3",
+    "--set",
+    "links.leo.aperture_radius_m=3",
+    "--set",
+    "links.leo.divergence_rad=1e-6",
+    "--quiet",
+]
 
 
 def test_pass_run_with_a_hardware_axis_equals_one_run_per_value(tmp_path: Path) -> None:
     swept = tmp_path / "swept.h5"
-    assert main(["run", "micius-pass-acka", "--sweep", "sources.ghz_success_probability=0.01,0.1", *FAST, "--out", str(swept)]) == 0
+    assert (
+        main(["run", "micius-pass-acka", "--sweep", "sources.ghz_success_probability=0.01,0.1", *FAST, "--out", str(swept)]) == 0
+    )
     passes, summary = read_passes(swept)
     assert summary["axes"] == ["sources.ghz_success_probability"] and len(summary["points"]) == 2
     for value in (0.01, 0.1):
         single = tmp_path / f"single-{value}.h5"
-        assert main(["run", "micius-pass-acka", "--set", f"sources.ghz_success_probability={value}", *FAST, "--out", str(single)]) == 0
+        assert (
+            main(["run", "micius-pass-acka", "--set", f"sources.ghz_success_probability={value}", *FAST, "--out", str(single)])
+            == 0
+        )
         one, one_summary = read_passes(single)
         mine = [p for p in passes if p["sources.ghz_success_probability"] == value]
         assert [p["heralded_pairs"] for p in mine] == [p["heralded_pairs"] for p in one]  # same points, same streams

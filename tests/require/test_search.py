@@ -54,7 +54,9 @@ def test_threshold_matches_closed_form_and_interval_shrinks_with_batches() -> No
 
 def test_log_search_and_direction() -> None:
     ev = Evaluator(_leo_exact(), ["links.leo.divergence_rad"])
-    req = find_threshold(ev, parse_vary("links.leo.divergence_rad=1e-6:1e-4", log=True), parse_target("p_success >= 0.2"), confirm=False)
+    req = find_threshold(
+        ev, parse_vary("links.leo.divergence_rad=1e-6:1e-4", log=True), parse_target("p_success >= 0.2"), confirm=False
+    )
     (c,) = req.crossings
     assert not c.met_above and c.slope < 0
     assert ev.expected({"links.leo.divergence_rad": c.threshold})["p_success"] == pytest.approx(0.2, rel=1e-3)
