@@ -125,7 +125,8 @@ class Evaluator:
         return expected_estimates(plans[0], point_pulses(plans[0], s.pulses_per_batch, s.batches))
 
     def monte_carlo(self, values: Mapping[str, float], key: str, batches: int | None = None) -> tuple[dict[str, Any], float]:
-        """Sampled estimates and the standard error of ``key`` (the scenario's seed and batches unless given)."""
+        """Sampled estimates and the standard error of ``key`` (the scenario's seed and batches unless given;
+        in a pass run every batch simulates one whole pass)."""
         from qrate.estimates import estimate_point
         from qrate.require.montecarlo import mc_passes, point_rows, standard_error
 
@@ -133,8 +134,8 @@ class Evaluator:
         s = sc.sampling
         seed = s.seed if s.seed is not None else 0
         n = batches or s.batches
-        if self.passes:
-            passes, summary = mc_passes(plans, seed, n, s.pulses_per_batch)
+        if self.passes:  # every batch one whole pass (a step's pulses are split over sampling.batches)
+            passes, summary = mc_passes(plans, seed, n, s.pulses_per_batch, scale=s.batches)
             est = flat_pass_estimates(passes, summary)
             return est, float(est.get(key + "_stderr") or math.nan)
         rows = point_rows(plans[0], seed, n, s.pulses_per_batch)

@@ -17,7 +17,7 @@ from typing import Any
 
 from qrate.require.evaluate import Evaluator
 from qrate.require.request import Target, Vary
-from qrate.require.search import Requirement, find_threshold
+from qrate.require.search import SCAN_POINTS, Requirement, find_threshold
 from qrate.scenario.schema import Scenario
 
 
@@ -102,11 +102,21 @@ def find_frontier(
     precision: float = 1e-3,
     confirm: bool = True,
     batches: int | None = None,
+    scan_points: int = SCAN_POINTS,
 ) -> Frontier:
     """The threshold of ``vary`` for ``target`` at every value of ``over``."""
     start = time.perf_counter()
     reqs = tuple(
-        find_threshold(ev, vary, target, precision=precision, confirm=confirm, batches=batches, fixed={over: float(v)})
+        find_threshold(
+            ev,
+            vary,
+            target,
+            precision=precision,
+            confirm=confirm,
+            batches=batches,
+            fixed={over: float(v)},
+            scan_points=scan_points,
+        )
         for v in values
     )
     return Frontier(vary, target, over, tuple(float(v) for v in values), reqs, time.perf_counter() - start)

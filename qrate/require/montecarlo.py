@@ -18,11 +18,13 @@ from qrate.estimates import estimate_point, pass_summary, pass_totals
 from qrate.stats import to_row
 
 
-def point_rows(plan: PointPlan, seed: int, batches: int, pulses_per_batch: int, names: Sequence[str] | None = None) -> np.ndarray:
-    """The batch table of ``batches`` batches at one point (its own pulses per batch if it has them)."""
+def point_rows(
+    plan: PointPlan, seed: int, batches: int, pulses_per_batch: int, names: Sequence[str] | None = None, scale: int = 1
+) -> np.ndarray:
+    """The batch table of ``batches`` batches at one point (its own pulses per batch if it has them, times ``scale``)."""
     compiled = compile_protocol(plan)
     names = tuple(names) if names is not None else counter_names([plan])
-    pulses = plan.pulses_per_batch or pulses_per_batch
+    pulses = (plan.pulses_per_batch or pulses_per_batch) * int(scale)
     return np.concatenate([to_row(run_batch(plan, compiled, seed, b, pulses), b, names) for b in range(batches)])
 
 
@@ -33,16 +35,20 @@ def mc_estimates(plan: PointPlan, seed: int, batches: int, pulses_per_batch: int
 
 
 def mc_passes(
-    plans: Sequence[PointPlan], seed: int, batches: int, pulses_per_batch: int
+    plans: Sequence[PointPlan], seed: int, batches: int, pulses_per_batch: int, scale: int = 1
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Per-pass totals and summary of a pass run's steps, sampled (as ``qrate show`` computes them from a file)."""
+    """Per-pass totals and summary of a pass run's steps, sampled (as ``qrate show`` computes them from a file).
+
+    A step's batch holds its pulses per batch times ``scale`` (``scale`` = the scenario's batches: every
+    batch is one whole pass, so the totals' standard errors shrink as 1/sqrt(batches)).
+    """
     names = counter_names(plans)
     by_pass: dict[int, list[tuple[dict[str, Any], np.ndarray, float]]] = {}
     starts: dict[int, str] = {}
     window_days = 0.0
     report = plans[0].report() if plans else {}
     for plan in plans:
-        rows = point_rows(plan, seed, batches, pulses_per_batch, names)
+        rows = point_rows(plan, seed, batches, pulses_per_batch, names, scale)
         est = estimate_point(rows, plan.report(), extra=dict(plan.axes))
         i = int(plan.axes["pass"])
         by_pass.setdefault(i, []).append((est, rows, float(plan.extra["weight_s"])))

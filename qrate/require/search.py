@@ -132,8 +132,10 @@ def find_threshold(
     confirm: bool = True,
     batches: int | None = None,
     fixed: Mapping[str, float] | None = None,
+    scan_points: int = SCAN_POINTS,
 ) -> Requirement:
-    """Search ``vary``'s range for where ``target`` is met (module docstring); ``fixed``: other fields' values."""
+    """Search ``vary``'s range for where ``target`` is met (module docstring); ``fixed``: other fields' values;
+    ``scan_points``: values of the initial scan (crossings closer together than its spacing can be missed)."""
     from scipy import optimize
 
     start = time.perf_counter()
@@ -145,7 +147,7 @@ def find_threshold(
     def g(x: float) -> float:
         return estimate_of(ev.expected({vary.field: x, **fixed}), target.estimate)
 
-    xs = vary.scan(SCAN_POINTS)
+    xs = vary.scan(max(int(scan_points), 3))
     check_estimate(ev, {vary.field: xs[0], **fixed}, target)
     ys = [g(x) for x in xs]
     met = [target.met(y) for y in ys]
