@@ -31,7 +31,7 @@ from pathlib import Path
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._common import write_json  # noqa: E402
+from benchmarks._common import write_json
 
 
 def _clear_caches() -> None:
