@@ -78,14 +78,22 @@ def jackknife_se(rows: np.ndarray, report: Any, key: str) -> float:
 
 
 def standard_error(est: dict[str, Any], key: str, rows: np.ndarray | None = None, report: Any = None) -> float:
-    """Standard error of estimate ``key``: its declared one (``*_stderr``, ``*_sem_*``), else the batch
-    jackknife from ``rows`` (when given), else nan."""
-    from qrate.estimates import quantities
+    """Standard error of estimate ``key``: its declared one (``*_stderr``, ``*_sem_*``), else its 95 %
+    interval's half-width over 1.96 (a proportion's binomial error), else its spread across batches
+    over sqrt(batches), else the batch jackknife from ``rows`` (when given), else nan."""
+    from scipy import stats
 
-    q = next((q for q in quantities(report or {}) if q.key == key), None) if report is not None else None
+    from qrate.estimates import CONFIDENCE, quantities
+
+    q = next((q for q in quantities(report) if q.key == key), None) if report is not None else None
     for name in (key + "_stderr", q.sem if q else None):
         if name and est.get(name) is not None:
             return float(est[name])
+    if q is not None and q.ci is not None and est.get(q.ci[0]) is not None and est.get(q.ci[1]) is not None:
+        z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
+        return (float(est[q.ci[1]]) - float(est[q.ci[0]])) / (2 * z)
+    if q is not None and q.std is not None and est.get(q.std) is not None and int(est.get("batches") or 0) > 1:
+        return float(est[q.std]) / float(np.sqrt(int(est["batches"])))
     if rows is not None and report is not None:
         return jackknife_se(rows, report, key)
     return float("nan")
