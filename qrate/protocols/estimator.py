@@ -18,6 +18,7 @@ This module imports neither Stim nor any protocol.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -138,7 +139,7 @@ class Estimator:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Estimator:
         """The estimator a report's entry describes (ValueError naming a missing or mistyped field)."""
-        hints = typing.get_type_hints(cls)
+        hints = _type_hints(cls)
         values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
             if f.name not in data:
@@ -147,6 +148,12 @@ class Estimator:
                 raise ValueError(f"estimator {cls.kind!r}: the report lacks {f.name!r}")
             values[f.name] = _typed(data[f.name], hints.get(f.name), f"{cls.kind}.{f.name}")
         return cls(**values)
+
+
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """``typing.get_type_hints`` of an estimator class, once per class (it evaluates annotations: slow)."""
+    return typing.get_type_hints(cls)
 
 
 def _typed(value: Any, hint: Any, where: str) -> Any:
