@@ -139,7 +139,8 @@ def describe(req: Any) -> list[str]:
             f"  met over the whole range (the threshold lies outside it); the best expected value is {_g(req.best_value)} at {format_value(req.field, req.best_at)}"
         )
     if not req.monotone:
-        lines.append(f"  the response is not monotone in this range: {len(req.crossings)} crossing(s), each reported")
+        n = len(req.crossings)
+        lines.append("  the response is not monotone in this range" + (f": {n} crossings, each reported" if n else ""))
     for c in req.crossings:
         side = "at or above" if c.met_above else "at or below"
         lines.append(
