@@ -80,12 +80,19 @@ class Evaluator:
         if not present:
             raise InputError(option, f"no such scenario field {name!r}")
         other = EXCLUSIVE_KEYS.get(name.rsplit(".", 1)[-1])
-        if value is None and other is not None:
-            value = field_value(self.base, name.rsplit(".", 1)[0] + "." + other)[1]
+        if value is None and other is not None and field_value(self.base, name.rsplit(".", 1)[0] + "." + other)[1] is not None:
+            # set in its other form (a diameter for a radius, names for a user count): the schema checks the value
+            if name.endswith("_count"):
+                if option != "--over":
+                    raise InputError(option, f"{name} takes integers; a threshold needs a real-valued field (give it to --over)")
+                self.integers.add(name)
+            return
         if isinstance(value, bool) or not isinstance(value, int | float):
             what = "not set in this scenario" if value is None else f"not numeric (it is {value!r})"
             raise InputError(option, f"{name} is {what}")
-        if isinstance(value, int) and not isinstance(value, bool) and name.endswith(("count", "modes", "repetitions")):
+        if isinstance(value, int):  # an integer field (the dump keeps a float field's 1 as 1.0)
+            if option != "--over":
+                raise InputError(option, f"{name} takes integers; a threshold needs a real-valued field (give it to --over)")
             self.integers.add(name)
 
     # ------------------------------------------------------------------------------- points
