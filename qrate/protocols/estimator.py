@@ -18,7 +18,6 @@ This module imports neither Stim nor any protocol.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -150,10 +149,15 @@ class Estimator:
         return cls(**values)
 
 
-@functools.cache
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
 def _type_hints(cls: type) -> dict[str, Any]:
     """``typing.get_type_hints`` of an estimator class, once per class (it evaluates annotations: slow)."""
-    return typing.get_type_hints(cls)
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = typing.get_type_hints(cls)
+    return hints
 
 
 def _typed(value: Any, hint: Any, where: str) -> Any:
