@@ -138,6 +138,8 @@ def _plot_axes(args: Any, files: list[str], out: Path) -> int:
     if not rows:
         raise InputError("FILE.h5", f"{files[0]}: no batches stored yet; nothing to plot")
     axes = [*meta.get("axes", []), "ground_distance_km"]
+    if "pass" in axes and args.y != "auto" and ("_per_pass" in args.y or "_per_day" in args.y or "_per_year" in args.y):
+        return _plot_pass_totals(args, files[0], out)
     for option, axis in (("--x", args.x), ("--hue", args.hue), ("--facet", args.facet)):
         if axis is not None and axis not in axes:
             raise InputError(option, f"{axis!r} is not an axis of {files[0]}; its axes: {', '.join(axes)}")
@@ -268,4 +270,41 @@ def _plot_heatmap(args: Any, files: list[str], out: Path) -> int:
     finally:
         tmp.unlink(missing_ok=True)
     print(f"wrote {out} ({q.key} over {x} and {y})", file=sys.stderr)
+    return 0
+
+
+def _plot_pass_totals(args: Any, path: str, out: Path) -> int:
+    """A pass run with field axes: a per-pass / per-day / per-year total (``--y key_bits_per_day``)
+    versus a field axis, one point per grid point, ± its standard error."""
+    from qrate.errors import InputError
+    from qrate.plot.grid import plot_axes
+    from qrate.protocols.estimator import Quantity
+    from qrate.store.load import read_passes
+    from qrate.units import field_label
+
+    _, summary = read_passes(path)
+    points = summary.get("points") or ([summary] if summary else [])
+    names = list(summary.get("axes") or [])
+    if not points or args.y not in points[0]:
+        have = sorted(k for k in (points[0] if points else {}) if k.endswith(("_per_pass", "_per_day", "_per_year")))
+        raise InputError("--y", f"{args.y} is not a pass total of {path}; choose one of {', '.join(have)}")
+    x = args.x or (names[0] if names else None)
+    if x is None or x not in names:
+        raise InputError("--x", f"a pass total is drawn against a field axis of the run; its axes: {', '.join(names) or 'none'}")
+    se = args.y + "_stderr" if args.y + "_stderr" in points[0] else None
+    if se is None and args.y.endswith("_per_pass"):
+        day = args.y[: -len("_per_pass")] + "_per_day_stderr"
+        for p in points:
+            if p.get(day) is not None and p.get("passes"):
+                p[args.y + "_stderr"] = p[day] * p["window_days"] / p["passes"]
+        se = args.y + "_stderr"
+    q = Quantity(args.y, args.y, args.y, field_label(args.y), sem=se, std=se)
+    tmp = _temp(out)
+    try:
+        plot_axes(points, q, tmp, x=x, hue=args.hue, facet=args.facet, log=args.log, logx=args.logx, title=args.title,
+                  note="error bars: ±1 standard error of the pass totals")  # fmt: skip
+        _publish(tmp, out, args.overwrite)
+    finally:
+        tmp.unlink(missing_ok=True)
+    print(f"wrote {out} ({args.y} vs {x})", file=sys.stderr)
     return 0

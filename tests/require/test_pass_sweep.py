@@ -43,6 +43,11 @@ def test_pass_run_with_a_hardware_axis_equals_one_run_per_value(tmp_path: Path) 
         assert point["heralded_pairs_per_day"] == pytest.approx(one_summary["heralded_pairs_per_day"])
     low, high = (next(s for s in summary["points"] if s["sources.ghz_success_probability"] == v) for v in (0.01, 0.1))
     assert high["heralded_pairs_per_pass"] > 3 * low["heralded_pairs_per_pass"]
+    # drawn like any estimate: a pass total versus the axis
+    png = tmp_path / "per_day.png"
+    assert main(["plot", str(swept), "--x", "sources.ghz_success_probability", "--y", "key_bits_per_day", "--out", str(png)]) == 0
+    assert png.stat().st_size > 10_000
+    assert main(["plot", str(swept), "--y", "no_such_per_day", "--out", str(tmp_path / "x.png")]) == 2
 
 
 def test_pass_sweep_plans_every_grid_point() -> None:
