@@ -34,6 +34,7 @@ import numpy as np
 from qrate.engine.plan import PointPlan, compile_protocol
 from qrate.errors import InputError
 from qrate.estimates import estimate_point
+from qrate.protocols.compiled import CompiledProtocol
 from qrate.protocols.exact import StimPlan
 from qrate.stats import BASE_FIELDS, COUNTER_PREFIX
 
@@ -71,6 +72,7 @@ def flag_rates(plan: PointPlan) -> dict[str, float]:
 
 def _flag_rates(plan: PointPlan) -> dict[str, float]:
     compiled = compile_protocol(plan)
+    assert isinstance(compiled, CompiledProtocol)  # a pulse sampler gives its expected counts itself
     out = dict.fromkeys(compiled.counter_names, 0.0)
     out["shots"] = 1.0
     total = sum(r.probability for r in compiled.rounds)
@@ -89,18 +91,26 @@ def _flag_rates(plan: PointPlan) -> dict[str, float]:
 
 
 def expected_row(plan: PointPlan, pulses: float) -> np.ndarray:
-    """One batch row (:func:`expected_dtype`) holding the expected counts of ``pulses`` pulses."""
-    rates = flag_rates(plan)
-    row = np.zeros(1, dtype=expected_dtype(tuple(rates)))
+    """One batch row (:func:`expected_dtype`) holding the expected counts of ``pulses`` pulses.
+
+    A protocol that draws its counters from the pulses itself (a :class:`~qrate.protocols.pulses.PulseSampler`,
+    e.g. decoy-state BB84) gives its own expected counts.
+    """
     successes = pulses * min(plan.p_success_expected, 1.0)
-    uses = successes / plan.protocol.carriers_per_use
+    sampler = plan.pulse_sampler
+    if sampler is not None:
+        counts = sampler.expected_counts(pulses)
+    else:
+        uses = successes / plan.protocol.carriers_per_use
+        counts = {name: uses * q for name, q in flag_rates(plan).items()}
+    row = np.zeros(1, dtype=expected_dtype(tuple(counts)))
     row["pulses"] = pulses
     row["successes"] = successes
     row["eta_count"] = 1
     row["eta_sum"] = plan.mean_eta_joint
     row["eta_sumsq"] = plan.mean_eta_joint**2
-    for name, q in rates.items():
-        row[COUNTER_PREFIX + name] = uses * q
+    for name, v in counts.items():
+        row[COUNTER_PREFIX + name] = v
     return row
 
 
