@@ -143,7 +143,7 @@ class Evaluator:
         n = batches or s.batches
         if self.passes:  # every batch one whole pass (a step's pulses are split over sampling.batches)
             passes, summary = mc_passes(plans, seed, n, s.pulses_per_batch, scale=s.batches)
-            est = flat_pass_estimates(passes, summary)
+            est = {**flat_pass_estimates(passes, summary), "batches": n}
             return est, float(est.get(key + "_stderr") or math.nan)
         rows = point_rows(plans[0], seed, n, s.pulses_per_batch)
         report = plans[0].report()
