@@ -12,6 +12,7 @@ pass).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,7 +111,8 @@ class Evaluator:
             return point_scenario_from(self.base, vals)
         except InputError as exc:
             name = next(iter(values), DISTANCE_AXIS)
-            raise InputError(self._option(name), f"{name} = {values[name]:g} is refused: {exc.message}") from None
+            reason = re.sub(r"^value .* is refused: ", "", exc.message)
+            raise InputError(self._option(name), f"{name} = {values[name]:g} is refused: {reason}") from None
 
     def plans(self, values: Mapping[str, float]) -> tuple[Scenario, list[PointPlan]]:
         """The point scenario and its plans (one point, or the steps of its passes)."""

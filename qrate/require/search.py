@@ -123,6 +123,16 @@ def check_estimate(ev: Evaluator, values: Mapping[str, float], target: Target) -
     return est
 
 
+def _try(ev: Evaluator, values: Mapping[str, float], target: Target) -> dict[str, Any] | None:
+    """:func:`check_estimate`, or None where no point exists at ``values`` (an unknown estimate still raises)."""
+    try:
+        return check_estimate(ev, values, target)
+    except InputError as exc:
+        if exc.field == "--target":
+            raise
+        return None
+
+
 def find_threshold(
     ev: Evaluator,
     vary: Vary,
@@ -145,10 +155,17 @@ def find_threshold(
     to_x: Callable[[float], float] = math.exp if vary.log else float
 
     def g(x: float) -> float:
-        return estimate_of(ev.expected({vary.field: x, **fixed}), target.estimate)
+        try:
+            return estimate_of(ev.expected({vary.field: x, **fixed}), target.estimate)
+        except InputError:  # a value the scenario accepts but no point exists at (a platform below the horizon)
+            return math.nan
 
     xs = vary.scan(max(int(scan_points), 3))
-    check_estimate(ev, {vary.field: xs[0], **fixed}, target)
+    for end in (vary.lo, vary.hi):  # both ends must be values the field accepts (one line, exit 2, if not)
+        ev.scenario_at({vary.field: end, **fixed})
+    est = next((e for e in (_try(ev, {vary.field: x, **fixed}, target) for x in xs) if e is not None), None)
+    if est is None:
+        check_estimate(ev, {vary.field: xs[0], **fixed}, target)  # raises the reason of the first value
     ys = [g(x) for x in xs]
     met = [target.met(y) for y in ys]
     finite = [y for y in ys if math.isfinite(y)]
