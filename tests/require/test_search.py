@@ -84,3 +84,13 @@ def test_non_monotone_response_reports_every_crossing() -> None:
     assert up.met_above and not down.met_above and up.threshold < req.best_at < down.threshold
     for c in req.crossings:
         assert ev.expected({"sources.spdc_mean_pair_number": c.threshold})["key_rate_bps"] == pytest.approx(0.1, rel=1e-2)
+
+
+def test_values_with_no_point_read_as_not_met() -> None:
+    """Beyond the horizon there is no point: the search treats it as the target not met."""
+    sc = load_scenario("khan-acka-leo", [], ["ground_distance_km=0"])
+    ev = Evaluator(sc, ["ground_distance_km"])
+    req = find_threshold(ev, parse_vary("ground_distance_km=0:6000"), parse_target("key_rate_bps >= 1e5"), confirm=False)
+    (c,) = req.crossings
+    assert not c.met_above and 1000 < c.threshold < 2000
+    assert any(math.isnan(v) for v in req.scan["estimate"])  # the far end: platform below the horizon
