@@ -62,8 +62,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", action="store_true", help="print the answer as JSON")
     args = parser.parse_args(argv)
 
+    from qrate.errors import InputError
     from qrate.require.evaluate import Evaluator
     from qrate.require.request import parse_over, parse_target, parse_vary
+
+    if args.minimise_cost and (args.vary or args.over):
+        raise InputError("--minimise-cost", "searches its own fields; give it without --vary and --over")
+    if args.out is not None and not args.over:
+        raise InputError("--out", "writes a frontier; give --over FIELD=V1,V2,... with it")
 
     target = parse_target(args.target)
     scenario = load_scenario(args.scenario, args.overrides, args.sweeps)
@@ -84,8 +90,6 @@ def main(argv: list[str]) -> int:
 
         over_field, over_values = parse_over(args.over)
         if over_field == vary.field:
-            from qrate.errors import InputError
-
             raise InputError("--over", f"{over_field} is already the --vary field")
         ev = Evaluator(scenario, [vary.field, over_field], options={vary.field: "--vary", over_field: "--over"})
         if args.out is not None:

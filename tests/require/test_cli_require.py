@@ -24,6 +24,29 @@ BASE = ["require", "khan-acka-leo", "--sweep", "ground_distance_km=1000"]
         (["--vary", "links.leo.aperture_radius_m=-1:3", "--target", "p_success >= 0.2"], "--vary"),
         (["--vary", "links.leo.aperture_radius_m=0:3", "--log", "--target", "p_success >= 0.2"], "--log"),
         (["--vary", "sampling.batches=2:30", "--target", "p_success >= 0.2"], "takes integers"),
+        (["--vary", "links.leo.aperture_radius_m=0.5:3", "--target", "p_success >= 0.2", "--out", "x.h5"], "--over"),
+        (
+            [
+                "--vary",
+                "links.leo.aperture_radius_m=0.5:3",
+                "--target",
+                "p_success >= 0.2",
+                "--minimise-cost",
+                "bsm.success_probability",
+            ],
+            "without --vary",
+        ),
+        (
+            [
+                "--vary",
+                "links.leo.aperture_radius_m=0.5:3",
+                "--over",
+                "links.leo.aperture_radius_m=1,2",
+                "--target",
+                "p_success >= 0.2",
+            ],
+            "already",
+        ),
     ],
 )
 def test_bad_requests_exit_2_with_one_line(args: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
