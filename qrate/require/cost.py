@@ -46,10 +46,16 @@ COSTED: tuple[tuple[str, str], ...] = (
 
 
 def kind_of(name: str) -> str | None:
-    """The cost kind of a field (last dotted part), or None if it has no probability of no error."""
+    """The cost kind of a field (by its last dotted part), or None if it has no probability of no error.
+
+    A coherence time is costed only for a memory (``memories.<node>.coherence_time_s``): a link's
+    ``coherence_time_s`` is the atmosphere's, not hardware.
+    """
     leaf = name.rsplit(".", 1)[-1]
     for pattern, kind in COSTED:
         if re.search(pattern, leaf):
+            if kind == "time" and not name.startswith("memories."):
+                return None
             return kind
     return None
 
