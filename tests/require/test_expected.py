@@ -62,25 +62,31 @@ def test_expected_equals_monte_carlo_mean_at_every_point(name: str) -> None:
         assert exp["mode"] == "expected" and exp["batches"] == 0
 
 
-def test_expected_pass_totals_equal_monte_carlo_mean() -> None:
+PASS_RUNS = {
     # hardware good enough for millions of heralded states per pass (the preset's are ~1e-3), so that
     # every step holds enough test rounds for the plug-in estimates to be unbiased
-    better = [
+    "micius-pass-acka": [
         "sources.ghz_success_probability=1",
         "links.leo.aperture_radius_m=3",
         "links.leo.divergence_rad=1e-6",
         "sources.repetition_rate_hz=1e10",
         "detectors.dead_time_s=0",
         "passes.step_s=30",
-    ]
-    sc = load_scenario("micius-pass-acka", [*better, "sampling.batches=8"], [])
+    ],
+    "micius-2017-bb84": [],  # as shipped: hundreds of kbit per pass
+}
+
+
+@pytest.mark.parametrize("name", list(PASS_RUNS))
+def test_expected_pass_totals_equal_monte_carlo_mean(name: str) -> None:
+    sc = load_scenario(name, [*PASS_RUNS[name], "sampling.batches=8"], [])
     plans = plan_sweep(sc)
     ep, es = expected_passes(plans, sc.sampling.pulses_per_batch, sc.sampling.batches)
     mp, ms = mc_passes(plans, sc.sampling.seed, sc.sampling.batches, sc.sampling.pulses_per_batch)
     assert len(ep) == len(mp) >= 1
     for e, m in zip(ep, mp, strict=True):
         keys = [k for k in m if k + "_stderr" in m and isinstance(m[k], float)]
-        assert {"heralded_pairs", "key_bits", "finite_key_bits"} <= set(keys)
+        assert {"heralded_pairs", "key_bits", "finite_key_bits"} <= set(keys), keys
         bad = _compare(e, m, keys, lambda k: float(m[k + "_stderr"]))
         assert not bad, "; ".join(bad)
     assert es["key_bits_per_day"] == pytest.approx(sum(p["key_bits"] for p in ep) / es["window_days"])
