@@ -55,12 +55,12 @@ class Evaluator:
         self.passes = self.scenario.passes is not None
         for f in self.fields:
             self._check(f)
+        extra = [a for a in self.scenario.sweep.axes() if a not in self.fields]
+        if extra:
+            raise InputError(
+                self._option(self.fields[0]), f"the scenario sweeps {extra[0]}; a requirement is sought at one point"
+            )
         if not self.passes:
-            extra = [a for a in self.scenario.sweep.axes() if a not in self.fields]
-            if extra:
-                raise InputError(
-                    self._option(self.fields[0]), f"the scenario sweeps {extra[0]}; a requirement is sought at one point"
-                )
             if DISTANCE_AXIS not in self.fields and len(self.scenario.sweep.distances_km()) > 1:
                 raise InputError(
                     self._option(self.fields[0]),
