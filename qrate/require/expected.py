@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from qrate.engine.plan import PointPlan, compile_protocol
+from qrate.engine.plan import PointPlan
 from qrate.errors import InputError
 from qrate.estimates import estimate_point
 from qrate.protocols.compiled import CompiledProtocol
@@ -49,7 +49,7 @@ def expected_dtype(counter_names: Sequence[str]) -> np.dtype:
 
 
 FLAG_RATE_CACHE_SIZE = 4096
-"""Flag-rate tables kept (keyed by protocol, noise and sampler: the points of a search share a few)."""
+"""Flag-rate tables kept (keyed by protocol and noise: the points of a search share a few)."""
 _FLAG_RATES: OrderedDict[str, dict[str, float]] = OrderedDict()
 
 
@@ -59,10 +59,10 @@ def flag_rates(plan: PointPlan) -> dict[str, float]:
     Raises:
         InputError: a round of the protocol has no exact sampler (field ``sampling.mode``).
     """
-    key = repr((plan.protocol, sorted(plan.noise.as_dict().items()), plan.sampler))
+    key = repr((plan.protocol, sorted(plan.noise.as_dict().items())))
     hit = _FLAG_RATES.get(key)
     if hit is None:
-        hit = _FLAG_RATES[key] = _flag_rates(plan)
+        hit = _FLAG_RATES[key] = _flag_rates(plan.protocol.compile(plan.noise, sampler="exact"))
         while len(_FLAG_RATES) > FLAG_RATE_CACHE_SIZE:
             _FLAG_RATES.popitem(last=False)
     else:
@@ -70,9 +70,9 @@ def flag_rates(plan: PointPlan) -> dict[str, float]:
     return hit
 
 
-def _flag_rates(plan: PointPlan) -> dict[str, float]:
-    compiled = compile_protocol(plan)
-    assert isinstance(compiled, CompiledProtocol)  # a pulse sampler gives its expected counts itself
+def _flag_rates(compiled: CompiledProtocol) -> dict[str, float]:
+    """Expected counters per use of a protocol compiled with the exact sampler (whatever the scenario's
+    ``sampling.sampler``: nothing is sampled here)."""
     out = dict.fromkeys(compiled.counter_names, 0.0)
     out["shots"] = 1.0
     total = sum(r.probability for r in compiled.rounds)
