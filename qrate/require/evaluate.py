@@ -60,13 +60,12 @@ class Evaluator:
             raise InputError(
                 self._option(self.fields[0]), f"the scenario sweeps {extra[0]}; a requirement is sought at one point"
             )
-        if not self.passes:
-            if DISTANCE_AXIS not in self.fields and len(self.scenario.sweep.distances_km()) > 1:
-                raise InputError(
-                    self._option(self.fields[0]),
-                    f"the scenario has {len(self.scenario.sweep.distances_km())} ground distances;"
-                    " choose one with --sweep ground_distance_km=D",
-                )
+        if not self.passes and DISTANCE_AXIS not in self.fields and len(self.scenario.sweep.distances_km()) > 1:
+            raise InputError(
+                self._option(self.fields[0]),
+                f"the scenario has {len(self.scenario.sweep.distances_km())} ground distances;"
+                " choose one with --sweep ground_distance_km=D",
+            )
 
     def _option(self, name: str) -> str:
         return self.options.get(name, "--vary")
