@@ -15,9 +15,9 @@ import sys
 from typing import Any
 
 from qrate._cli.args import float_in, int_in
-from qrate._cli.text import printable
 from qrate._cli.validate import build_parser
 from qrate.scenario import load_scenario
+from qrate.text import printable
 
 
 def main(argv: list[str]) -> int:
