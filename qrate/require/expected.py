@@ -36,6 +36,7 @@ from qrate.errors import InputError
 from qrate.estimates import estimate_point
 from qrate.protocols.compiled import CompiledProtocol
 from qrate.protocols.exact import StimPlan
+from qrate.protocols.noise import PauliNoise
 from qrate.stats import BASE_FIELDS, COUNTER_PREFIX
 
 MODE = "expected"
@@ -54,15 +55,20 @@ _FLAG_RATES: OrderedDict[str, dict[str, float]] = OrderedDict()
 
 
 def flag_rates(plan: PointPlan) -> dict[str, float]:
-    """Expected value of every counter per protocol use (``shots`` is 1); cached by protocol and noise.
+    """Expected value of every counter per protocol use (``shots`` is 1) at the plan's noise.
 
     Raises:
         InputError: a round of the protocol has no exact sampler (field ``sampling.mode``).
     """
-    key = repr((plan.protocol, sorted(plan.noise.as_dict().items())))
+    return rates_at(plan.protocol, plan.noise)
+
+
+def rates_at(protocol: Any, noise: PauliNoise) -> dict[str, float]:
+    """Expected counters per use of ``protocol`` under ``noise``; cached by protocol and noise."""
+    key = repr((protocol, sorted(noise.as_dict().items())))
     hit = _FLAG_RATES.get(key)
     if hit is None:
-        hit = _FLAG_RATES[key] = _flag_rates(plan.protocol.compile(plan.noise, sampler="exact"))
+        hit = _FLAG_RATES[key] = _flag_rates(protocol.compile(noise, sampler="exact"))
         while len(_FLAG_RATES) > FLAG_RATE_CACHE_SIZE:
             _FLAG_RATES.popitem(last=False)
     else:
