@@ -49,7 +49,7 @@ def _timed(fn):  # type: ignore[no-untyped-def]
 
 
 def expected_rate(preset: str, n: int) -> dict[str, float]:
-    from qrate.engine.plan import plan_sweep
+    from qrate.engine.grid import plan_sweep
     from qrate.require.expected import expected_sweep
     from qrate.scenario import load_scenario
 

@@ -256,11 +256,20 @@ def main(argv: list[str]) -> int:
         help="only points whose sweep axis (dotted path, or ground_distance_km) has this value (repeatable)",
     )
     args = parser.parse_args(argv)
-    from qrate.store import frontier
+    from qrate.store import expected, frontier
 
     if frontier.is_frontier(args.file):  # qrate require --over --out: a threshold versus a second field
         meta, rows = frontier.read(args.file)
         return _show_frontier(meta, rows, args.json, args.csv)
+    if expected.is_expected(args.file) and (args.csv or args.head is not None or args.where):
+        meta, rows = expected.read(args.file)  # estimates without batch rows: selected in memory
+        rows = _selected(rows, _where(args.where), [*meta.get("axes", []), "ground_distance_km"])[: args.head]
+        if args.json:
+            from qrate.errors import InputError
+
+            raise InputError("--json", "--json prints the whole file; use --csv with --head / --where")
+        (print_csv if args.csv else print_table)(meta, rows)
+        return 0
     if args.csv or args.head is not None or args.where:
         if args.json:
             from qrate.errors import InputError
@@ -283,6 +292,23 @@ def main(argv: list[str]) -> int:
         if passes:
             print_passes(passes, summary)
     return 0
+
+
+def _selected(rows: list[dict[str, Any]], where: dict[str, str], axes: Sequence[str]) -> list[dict[str, Any]]:
+    """The rows whose axis values equal ``where``'s (numbers compared as numbers)."""
+    from qrate.errors import InputError
+
+    for axis in where:
+        if axis not in axes:
+            raise InputError("--where", f"{axis!r} is not a sweep axis; its axes: {', '.join(axes)}")
+
+    def same(value: Any, text: str) -> bool:
+        try:
+            return isinstance(value, int | float) and float(text) == float(value)
+        except ValueError:
+            return str(value) == text
+
+    return [r for r in rows if all(same(r.get(a), v) for a, v in where.items())]
 
 
 def _show_frontier(meta: dict[str, Any], rows: list[dict[str, Any]], as_json: bool, as_csv: bool) -> int:

@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from qrate.engine.plan import PointPlan, plan_sweep
+from qrate.engine.grid import plan_sweep
+from qrate.engine.plan import PointPlan
 from qrate.errors import InputError
 from qrate.require.expected import expected_estimates, expected_passes, point_pulses
 from qrate.scenario.axes import DISTANCE_AXIS, EXCLUSIVE_KEYS, point_scenario_from

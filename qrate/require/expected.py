@@ -25,6 +25,7 @@ exact flag probabilities: such points are refused with :class:`~qrate.errors.Inp
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -106,6 +107,8 @@ def expected_row(plan: PointPlan, pulses: float) -> np.ndarray:
     sampler = plan.pulse_sampler
     if sampler is not None:
         counts = sampler.expected_counts(pulses)
+    elif plan.memory is not None:
+        successes, counts = _memory_counts(plan, pulses)
     else:
         uses = successes / plan.protocol.carriers_per_use
         counts = {name: uses * q for name, q in flag_rates(plan).items()}
@@ -118,6 +121,48 @@ def expected_row(plan: PointPlan, pulses: float) -> np.ndarray:
     for name, v in counts.items():
         row[COUNTER_PREFIX + name] = v
     return row
+
+
+def _memory_counts(plan: PointPlan, pulses: float) -> tuple[float, dict[str, float]]:
+    """Expected successes and counters of a memory-assisted point (:mod:`qrate.memory`).
+
+    Successes: the delivered states per pulse of the closed forms (``MemoryPlan.expected_per_pulse``).
+    Counters: the storage-noise classes weighted by their probabilities. With one stored photon the
+    classes are "no decoherence event" and "an event", of probabilities 1 − e and e with e its mean
+    event probability (:func:`qrate.memory.expected.mean_event_probabilities`), so the expectation is
+    exact; with several stored photons the events are correlated through their common storage time and
+    the marginal means do not fix the classes: refused.
+    """
+    from qrate.memory.expected import mean_event_probabilities
+    from qrate.memory.herald import class_noise
+
+    mp = plan.memory
+    p = plan.p_success_expected  # the closed forms' delivered states per pulse (NaN: none)
+    if not math.isfinite(p):
+        raise InputError("sampling.mode", "no closed form for this memory plan's delivery rate; run it by Monte Carlo")
+    try:
+        events = mean_event_probabilities(mp)
+    except ValueError as exc:
+        raise InputError("sampling.mode", f"no closed form for this memory plan ({exc}); run it by Monte Carlo") from None
+    stored = [e for e in events if e > 0]
+    if len(stored) > 1:
+        raise InputError(
+            "sampling.mode",
+            f"expected values are exact for one stored photon; this point holds {len(stored)}, whose storage times are"
+            " correlated: run it by Monte Carlo",
+        )
+    successes = pulses * min(p, 1.0)
+    uses = successes / plan.protocol.carriers_per_use
+    weights = {0: 1.0}
+    if stored:
+        j = next(i for i, e in enumerate(events) if e > 0)
+        weights = {0: 1.0 - events[j], 1 << j: events[j]}
+    counts: dict[str, float] = {}
+    for code, w in weights.items():
+        noise = class_noise(plan.noise, mp, code)
+        for name, q in rates_at(plan.protocol, noise).items():
+            counts[name] = counts.get(name, 0.0) + uses * w * q
+    return successes, counts
 
 
 def point_pulses(plan: PointPlan, pulses_per_batch: int, batches: int) -> float:
@@ -179,7 +224,7 @@ def run_expected_to_file(scenario: Any, out: Any, *, overwrite: bool = False, ar
     from qrate.store.hdf5 import H5_SUFFIXES
 
     path = check_output(out, overwrite=overwrite, suffixes=H5_SUFFIXES, field="out")
-    from qrate.engine.plan import plan_sweep
+    from qrate.engine.grid import plan_sweep
 
     plans = plan_sweep(scenario)
     s = scenario.sampling

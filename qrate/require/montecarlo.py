@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from qrate.engine.batch import run_batch
-from qrate.engine.plan import PointPlan, compile_protocol, counter_names
+from qrate.engine.grid import counter_names
+from qrate.engine.plan import PointPlan, compile_protocol
 from qrate.estimates import estimate_point, pass_summary, pass_totals
 from qrate.stats import to_row
 

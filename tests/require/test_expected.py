@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from qrate.engine.plan import plan_sweep
+from qrate.engine import plan_sweep
+from qrate.errors import InputError
 from qrate.estimates import estimate_point, quantities
 from qrate.require.expected import expected_estimates, expected_passes, expected_row, point_pulses
 from qrate.require.montecarlo import mc_passes, point_rows, standard_error
@@ -47,12 +48,19 @@ def test_expected_equals_monte_carlo_mean_at_every_point(name: str) -> None:
     # 40 batches, so that the batch spreads behind the standard errors are themselves well estimated
     batches = 40
     most = (2**60 // batches) // 10**9 * 10**9
-    pulses = min(sc.sampling.pulses_per_batch * 1000, most)
+    # memories: the Monte Carlo draws every attempt's outcome (cost grows with the operating time), so the
+    # preset's own sample
+    memory = bool(sc.memories)
+    pulses = sc.sampling.pulses_per_batch if memory else min(sc.sampling.pulses_per_batch * 1000, most)
     sc = load_scenario(name, [f"sampling.pulses_per_batch={pulses}", f"sampling.batches={batches}"], [])
     s = sc.sampling
     for plan in plan_sweep(sc):
         pulses = point_pulses(plan, s.pulses_per_batch, s.batches)
-        exp = expected_estimates(plan, pulses)
+        try:
+            exp = expected_estimates(plan, pulses)
+        except InputError as exc:  # memories without a closed form (parallel modes, several stored photons)
+            assert memory and "run it by Monte Carlo" in exc.message, exc
+            continue
         rows = point_rows(plan, s.seed, s.batches, s.pulses_per_batch)
         report = plan.report()
         mc = estimate_point(rows, report, extra={"ground_distance_km": plan.ground_distance_km})

@@ -11,7 +11,7 @@ import pytest
 
 import qrate
 from qrate.cli import main
-from qrate.engine.plan import plan_sweep
+from qrate.engine import plan_sweep
 from qrate.require.expected import expected_sweep
 from qrate.scenario import load_scenario
 

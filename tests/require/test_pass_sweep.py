@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from qrate.cli import main
-from qrate.engine.plan import plan_sweep
+from qrate.engine import plan_sweep
 from qrate.scenario import load_scenario
 from qrate.store.load import read_passes
 

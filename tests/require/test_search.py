@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from qrate.engine.plan import plan_sweep
+from qrate.engine import plan_sweep
 from qrate.require.evaluate import Evaluator
 from qrate.require.request import parse_target, parse_vary
 from qrate.require.search import find_threshold
