@@ -31,6 +31,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "reproduce": ("qrate._cli.reproduce", "regenerate the reference figures into results/ (the main job)"),
     "bench": ("qrate._cli.bench", "run the built-in benchmark suite and write machine-readable JSON"),
     "provision": ("qrate._cli.provision", "two-stage stochastic QKD service provisioning on USNET"),
+    "require": ("qrate._cli.require", "the value of a field at which an estimate reaches a target, with its confidence interval"),
 }
 
 

@@ -31,6 +31,7 @@ from qrate.formulas import (
     CONFIDENCE,
     Step,
     binary_entropy,
+    count_value,
     error_entropy,
     finite_key_length_bits,
     integrate,
@@ -41,8 +42,9 @@ from qrate.formulas import (
     spread,
     step_stderr,
 )
+from qrate.longterm import long_term_summary as pass_summary
 from qrate.protocols.estimator import HERALDING, Batches, Estimator, Quantity, Report
-from qrate.stats import total
+from qrate.stats import counter_names_of, total
 
 __all__ = [
     "CONFIDENCE",
@@ -54,6 +56,7 @@ __all__ = [
     "estimate_point",
     "finite_key_length_bits",
     "inconsistency",
+    "pass_summary",
     "pass_totals",
     "proportion",
     "quantities",
@@ -110,9 +113,15 @@ def inconsistency(report: ReportLike, rows: np.ndarray) -> str | None:
 
 
 def _heralding(b: Batches) -> dict[str, Any]:
-    tot = total(b.rows)
-    p, p_lo, p_hi = proportion(tot.successes, tot.pulses)
-    binom_se = math.sqrt(max(p * (1 - p), 0.0) / tot.pulses)
+    tot = total(b.rows) if b.rows["successes"].dtype.kind != "f" else None  # else expected (real) counts
+    pulses = tot.pulses if tot else count_value(b.rows["pulses"].sum())
+    successes = tot.successes if tot else count_value(b.rows["successes"].sum())
+    eta_count = tot.eta_count if tot else int(b.rows["eta_count"].sum())
+    eta_sum = tot.eta_sum if tot else float(b.rows["eta_sum"].sum())
+    eta_sumsq = tot.eta_sumsq if tot else float(b.rows["eta_sumsq"].sum())
+    counts = dict(tot.counts) if tot else {n: b.total(n) for n in counter_names_of(b.rows)}
+    p, p_lo, p_hi = proportion(successes, pulses)
+    binom_se = math.sqrt(max(p * (1 - p), 0.0) / pulses)
     _, p_sem = spread(b.p_batches)
     if b.rows.size >= 2 and math.isfinite(p_sem):
         from scipy import stats
@@ -122,8 +131,8 @@ def _heralding(b: Batches) -> dict[str, Any]:
     rate_std, rate_sem = spread(b.rate_hz * b.p_batches)
     return {
         "batches": int(b.rows.size),
-        "pulses": tot.pulses,
-        "successes": tot.successes,
+        "pulses": pulses,
+        "successes": successes,
         "p_success": p,
         # never below the binomial floor: few batches can scatter less than chance allows
         "p_success_stderr": max(p_sem, binom_se) if math.isfinite(p_sem) else binom_se,
@@ -133,10 +142,10 @@ def _heralding(b: Batches) -> dict[str, Any]:
         "rate_bps": b.rate_hz * p,
         "rate_std_bps": rate_std,
         "rate_sem_bps": rate_sem,
-        "mean_eta_free_space": tot.eta_sum / tot.eta_count if tot.eta_count else math.nan,
-        "mean_eta_free_space_stderr": moment_se(tot.eta_count, tot.eta_sum, tot.eta_sumsq),
-        "counts": dict(tot.counts),
-        "seconds": tot.seconds,
+        "mean_eta_free_space": eta_sum / eta_count if eta_count else math.nan,
+        "mean_eta_free_space_stderr": moment_se(eta_count, eta_sum, eta_sumsq),
+        "counts": counts,
+        "seconds": float(b.rows["seconds"].sum()),
     }
 
 

@@ -36,11 +36,22 @@ def error_entropy(q: float | np.ndarray) -> Any:
     return binary_entropy(np.minimum(q, 0.5))
 
 
-def proportion(k: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
-    """``(k/n, low, high)`` with a Clopper–Pearson interval (``scipy.special.betaincinv``); nan for n = 0."""
+def count_value(v: float) -> float:
+    """A count as an int, or as a float when it is an expected (non-integer) count
+    (:mod:`qrate.require.expected`)."""
+    f = float(v)
+    return int(f) if f.is_integer() else f
+
+
+def proportion(k: float, n: float, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """``(k/n, low, high)`` with a Clopper–Pearson interval (``scipy.special.betaincinv``); nan for n = 0.
+
+    ``k`` and ``n`` may be expected (real) counts: the interval is then the incomplete beta
+    function's at those real arguments.
+    """
     from scipy.special import betaincinv
 
-    k, n = int(k), int(n)
+    k, n = count_value(k), count_value(n)
     if n <= 0:
         return math.nan, math.nan, math.nan
     alpha = 1.0 - confidence

@@ -71,6 +71,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--hue", default=None, metavar="AXIS", help="sweep axis drawn as one curve per value (with --x)")
     parser.add_argument("--facet", default=None, metavar="AXIS", help="sweep axis drawn as one panel per value (with --x)")
     parser.add_argument("--logx", action="store_true", help="logarithmic x axis")
+    parser.add_argument(
+        "--heatmap",
+        nargs=2,
+        default=None,
+        metavar=("X", "Y"),
+        help="heat map of the estimate over two sweep axes of one file (beside its relative error)",
+    )
     args = parser.parse_args(argv)
 
     from qrate.errors import InputError, QrateError
@@ -83,6 +90,10 @@ def main(argv: list[str]) -> int:
     out = check_output(args.out, overwrite=args.overwrite, suffixes=SUFFIXES, field="out")
     if args.log and args.y_min is not None and args.y_min <= 0:
         raise InputError("--y-min", f"expected a positive value with --log, got {args.y_min:g}")
+    if len(files) == 1 and _is_frontier(files[0]):
+        return _plot_frontier(args, files[0], out)
+    if args.heatmap:
+        return _plot_heatmap(args, files, out)
     if args.x or args.hue or args.facet or (len(files) == 1 and _field_axes(files[0])):
         return _plot_axes(args, files, out)
     data = curves_from_files(files, args.y, labels)
@@ -127,6 +138,8 @@ def _plot_axes(args: Any, files: list[str], out: Path) -> int:
     if not rows:
         raise InputError("FILE.h5", f"{files[0]}: no batches stored yet; nothing to plot")
     axes = [*meta.get("axes", []), "ground_distance_km"]
+    if "pass" in axes and args.y != "auto" and ("_per_pass" in args.y or "_per_day" in args.y or "_per_year" in args.y):
+        return _plot_pass_totals(args, files[0], out)
     for option, axis in (("--x", args.x), ("--hue", args.hue), ("--facet", args.facet)):
         if axis is not None and axis not in axes:
             raise InputError(option, f"{axis!r} is not an axis of {files[0]}; its axes: {', '.join(axes)}")
@@ -200,3 +213,98 @@ def _field_axes(path: str) -> list[str]:
     from qrate.store.load import read_estimates
 
     return list(read_estimates(path)[0].get("axes", []))
+
+
+def _is_frontier(path: str) -> bool:
+    from qrate.store.frontier import is_frontier
+
+    return is_frontier(path)
+
+
+def _plot_frontier(args: Any, path: str, out: Path) -> int:
+    """A frontier file (``qrate require --over --out``): the threshold versus the second field, with its band."""
+    from qrate.plot.frontier import plot_frontier
+    from qrate.store.frontier import read
+
+    meta, rows = read(path)
+    tmp = _temp(out)
+    try:
+        plot_frontier(meta, rows, tmp, logx=args.logx, log=args.log, title=args.title)
+        _publish(tmp, out, args.overwrite)
+    finally:
+        tmp.unlink(missing_ok=True)
+    print(f"wrote {out} (threshold of {meta['vary']} vs {meta['over']})", file=sys.stderr)
+    return 0
+
+
+def _plot_heatmap(args: Any, files: list[str], out: Path) -> int:
+    """``--heatmap X Y``: the estimate over two sweep axes of one file."""
+    from qrate.errors import InputError
+    from qrate.estimates import quantity
+    from qrate.plot.grid import plot_heatmap
+    from qrate.store.load import read_estimates
+
+    if len(files) != 1:
+        raise InputError("--heatmap", f"draws one file; got {len(files)} files")
+    meta, rows = read_estimates(files[0])
+    if not rows:
+        raise InputError("FILE.h5", f"{files[0]}: no batches stored yet; nothing to plot")
+    axes = [*meta.get("axes", []), "ground_distance_km"]
+    x, y = args.heatmap
+    for axis in (x, y):
+        if axis not in axes:
+            raise InputError("--heatmap", f"{axis!r} is not an axis of {files[0]}; its axes: {', '.join(axes)}")
+    if x == y:
+        raise InputError("--heatmap", "expected two different axes")
+    others = [a for a in axes if a not in (x, y) and len({r.get(a) for r in rows}) > 1]
+    if others:
+        raise InputError("--heatmap", f"the file also varies {others[0]}; a heat map shows two axes")
+    try:
+        q = quantity(meta["report"], str(meta["report"]["default_y"]) if args.y == "auto" else args.y)
+    except ValueError as exc:
+        raise InputError("--y", str(exc)) from None
+    tmp = _temp(out)
+    try:
+        plot_heatmap(rows, q, tmp, x=x, y=y, log=True, title=args.title)
+        _publish(tmp, out, args.overwrite)
+    finally:
+        tmp.unlink(missing_ok=True)
+    print(f"wrote {out} ({q.key} over {x} and {y})", file=sys.stderr)
+    return 0
+
+
+def _plot_pass_totals(args: Any, path: str, out: Path) -> int:
+    """A pass run with field axes: a per-pass / per-day / per-year total (``--y key_bits_per_day``)
+    versus a field axis, one point per grid point, ± its standard error."""
+    from qrate.errors import InputError
+    from qrate.plot.grid import plot_axes
+    from qrate.protocols.estimator import Quantity
+    from qrate.store.load import read_passes
+    from qrate.units import field_label
+
+    _, summary = read_passes(path)
+    points = summary.get("points") or ([summary] if summary else [])
+    names = list(summary.get("axes") or [])
+    if not points or args.y not in points[0]:
+        have = sorted(k for k in (points[0] if points else {}) if k.endswith(("_per_pass", "_per_day", "_per_year")))
+        raise InputError("--y", f"{args.y} is not a pass total of {path}; choose one of {', '.join(have)}")
+    x = args.x or (names[0] if names else None)
+    if x is None or x not in names:
+        raise InputError("--x", f"a pass total is drawn against a field axis of the run; its axes: {', '.join(names) or 'none'}")
+    se = args.y + "_stderr" if args.y + "_stderr" in points[0] else None
+    if se is None and args.y.endswith("_per_pass"):
+        day = args.y[: -len("_per_pass")] + "_per_day_stderr"
+        for p in points:
+            if p.get(day) is not None and p.get("passes"):
+                p[args.y + "_stderr"] = p[day] * p["window_days"] / p["passes"]
+        se = args.y + "_stderr"
+    q = Quantity(args.y, args.y, args.y, field_label(args.y), sem=se, std=se)
+    tmp = _temp(out)
+    try:
+        plot_axes(points, q, tmp, x=x, hue=args.hue, facet=args.facet, log=args.log, logx=args.logx, title=args.title,
+                  note="error bars: ±1 standard error of the pass totals")  # fmt: skip
+        _publish(tmp, out, args.overwrite)
+    finally:
+        tmp.unlink(missing_ok=True)
+    print(f"wrote {out} ({args.y} vs {x})", file=sys.stderr)
+    return 0

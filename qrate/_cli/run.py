@@ -73,6 +73,11 @@ def main(argv: list[str]) -> int:
         help="serve the dashboard on this interface instead, e.g. 0.0.0.0:8787 (reachable from other machines)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    parser.add_argument(
+        "--expected",
+        action="store_true",
+        help="sampling.mode = expected: every estimate from the plan without sampling (see 'Expected values' in qrate/MODELS.md)",
+    )
     args = parser.parse_args(argv)
 
     from qrate._cli.show import SUMMARY_POINTS, print_summary, print_table
@@ -92,6 +97,18 @@ def main(argv: list[str]) -> int:
     scenario = load_scenario(args.scenario, args.overrides, args.sweeps)
     if scenario.passes is not None:
         _warn_tle_age(scenario)
+    if args.expected or scenario.sampling.mode == "expected":
+        from qrate.require.expected import run_expected_to_file
+
+        if args.resume:
+            from qrate.errors import InputError
+
+            raise InputError("--resume", "an expected-values run has nothing to resume; run it again")
+        path = run_expected_to_file(scenario, args.out, overwrite=args.overwrite, argv=["qrate", "run", *argv])
+        print_table(*read_estimates(str(path)))
+        if not args.quiet:
+            print(printable(f"wrote {path} (expected values, nothing sampled)"), file=sys.stderr)
+        return 0
     if spec.kind not in ("sync", "auto"):  # auto quiets them itself if it starts a cluster
         quiet_dask_logs()  # a lost scheduler or Ctrl-C is reported in one line; distributed's records would bury it
     path = run_to_file(

@@ -96,6 +96,7 @@ def print_table(meta: dict[str, Any], rows: Sequence[dict[str, Any]]) -> None:
     print(
         f"# {printable(str(meta.get('scenario_name')))} ({printable(str(meta.get('protocol')))}), seed {meta.get('seed')},"
         f" model {meta.get('model_version')}, complete={bool(meta.get('complete'))}"
+        + (", EXPECTED VALUES (nothing sampled)" if meta.get("sampling_mode") == "expected" else "")
     )
     axes = list(meta.get("axes", []))
     for a in axes:
@@ -117,8 +118,16 @@ def print_table(meta: dict[str, Any], rows: Sequence[dict[str, Any]]) -> None:
 
 
 def print_passes(passes: list[dict[str, Any]], summary: dict[str, Any]) -> None:
-    """Per-pass totals (± standard error) and the long-term summary of a pass run: per day and per year
-    only from a window of a day or more, always with the days, passes, night passes and factors used."""
+    """Per-pass totals (± standard error) and the long-term summary of a pass run (per grid point of its
+    field axes, if it has any): per day and per year only from a window of a day or more, always with
+    the days, passes, night passes and factors used."""
+    if "points" in summary:
+        for point in summary["points"]:
+            axes = {a: point[a] for a in summary["axes"]}
+            print("# " + ", ".join(f"{a} = {v}" for a, v in axes.items()))
+            mine = [{k: v for k, v in p.items() if k not in axes} for p in passes if all(p.get(a) == v for a, v in axes.items())]
+            print_passes(mine, {k: v for k, v in point.items() if k not in axes})
+        return
     totals = [k for k in passes[0] if f"{k}_stderr" in passes[0]]
     night = summary.get("night_passes", 0)
     print(
@@ -161,15 +170,16 @@ def _pm(value: Any, se: Any) -> str:
     return f"{_f(value, '.4g')} ± {_f(se, '.2g')}"
 
 
-def print_csv(meta: dict[str, Any], rows: Iterable[dict[str, Any]]) -> None:
-    """One CSV row per point: the axes, then every scalar estimate (rates in bit/s), as ``qrate.load`` gives them.
+def print_csv(meta: dict[str, Any], rows: Iterable[dict[str, Any]], lead: Sequence[str] | None = None) -> None:
+    """One CSV row per point: the axes (or the ``lead`` columns), then every scalar estimate (rates in bit/s),
+    as ``qrate.load`` gives them.
 
     Rows are written as they come (the columns are those of the first row).
     """
     import csv
     import sys
 
-    axes = [*meta.get("axes", []), "ground_distance_km"]
+    axes = list(lead) if lead is not None else [*meta.get("axes", []), "ground_distance_km"]
     writer = csv.writer(sys.stdout, lineterminator="\n")
     keys: list[str] | None = None
     for r in rows:
@@ -271,6 +281,20 @@ def main(argv: list[str]) -> int:
         help="only points whose sweep axis (dotted path, or ground_distance_km) has this value (repeatable)",
     )
     args = parser.parse_args(argv)
+    from qrate.store import expected, frontier
+
+    if frontier.is_frontier(args.file):  # qrate require --over --out: a threshold versus a second field
+        meta, rows = frontier.read(args.file)
+        return _show_frontier(meta, rows, args.json, args.csv)
+    if expected.is_expected(args.file) and (args.csv or args.head is not None or args.where):
+        meta, rows = expected.read(args.file)  # estimates without batch rows: selected in memory
+        rows = _selected(rows, _where(args.where), [*meta.get("axes", []), "ground_distance_km"])[: args.head]
+        if args.json:
+            from qrate.errors import InputError
+
+            raise InputError("--json", "--json prints the whole file; use --csv with --head / --where")
+        (print_csv if args.csv else print_table)(meta, rows)
+        return 0
     if args.csv or args.head is not None or args.where:
         if args.json:
             from qrate.errors import InputError
@@ -292,4 +316,41 @@ def main(argv: list[str]) -> int:
         print_table(meta, rows)
         if passes:
             print_passes(passes, summary)
+    return 0
+
+
+def _selected(rows: list[dict[str, Any]], where: dict[str, str], axes: Sequence[str]) -> list[dict[str, Any]]:
+    """The rows whose axis values equal ``where``'s (numbers compared as numbers)."""
+    from qrate.errors import InputError
+
+    for axis in where:
+        if axis not in axes:
+            raise InputError("--where", f"{axis!r} is not a sweep axis; its axes: {', '.join(axes)}")
+
+    def same(value: Any, text: str) -> bool:
+        try:
+            return isinstance(value, int | float) and float(text) == float(value)
+        except ValueError:
+            return str(value) == text
+
+    return [r for r in rows if all(same(r.get(a), v) for a, v in where.items())]
+
+
+def _show_frontier(meta: dict[str, Any], rows: list[dict[str, Any]], as_json: bool, as_csv: bool) -> int:
+    """A frontier file (``qrate require --over --out``): one row per value of its second field."""
+    if as_json:
+        print(json.dumps(rows, indent=2))
+    elif as_csv:
+        print_csv({**meta, "axes": []}, [{k: v for k, v in r.items()} for r in rows], lead=[meta["over"]])
+    else:
+        print(
+            printable(
+                f"# {meta.get('scenario_name')}: threshold of {meta.get('vary')} for {meta.get('target')}, model {meta.get('model_version')}"
+            )
+        )
+        keys = list(rows[0]) if rows else []
+        widths = [max(len(k.rsplit(".", 1)[-1]), 12) for k in keys]
+        print(" ".join(f"{k.rsplit('.', 1)[-1]:>{w}}" for k, w in zip(keys, widths, strict=True)))
+        for r in rows:
+            print(" ".join(f"{_f(r.get(k), '.6g'):>{w}}" for k, w in zip(keys, widths, strict=True)))
     return 0

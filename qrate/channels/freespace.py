@@ -16,6 +16,7 @@ qrate/MODELS.md):
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -184,6 +185,7 @@ def sample_transmittance_blocks(budget: LinkBudget, n_shots: int, shots_per_bloc
     return np.repeat(sample_transmittance(budget, n_blocks, rng), shots_per_block)[:n_shots]
 
 
+@functools.lru_cache(maxsize=65536)  # pure: a search re-evaluates the same geometry many times
 def weibull_mean_integral(scale_l: float, half_shape: float) -> float:
     """E[exp(-scale_l E^half_shape)], E ~ Exp(1), by ``scipy.integrate.quad``.
 

@@ -24,10 +24,17 @@ def plan_sweep(scenario: Scenario) -> list[PointPlan]:
     Each point is planned from its own scenario (:func:`qrate.scenario.axes.point_scenario`), so its
     key, and with it its random streams, depend on its content only.
     """
-    from qrate.scenario.axes import DISTANCE_AXIS, point_scenario_from
+    from qrate.scenario.axes import DISTANCE_AXIS, grid, point_scenario_from
 
     if scenario.passes is not None:
-        return plan_passes(scenario)
+        if not scenario.sweep.axes():
+            return plan_passes(scenario)
+        base_data = scenario.model_dump(mode="json")
+        out: list[PointPlan] = []
+        sw = scenario.sweep
+        for axes in grid(sw.axes(), zipped=sw.zip, max_points=sw.max_points):  # each grid point's passes
+            out.extend(plan_passes(point_scenario_from(base_data, axes), start_index=len(out), axes=axes))
+        return out
     if not scenario.sweep.axes():
         protocol = protocol_of(scenario)
         return [plan_point(scenario, i, d, protocol) for i, d in enumerate(scenario.sweep.distances_km())]

@@ -13,6 +13,7 @@ A point's key is its physics and its UTC epoch, so extending the window keeps ex
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,8 +105,11 @@ def station_distance_km(a: Any, b: Any) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def plan_passes(scenario: Scenario) -> list[PointPlan]:
+def plan_passes(scenario: Scenario, *, start_index: int = 0, axes: Mapping[str, Any] | None = None) -> list[PointPlan]:
     """A plan per time step of every pass (validates every step before anything runs).
+
+    ``start_index`` numbers the first step (a swept pass run plans one grid point after the other);
+    ``axes`` are the grid point's field axes, stored with every step beside ``pass`` and ``time_s``.
 
     Raises:
         InputError: naming ``passes`` when the window holds no pass, or a field the passes refuse.
@@ -172,10 +176,10 @@ def plan_passes(scenario: Scenario) -> list[PointPlan]:
             plans.append(
                 plan_point(
                     scenario,
-                    len(plans),
+                    start_index + len(plans),
                     distance,
                     protocol,
-                    {"pass": i, "time_s": round(t_s, 6)},
+                    {**(axes or {}), "pass": i, "time_s": round(t_s, 6)},
                     geometries=geometries,
                     key_params=key,
                     pulses_per_batch=max(1, -(-pulses // batches)),

@@ -19,6 +19,9 @@ class PlotData:
 
 
 def _sampling_note(all_estimates: Sequence[Sequence[dict[str, Any]]], error_kind: str) -> str:
+    if all(e.get("mode") == "expected" for ests in all_estimates for e in ests):
+        return "expected values (nothing sampled): no error bars"
+    all_estimates = [[e for e in ests if e.get("batches")] for ests in all_estimates]
     batches = sorted({int(e["batches"]) for ests in all_estimates for e in ests})
     per_batch = sorted({round(e["pulses"] / e["batches"]) for ests in all_estimates for e in ests})
     b = "/".join(str(x) for x in batches)

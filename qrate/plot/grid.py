@@ -23,12 +23,32 @@ from qrate.plot.curves import X_LABEL, Curve, curve_from_estimates, draw_curves
 AXIS_LABELS = {"ground_distance_km": X_LABEL}
 
 
-def axis_label(axis: str) -> str:
-    """Label of a sweep axis: a known one's, else its dotted path."""
+def axis_label(axis: str, values: Sequence[Any] = ()) -> str:
+    """Label of a sweep axis: a known one's, else the field's words and unit (the SI prefix chosen for
+    ``values``, e.g. ``LEO divergence (µrad)``; tick labels follow with :func:`unit_ticks`)."""
+    from qrate.units import field_label
+
     parts = axis.split(".")
     if len(parts) == 4 and parts[:2] == ["nodes", "ground_stations"] and parts[3] == "user_count":
         return f"users at {parts[2]} (nodes.ground_stations.{parts[2]}.user_count)"
-    return AXIS_LABELS.get(axis, axis)
+    if axis in AXIS_LABELS:
+        return AXIS_LABELS[axis]
+    numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    return field_label(axis, numbers)
+
+
+def unit_ticks(axis_obj: Any, axis: str, values: Sequence[Any]) -> None:
+    """Tick labels of a matplotlib axis in the unit :func:`axis_label` chose (values divided by its prefix)."""
+    from matplotlib.ticker import FuncFormatter
+
+    from qrate.units import display
+
+    numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    if axis in AXIS_LABELS or not numbers:
+        return
+    scale, _ = display(axis, numbers)
+    if scale != 1.0:
+        axis_obj.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v / scale:g}"))
 
 
 def _value_text(axis: str, value: Any) -> str:
@@ -93,13 +113,14 @@ def plot_axes(
             ax.set_xticks(sorted({float(e[x]) for e in group}))
             ax.xaxis.set_major_formatter(ScalarFormatter())
             ax.xaxis.set_minor_formatter(NullFormatter())
+        unit_ticks(ax.xaxis, x, [e[x] for e in group])
         if facet is not None:
             ax.set_title(_value_text(facet, fv), fontsize=9)
         if hue is not None:
             ax.legend(fontsize=7)
     for ax in axes[len(panels) :]:
         ax.set_visible(False)
-    fig.supxlabel(axis_label(x) + (f"\n{note}" if note else ""), fontsize=9)
+    fig.supxlabel(axis_label(x, [e[x] for e in estimates]) + (f"\n{note}" if note else ""), fontsize=9)
     fig.supylabel(quantity.label, fontsize=9)
     if title:
         fig.suptitle(title, fontsize=10)
@@ -145,8 +166,10 @@ def plot_heatmap(
     for ax, data, label, n in ((ax_v, value, quantity.label, norm), (ax_e, error, "relative 1σ error (%)", None)):
         mesh = ax.pcolormesh(_edges(xs), _edges(ys), np.ma.masked_invalid(data), norm=n, shading="flat")
         fig.colorbar(mesh, ax=ax, label=label)
-        ax.set_xlabel(axis_label(x))
-        ax.set_ylabel(axis_label(y))
+        ax.set_xlabel(axis_label(x, xs))
+        ax.set_ylabel(axis_label(y, ys))
+        unit_ticks(ax.xaxis, x, xs)
+        unit_ticks(ax.yaxis, y, ys)
     if title:
         fig.suptitle(title, fontsize=10)
     if note:

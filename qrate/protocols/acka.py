@@ -32,7 +32,7 @@ from pydantic import Field
 
 from qrate.errors import InputError
 from qrate.finite_key import finite_key_bits
-from qrate.formulas import Step, proportion, ratio, secret_fraction, spread
+from qrate.formulas import Step, count_value, proportion, ratio, secret_fraction, spread
 from qrate.protocols._decode import DEFAULT_METHOD, DEFAULT_SAMPLER, Flag
 from qrate.protocols.carriers import CircuitBuilder, chain_carrier
 from qrate.protocols.compiled import CompiledProtocol, Round
@@ -138,10 +138,10 @@ class ConferenceKey(Estimator):
     def compute(self, b: Batches, p_success: float) -> dict[str, Any]:
         """Error rates with their intervals, the asymptotic, worst-case and finite-key rates."""
         key_b, test_b, xerr_b = b.count(self.key_rounds), b.count(self.test_rounds), b.count(self.x_errors)
-        n_key, k_test = int(key_b.sum()), int(test_b.sum())
-        qx, qx_lo, qx_hi = proportion(int(xerr_b.sum()), k_test)
+        n_key, k_test = count_value(key_b.sum()), count_value(test_b.sum())
+        qx, qx_lo, qx_hi = proportion(xerr_b.sum(), k_test)
         z_b = {pair: b.count(name) for pair, name in self.z_errors.items()}
-        qz_ci = {pair: proportion(int(v.sum()), n_key) for pair, v in z_b.items()}
+        qz_ci = {pair: proportion(v.sum(), n_key) for pair, v in z_b.items()}
         qz = {pair: ci[0] for pair, ci in qz_ci.items()}
         worst_pair = max(qz_ci, key=lambda pair: qz_ci[pair][0]) if qz_ci else None
         qz_max, qz_lo, _ = qz_ci[worst_pair] if worst_pair is not None else (math.nan,) * 3

@@ -112,7 +112,7 @@ class BroadcastBits(Estimator):
     def compute(self, b: Batches, p_success: float) -> dict[str, Any]:
         """Broadcast rates (all bits, correct bits) and the bit-error rate with its interval."""
         rounds_b, err_b = b.count(self.rounds), b.count(self.errors)
-        q, q_lo, q_hi = proportion(int(err_b.sum()), int(rounds_b.sum()))
+        q, q_lo, q_hi = proportion(err_b.sum(), rounds_b.sum())
         q = q if math.isfinite(q) else 0.0
         per_use = b.uses_per_s
         q_b = ratio(err_b, rounds_b, q)

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from qrate.formulas import Step
+from qrate.formulas import Step, count_value
 from qrate.stats import COUNTER_PREFIX
 
 
@@ -81,15 +81,17 @@ class Batches:
         return self.rate_hz / self.carriers_per_use
 
     def count(self, name: str) -> np.ndarray:
-        """Per-batch values of counter ``name`` (zeros if the file has no such counter)."""
+        """Per-batch values of counter ``name`` (zeros if the file has no such counter; float64 in a
+        table of expected counts, :mod:`qrate.require.expected`)."""
         field = COUNTER_PREFIX + name
         if field not in (self.rows.dtype.names or ()):
             return np.zeros(self.rows.size, dtype=np.int64)
-        return self.rows[field].astype(np.int64)
+        col = self.rows[field]
+        return col.astype(np.float64) if col.dtype.kind == "f" else col.astype(np.int64)
 
-    def total(self, name: str) -> int:
-        """Counter ``name`` summed over the batches."""
-        return int(self.count(name).sum())
+    def total(self, name: str) -> float:
+        """Counter ``name`` summed over the batches (an int, or a float for expected counts)."""
+        return count_value(self.count(name).sum())
 
     @property
     def p_batches(self) -> np.ndarray:
@@ -138,7 +140,7 @@ class Estimator:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Estimator:
         """The estimator a report's entry describes (ValueError naming a missing or mistyped field)."""
-        hints = typing.get_type_hints(cls)
+        hints = _type_hints(cls)
         values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
             if f.name not in data:
@@ -147,6 +149,17 @@ class Estimator:
                 raise ValueError(f"estimator {cls.kind!r}: the report lacks {f.name!r}")
             values[f.name] = _typed(data[f.name], hints.get(f.name), f"{cls.kind}.{f.name}")
         return cls(**values)
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _type_hints(cls: type) -> dict[str, Any]:
+    """``typing.get_type_hints`` of an estimator class, once per class (it evaluates annotations: slow)."""
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = typing.get_type_hints(cls)
+    return hints
 
 
 def _typed(value: Any, hint: Any, where: str) -> Any:

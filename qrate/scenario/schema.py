@@ -724,6 +724,9 @@ class Sampling(_Model):
     whatever number of pulses is simulated; ``finite_key`` picks the bound (``grasselli2018``, the
     N-party default, or ``yin2020``, the two-party analysis of Yin et al. 2020: :mod:`qrate.finite_key`). ``pulses_per_batch`` × ``batches`` is at most
     :data:`MAX_PULSES_PER_POINT` (2**60), so that the 64-bit counters of a point cannot overflow.
+    ``mode`` is ``monte_carlo`` (batches are sampled) or ``expected`` (every estimate is computed
+    from the plan without sampling, at the expected counts of ``pulses_per_batch`` × ``batches``
+    pulses; see "Expected values" in qrate/MODELS.md).
     """
 
     pulses_per_batch: int = Field(gt=0, le=MAX_PULSES_PER_POINT)
@@ -735,6 +738,7 @@ class Sampling(_Model):
     sampler: Sampler = DEFAULT_SAMPLER
     key_block_s: float = Field(default=300.0, gt=0.0, le=1e9)
     finite_key: Literal["grasselli2018", "yin2020"] = "grasselli2018"
+    mode: Literal["monte_carlo", "expected"] = "monte_carlo"
 
     @model_validator(mode="after")
     def _one_target(self) -> Sampling:
@@ -802,6 +806,20 @@ class Scenario(_Model):
     sampling: Sampling
     passes: PassWindow | None = None
     memories: dict[Name, Memory] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pass_sweep_distance(cls, data: object) -> object:
+        """A pass run's geometry comes from its passes: a ``[sweep]`` of field axes needs no distance."""
+        sweep = data.get("sweep") if isinstance(data, dict) else None
+        if (
+            isinstance(data, dict)
+            and data.get("passes") is not None
+            and isinstance(sweep, dict)
+            and "ground_distance_km" not in sweep
+        ):
+            data = {**data, "sweep": {**sweep, "ground_distance_km": [0.0]}}
+        return data
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
@@ -956,8 +974,6 @@ def _check_placement(s: Scenario) -> None:
                         f"nodes.ground_stations.{gs}.latitude_deg",
                         f"a [passes] run needs the coordinates of every station of links.{name}",
                     )
-    if s.passes is not None and s.sweep.axes():
-        raise CrossFieldError("sweep", "a [passes] run sweeps the passes' time steps; it takes no further sweep axes")
 
 
 def _check_memories(s: Scenario) -> None:

@@ -61,6 +61,12 @@ def read_estimates(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any
 
     ``meta["axes"]`` lists the field axes (dotted paths) whose values each point's estimates carry.
     """
+    from qrate.store import expected, frontier
+
+    if frontier.is_frontier(path):
+        return frontier.read(path)
+    if expected.is_expected(path):  # qrate run --expected: estimates without batch rows
+        return expected.read(path)
     results = read_results(path)
     points = [p for p in results.points if p.rows.size]
     meta = {**results.meta, "axes": list(dict.fromkeys(a for p in points for a in (p.params.get("axes") or {})))}
@@ -129,6 +135,8 @@ class LoadedResults(Mapping[str, np.ndarray]):
             import xarray as xr
         except ImportError:
             raise ImportError("to_xarray() needs xarray: pip install 'qrate[analysis]'") from None
+        from qrate.units import unit_of
+
         coords = {a: _column(sorted(set(self.arrays[a].tolist()), key=_sort_key)) for a in self.axes}
         shape = tuple(len(c) for c in coords.values())
         where = tuple(
@@ -141,11 +149,18 @@ class LoadedResults(Mapping[str, np.ndarray]):
         for k, v in self.arrays.items():
             if k in self.axes:
                 continue
-            grid = np.full(shape, np.nan)
+            grid = np.full(shape, np.nan, dtype=float if v.dtype != object else object)
             grid[where] = v
             data[k] = (self.axes, grid)
         attrs = {k: v for k, v in self.meta.items() if isinstance(v, str | int | float | bool)}
-        return xr.Dataset(data, coords=coords, attrs=attrs)
+        ds = xr.Dataset(data, coords=coords, attrs=attrs)
+        table = self.meta.get("units")
+        units: dict[str, str] = table if isinstance(table, dict) else {}
+        for name in ds.variables:  # units from the names (length_km, key_rate_bps) or the file's table
+            unit = units.get(str(name)) or unit_of(str(name))[0]
+            if unit:
+                ds[name].attrs["units"] = unit
+        return ds
 
 
 def _sort_key(v: Any) -> tuple[int, Any]:
@@ -171,18 +186,41 @@ def load(path: str | Path) -> LoadedResults:
     Raises:
         ResultsFileError: missing, foreign, truncated, damaged or other-schema file.
     """
+    from qrate.store import expected, frontier
+
+    if frontier.is_frontier(path):  # a threshold versus a second field (qrate require --over)
+        meta, frows = frontier.read(path)
+        over = meta["over"]
+        cols = {
+            k: _column([r[k] for r in frows])
+            if k == "status"
+            else np.array([np.nan if r[k] is None else r[k] for r in frows], dtype=float)
+            for k in (frows[0] if frows else {over: None})
+        }
+        return LoadedResults(Path(path), meta, cols, (over,))
+    if expected.is_expected(path):
+        meta, rows = expected.read(path)
+        axes = (*meta.get("axes", []), DISTANCE_AXIS)
+        return _loaded(Path(path), meta, rows, axes, [[r.get(a) for a in axes] for r in rows])
     results = read_results(path)
     points = [p for p in results.points if p.rows.size]
     rows = [point_estimates(results, p) for p in points]
     axes = (*dict.fromkeys(a for p in points for a in (p.params.get("axes") or {})), DISTANCE_AXIS)
+    return _loaded(Path(path), results.meta, rows, axes, [[_axis_value(p, a) for a in axes] for p in points])
+
+
+def _loaded(
+    path: Path, meta: dict[str, Any], rows: list[dict[str, Any]], axes: tuple[str, ...], values: list[list[Any]]
+) -> LoadedResults:
+    """Columns of per-point estimates ``rows`` whose axis values are ``values`` (one list per point)."""
     keys: list[str] = []
     for r in rows:
         for k, v in r.items():
             if k not in keys and k not in axes and (v is None or isinstance(v, int | float)) and not isinstance(v, bool):
                 keys.append(k)
-    arrays = {a: _column([_axis_value(p, a) for p in points]) for a in axes}
+    arrays = {a: _column([v[i] for v in values]) for i, a in enumerate(axes)}
     arrays.update({k: np.array([np.nan if r.get(k) is None else float(r[k]) for r in rows], dtype=float) for k in keys})
-    return LoadedResults(Path(path), results.meta, arrays, axes)
+    return LoadedResults(path, meta, arrays, axes)
 
 
 def read_passes(path: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -193,38 +231,38 @@ def read_passes(path: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]]
     (over its steps and stations) and ``night`` (every station's sky ``night`` at every step). The
     summary (:func:`qrate.longterm.long_term_summary`) applies the scenario's ``passes.night_only`` and
     ``passes.clear_sky_fraction`` and gives per-day / per-year totals only for a window of a day or more.
+    A pass run with field axes (``--sweep`` over hardware) has passes at every grid point: each pass
+    then carries the grid point's axis values, and the summary holds ``points``, one summary per grid
+    point with its axes.
     """
     from qrate.channels.background import NIGHT_AT_OR_BELOW_DEG
     from qrate.estimates import pass_totals
     from qrate.longterm import long_term_summary
+    from qrate.store import expected
 
+    if expected.is_expected(path):
+        meta, _ = expected.read(path)
+        return list(meta.get("passes") or []), dict(meta.get("summary") or {})
     results = read_results(path)
-    by_pass: dict[int, list[tuple[dict[str, Any], np.ndarray, float]]] = {}
+    groups: dict[tuple[Any, ...], dict[int, list[tuple[dict[str, Any], np.ndarray, float]]]] = {}
     starts: dict[int, str] = {}
     sun: dict[int, float] = {}
     window_days = 0.0
+    names: list[str] = []
     for p in results.points:
         axes = p.params.get("axes") or {}
         if "pass" not in axes or not p.rows.size:
             continue
+        names = [a for a in axes if a not in ("pass", "time_s")]
         est = point_estimates(results, p)
+        key = tuple(axes[a] for a in names)
         i = int(axes["pass"])
-        by_pass.setdefault(i, []).append((est, p.rows, float(p.params["weight_s"])))
+        groups.setdefault(key, {}).setdefault(i, []).append((est, p.rows, float(p.params["weight_s"])))
         starts[i] = str(p.params.get("pass_start_utc"))
         window_days = float(p.params.get("window_days", 0.0))
         step_sun = [float(st.get("sun_elevation_deg", math.nan)) for st in (p.params.get("stations") or {}).values()]
         sun[i] = max([sun.get(i, -math.inf), *step_sun])
     report = results.meta["report"]
-    passes = [
-        {
-            "pass": i,
-            "start_utc": starts[i],
-            **pass_totals(steps, report),
-            "max_sun_elevation_deg": sun[i],
-            "night": bool(sun[i] <= NIGHT_AT_OR_BELOW_DEG),
-        }
-        for i, steps in sorted(by_pass.items())
-    ]
     night_only, clear_sky = False, 1.0
     toml = results.meta.get("scenario_toml")
     if toml:
@@ -233,5 +271,26 @@ def read_passes(path: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]]
         window = load_scenario_text(str(toml)).passes
         if window is not None:
             night_only, clear_sky = window.night_only, window.clear_sky_fraction
-    summary = long_term_summary(passes, window_days, night_only=night_only, clear_sky_fraction=clear_sky)
-    return passes, (summary if passes else {})
+    passes: list[dict[str, Any]] = []
+    summaries = []
+    for key, by_pass in groups.items():
+        axes_of = dict(zip(names, key, strict=True))
+        mine = [
+            {
+                **axes_of,
+                "pass": i,
+                "start_utc": starts[i],
+                **pass_totals(steps, report),
+                "max_sun_elevation_deg": sun[i],
+                "night": bool(sun[i] <= NIGHT_AT_OR_BELOW_DEG),
+            }
+            for i, steps in sorted(by_pass.items())
+        ]
+        passes.extend(mine)
+        own = [{k: v for k, v in m.items() if k not in axes_of} for m in mine]
+        summaries.append({**axes_of, **long_term_summary(own, window_days, night_only=night_only, clear_sky_fraction=clear_sky)})
+    if not passes:
+        return [], {}
+    if not names:
+        return passes, summaries[0]
+    return passes, {"passes": len(passes), "window_days": window_days, "axes": names, "points": summaries}

@@ -10,7 +10,7 @@ from matplotlib.image import imread
 from qrate.cli import main
 from qrate.engine import protocol_of
 from qrate.estimates import quantity
-from qrate.reproduce import FIGURES, FULL, QUICK, RUNS, promised_figures, readme_text, run_overrides
+from qrate.reproduce import FIGURES, FRONTIERS, FULL, QUICK, RUNS, promised_figures, readme_text, run_overrides
 from qrate.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
@@ -73,7 +73,7 @@ def test_quick_reproduce_writes_every_promised_figure(tmp_path, capsys) -> None:
         assert float(image[..., :3].std()) > 0.01, name
         assert sum(line.startswith(str(path)) for line in stdout) == 1, name  # one summary line per figure
     assert (out / "README.md").read_text(encoding="utf-8") == readme_text(quick=True)
-    assert sorted(p.name for p in (out / "h5").iterdir()) == sorted(f"{r.name}.h5" for r in RUNS)
+    assert sorted(p.name for p in (out / "h5").iterdir()) == sorted(f"{r.name}.h5" for r in (*RUNS, *FRONTIERS))
     text = readme_text(quick=True)
     for fig in FIGURES:
         assert fig.filename in text
