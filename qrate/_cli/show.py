@@ -119,8 +119,8 @@ def print_table(meta: dict[str, Any], rows: Sequence[dict[str, Any]]) -> None:
 
 def print_passes(passes: list[dict[str, Any]], summary: dict[str, Any]) -> None:
     """Per-pass totals (± standard error) and the long-term summary of a pass run (per grid point of its
-    field axes, if it has any): per day and per year only from a window of a day or more, always with
-    the days, passes, night passes and factors used."""
+    field axes, if it has any): per day and per year always with the days, passes, night passes and
+    factors used, marked not representative for a window shorter than a day."""
     if "points" in summary:
         for point in summary["points"]:
             axes = {a: point[a] for a in summary["axes"]}
@@ -140,15 +140,14 @@ def print_passes(passes: list[dict[str, Any]], summary: dict[str, Any]) -> None:
         cells = " ".join(f"{_pass_cell(p, k):>24}" for k in totals)
         sun = p.get("max_sun_elevation_deg")
         print(f"{p['pass']:>5} {printable(p['start_utc']):>24} {p['duration_s']:>7.1f} {_f(sun, '.1f'):>7} {cells}")
-    if summary.get("long_term_note"):
-        print(f"#   {summary['long_term_note']}")
-        return
     basis = (
         f"from {summary.get('counted_passes', summary['passes'])} {'night ' if summary.get('night_only') else ''}passes in"
-        f" {summary['window_days']:.4g} days ({summary['passes'] / summary['window_days']:.3g} passes per day),"
-        f" clear-sky fraction {summary.get('clear_sky_fraction', 1.0):g}"
+        f" {summary['window_days']:.4g} days, clear-sky fraction {summary.get('clear_sky_fraction', 1.0):g}"
     )
-    print(f"#   long-term totals {basis}:")
+    if summary.get("long_term_note"):  # a window shorter than a day: the figures carry the warning
+        print(f"#   long-term totals {basis}, {summary['long_term_note']}:")
+    else:
+        print(f"#   long-term totals {basis} ({summary['passes'] / summary['window_days']:.3g} passes per day):")
     for k in totals:
         if f"{k}_per_day" in summary:
             day = _pass_cell({"v": summary[k + "_per_day"], "v_stderr": summary[k + "_per_day_stderr"]}, "v")

@@ -230,7 +230,8 @@ def read_passes(path: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]]
     the pass with its standard error (:func:`qrate.estimates.pass_totals`), ``max_sun_elevation_deg``
     (over its steps and stations) and ``night`` (every station's sky ``night`` at every step). The
     summary (:func:`qrate.longterm.long_term_summary`) applies the scenario's ``passes.night_only`` and
-    ``passes.clear_sky_fraction`` and gives per-day / per-year totals only for a window of a day or more.
+    ``passes.clear_sky_fraction`` and marks the per-day / per-year totals of a window shorter than a day
+    as not representative.
     A pass run with field axes (``--sweep`` over hardware) has passes at every grid point: each pass
     then carries the grid point's axis values, and the summary holds ``points``, one summary per grid
     point with its axes.

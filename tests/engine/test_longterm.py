@@ -15,11 +15,12 @@ def _passes() -> list[dict]:
     ]
 
 
-def test_short_window_gives_no_per_day_figures() -> None:
+def test_short_window_is_marked_not_representative() -> None:
     s = long_term_summary(_passes(), 0.25)
-    assert s["passes_per_day"] is None and "key_bits_per_day" not in s and "key_bits_per_year" not in s
+    assert not s["representative"] and "not representative" in s["long_term_note"] and "6 h window" in s["long_term_note"]
     assert s["key_bits_per_pass"] == pytest.approx(200 / 3)
-    assert "shorter than 1 day" in s["long_term_note"]
+    assert s["key_bits_per_day"] == pytest.approx(200 / 0.25)  # the extrapolation, flagged
+    assert long_term_summary(_passes(), 1.0)["representative"] and "long_term_note" not in long_term_summary(_passes(), 1.0)
 
 
 def test_day_window_with_night_only_and_clear_sky() -> None:

@@ -66,9 +66,9 @@ def test_key_per_pass_is_the_integral_of_the_rate(tmp_path: Path) -> None:
                    for plan in plan_sweep(s))
     assert abs(p["key_bits"] - expected) < 4 * p["key_bits_stderr"] + 0.01 * expected
     assert 0 < p["finite_key_bits"] < p["key_bits"]
-    # a 10-minute window: no per-day or per-year totals (it would read as 144 passes a day), only per pass
+    # a 10-minute window: its per-day figures (144 passes a day) are flagged as not representative
     assert summary["passes"] == 1 and summary["key_bits_per_pass"] == pytest.approx(p["key_bits"])
-    assert "key_bits_per_day" not in summary and "shorter than 1 day" in summary["long_term_note"]
+    assert not summary["representative"] and "not representative" in summary["long_term_note"]
     assert p["night"] == (p["max_sun_elevation_deg"] <= -18.0)
 
 
@@ -120,7 +120,8 @@ def test_show_steps_name_stations_sun_and_sky_and_long_term_needs_a_day(tmp_path
     assert {"GS1:elev", "GS1:sun", "GS1:sky", "GS2:elev", "GS2:sun", "GS2:sky"} <= set(header.split())
     step = text.splitlines()[text.splitlines().index(header) + 1].split()
     assert step[2].startswith("2016-12-20T04:5") and step[5] == "day" and float(step[4]) > 0  # 11:5x local time
-    assert "no per-day or per-year totals: the window is 0.167 h" in text and "per year" not in text
+    assert "long-term totals from 1 passes in 0.006944 days, clear-sky fraction 1, not representative" in text
+    assert "passes per day" not in text  # no "144 passes per day" from a 10-minute window
 
     day = tmp_path / "d.h5"
     s = _scenario(
@@ -137,7 +138,7 @@ def test_show_steps_name_stations_sun_and_sky_and_long_term_needs_a_day(tmp_path
     assert summary["key_bits_per_day"] == pytest.approx(0.5 * sum(p["key_bits"] for p in night))
     assert main(["show", str(day)]) == 0
     text = capsys.readouterr().out
-    assert f"from {len(night)} night passes in 1 days" in text and "clear-sky fraction 0.5" in text
+    assert f"from {len(night)} night passes in 1 days, clear-sky fraction 0.5 (" in text and "not representative" not in text
 
 
 def test_run_warns_when_the_window_is_far_from_the_tle_epoch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
