@@ -37,15 +37,7 @@ def test_table_one_row_per_pass(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_json_passes_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(
-        capsys,
-        *MICIUS_XL,
-        "--station",
-        "Delingha:37.379:97.727:3153:5",
-        *WINDOW,
-        "--json",
-        "--steps",
-        "--step-s",
-        "10",
+        capsys, *MICIUS_XL, "--station", "Delingha:37.379:97.727:3153:5", *WINDOW, "--json", "--steps", "--step-s", "10"
     )
     assert code == 0
     records = [json.loads(line) for line in out.splitlines()]
@@ -64,15 +56,7 @@ def test_json_passes_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_text_steps_block(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(
-        capsys,
-        *MICIUS_XL,
-        "--start",
-        "2016-12-19T16:52",
-        "--end",
-        "2016-12-19T16:52:03",
-        "--steps",
-    )
+    code, out, _ = _run(capsys, *MICIUS_XL, "--start", "2016-12-19T16:52", "--end", "2016-12-19T16:52:03", "--steps")
     assert code == 0
     block = out.split("# pass 1: per-step geometry\n")[1].splitlines()
     assert block[0].split() == ["time_utc", "Xinglong:range_km", "Xinglong:elevation_deg"]
@@ -80,15 +64,7 @@ def test_text_steps_block(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_no_pass_is_a_message_and_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _run(
-        capsys,
-        *MICIUS_XL,
-        "--start",
-        "2016-12-19T16:45",
-        "--end",
-        "2016-12-19T16:46",
-        "--json",
-    )
+    code, out, err = _run(capsys, *MICIUS_XL, "--start", "2016-12-19T16:45", "--end", "2016-12-19T16:46", "--json")
     assert code == 0 and out == ""
     assert len(err.splitlines()) == 1 and err.startswith("qrate passes: no pass of 41731")
 
