@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qrate._cli.args import ArgumentParser, float_in
 from qrate.plot.files import PlotData, curves_from_files
 from qrate.text import printable
 
 __all__ = ["PlotData", "curves_from_files", "main"]  # curves_from_files lives in qrate.plot.files
+
+if TYPE_CHECKING:
+    from qrate.protocols.estimator import Quantity
 
 SUFFIXES = (".png", ".pdf", ".svg")
 
@@ -99,8 +104,7 @@ def main(argv: list[str]) -> int:
     data = curves_from_files(files, args.y, labels)
     if args.ratio and len(data.curves) < 2:
         raise InputError("--ratio", "needs at least two files")
-    tmp = _temp(out)
-    try:
+    with _drawn(out, args.overwrite) as tmp:
         try:
             plot_curves(
                 data.curves,
@@ -118,9 +122,6 @@ def main(argv: list[str]) -> int:
             raise InputError("--ratio" if args.ratio else "FILE.h5", str(exc)) from None
         except OSError as exc:  # disk full, I/O error
             raise QrateError(f"{out}: cannot write the figure ({os.strerror(exc.errno) if exc.errno else exc})") from None
-        _publish(tmp, out, args.overwrite)
-    finally:
-        tmp.unlink(missing_ok=True)
     print(f"wrote {printable(out)} ({len(data.curves)} curve{'s' if len(data.curves) != 1 else ''})", file=sys.stderr)
     return 0
 
@@ -128,25 +129,15 @@ def main(argv: list[str]) -> int:
 def _plot_axes(args: Any, files: list[str], out: Path) -> int:
     """One file's points against any of its sweep axes (``--x``, ``--hue``, ``--facet``)."""
     from qrate.errors import InputError
-    from qrate.estimates import quantity
     from qrate.plot.grid import plot_axes
-    from qrate.store.load import read_estimates
 
-    if len(files) != 1:
-        raise InputError("--x", f"plots one file against its sweep axes; got {len(files)} files")
-    meta, rows = read_estimates(files[0])
-    if not rows:
-        raise InputError("FILE.h5", f"{files[0]}: no batches stored yet; nothing to plot")
-    axes = [*meta.get("axes", []), "ground_distance_km"]
+    meta, rows, axes = _one_file(files, "--x", "plots one file against its sweep axes")
     if "pass" in axes and args.y != "auto" and ("_per_pass" in args.y or "_per_day" in args.y or "_per_year" in args.y):
         return _plot_pass_totals(args, files[0], out)
     for option, axis in (("--x", args.x), ("--hue", args.hue), ("--facet", args.facet)):
-        if axis is not None and axis not in axes:
-            raise InputError(option, f"{axis!r} is not an axis of {files[0]}; its axes: {', '.join(axes)}")
-    try:
-        q = quantity(meta["report"], str(meta["report"]["default_y"]) if args.y == "auto" else args.y)
-    except ValueError as exc:
-        raise InputError("--y", str(exc)) from None
+        if axis is not None:
+            _check_axis(option, axis, axes, files[0])
+    q = _quantity(meta, args.y)
     note = "error bars: ±1σ across batches (95% interval where there is no batch spread)"
     if not meta.get("complete"):
         note += "; INCOMPLETE run: not every batch is in"
@@ -154,8 +145,7 @@ def _plot_axes(args: Any, files: list[str], out: Path) -> int:
             f"qrate plot: note: {printable(files[0])} is incomplete (interrupted or still running); the figure says so",
             file=sys.stderr,
         )
-    tmp = _temp(out)
-    try:
+    with _drawn(out, args.overwrite) as tmp:
         try:
             plot_axes(
                 rows,
@@ -171,9 +161,6 @@ def _plot_axes(args: Any, files: list[str], out: Path) -> int:
             )
         except ValueError as exc:
             raise InputError("--hue", f"{exc}; its axes: {', '.join(axes)}") from None
-        _publish(tmp, out, args.overwrite)
-    finally:
-        tmp.unlink(missing_ok=True)
     print(printable(f"wrote {out} ({q.key} vs {args.x or 'ground_distance_km'})"), file=sys.stderr)
     return 0
 
@@ -208,6 +195,51 @@ def _publish(tmp: Path, out: Path, overwrite: bool) -> None:
         os.replace(tmp, out)
 
 
+@contextmanager
+def _drawn(out: Path, overwrite: bool) -> Iterator[Path]:
+    """The temporary name to draw the figure under; published as ``out`` when the block ends without an
+    error (:func:`_publish`), removed in any case."""
+    tmp = _temp(out)
+    try:
+        yield tmp
+        _publish(tmp, out, overwrite)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _one_file(files: list[str], option: str, what: str) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+    """``(metadata, estimates per point, axes)`` of the one results file ``option`` draws (InputError
+    naming ``option`` for several files, ``FILE.h5`` for a file with nothing stored yet)."""
+    from qrate.errors import InputError
+    from qrate.store.load import read_estimates
+
+    if len(files) != 1:
+        raise InputError(option, f"{what}; got {len(files)} files")
+    meta, rows = read_estimates(files[0])
+    if not rows:
+        raise InputError("FILE.h5", f"{files[0]}: no batches stored yet; nothing to plot")
+    return meta, rows, [*meta.get("axes", []), "ground_distance_km"]
+
+
+def _check_axis(option: str, axis: str, axes: list[str], path: str) -> None:
+    """InputError naming ``option`` unless ``axis`` is one of the file's ``axes``."""
+    from qrate.errors import InputError
+
+    if axis not in axes:
+        raise InputError(option, f"{axis!r} is not an axis of {path}; its axes: {', '.join(axes)}")
+
+
+def _quantity(meta: dict[str, Any], y: str) -> Quantity:
+    """The estimate ``--y`` names (``auto``: the protocol's default), InputError naming ``--y`` if unknown."""
+    from qrate.errors import InputError
+    from qrate.estimates import quantity
+
+    try:
+        return quantity(meta["report"], str(meta["report"]["default_y"]) if y == "auto" else y)
+    except ValueError as exc:
+        raise InputError("--y", str(exc)) from None
+
+
 def _field_axes(path: str) -> list[str]:
     """The field axes of a results file (none for a plain distance sweep)."""
     from qrate.store.load import read_estimates
@@ -227,12 +259,8 @@ def _plot_frontier(args: Any, path: str, out: Path) -> int:
     from qrate.store.frontier import read
 
     meta, rows = read(path)
-    tmp = _temp(out)
-    try:
+    with _drawn(out, args.overwrite) as tmp:
         plot_frontier(meta, rows, tmp, logx=args.logx, log=args.log, title=args.title)
-        _publish(tmp, out, args.overwrite)
-    finally:
-        tmp.unlink(missing_ok=True)
     print(f"wrote {out} (threshold of {meta['vary']} vs {meta['over']})", file=sys.stderr)
     return 0
 
@@ -240,35 +268,20 @@ def _plot_frontier(args: Any, path: str, out: Path) -> int:
 def _plot_heatmap(args: Any, files: list[str], out: Path) -> int:
     """``--heatmap X Y``: the estimate over two sweep axes of one file."""
     from qrate.errors import InputError
-    from qrate.estimates import quantity
     from qrate.plot.grid import plot_heatmap
-    from qrate.store.load import read_estimates
 
-    if len(files) != 1:
-        raise InputError("--heatmap", f"draws one file; got {len(files)} files")
-    meta, rows = read_estimates(files[0])
-    if not rows:
-        raise InputError("FILE.h5", f"{files[0]}: no batches stored yet; nothing to plot")
-    axes = [*meta.get("axes", []), "ground_distance_km"]
+    meta, rows, axes = _one_file(files, "--heatmap", "draws one file")
     x, y = args.heatmap
     for axis in (x, y):
-        if axis not in axes:
-            raise InputError("--heatmap", f"{axis!r} is not an axis of {files[0]}; its axes: {', '.join(axes)}")
+        _check_axis("--heatmap", axis, axes, files[0])
     if x == y:
         raise InputError("--heatmap", "expected two different axes")
     others = [a for a in axes if a not in (x, y) and len({r.get(a) for r in rows}) > 1]
     if others:
         raise InputError("--heatmap", f"the file also varies {others[0]}; a heat map shows two axes")
-    try:
-        q = quantity(meta["report"], str(meta["report"]["default_y"]) if args.y == "auto" else args.y)
-    except ValueError as exc:
-        raise InputError("--y", str(exc)) from None
-    tmp = _temp(out)
-    try:
+    q = _quantity(meta, args.y)
+    with _drawn(out, args.overwrite) as tmp:
         plot_heatmap(rows, q, tmp, x=x, y=y, log=True, title=args.title)
-        _publish(tmp, out, args.overwrite)
-    finally:
-        tmp.unlink(missing_ok=True)
     print(f"wrote {out} ({q.key} over {x} and {y})", file=sys.stderr)
     return 0
 
@@ -299,12 +312,8 @@ def _plot_pass_totals(args: Any, path: str, out: Path) -> int:
                 p[args.y + "_stderr"] = p[day] * p["window_days"] / p["passes"]
         se = args.y + "_stderr"
     q = Quantity(args.y, args.y, args.y, field_label(args.y), sem=se, std=se)
-    tmp = _temp(out)
-    try:
+    with _drawn(out, args.overwrite) as tmp:
         plot_axes(points, q, tmp, x=x, hue=args.hue, facet=args.facet, log=args.log, logx=args.logx, title=args.title,
                   note="error bars: ±1 standard error of the pass totals")  # fmt: skip
-        _publish(tmp, out, args.overwrite)
-    finally:
-        tmp.unlink(missing_ok=True)
     print(f"wrote {out} ({args.y} vs {x})", file=sys.stderr)
     return 0

@@ -20,9 +20,8 @@ import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, model_validator
-
 from qrate.errors import InputError
+from qrate.strict import StrictModel
 
 if TYPE_CHECKING:
     from qrate.protocols.compiled import CompiledProtocol
@@ -45,21 +44,10 @@ PROTOCOL_NAMES = tuple(PROTOCOLS)
 """The names registered when qrate was imported (:func:`registered` sees later registrations too)."""
 
 
-class ProtocolParams(BaseModel):
+class ProtocolParams(StrictModel):
     """Base of a protocol's parameters (its ``[protocol.<name>]`` sub-table): frozen, no unknown
-    keys, finite floats, no booleans for numbers. A field's default is its one definition."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_booleans_as_numbers(cls, data: object) -> object:
-        if isinstance(data, dict):
-            for key, value in data.items():
-                field = cls.model_fields.get(key) if isinstance(key, str) else None
-                if field is not None and field.annotation is not bool and isinstance(value, bool):
-                    raise ValueError(f"{key}: expected a number or text, got a boolean (true/false)")
-        return data
+    keys, finite floats, no booleans for numbers (:class:`qrate.strict.StrictModel`). A field's
+    default is its one definition."""
 
 
 class NoParams(ProtocolParams):

@@ -14,10 +14,9 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Discriminator,
     Field,
@@ -33,6 +32,7 @@ from qrate.geometry import STATION_ALTITUDE_RANGE_M
 from qrate.protocols._decode import DEFAULT_SAMPLER, Sampler
 from qrate.protocols.registry import PROTOCOLS, ProtocolParams, protocol_class, registered
 from qrate.scenario.axes import DISTANCE_AXIS, MAX_POINTS, field_axes, grid
+from qrate.strict import CrossFieldError, StrictModel
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Efficiency = Annotated[float, Field(gt=0.0, le=1.0)]
@@ -49,48 +49,8 @@ MAX_PULSES_PER_POINT = 2**60
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH, pattern=r"^[A-Za-z0-9_\-]+$")]
 
 
-class CrossFieldError(ValueError):
-    """A rule that relates several fields failed; ``field`` is the dotted path to blame."""
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        self.message = message
-        super().__init__(f"{field}: {message}")
-
-
-def _holds_model(annotation: object) -> bool:
-    """Whether a field annotation is, or contains, a pydantic model (a sub-table)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return True
-    return any(_holds_model(a) for a in get_args(annotation))
-
-
-def _bool_at(value: object, annotation: object) -> str | None:
-    """Where a boolean sits in a field's value (``""``: the value itself, ``".k"``: an item), or None."""
-    if isinstance(value, bool):
-        return ""
-    if isinstance(value, list | tuple):
-        return next((f".{i}" for i, v in enumerate(value) if isinstance(v, bool)), None)
-    if isinstance(value, dict) and not _holds_model(annotation):  # sub-tables check themselves
-        return next((f".{k}" for k, v in value.items() if isinstance(v, bool)), None)
-    return None
-
-
-class _Model(BaseModel):
-    # every float must be finite (no nan / inf anywhere), unknown keys are errors
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_booleans_as_numbers(cls, data: object) -> object:
-        """Refuse ``true``/``false`` for any field that is not a boolean (pydantic would read 1/0)."""
-        if isinstance(data, dict):
-            for key, value in data.items():
-                field = cls.model_fields.get(key) if isinstance(key, str) else None
-                where = None if field is None or field.annotation is bool else _bool_at(value, field.annotation)
-                if where is not None:
-                    raise CrossFieldError(key + where, "expected a number or text, got a boolean (true/false)")
-        return data
+class _Model(StrictModel):
+    """A scenario section (:class:`qrate.strict.StrictModel`'s rules)."""
 
 
 # --------------------------------------------------------------------------------------- nodes
@@ -564,14 +524,13 @@ class ProtocolSpec(_Model):
             if key in own:
                 raise CrossFieldError(key, f"given twice: here and in [protocol.{name}]")
             own[key] = value
-        for key, value in own.items():
-            field = params_cls.model_fields.get(key)
-            if field is not None and field.annotation is not bool and isinstance(value, bool):
-                raise CrossFieldError(f"{name}.{key}", "expected a number or text, got a boolean (true/false)")
         try:
             params = params_cls.model_validate(own)
         except ValidationError as exc:
             err = exc.errors()[0]
+            cause = err.get("ctx", {}).get("error")
+            if isinstance(cause, CrossFieldError):  # a rule of the parameters' model (qrate.strict)
+                raise CrossFieldError(f"{name}.{cause.field}", cause.message) from None
             where = ".".join(str(x) for x in err["loc"])
             msg = str(err["msg"]).removeprefix("Value error, ")
             raise CrossFieldError(f"{name}.{where}" if where else name, msg) from None

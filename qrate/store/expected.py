@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import h5py
 import numpy as np
 
-from qrate.errors import ResultsFileError
+from qrate.store.tagged import decode_json, has_format, header, read_checked, write_atomically
 
 FORMAT = "qrate-expected"
 SCHEMA_VERSION = 1
@@ -35,11 +34,7 @@ JSON_ATTRS = ("argv", "versions", "report", "axes", "passes", "summary")
 
 def is_expected(path: str | Path) -> bool:
     """Whether ``path`` is a readable HDF5 file of this format."""
-    try:
-        with h5py.File(path, "r") as f:
-            return f.attrs.get("qrate_format") == FORMAT
-    except (OSError, RuntimeError):
-        return False
+    return has_format(path, FORMAT)
 
 
 def write(
@@ -50,53 +45,29 @@ def write(
     summary: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the file atomically (``meta``: scenario_name, scenario_toml, protocol, seed, report, axes, argv)."""
-    from qrate import __version__
-    from qrate.model import MODEL_VERSION
-    from qrate.outputs import replace_atomically, temp_path
-    from qrate.store.hdf5 import package_versions
-
     attrs = {
-        "qrate_format": FORMAT,
-        "qrate_schema": SCHEMA_VERSION,
+        **header(FORMAT, SCHEMA_VERSION),
         "sampling_mode": "expected",
-        "qrate_version": __version__,
-        "model_version": MODEL_VERSION,
-        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        "versions": package_versions(),
         "passes": list(passes),
         "summary": dict(summary or {}),
         "complete": True,
         **meta,
     }
-    tmp = temp_path(path)
-    try:
-        with h5py.File(tmp, "w") as f:
-            for k, v in attrs.items():
-                f.attrs[k] = json.dumps(v) if k in JSON_ATTRS else v
-            data = np.array([json.dumps(e) for e in estimates], dtype=object)
-            f.create_dataset(DATASET, data=data, dtype=h5py.string_dtype())
-        replace_atomically(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+
+    def fill(f: h5py.File) -> None:
+        for k, v in attrs.items():
+            f.attrs[k] = json.dumps(v) if k in JSON_ATTRS else v
+        data = np.array([json.dumps(e) for e in estimates], dtype=object)
+        f.create_dataset(DATASET, data=data, dtype=h5py.string_dtype())
+
+    return write_atomically(path, fill)
 
 
 def read(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """``(metadata, estimates per point)``, as :func:`qrate.store.load.read_estimates` returns them."""
-    try:
-        with h5py.File(path, "r") as f:
-            if f.attrs.get("qrate_format") != FORMAT:
-                raise ResultsFileError(f"{path}: not a qrate expected-values file")
-            if int(f.attrs.get("qrate_schema", -1)) != SCHEMA_VERSION:
-                raise ResultsFileError(
-                    f"{path}: expected-values schema {f.attrs.get('qrate_schema')} (this qrate reads {SCHEMA_VERSION})"
-                )
-            meta = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items()}
-            rows = [json.loads(s) for s in f[DATASET].asstr()[()]]
-    except (OSError, RuntimeError, KeyError, ValueError) as exc:
-        raise ResultsFileError(f"{path}: damaged expected-values file ({type(exc).__name__})") from None
-    for key in JSON_ATTRS:
-        if key in meta:
-            meta[key] = json.loads(meta[key])
+    meta, rows = read_checked(
+        path, FORMAT, SCHEMA_VERSION, "expected-values", lambda f: [json.loads(t) for t in f[DATASET].asstr()[()]]
+    )
+    decode_json(meta, JSON_ATTRS)
     meta["runs"] = []
     return meta, rows

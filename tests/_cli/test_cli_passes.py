@@ -12,6 +12,10 @@ from tests.orbit._data import MICIUS_L1, MICIUS_L2
 
 XL = "Xinglong:40.39587:117.57746:890"
 WINDOW = ["--start", "2016-12-19T16:45", "--end", "2016-12-19T17:00"]
+MICIUS = ["--tle", MICIUS_L1, MICIUS_L2]
+"""Micius (NORAD 41731) by its two-line elements."""
+MICIUS_XL = [*MICIUS, "--station", XL]
+"""Micius seen from Xinglong, the setting of most tests here."""
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -21,9 +25,7 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 
 
 def test_table_one_row_per_pass(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _run(
-        capsys, "--tle", MICIUS_L1, MICIUS_L2, "--name", "Micius", "--station", XL, *WINDOW, "--min-elevation-deg", "10"
-    )
+    code, out, err = _run(capsys, *MICIUS, "--name", "Micius", "--station", XL, *WINDOW, "--min-elevation-deg", "10")
     assert code == 0 and err == ""
     lines = out.splitlines()
     assert lines[0].startswith("# qrate passes: Micius (TLE epoch 2016-12-18T21:38:11.330Z)")
@@ -45,19 +47,7 @@ def test_table_one_row_per_pass(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_json_passes_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(
-        capsys,
-        "--tle",
-        MICIUS_L1,
-        MICIUS_L2,
-        "--station",
-        XL,
-        "--station",
-        "Delingha:37.379:97.727:3153:5",
-        *WINDOW,
-        "--json",
-        "--steps",
-        "--step-s",
-        "10",
+        capsys, *MICIUS_XL, "--station", "Delingha:37.379:97.727:3153:5", *WINDOW, "--json", "--steps", "--step-s", "10"
     )
     assert code == 0
     records = [json.loads(line) for line in out.splitlines()]
@@ -76,19 +66,7 @@ def test_json_passes_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_text_steps_block(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(
-        capsys,
-        "--tle",
-        MICIUS_L1,
-        MICIUS_L2,
-        "--station",
-        XL,
-        "--start",
-        "2016-12-19T16:52",
-        "--end",
-        "2016-12-19T16:52:03",
-        "--steps",
-    )
+    code, out, _ = _run(capsys, *MICIUS_XL, "--start", "2016-12-19T16:52", "--end", "2016-12-19T16:52:03", "--steps")
     assert code == 0
     block = out.split("# pass 1: per-step geometry\n")[1].splitlines()
     assert block[0].split() == ["time_utc", "Xinglong:range_km", "Xinglong:elevation_deg", "Xinglong:sun_deg", "Xinglong:sky"]
@@ -108,19 +86,7 @@ def test_window_far_from_the_tle_epoch_warns(capsys: pytest.CaptureFixture[str])
 
 
 def test_no_pass_is_a_message_and_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _run(
-        capsys,
-        "--tle",
-        MICIUS_L1,
-        MICIUS_L2,
-        "--station",
-        XL,
-        "--start",
-        "2016-12-19T16:45",
-        "--end",
-        "2016-12-19T16:46",
-        "--json",
-    )
+    code, out, err = _run(capsys, *MICIUS_XL, "--start", "2016-12-19T16:45", "--end", "2016-12-19T16:46", "--json")
     assert code == 0 and out == ""
     assert len(err.splitlines()) == 1 and err.startswith("qrate passes: no pass of 41731")
 
@@ -158,27 +124,27 @@ def test_circular_and_fixed_platforms(capsys: pytest.CaptureFixture[str]) -> Non
         (["--tle", MICIUS_L1, MICIUS_L2[:68] + "7", "--station", XL, *WINDOW], ["--tle", "line 2", "checksum"]),
         (["--tle", MICIUS_L1[:68] + "1", MICIUS_L2, "--station", XL, *WINDOW], ["--tle", "line 1", "checksum"]),
         (["--tle", MICIUS_L1[:50], MICIUS_L2, "--station", XL, *WINDOW], ["--tle", "line 1", "69 characters"]),
-        (["--tle", MICIUS_L1, MICIUS_L2, "--station", "X:95:117", *WINDOW], ["--station", "latitude_deg"]),
-        (["--tle", MICIUS_L1, MICIUS_L2, "--station", "X:40:190:0:100", *WINDOW], ["--station"]),
-        (["--tle", MICIUS_L1, MICIUS_L2, "--station", "X:40", *WINDOW], ["--station", "NAME:LAT_DEG:LON_DEG"]),
-        (["--tle", MICIUS_L1, MICIUS_L2, "--station", "X:north:117", *WINDOW], ["--station", "not a number"]),
-        (["--tle", MICIUS_L1, MICIUS_L2, *WINDOW], ["--station", "at least one"]),
-        (["--tle", MICIUS_L1, MICIUS_L2, "--station", XL, "--station", XL, *WINDOW], ["--station", "unique"]),
+        ([*MICIUS, "--station", "X:95:117", *WINDOW], ["--station", "latitude_deg"]),
+        ([*MICIUS, "--station", "X:40:190:0:100", *WINDOW], ["--station"]),
+        ([*MICIUS, "--station", "X:40", *WINDOW], ["--station", "NAME:LAT_DEG:LON_DEG"]),
+        ([*MICIUS, "--station", "X:north:117", *WINDOW], ["--station", "not a number"]),
+        ([*MICIUS, *WINDOW], ["--station", "at least one"]),
+        ([*MICIUS_XL, "--station", XL, *WINDOW], ["--station", "unique"]),
         (
-            ["--tle", MICIUS_L1, MICIUS_L2, "--station", XL, "--start", "2016-12-19T16:45", "--end", "2016-12-19T16:00"],
+            [*MICIUS_XL, "--start", "2016-12-19T16:45", "--end", "2016-12-19T16:00"],
             ["--end", "reversed"],
         ),
         (
-            ["--tle", MICIUS_L1, MICIUS_L2, "--station", XL, "--start", "2016-12-19T16:45", "--end", "2016-12-19T16:45"],
+            [*MICIUS_XL, "--start", "2016-12-19T16:45", "--end", "2016-12-19T16:45"],
             ["--end", "empty"],
         ),
-        (["--tle", MICIUS_L1, MICIUS_L2, "--station", XL, "--start", "yesterday", "--days", "1"], ["--start", "ISO 8601"]),
-        (["--tle", MICIUS_L1, MICIUS_L2, "--station", XL, "--start", "2016-12-19T16:45"], ["--end"]),
-        (["--tle", MICIUS_L1, MICIUS_L2, "--station", XL, "--start", "2016-12-19T16:45", "--days", "0"], ["--days"]),
-        (["--tle", MICIUS_L1, MICIUS_L2, "--station", XL, *WINDOW, "--days", "1"], ["--days", "not both"]),
-        (["--tle", MICIUS_L1, MICIUS_L2, "--station", XL, *WINDOW, "--step-s", "0"], ["--step-s"]),
-        (["--tle", MICIUS_L1, MICIUS_L2, "--station", XL, *WINDOW, "--step-s", "-5"], ["--step-s"]),
-        (["--tle", MICIUS_L1, MICIUS_L2, "--station", XL, *WINDOW, "--min-elevation-deg", "95"], ["--min-elevation-deg"]),
+        ([*MICIUS_XL, "--start", "yesterday", "--days", "1"], ["--start", "ISO 8601"]),
+        ([*MICIUS_XL, "--start", "2016-12-19T16:45"], ["--end"]),
+        ([*MICIUS_XL, "--start", "2016-12-19T16:45", "--days", "0"], ["--days"]),
+        ([*MICIUS_XL, *WINDOW, "--days", "1"], ["--days", "not both"]),
+        ([*MICIUS_XL, *WINDOW, "--step-s", "0"], ["--step-s"]),
+        ([*MICIUS_XL, *WINDOW, "--step-s", "-5"], ["--step-s"]),
+        ([*MICIUS_XL, *WINDOW, "--min-elevation-deg", "95"], ["--min-elevation-deg"]),
         (["--station", XL, *WINDOW], ["--tle/--circular/--fixed"]),
         (["--circular", "500:0:0", "--station", XL, *WINDOW], ["--circular"]),
         (["--circular", "-5:0:0:0", "--station", XL, *WINDOW], ["--circular", "altitude_km"]),

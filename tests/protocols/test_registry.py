@@ -88,3 +88,19 @@ def test_fields_a_protocol_does_not_read_or_refuses_are_input_errors(name: str, 
 def test_unknown_protocol_name_is_an_input_error() -> None:
     with pytest.raises(InputError, match="protocol.name"):
         load_scenario("khan-acka-leo", ["protocol.name=telepathy"])
+
+
+@pytest.mark.parametrize(
+    ("name", "override", "field"),
+    [
+        ("acka", "protocol.verification_fraction=true", "protocol.verification_fraction"),
+        ("decoy-bb84", "protocol.decoy-bb84.detectors=false", "protocol.decoy-bb84.detectors"),
+        ("decoy-bb84", "protocol.decoy-bb84.intensities=[true, 0.1, 0.0]", "protocol.decoy-bb84.intensities"),
+    ],
+)
+def test_protocol_parameters_refuse_booleans_as_numbers(name: str, override: str, field: str) -> None:
+    preset, overrides = SCENARIOS[name]  # the scenario's rule (qrate.strict), also for items of a list
+    with pytest.raises(InputError) as exc:
+        load_scenario(preset, [*overrides, override])
+    assert exc.value.field == field
+    assert "got a boolean" in exc.value.message
