@@ -52,8 +52,39 @@ class Heralds:
     eta_sumsq: float
 
 
+_WEIBULL: dict[int, tuple[PointPlan, tuple[np.ndarray, np.ndarray, np.ndarray] | None]] = {}
+_WEIBULL_MAX = 4096
+
+
+def _weibull_parameters(plan: PointPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(peaks, scales_l, half_shapes) of the plan's downlinks if every one uses the Weibull model,
+    else None; cached per plan object (a point's batches reuse them)."""
+    hit = _WEIBULL.get(id(plan))
+    if hit is not None and hit[0] is plan:
+        return hit[1]
+    budgets = [dl.budget for dl in plan.downlinks]
+    params = None
+    if budgets and all(b.link.model == "weibull" for b in budgets):
+        params = (
+            np.array([b.factor * b.eta0 for b in budgets], dtype=np.float64),
+            np.array([b.weibull_scale_l for b in budgets], dtype=np.float64),
+            np.array([0.5 * b.weibull_shape for b in budgets], dtype=np.float64),
+        )
+    if len(_WEIBULL) >= _WEIBULL_MAX:
+        _WEIBULL.clear()
+    _WEIBULL[id(plan)] = (plan, params)
+    return params
+
+
 def _draws(plan: PointPlan, n: int, rng: np.random.Generator) -> np.ndarray:
-    """(downlinks, n) independent transmittance draws."""
+    """(downlinks, n) independent transmittance draws (downlink after downlink from ``rng``).
+
+    When every downlink uses the Weibull model they are drawn in one Numba call
+    (:func:`qrate.engine._kernels.weibull_rows`: the same numbers as one
+    :func:`~qrate.channels.freespace.sample_transmittance` call per downlink)."""
+    weibull = _weibull_parameters(plan)
+    if weibull is not None:
+        return _kernels.weibull_rows(rng, n, *weibull)
     return np.stack([sample_transmittance(dl.budget, n, rng) for dl in plan.downlinks])
 
 
