@@ -52,16 +52,14 @@ class Heralds:
     eta_sumsq: float
 
 
-_WEIBULL: dict[int, tuple[PointPlan, tuple[np.ndarray, np.ndarray, np.ndarray] | None]] = {}
-_WEIBULL_MAX = 4096
+_WEIBULL: list[tuple[PointPlan, tuple[np.ndarray, np.ndarray, np.ndarray] | None]] = []
 
 
 def _weibull_parameters(plan: PointPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(peaks, scales_l, half_shapes) of the plan's downlinks if every one uses the Weibull model,
-    else None; cached per plan object (a point's batches reuse them)."""
-    hit = _WEIBULL.get(id(plan))
-    if hit is not None and hit[0] is plan:
-        return hit[1]
+    else None; the latest plan's are kept (a point's batches run one after another: no per-point memory)."""
+    if _WEIBULL and _WEIBULL[0][0] is plan:
+        return _WEIBULL[0][1]
     budgets = [dl.budget for dl in plan.downlinks]
     params = None
     if budgets and all(b.link.model == "weibull" for b in budgets):
@@ -70,9 +68,7 @@ def _weibull_parameters(plan: PointPlan) -> tuple[np.ndarray, np.ndarray, np.nda
             np.array([b.weibull_scale_l for b in budgets], dtype=np.float64),
             np.array([0.5 * b.weibull_shape for b in budgets], dtype=np.float64),
         )
-    if len(_WEIBULL) >= _WEIBULL_MAX:
-        _WEIBULL.clear()
-    _WEIBULL[id(plan)] = (plan, params)
+    _WEIBULL[:] = [(plan, params)]
     return params
 
 
