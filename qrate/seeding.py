@@ -46,6 +46,11 @@ def batch_seed_sequence(root_seed: int, point: int, batch_index: int) -> np.rand
 
 def batch_streams(root_seed: int, point: int, batch_index: int) -> tuple[np.random.Generator, int]:
     """``(channel generator, stim seed)`` for one batch: independent child streams of its SeedSequence."""
-    channel, stim_stream = batch_seed_sequence(root_seed, point, batch_index).spawn(2)
+    if root_seed < 0 or point < 0 or batch_index < 0:
+        raise ValueError(f"seed components must be >= 0, got {(root_seed, point, batch_index)}")
+    # the two children of batch_seed_sequence(...).spawn(2), built directly (same entropy and
+    # spawn keys, hence the same streams, without the parent and its spawn bookkeeping)
+    channel = np.random.SeedSequence(root_seed, spawn_key=(point, batch_index, 0))
+    stim_stream = np.random.SeedSequence(root_seed, spawn_key=(point, batch_index, 1))
     stim_seed = int(stim_stream.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))  # stim wants < 2**63
-    return np.random.default_rng(channel), stim_seed
+    return np.random.Generator(np.random.PCG64(channel)), stim_seed

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
@@ -43,3 +45,21 @@ def block_successes(
         eta_sum += joint
         eta_sumsq += joint * joint
     return total, eta_sum, eta_sumsq
+
+
+@numba.njit(cache=True, nogil=True)
+def weibull_rows(
+    rng: np.random.Generator, n: int, peaks: np.ndarray, scales_l: np.ndarray, half_shapes: np.ndarray
+) -> np.ndarray:
+    """(downlinks, n) Weibull-model transmittances, row k drawn after row k-1 from the same generator.
+
+    Row k is exactly what :func:`qrate.channels._kernels.weibull_transmittance` draws with
+    ``(peaks[k], scales_l[k], half_shapes[k])`` (same formula, same draws, same order): the
+    downlinks of one batch are drawn in one call instead of one call per downlink.
+    """
+    out = np.empty((peaks.size, n), dtype=np.float64)
+    for k in range(peaks.size):
+        peak, scale_l, half_shape = peaks[k], scales_l[k], half_shapes[k]
+        for i in range(n):
+            out[k, i] = peak * math.exp(-scale_l * rng.standard_exponential() ** half_shape)
+    return out

@@ -52,8 +52,35 @@ class Heralds:
     eta_sumsq: float
 
 
+_WEIBULL: list[tuple[PointPlan, tuple[np.ndarray, np.ndarray, np.ndarray] | None]] = []
+
+
+def _weibull_parameters(plan: PointPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(peaks, scales_l, half_shapes) of the plan's downlinks if every one uses the Weibull model,
+    else None; the latest plan's are kept (a point's batches run one after another: no per-point memory)."""
+    if _WEIBULL and _WEIBULL[0][0] is plan:
+        return _WEIBULL[0][1]
+    budgets = [dl.budget for dl in plan.downlinks]
+    params = None
+    if budgets and all(b.link.model == "weibull" for b in budgets):
+        params = (
+            np.array([b.factor * b.eta0 for b in budgets], dtype=np.float64),
+            np.array([b.weibull_scale_l for b in budgets], dtype=np.float64),
+            np.array([0.5 * b.weibull_shape for b in budgets], dtype=np.float64),
+        )
+    _WEIBULL[:] = [(plan, params)]
+    return params
+
+
 def _draws(plan: PointPlan, n: int, rng: np.random.Generator) -> np.ndarray:
-    """(downlinks, n) independent transmittance draws."""
+    """(downlinks, n) independent transmittance draws (downlink after downlink from ``rng``).
+
+    When every downlink uses the Weibull model they are drawn in one Numba call
+    (:func:`qrate.engine._kernels.weibull_rows`: the same numbers as one
+    :func:`~qrate.channels.freespace.sample_transmittance` call per downlink)."""
+    weibull = _weibull_parameters(plan)
+    if weibull is not None:
+        return _kernels.weibull_rows(rng, n, *weibull)
     return np.stack([sample_transmittance(dl.budget, n, rng) for dl in plan.downlinks])
 
 

@@ -182,9 +182,13 @@ class CompiledProtocol:
 
     def split_shots(self, shots: int, rng: np.random.Generator) -> np.ndarray:
         """Multinomial split of ``shots`` between the rounds."""
-        shots = count_arg("shots", shots)
+        return rng.multinomial(count_arg("shots", shots), self._round_weights)
+
+    @cached_property
+    def _round_weights(self) -> np.ndarray:
+        """The rounds' probabilities normalised to sum 1 (the multinomial of :meth:`split_shots`)."""
         p = np.array([r.probability for r in self.rounds], dtype=float)
-        return rng.multinomial(shots, p / p.sum())
+        return p / p.sum()
 
     def sample_counts(self, shots: int, seed: int) -> dict[str, int]:
         """All counters summed over ``shots`` heralded shots; deterministic for ``(shots, seed)``.
@@ -194,7 +198,7 @@ class CompiledProtocol:
         """
         shots = count_arg("shots", shots)
         seed = count_arg("seed", seed, maximum=MAX_SEED)
-        rng = np.random.default_rng(seed)
+        rng = np.random.Generator(np.random.PCG64(seed))  # what default_rng(seed) builds, minus its dispatch
         split = self.split_shots(shots, rng)
         seeds = stim_seeds(rng, len(self.rounds))
         counts = dict.fromkeys(self.counter_names, 0)
@@ -207,7 +211,7 @@ class CompiledProtocol:
             if isinstance(plan, StimPlan):
                 values = self._stim_counts(r, int(n), s)
             else:
-                values = plan.sample(int(n), np.random.default_rng(s))
+                values = plan.sample(int(n), np.random.Generator(np.random.PCG64(s)))
             for k, v in zip(plan.counters, values):
                 counts[k] += int(v)
         return counts

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import operator
 import os
 import shutil
 import time
@@ -43,10 +44,12 @@ import numpy as np
 
 from qrate.errors import InputError, ResultsFileError, ResultsWriteError
 from qrate.outputs import check_output, in_use, lock_exclusive, remove_stale_temps, replace_atomically, temp_path
-from qrate.stats import BatchStats, batch_dtype, to_row
+from qrate.stats import BASE_FIELDS, BatchStats, batch_dtype
 from qrate.store import schema
 from qrate.store.safe import H5_SUFFIXES, in_use_error, package_versions, reason, reserve, sigint_deferred
 
+_STATS_FIELDS = operator.attrgetter(*(name for name, _ in BASE_FIELDS[1:]))
+"""A batch's fields of a row after ``batch_index``, in the row's order (:func:`qrate.stats.to_row`'s layout)."""
 FLUSH_INTERVAL_S = 2.0
 """Buffered points and rows are written once this long has passed since the last write."""
 FLUSH_ROWS = 2048
@@ -156,6 +159,7 @@ class ResultsWriter:
         self._keys: dict[int, bytes] = {}  # point index -> key (hex) of every point in the file or buffered
         self._new_points: list[tuple[int, float, bytes, bytes]] = []
         self._pending: list[np.ndarray] = []  # batch rows (table dtype) waiting to be written
+        self._pending_tuples: list[tuple[Any, ...]] = []  # rows of append() after those, as tuples (sealed in order)
         self._pending_rows = 0
         self._last_write = time.monotonic()
 
@@ -233,6 +237,7 @@ class ResultsWriter:
         """Stop writing after a failed write; close the file without letting HDF5 write again; raise."""
         self._failed = True
         self._pending.clear()
+        self._pending_tuples.clear()
         self._new_points.clear()
         why = reason(exc)
         if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -365,8 +370,18 @@ class ResultsWriter:
     def append(self, index: int, batch_index: int, stats: BatchStats) -> None:
         """Append one batch row to point ``index`` (buffered: see :data:`FLUSH_INTERVAL_S`)."""
         self._check_open()
-        row = to_row(stats, batch_index, self.counter_names)
-        self._queue(index, row)
+        if int(index) not in self._keys:
+            raise ResultsFileError(f"{self.path}: rows for point {index}, which was never added")
+        counts = stats.counts
+        self._pending_tuples.append(  # the table's fields in order: point, then batch_dtype's (as to_row fills them)
+            (
+                int(index),
+                int(batch_index),
+                *_STATS_FIELDS(stats),
+                *(counts.get(n, 0) for n in self.counter_names),
+            )
+        )
+        self._pending_rows += 1
         if self._pending_rows >= FLUSH_ROWS or time.monotonic() - self._last_write >= FLUSH_INTERVAL_S:
             self._write_pending()
 
@@ -393,7 +408,14 @@ class ResultsWriter:
             self._pending, self._pending_rows = [table[start : start + BULK_ROWS]], min(BULK_ROWS, table.size - start)
             self._write_pending()
 
+    def _seal(self) -> None:
+        """Turn the rows appended as tuples into one table (before anything queued after them)."""
+        if self._pending_tuples:
+            self._pending.append(np.array(self._pending_tuples, dtype=self._table_dtype))
+            self._pending_tuples = []
+
     def _queue(self, index: int, rows: np.ndarray) -> None:
+        self._seal()
         if int(index) not in self._keys:
             raise ResultsFileError(f"{self.path}: rows for point {index}, which was never added")
         table = np.zeros(rows.size, dtype=self._table_dtype)
@@ -409,6 +431,7 @@ class ResultsWriter:
         self._write_pending(force=True)
 
     def _write_pending(self, *, force: bool = False) -> None:
+        self._seal()
         rows = np.concatenate(self._pending) if self._pending else None
         points = self._new_points
         self._pending, self._pending_rows, self._new_points = [], 0, []

@@ -170,6 +170,8 @@ class _Totals:
 class _Point:
     """Bookkeeping of one point: tally of the accepted prefix, buffered results, submissions."""
 
+    __slots__ = ("buffer", "cap", "done", "next_submit", "plan", "pulses", "seconds", "stored", "tally", "timed", "totals")
+
     def __init__(
         self,
         plan: PointPlan,

@@ -94,6 +94,8 @@ class PointTally:
     O(1) per batch; any other target estimate is recomputed from the prefix's rows.
     """
 
+    __slots__ = ("_m2", "_mean", "_rows", "counter_names", "last_error", "limits", "n", "pulses", "report")  # memory per point
+
     def __init__(self, limits: Limits, report: Mapping[str, Any] | None = None) -> None:
         self.limits = limits
         self.report = report

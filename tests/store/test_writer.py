@@ -363,3 +363,24 @@ def test_schema_2_files_one_group_per_point_are_refused_with_one_line_naming_the
     with pytest.raises(ResultsFileError, match="schema 2"):
         next(iter_points(path))
     assert sha256(path) == digest
+
+
+def test_appended_rows_are_to_row_of_their_batch_in_order_with_tables_between(tmp_path: Path) -> None:
+    """append() buffers rows as tuples: the file holds exactly to_row's rows (mixed with append_rows)."""
+    from qrate.stats import to_row
+
+    path = tmp_path / "r.h5"
+    stats = [
+        BatchStats(10**6, 1234 + i, 1024, 0.1 + i / 7, 0.01 / (i + 1), 0.5 / 3, counts={"shots": 1234 + i, "broadcast_errors": i})
+        for i in range(5)
+    ]
+    with _writer(path) as w:
+        w.add_point(0, ground_distance_km=0.0, point_key=1, params={})
+        w.append(0, 0, stats[0])
+        w.append(0, 1, stats[1])
+        w.append_rows(0, np.concatenate([to_row(stats[2], 2, COUNTERS), to_row(stats[3], 3, COUNTERS)]))
+        w.append(0, 4, stats[4])
+    rows = read_results(path).points[0].rows
+    want = np.concatenate([to_row(s, b, COUNTERS) for b, s in enumerate(stats)])
+    assert rows.dtype == want.dtype
+    assert rows.tobytes() == want.tobytes()
