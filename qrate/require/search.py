@@ -10,7 +10,8 @@
    and its standard error s (declared, else the batch jackknife); with the local slope g' of the
    expected response (central difference), the sampled threshold is x* + (target − Ê)/g' and its
    interval ± z s/|g'| (z for ``CONFIDENCE``): the delta method on the crossing of the sampled
-   response, which shrinks as 1/sqrt(batches).
+   response, which shrinks as 1/sqrt(batches). With ``log`` the same holds in u = log x (slope
+   x* g'), so the threshold and its interval stay positive: exp(log x* + (target − Ê)/(x* g') ± z s/|x* g'|).
 
 No crossing: the target is met over the whole range (the threshold lies outside it), or it is
 unreachable, and the best value in the range is refined with
@@ -271,6 +272,11 @@ def _confirm(
     z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
     if not (math.isfinite(c.slope) and c.slope != 0 and math.isfinite(value)):
         return Confirmation(value, se, n, math.nan, math.nan, math.nan)
+    if vary.log:  # the delta method in u = log x, as searched: a positive threshold and interval
+        slope_u = c.slope * c.threshold  # d estimate / d log x
+        u = math.log(c.threshold) + (target.value - value) / slope_u
+        half = z * se / abs(slope_u) if math.isfinite(se) else math.nan
+        return Confirmation(value, se, n, math.exp(u), math.exp(u - half), math.exp(u + half))
     x = c.threshold + (target.value - value) / c.slope
     half = z * se / abs(c.slope) if math.isfinite(se) else math.nan
     return Confirmation(value, se, n, x, x - half, x + half)

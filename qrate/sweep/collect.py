@@ -41,11 +41,13 @@ def circuit_key(plan: PointPlan) -> tuple[Any, ...]:
     """What a compiled protocol is a function of: the protocol, its Pauli noise (every probability)
     and the counter sampler. Points of a grid whose axes change only the loss (apertures,
     divergences, distances) share it: their protocol is compiled once. A protocol with its own pulse
-    sampler (made for its point) is keyed by the point."""
+    sampler (made for its point) is keyed by the point; a memory point also by its stored photons'
+    keys and decoherence (its storage-noise classes), so it never shares with a memoryless point."""
     if plan.pulse_sampler is not None:
         return ("point", plan.key, plan.sampler)
     noise = plan.noise
     ro = noise.readout_flip
+    mp = plan.memory  # a memory point compiles one variant per storage-noise class of its stored photons
     return (
         plan.protocol,
         plan.sampler,
@@ -53,6 +55,7 @@ def circuit_key(plan: PointPlan) -> tuple[Any, ...]:
         tuple(sorted(noise.x_flip.items())),
         tuple(sorted(noise.depolarize.items())),
         tuple(sorted(ro.items())) if isinstance(ro, Mapping) else ro,
+        None if mp is None else tuple((ph.keys, ph.decoherence) for ph in mp.photons),
     )
 
 

@@ -195,3 +195,24 @@ def test_platform_swap_noise_lands_on_the_downlink_photons():
     assert plan.noise.depolarize[first] == pytest.approx(compose_depolarizing(pair, 0.75 * 0.1))  # the swap's 1 - lambda
     # the second pair's own error lands on the other downlink's photon
     assert plan.noise.depolarize[second] == pytest.approx(compose_depolarizing(sync.noise.depolarize.get(second, 0.0), pair))
+
+
+def test_memory_and_memoryless_points_never_share_a_compiled_protocol():
+    """The per-process cache of compiled protocols (qrate.sweep.collect) keys a memory point apart from a
+    memoryless point with the same protocol and noise: a memory batch needs the storage-noise classes."""
+    import dataclasses
+
+    from qrate.engine import plan_sweep
+    from qrate.memory.herald import MemoryProtocol
+    from qrate.scenario import load_scenario
+    from qrate.sweep import collect
+
+    (plan,) = plan_sweep(load_scenario("khan-acka-leo-memory", [], ["ground_distance_km=500"]))
+    assert plan.memory is not None
+    bare = dataclasses.replace(plan, memory=None)
+    collect._COMPILED.clear()
+    try:
+        assert not isinstance(collect.compiled_protocol(bare), MemoryProtocol)
+        assert isinstance(collect.compiled_protocol(plan), MemoryProtocol)
+    finally:
+        collect._COMPILED.clear()

@@ -95,3 +95,31 @@ def test_values_with_no_point_read_as_not_met() -> None:
     (c,) = req.crossings
     assert not c.met_above and 1000 < c.threshold < 2000
     assert any(math.isnan(v) for v in req.scan["estimate"])  # the far end: platform below the horizon
+
+
+def test_log_interval_is_the_delta_method_in_log_x() -> None:
+    """With ``--log`` the sampled threshold and its interval come from the delta method in log x: positive
+    whatever the sampling error (the linear form put this one below zero)."""
+    from scipy import stats
+
+    from qrate.require.search import Crossing, _confirm
+
+    class Sampled:
+        """Monte Carlo stub: the estimate and standard error that a confirmation would return."""
+
+        def monte_carlo(self, values, estimate, batches):
+            return {"key_rate_bps": 500.0, "batches": 4}, 100.0
+
+    x_star = 1e-6  # response E = 200 + 100 log(x / x*): slope dE/dx = 100 / x* at x*
+    c = Crossing(x_star, met_above=True, slope=100.0 / x_star)
+    vary = parse_vary("sources.ghz_success_probability=1e-9:1e-3", log=True)
+    m = _confirm(Sampled(), vary, parse_target("key_rate_bps >= 200"), c, 4, {})  # type: ignore[arg-type]
+    z = stats.norm.ppf(0.975)
+    assert m.threshold == pytest.approx(x_star * math.exp(-3.0), rel=1e-12)
+    assert m.low == pytest.approx(m.threshold * math.exp(-z), rel=1e-12)
+    assert m.high == pytest.approx(m.threshold * math.exp(z), rel=1e-12)
+    assert 0 < m.low < m.threshold < m.high
+    lin = _confirm(
+        Sampled(), parse_vary("sources.ghz_success_probability=1e-9:1e-3"), parse_target("key_rate_bps >= 200"), c, 4, {}
+    )  # type: ignore[arg-type]
+    assert lin.threshold == pytest.approx(x_star - 3.0 * x_star, rel=1e-12)  # linear: unchanged
