@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +74,23 @@ def check_model_version(results: Results | Tables, expected: int) -> None:
         )
 
 
+READ_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError)
+"""What h5py, numpy and JSON raise on a damaged or truncated file."""
+
+
+@contextmanager
+def damaged_as_error(p: Path) -> Iterator[None]:
+    """Turn a low-level read failure (:data:`READ_ERRORS`) into one ResultsFileError line naming ``p``."""
+    try:
+        yield
+    except ResultsFileError:
+        raise
+    except READ_ERRORS as exc:
+        raise ResultsFileError(
+            f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {printable(exc)})"
+        ) from None
+
+
 def read_results(path: str | Path) -> Results:
     """Read (read-only) and check a results file.
 
@@ -86,15 +105,8 @@ def read_results(path: str | Path) -> Results:
     """
     p = Path(path)
     f = open_checked(p)
-    try:
-        with f:
-            return _read_open(p, f)
-    except ResultsFileError:
-        raise
-    except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise ResultsFileError(
-            f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {printable(exc)})"
-        ) from None
+    with damaged_as_error(p), f:
+        return _read_open(p, f)
 
 
 def open_checked(p: Path) -> h5py.File:
@@ -189,15 +201,8 @@ def read_tables(path: str | Path) -> Tables:
     """
     p = Path(path)
     f = open_checked(p)
-    try:
-        with f:
-            return _tables(p, f)
-    except ResultsFileError:
-        raise
-    except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise ResultsFileError(
-            f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {printable(exc)})"
-        ) from None
+    with damaged_as_error(p), f:
+        return _tables(p, f)
 
 
 def _tables(p: Path, f: h5py.File) -> Tables:

@@ -21,8 +21,7 @@ from qrate.errors import ResultsFileError
 from qrate.stats import batch_dtype
 from qrate.store import schema
 from qrate.store.check import check_table
-from qrate.store.reader import PointRecord, open_checked, read_meta
-from qrate.text import printable
+from qrate.store.reader import PointRecord, damaged_as_error, open_checked, read_meta
 
 BLOCK_ROWS = 1 << 16
 """Batch rows read at once."""
@@ -57,15 +56,11 @@ def _open(path: str | Path) -> tuple[Path, h5py.File, dict[str, Any]]:
     p = Path(path)
     f = open_checked(p)
     try:
-        return p, f, read_meta(p, f)
+        with damaged_as_error(p):
+            return p, f, read_meta(p, f)
     except ResultsFileError:
         f.close()
         raise
-    except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
-        f.close()
-        raise ResultsFileError(
-            f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {printable(exc)})"
-        ) from None
 
 
 def _counts(f: h5py.File, n_index: int) -> np.ndarray:
@@ -86,26 +81,21 @@ def summarize(path: str | Path) -> Summary:
         ResultsFileError: as :func:`qrate.store.reader.read_results`.
     """
     p, f, meta = _open(path)
-    try:
-        with f:
-            points = f[schema.POINTS_DATASET].fields("index")[()]
-            n = int(points.max()) + 1 if points.size else 0
-            ds = f[schema.BATCHES_DATASET]
-            pulses = np.zeros(n, dtype=np.int64)
-            succ = np.zeros(n, dtype=np.int64)
-            batches = np.zeros(n, dtype=np.int64)
-            for start in range(0, ds.shape[0], BLOCK_ROWS):
-                block = ds.fields(["point", "pulses", "successes"])[start : start + BLOCK_ROWS]
-                if block.size and (block["point"].min() < 0 or block["point"].max() >= n):
-                    raise ResultsFileError(f"{p}: batch rows of a point that is not in the points table; the file is damaged")
-                pulses += np.bincount(block["point"], weights=block["pulses"], minlength=n).astype(np.int64)
-                succ += np.bincount(block["point"], weights=block["successes"], minlength=n).astype(np.int64)
-                batches += np.bincount(block["point"], minlength=n)
-            own = _own_reports(f)
-    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
-        raise ResultsFileError(
-            f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {printable(exc)})"
-        ) from None
+    with damaged_as_error(p), f:
+        points = f[schema.POINTS_DATASET].fields("index")[()]
+        n = int(points.max()) + 1 if points.size else 0
+        ds = f[schema.BATCHES_DATASET]
+        pulses = np.zeros(n, dtype=np.int64)
+        succ = np.zeros(n, dtype=np.int64)
+        batches = np.zeros(n, dtype=np.int64)
+        for start in range(0, ds.shape[0], BLOCK_ROWS):
+            block = ds.fields(["point", "pulses", "successes"])[start : start + BLOCK_ROWS]
+            if block.size and (block["point"].min() < 0 or block["point"].max() >= n):
+                raise ResultsFileError(f"{p}: batch rows of a point that is not in the points table; the file is damaged")
+            pulses += np.bincount(block["point"], weights=block["pulses"], minlength=n).astype(np.int64)
+            succ += np.bincount(block["point"], weights=block["successes"], minlength=n).astype(np.int64)
+            batches += np.bincount(block["point"], minlength=n)
+        own = _own_reports(f)
     ran = pulses > 0
     prob = succ[ran] / pulses[ran]
     p_range = (float(prob.min()), float(prob.max())) if prob.size else (float("nan"), float("nan"))
@@ -144,15 +134,8 @@ def iter_points(path: str | Path, *, where: Mapping[str, Any] | None = None) -> 
             rows is reported when that point is reached).
     """
     p, f, meta = _open(path)
-    with f:
-        try:
-            yield from _iter_open(p, f, meta, where or {})
-        except ResultsFileError:
-            raise
-        except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
-            raise ResultsFileError(
-                f"{p}: damaged or incomplete qrate results file ({type(exc).__name__}: {printable(exc)})"
-            ) from None
+    with f, damaged_as_error(p):
+        yield from _iter_open(p, f, meta, where or {})
 
 
 def _iter_open(
