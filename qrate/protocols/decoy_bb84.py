@@ -8,8 +8,9 @@ probability p_Z. See "Decoy-state BB84" in qrate/MODELS.md.
 
 Channel (Ma, Qi, Zhao, Lo, PRA 72, 012326 (2005), "MQZL"): with η the whole transmittance (the
 downlink's mean transmittance, the user's fiber and switch, the detector efficiency), Y₀ the
-probability of a noise click among Bob's ``detectors`` in a gate (dark counts, sky background,
-afterpulses: the engine's detector model) and e_d the misalignment error,
+probability of a noise click among the ``detectors.per_receiver`` detectors of Bob's receiver in a
+gate (dark counts, sky background, afterpulses: the scenario's
+:class:`qrate.channels.devices.Detector`, as for every protocol) and e_d the misalignment error,
 
     Q_k = 1 − (1 − Y₀) e^(−η μ_k),   E_k Q_k = Y₀/2 + e_d (1 − Y₀)(1 − e^(−η μ_k)),
 
@@ -47,6 +48,7 @@ from qrate.protocols.estimator import Batches, Estimator, Quantity, Report
 from qrate.protocols.layout import NetworkLayout
 from qrate.protocols.pulses import PulseCounts, PulseSampler
 from qrate.protocols.registry import ProtocolParams, params_of
+from qrate.strict import CrossFieldError
 
 if TYPE_CHECKING:
     from qrate.engine.plan import PointPlan
@@ -61,15 +63,15 @@ MOMENT_SAMPLES = 1024
 
 
 class DecoyParams(ProtocolParams):
-    """``[protocol.decoy-bb84]``: intensities and their probabilities, bases, misalignment, receiver
-    detectors and the security parameters.
+    """``[protocol.decoy-bb84]``: intensities and their probabilities, bases, misalignment and the
+    security parameters. Bob's detectors are the scenario's ``[detectors]`` (``per_receiver``: a
+    passive-basis receiver has 4).
 
     Attributes:
         intensities: mean photon numbers (signal μ₁, decoy μ₂, vacuum μ₃ = 0), μ₁ > μ₂ > 0.
         probabilities: p_k of each intensity (sum 1).
         basis_z_probability: p_Z, Alice's and Bob's probability of the Z basis.
         misalignment_error: e_d, the error probability of a detected signal photon.
-        detectors: Bob's detectors whose noise clicks count (a passive-basis receiver has 4).
         key_bases: ``both``: both bases form key (each analysed with the other as test basis);
             ``Z``: only Z (X is the test basis).
         error_correction_efficiency: f_EC, leakage f_EC·h(E) per sifted bit.
@@ -80,11 +82,17 @@ class DecoyParams(ProtocolParams):
     probabilities: tuple[float, float, float] = (0.5, 0.25, 0.25)
     basis_z_probability: float = Field(default=0.5, gt=0.0, lt=1.0)
     misalignment_error: float = Field(default=0.01, ge=0.0, le=0.5)
-    detectors: int = Field(default=4, ge=1, le=64)
     key_bases: Literal["both", "Z"] = "both"
     error_correction_efficiency: float = Field(default=1.16, ge=1.0, le=3.0)
     eps_sec: float = Field(default=1e-10, gt=0.0, lt=1.0)
     eps_cor: float = Field(default=1e-15, gt=0.0, lt=1.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_own_detectors(cls, data: object) -> object:
+        if isinstance(data, dict) and "detectors" in data:  # the parameter of model 2 and before
+            raise CrossFieldError("detectors", "no longer a protocol parameter: set detectors.per_receiver instead")
+        return data
 
     @model_validator(mode="after")
     def _decoy_rules(self) -> DecoyParams:
@@ -219,7 +227,7 @@ class DecoyPulses(PulseSampler):
 
     Attributes:
         eta: whole transmittance (downlink mean × fiber × switch × detector efficiency).
-        y0: noise-click probability per gate among Bob's detectors.
+        y0: noise-click probability per gate among the detectors of Bob's receiver.
         params: the protocol's parameters; budget: the downlink's budget (for the reported
             transmittance draws; None: none drawn); eta_link: the downlink's mean transmittance.
     """
@@ -533,8 +541,8 @@ class DecoyBB84:
             raise InputError("links", "decoy-bb84 draws independent pulses: set coherence_time_s = 0")
         dl = plan.downlinks[user.downlink]
         eta = dl.mean_eta * user.fiber_eta * user.switch_eta * user.detector_efficiency
-        y0 = 1.0 - (1.0 - user.noise_click_probability) ** self.params.detectors
-        return DecoyPulses(eta, y0, self.params, dl.budget, dl.mean_eta)
+        # the receiver's detector (qrate.channels.devices.Detector): its per_receiver detectors' noise clicks
+        return DecoyPulses(eta, user.noise_click_probability, self.params, dl.budget, dl.mean_eta)
 
     def report(self) -> Report:
         """Counter roles per intensity and basis, and the parameters the formulas need."""

@@ -201,6 +201,30 @@ def test_parameters_are_validated_by_the_protocol() -> None:
         plan_sweep(load_scenario(MIDPOINT, ["links.down.coherence_time_s=0.01"]))
 
 
+@pytest.mark.parametrize("per_receiver", [1, 4])
+def test_the_receiver_is_the_scenarios_detector(per_receiver: int) -> None:
+    """Y₀ and η come from ``[detectors]`` (the Detector object): n detectors' dark counts add."""
+    s = load_scenario(
+        MIDPOINT, ["sweep.ground_distance_km=[0]", f"detectors.per_receiver={per_receiver}", "detectors.efficiency=0.4"]
+    )
+    plan = plan_sweep(s)[0]
+    sampler = plan.protocol.pulse_sampler(plan)
+    p_dark = 1 - math.exp(-25.0 * 2e-9)  # one detector: 25 Hz over the 2 ns gate (no background in this scenario)
+    assert sampler.y0 == pytest.approx(1 - (1 - p_dark) ** per_receiver, rel=1e-12)
+    assert sampler.eta == pytest.approx(plan.downlinks[0].mean_eta * s.switch.efficiency * 0.4, rel=1e-12)
+
+
+def test_the_old_detectors_parameter_is_refused_naming_its_replacement(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InputError) as exc:
+        load_scenario(MIDPOINT, ["protocol.decoy-bb84.detectors=4"])
+    assert exc.value.field == "protocol.decoy-bb84.detectors" and "detectors.per_receiver" in exc.value.message
+    out = tmp_path / "old.h5"
+    assert main(["run", MIDPOINT, "--set", "protocol.decoy-bb84.detectors=4", "--out", str(out), "--quiet"]) == 2
+    assert not out.exists()
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "protocol.decoy-bb84.detectors" in err and "detectors.per_receiver" in err
+
+
 def test_sweep_show_plot_and_load_work_as_for_any_protocol(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "bb84.h5"
     assert main(["run", MIDPOINT, "--scheduler", "sync", "--out", str(out), "--quiet"]) == 0

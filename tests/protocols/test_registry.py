@@ -94,7 +94,7 @@ def test_unknown_protocol_name_is_an_input_error() -> None:
     ("name", "override", "field"),
     [
         ("acka", "protocol.verification_fraction=true", "protocol.verification_fraction"),
-        ("decoy-bb84", "protocol.decoy-bb84.detectors=false", "protocol.decoy-bb84.detectors"),
+        ("decoy-bb84", "protocol.decoy-bb84.misalignment_error=false", "protocol.decoy-bb84.misalignment_error"),
         ("decoy-bb84", "protocol.decoy-bb84.intensities=[true, 0.1, 0.0]", "protocol.decoy-bb84.intensities"),
     ],
 )
