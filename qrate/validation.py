@@ -16,7 +16,7 @@ either basis with probability 2p/3, a readout flip in both.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,6 +140,15 @@ PUBLISHED: dict[str, dict[str, tuple[float, str]]] = {
     "liao2017": {  # S.-K. Liao et al., Nature 549, 43 (2017): Xinglong downlink, 645-1200 km
         "loss_db_645km": (29.754, "dB"),
         "loss_db_1200km": (40.340, "dB"),
+        # decoy-state BB84 on the pass of 2016-12-19 (273 s within 1200 km)
+        "duration_s": (273.0, "s"),
+        "detections_per_pass": (3_551_136.0, ""),
+        "sifted_bits_per_pass": (1_671_072.0, "bit"),
+        "qber": (0.011, ""),
+        "final_key_bits_per_pass": (300_939.0, "bit"),
+        "final_key_bps": (1.1e3, "bit/s"),
+        "sifted_bps_645km": (12e3, "bit/s"),  # "~12 kbit/s at 645 km"
+        "sifted_bps_1200km": (1e3, "bit/s"),  # "~1 kbit/s at 1200 km"
     },
     "yin2017": {  # J. Yin et al., Science 356, 1140 (2017): Delingha - Lijiang
         "summed_range_km_min": (1600.0, "km"),
@@ -206,3 +215,21 @@ def yin2020_key_rates(averages: dict[str, float], sifted_hz: float | None = None
     block = PUBLISHED["yin2020"]["finite_key_block_s"][0]
     n = round(sifted * block)
     return sifted * max(0.0, 1.0 - YIN2020_F_EC * h - h), yin2020_key_length_bits(n, n // 2, q, q) / block
+
+
+def liao2017_pass_numbers(passes: Sequence[Mapping[str, Any]], steps: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """qrate's numbers of a ``micius-2017-bb84`` run, named as in ``PUBLISHED["liao2017"]``: per pass (the
+    first of ``passes``, :func:`qrate.store.load.read_passes`) the detections, sifted and final-key bits and
+    the final-key rate; the QBER of the signal states pooled over ``steps``
+    (:func:`qrate.store.load.read_estimates`)."""
+    p = passes[0]
+    errors = sum(s["counts"][f"errors:signal:{b}"] for s in steps for b in "ZX")
+    sifted = sum(s["counts"][f"sifted:signal:{b}"] for s in steps for b in "ZX")
+    return {
+        "duration_s": float(p["duration_s"]),
+        "detections_per_pass": float(p["heralded_pairs"]),
+        "sifted_bits_per_pass": float(p["sifted_bits"]),
+        "qber": errors / sifted if sifted else math.nan,
+        "final_key_bits_per_pass": float(p["finite_key_bits"]),
+        "final_key_bps": float(p["finite_key_bits"]) / float(p["duration_s"]),
+    }

@@ -16,8 +16,11 @@ import pytest
 
 from qrate.cli import main
 from qrate.store.load import read_estimates, read_passes
+from qrate.validation import PUBLISHED, liao2017_pass_numbers
 
-DETECTIONS, SIFTED, QBER, FINAL_KEY, DURATION_S = 3_551_136, 1_671_072, 0.011, 300_939, 273.0
+LIAO = {name: value for name, (value, _) in PUBLISHED["liao2017"].items()}
+DETECTIONS, SIFTED, QBER = LIAO["detections_per_pass"], LIAO["sifted_bits_per_pass"], LIAO["qber"]
+FINAL_KEY, DURATION_S = LIAO["final_key_bits_per_pass"], LIAO["duration_s"]
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +53,7 @@ def test_average_qber(run) -> None:  # type: ignore[no-untyped-def]
     errors = sum(s["counts"][f"errors:signal:{b}"] for s in steps for b in "ZX")
     sifted = sum(s["counts"][f"sifted:signal:{b}"] for s in steps for b in "ZX")
     assert errors / sifted == pytest.approx(QBER, abs=0.001)  # the background is fitted to it
+    assert liao2017_pass_numbers([run[0]], steps)["qber"] == pytest.approx(errors / sifted)  # the figure's table
 
 
 def test_final_key_per_pass_and_rate(run) -> None:  # type: ignore[no-untyped-def]
@@ -62,5 +66,6 @@ def test_sifted_rate_from_645_to_1200_km(run) -> None:  # type: ignore[no-untype
     steps = run[1]
     near = min(steps, key=lambda s: s["slant_range_km"])
     far = max(steps, key=lambda s: s["slant_range_km"])
-    assert near["sifted_rate_bps"] == pytest.approx(12e3, rel=0.25)  # "~12 kbit/s at 645 km"
-    assert far["slant_range_km"] > 1150 and far["sifted_rate_bps"] == pytest.approx(1e3, rel=0.5)  # "~1 kbit/s at 1200 km"
+    assert near["sifted_rate_bps"] == pytest.approx(LIAO["sifted_bps_645km"], rel=0.25)  # "~12 kbit/s at 645 km"
+    assert far["slant_range_km"] > 1150
+    assert far["sifted_rate_bps"] == pytest.approx(LIAO["sifted_bps_1200km"], rel=0.5)  # "~1 kbit/s at 1200 km"
