@@ -75,7 +75,7 @@ def empty_scheduler() -> Iterator[str]:
     """A Dask scheduler (in this process) with no worker; yields its address."""
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=0, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=0, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster:
         yield cluster.scheduler_address
 
 
@@ -103,6 +103,11 @@ def test_the_dashboard_address_is_checked_and_explicit() -> None:
 
 
 @pytest.mark.slow
+# dask warns and moves the dashboard to a free port when 8787 is taken, leaking the socket it tried
+# (pytest makes those warnings errors): the test is about the host, whichever port it gets
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_the_dashboard_listens_on_loopback_by_default() -> None:
     with open_client(parse_scheduler("local", 1, dashboard=True)) as client:
 

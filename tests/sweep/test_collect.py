@@ -237,7 +237,7 @@ def test_dask_tasks_are_chunks_of_points_and_give_the_rows_of_the_sync_loop() ->
     plans = plan_sweep(s)
     limits = Limits.from_sampling(s.sampling)
     sync = {(i, b): st for step in iter_collect(plans, 3, limits, 500) for i, b, st in step.new}
-    with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as client:
+    with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address="127.0.0.1:0") as client:
         sizes: list[int] = []
         submit = client.submit
 
