@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from qrate.engine import plan_sweep
-from qrate.sweep import Limits, PointTally, run_sweep
 from qrate.errors import InputError
 from qrate.stats import BatchStats
+from qrate.sweep import Limits, PointTally, run_sweep
 from qrate.sweep.collect import SweepStatus, _Point, iter_collect
 from qrate.sweep.progress import SweepProgress
 from qrate.sweep.scheduler import open_client, parse_scheduler
