@@ -24,18 +24,11 @@ from __future__ import annotations
 
 import math
 
+from qrate.formulas import error_entropy
+
 FINITE_KEY_BOUNDS = ("grasselli2018", "yin2020")
 #: error-correction inefficiency of Yin et al. (2020) (Hamming codes)
 YIN2020_F_EC = 1.19
-
-
-def _h(p: float) -> float:
-    """Binary entropy with h(p >= 1/2) = 1 (no secrecy from an error rate at or above 1/2)."""
-    if p >= 0.5:
-        return 1.0
-    if p <= 0.0:
-        return 0.0
-    return -p * math.log2(p) - (1.0 - p) * math.log2(1.0 - p)
 
 
 def yin2020_key_length_bits(
@@ -64,7 +57,12 @@ def yin2020_key_length_bits(
         return 0.0
     n = float(n_key)
     theta = math.sqrt(math.log(1.0 / eps_pe) / (2.0 * float(k_test)))
-    ell = n * (1.0 - _h(q_x + theta)) - f_ec * n * _h(q_z) - math.log2(2.0 / eps_ec) - 2.0 * math.log2(1.0 / (2.0 * eps_pa))
+    ell = (
+        n * (1.0 - error_entropy(q_x + theta))
+        - f_ec * n * error_entropy(q_z)
+        - math.log2(2.0 / eps_ec)
+        - 2.0 * math.log2(1.0 / (2.0 * eps_pa))
+    )
     return max(0.0, ell)
 
 
