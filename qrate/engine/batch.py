@@ -32,7 +32,7 @@ from qrate.channels.freespace import sample_transmittance, sample_transmittance_
 from qrate.engine import _kernels
 from qrate.engine.plan import CounterSampler, PointPlan
 from qrate.errors import count_arg
-from qrate.protocols.pulses import PulseSampler
+from qrate.protocols.pulses import PulseCounts, PulseSampler
 from qrate.seeding import MAX_SEED, batch_streams
 from qrate.stats import BatchStats
 
@@ -154,19 +154,11 @@ def run_batch(
     rng, stim_seed = batch_streams(
         count_arg("root_seed", root_seed, maximum=MAX_SEED), plan.key, count_arg("batch_index", batch_index)
     )
-    if isinstance(compiled, PulseSampler):
-        c = compiled.sample_pulses(int(pulses), rng)
-        return BatchStats(
-            pulses=int(pulses),
-            successes=c.successes,
-            eta_count=c.eta_count,
-            eta_sum=c.eta_sum,
-            eta_sumsq=c.eta_sumsq,
-            seconds=time.perf_counter() - start,
-            counts=dict(c.counts),
-            point_key=plan.key,
-        )
-    if plan.memory is not None:  # memory-assisted heralding: the batch is an operating time (qrate.memory.herald)
+    h: Heralds | PulseCounts
+    if isinstance(compiled, PulseSampler):  # the protocol draws its successes and counters itself
+        h = compiled.sample_pulses(int(pulses), rng)
+        counts = dict(h.counts)
+    elif plan.memory is not None:  # memory-assisted heralding: the batch is an operating time (qrate.memory.herald)
         from qrate.memory.herald import herald_memory
 
         mh = herald_memory(plan.memory, pulses / plan.repetition_rate_hz, rng)
