@@ -8,7 +8,8 @@ This module sits above both: ``plan`` knows one point, ``passes`` builds pass st
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from qrate.engine.passes import plan_passes
@@ -24,33 +25,41 @@ def plan_sweep(scenario: Scenario) -> list[PointPlan]:
     Each point is planned from its own scenario (:func:`qrate.scenario.axes.point_scenario`), so its
     key, and with it its random streams, depend on its content only.
     """
+    return list(iter_plans(scenario))
+
+
+def iter_plans(scenario: Scenario, start: int = 0, stop: int | None = None) -> Iterator[PointPlan]:
+    """Plans of points ``start, ..., stop - 1`` of the sweep (all by default), lazily, in index order:
+    the same plans as ``plan_sweep(scenario)[start:stop]``, without planning the others."""
     from qrate.scenario.axes import DISTANCE_AXIS, grid, point_scenario_from
 
     if scenario.passes is not None:
         if not scenario.sweep.axes():
-            return plan_passes(scenario)
+            yield from plan_passes(scenario)[start:stop]
+            return
         base_data = scenario.model_dump(mode="json")
         out: list[PointPlan] = []
         sw = scenario.sweep
         for axes in grid(sw.axes(), zipped=sw.zip, max_points=sw.max_points):  # each grid point's passes
             out.extend(plan_passes(point_scenario_from(base_data, axes), start_index=len(out), axes=axes))
-        return out
+        yield from out[start:stop]
+        return
     if not scenario.sweep.axes():
         protocol = protocol_of(scenario)
-        return [plan_point(scenario, i, d, protocol) for i, d in enumerate(scenario.sweep.distances_km())]
+        for i, d in itertools.islice(enumerate(scenario.sweep.distances_km()), start, stop):
+            yield plan_point(scenario, i, d, protocol)
+        return
     base = scenario.model_dump(mode="json")
     protocols: dict[str, ScenarioProtocol] = {}
     noises: dict[str, PauliNoise] = {}
-    plans = []
-    for i, values in enumerate(scenario.sweep.points()):
+    for i, values in itertools.islice(enumerate(scenario.sweep.points()), start, stop):
         ps = point_scenario_from(base, values)
         which = ps.model_dump_json(include={"nodes", "protocol"})
         protocol = protocols.get(which) or protocols.setdefault(which, protocol_of(ps))
         axes = {k: v for k, v in values.items() if k != DISTANCE_AXIS}
         plan = plan_point(ps, i, values[DISTANCE_AXIS], protocol, axes)
         shared = noises.setdefault(repr(plan.noise), plan.noise)  # one noise object per distinct noise: memory
-        plans.append(plan if shared is plan.noise else dataclasses.replace(plan, noise=shared))
-    return plans
+        yield plan if shared is plan.noise else dataclasses.replace(plan, noise=shared)
 
 
 def counter_names(plans: Sequence[PointPlan]) -> tuple[str, ...]:
