@@ -43,8 +43,8 @@ from qrate.formulas import (
     step_stderr,
 )
 from qrate.longterm import long_term_summary as pass_summary
-from qrate.protocols.estimator import HERALDING, Batches, Estimator, Quantity, Report
-from qrate.stats import counter_names_of, total
+from qrate.protocols.estimator import HERALDING, Batches, Estimator, Quantity, Report, RunningSummary, Summary
+from qrate.stats import COUNTER_PREFIX
 
 __all__ = [
     "CONFIDENCE",
@@ -54,6 +54,7 @@ __all__ = [
     "binary_entropy",
     "error_entropy",
     "estimate_point",
+    "estimate_summary",
     "finite_key_length_bits",
     "inconsistency",
     "pass_summary",
@@ -61,6 +62,7 @@ __all__ = [
     "proportion",
     "quantities",
     "quantity",
+    "running_summary",
     "secret_fraction",
     "show_quantities",
     "spread",
@@ -112,25 +114,37 @@ def inconsistency(report: ReportLike, rows: np.ndarray) -> str | None:
     return None
 
 
-def _heralding(b: Batches) -> dict[str, Any]:
-    tot = total(b.rows) if b.rows["successes"].dtype.kind != "f" else None  # else expected (real) counts
-    pulses = tot.pulses if tot else count_value(b.rows["pulses"].sum())
-    successes = tot.successes if tot else count_value(b.rows["successes"].sum())
-    eta_count = tot.eta_count if tot else int(b.rows["eta_count"].sum())
-    eta_sum = tot.eta_sum if tot else float(b.rows["eta_sum"].sum())
-    eta_sumsq = tot.eta_sumsq if tot else float(b.rows["eta_sumsq"].sum())
-    counts = dict(tot.counts) if tot else {n: b.total(n) for n in counter_names_of(b.rows)}
+class _Heralding:
+    """The heralding statistics' per-batch values: success probability and heralded rate."""
+
+    def batch_values(self, b: Batches, pooled: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        p = b.p_batches
+        return {"p": p, "rate": b.rate_hz * p}
+
+
+HERALDS = _Heralding()
+"""The source of the heralding statistics' spreads (first of every :class:`~qrate.protocols.estimator.RunningSummary`)."""
+
+
+def _heralding(b: Summary) -> dict[str, Any]:
+    s = b.sums
+    exact = isinstance(s["successes"], int | np.integer)  # else expected (real) counts
+    pulses, successes = b.pulses, count_value(s["successes"])
+    eta_count, eta_sum, eta_sumsq = int(s["eta_count"]), float(s["eta_sum"]), float(s["eta_sumsq"])
+    names = [f[len(COUNTER_PREFIX) :] for f in s if f.startswith(COUNTER_PREFIX)]
+    counts = {n: int(s[COUNTER_PREFIX + n]) if exact else b.total(n) for n in names}
     p, p_lo, p_hi = proportion(successes, pulses)
     binom_se = math.sqrt(max(p * (1 - p), 0.0) / pulses)
-    _, p_sem = spread(b.p_batches)
-    if b.rows.size >= 2 and math.isfinite(p_sem):
+    spreads = b.spreads(HERALDS)
+    _, p_sem = spreads["p"]
+    if b.batches >= 2 and math.isfinite(p_sem):
         from scipy import stats
 
-        half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, b.rows.size - 1)) * p_sem
+        half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, b.batches - 1)) * p_sem
         p_lo, p_hi = min(p_lo, max(p - half, 0.0)), max(p_hi, min(p + half, 1.0))
-    rate_std, rate_sem = spread(b.rate_hz * b.p_batches)
+    rate_std, rate_sem = spreads["rate"]
     return {
-        "batches": int(b.rows.size),
+        "batches": b.batches,
         "pulses": pulses,
         "successes": successes,
         "p_success": p,
@@ -145,8 +159,19 @@ def _heralding(b: Batches) -> dict[str, Any]:
         "mean_eta_free_space": eta_sum / eta_count if eta_count else math.nan,
         "mean_eta_free_space_stderr": moment_se(eta_count, eta_sum, eta_sumsq),
         "counts": counts,
-        "seconds": float(b.rows["seconds"].sum()),
+        "seconds": float(s["seconds"]),
     }
+
+
+def _context(report: Mapping[str, Any], typed: Report) -> tuple[float, int, float | None, str]:
+    """``(rate_hz, carriers_per_use, key_block_s, finite_key)`` of a report's points."""
+    block = report.get("key_block_s")
+    return (
+        float(report["repetition_rate_hz"]),
+        typed.carriers_per_use,
+        float(block) if block else None,
+        str(report.get("finite_key", "grasselli2018")),
+    )
 
 
 def estimate_point(rows: np.ndarray, report: Mapping[str, Any], *, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -162,15 +187,20 @@ def estimate_point(rows: np.ndarray, report: Mapping[str, Any], *, extra: Mappin
     if rows.size == 0:
         raise ValueError("no batches")
     typed = _report(report)
-    block = report.get("key_block_s")
-    b = Batches(
-        rows,
-        float(report["repetition_rate_hz"]),
-        typed.carriers_per_use,
-        float(block) if block else None,
-        str(report.get("finite_key", "grasselli2018")),
-    )
-    out: dict[str, Any] = {"protocol": typed.protocol, **(dict(extra) if extra else {}), **_heralding(b)}
+    return estimate_summary(Summary.of_rows(rows, *_context(report, typed)), typed, extra=extra)
+
+
+def running_summary(report: Mapping[str, Any]) -> RunningSummary:
+    """An empty running summary of one point of ``report`` (feed it rows, then :func:`estimate_summary`)."""
+    typed = _report(report)
+    return RunningSummary((HERALDS, *typed.estimators), *_context(report, typed))
+
+
+def estimate_summary(summary: Summary, report: ReportLike, *, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """:func:`estimate_point` of a point's :class:`~qrate.protocols.estimator.Summary` (from its rows,
+    or a running summary's, :func:`running_summary`)."""
+    typed = _report(report)
+    out: dict[str, Any] = {"protocol": typed.protocol, **(dict(extra) if extra else {}), **_heralding(summary)}
     p_exp = out.get("p_success_expected")
     if isinstance(p_exp, int | float) and not isinstance(p_exp, bool):
         out["successes_expected"] = float(p_exp) * out["pulses"]
@@ -178,7 +208,7 @@ def estimate_point(rows: np.ndarray, report: Mapping[str, Any], *, extra: Mappin
     if isinstance(noise, int | float) and not isinstance(noise, bool):
         out["noise_dominated"] = bool(noise > NOISE_DOMINATED)
     for e in typed.estimators:
-        out.update(e.compute(b, out["p_success"]))
+        out.update(e.compute(summary, out["p_success"]))
     return {k: _jsonable(v) for k, v in out.items()}
 
 

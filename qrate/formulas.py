@@ -78,6 +78,40 @@ def spread(values: np.ndarray) -> tuple[float, float]:
     return sd, sd / math.sqrt(values.size)
 
 
+class RunningSpread:
+    """Running :func:`spread` of finite per-batch values in O(1) time and memory per value.
+
+    Welford's update of the mean and the sum of squared deviations (Welford, Technometrics 4,
+    419 (1962)), with West's weighted form for a value seen ``weight`` times (West, CACM 22, 532
+    (1979)); non-finite values are skipped, as :func:`spread` drops them.
+    """
+
+    __slots__ = ("m2", "mean", "n")
+
+    def __init__(self, n: int = 0, mean: float = 0.0, m2: float = 0.0) -> None:
+        self.n, self.mean, self.m2 = n, mean, m2
+
+    def add(self, x: float, weight: int = 1) -> None:
+        """Add value ``x`` (``weight`` times; skipped unless finite)."""
+        if not math.isfinite(x):
+            return
+        self.n += weight
+        delta = x - self.mean
+        self.mean += delta * weight / self.n
+        self.m2 += weight * delta * (x - self.mean)
+
+    def copy(self) -> RunningSpread:
+        """An independent copy."""
+        return RunningSpread(self.n, self.mean, self.m2)
+
+    def spread(self) -> tuple[float, float]:
+        """``(sample std (ddof=1), standard error of the mean)``, as :func:`spread`; nan for < 2 values."""
+        if self.n < 2:
+            return math.nan, math.nan
+        sd = math.sqrt(max(self.m2, 0.0) / (self.n - 1))
+        return sd, sd / math.sqrt(self.n)
+
+
 def ratio(num: np.ndarray, den: np.ndarray, fallback: float) -> np.ndarray:
     """Per-batch ``num/den`` (``fallback`` where a batch has no rounds)."""
     out = np.full(np.shape(num), fallback, dtype=float)

@@ -32,11 +32,11 @@ from pydantic import Field
 
 from qrate.errors import InputError
 from qrate.finite_key import finite_key_bits
-from qrate.formulas import Step, count_value, proportion, ratio, secret_fraction, spread
+from qrate.formulas import Step, proportion, ratio, secret_fraction
 from qrate.protocols._decode import DEFAULT_METHOD, DEFAULT_SAMPLER, Flag
 from qrate.protocols.carriers import CircuitBuilder, chain_carrier
 from qrate.protocols.compiled import CompiledProtocol, Round
-from qrate.protocols.estimator import Batches, Estimator, Quantity, Report
+from qrate.protocols.estimator import Batches, Estimator, Quantity, Report, Summary
 from qrate.protocols.layout import ChainCarrierProtocol, NetworkLayout
 from qrate.protocols.noise import PauliNoise
 from qrate.protocols.registry import ProtocolParams, params_of
@@ -135,13 +135,20 @@ class ConferenceKey(Estimator):
         """X errors within the X rounds, every pair's Z errors within the key rounds."""
         return [(self.x_errors, self.test_rounds), *((z, self.key_rounds) for z in self.z_errors.values())]
 
-    def compute(self, b: Batches, p_success: float) -> dict[str, Any]:
+    def batch_values(self, b: Batches, pooled: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """Per-batch key rate from its own Q_X and max Q_Z (a batch without test or key rounds takes
+        the pooled ``qber_x`` / ``qber_z:<pair>``)."""
+        key_b, test_b = b.count(self.key_rounds), b.count(self.test_rounds)
+        qx_b = ratio(b.count(self.x_errors), test_b, pooled["qber_x"])
+        qz_b = np.max([ratio(b.count(name), key_b, pooled[f"qber_z:{pair}"]) for pair, name in self.z_errors.items()], axis=0)
+        keep = 1.0 - self.verification_fraction
+        return {"key_rate": b.uses_per_s * b.p_batches * keep * secret_fraction(qx_b, qz_b)}
+
+    def compute(self, b: Summary, p_success: float) -> dict[str, Any]:
         """Error rates with their intervals, the asymptotic, worst-case and finite-key rates."""
-        key_b, test_b, xerr_b = b.count(self.key_rounds), b.count(self.test_rounds), b.count(self.x_errors)
-        n_key, k_test = count_value(key_b.sum()), count_value(test_b.sum())
-        qx, qx_lo, qx_hi = proportion(xerr_b.sum(), k_test)
-        z_b = {pair: b.count(name) for pair, name in self.z_errors.items()}
-        qz_ci = {pair: proportion(v.sum(), n_key) for pair, v in z_b.items()}
+        n_key, k_test = b.total(self.key_rounds), b.total(self.test_rounds)
+        qx, qx_lo, qx_hi = proportion(b.total(self.x_errors), k_test)
+        qz_ci = {pair: proportion(b.total(name), n_key) for pair, name in self.z_errors.items()}
         qz = {pair: ci[0] for pair, ci in qz_ci.items()}
         worst_pair = max(qz_ci, key=lambda pair: qz_ci[pair][0]) if qz_ci else None
         qz_max, qz_lo, _ = qz_ci[worst_pair] if worst_pair is not None else (math.nan,) * 3
@@ -151,9 +158,8 @@ class ConferenceKey(Estimator):
         resolved = math.isfinite(qx) and math.isfinite(qz_max)
         r_inf = float(secret_fraction(qx, qz_max)) if resolved else 0.0
         r_worst = min(float(secret_fraction(qx_hi, qz_hi)), r_inf) if resolved else 0.0
-        qx_b = ratio(xerr_b, test_b, qx)
-        qz_b = np.max([ratio(v, key_b, qz[pair]) for pair, v in z_b.items()], axis=0)
-        key_std, key_sem = spread(b.uses_per_s * b.p_batches * keep * secret_fraction(qx_b, qz_b))
+        pooled = {"qber_x": qx, **{f"qber_z:{pair}": v for pair, v in qz.items()}}
+        key_std, key_sem = b.spreads(self, pooled)["key_rate"]
         # finite key over a physical block of key_block_s seconds: the simulated rounds scaled to the
         # block (the rate no longer depends on how long one simulates)
         seconds = b.seconds

@@ -11,15 +11,18 @@ Counters: ``shots``; ``broadcast_errors`` (decoded bit differs from the sent bit
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
+
 from qrate.errors import InputError
-from qrate.formulas import proportion, ratio, spread
+from qrate.formulas import proportion, ratio
 from qrate.protocols._decode import DEFAULT_METHOD, DEFAULT_SAMPLER, Flag
 from qrate.protocols.carriers import Carrier, CircuitBuilder, chain_carrier
 from qrate.protocols.compiled import CompiledProtocol, Round
-from qrate.protocols.estimator import Batches, Estimator, Quantity, Report
+from qrate.protocols.estimator import Batches, Estimator, Quantity, Report, Summary
 from qrate.protocols.layout import ChainCarrierProtocol, NetworkLayout
 from qrate.protocols.noise import PauliNoise
 from qrate.protocols.registry import NoParams
@@ -109,18 +112,24 @@ class BroadcastBits(Estimator):
         """Errors within the broadcast rounds."""
         return [(self.errors, self.rounds)]
 
-    def compute(self, b: Batches, p_success: float) -> dict[str, Any]:
+    def batch_values(self, b: Batches, pooled: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """Per-batch broadcast rates, all bits and correct bits (a batch without rounds takes the
+        pooled ``q``)."""
+        per_use = b.uses_per_s
+        q_b = ratio(b.count(self.errors), b.count(self.rounds), pooled["q"])
+        return {"rate": per_use * b.p_batches, "correct_rate": per_use * b.p_batches * (1.0 - q_b)}
+
+    def compute(self, b: Summary, p_success: float) -> dict[str, Any]:
         """Broadcast rates (all bits, correct bits) and the bit-error rate with its interval."""
-        rounds_b, err_b = b.count(self.rounds), b.count(self.errors)
-        q, q_lo, q_hi = proportion(err_b.sum(), rounds_b.sum())
+        q, q_lo, q_hi = proportion(b.total(self.errors), b.total(self.rounds))
         q = q if math.isfinite(q) else 0.0
         per_use = b.uses_per_s
-        q_b = ratio(err_b, rounds_b, q)
+        spreads = b.spreads(self, {"q": q})
         return {
             "broadcast_rate_bps": per_use * p_success,
-            "broadcast_rate_std_bps": spread(per_use * b.p_batches)[0],
+            "broadcast_rate_std_bps": spreads["rate"][0],
             "broadcast_correct_rate_bps": per_use * p_success * (1.0 - q),
-            "broadcast_correct_rate_std_bps": spread(per_use * b.p_batches * (1.0 - q_b))[0],
+            "broadcast_correct_rate_std_bps": spreads["correct_rate"][0],
             "broadcast_error_rate": q,
             "broadcast_error_rate_ci_low": q_lo,
             "broadcast_error_rate_ci_high": q_hi,

@@ -43,8 +43,8 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from qrate.errors import InputError, count_arg
-from qrate.formulas import Step, error_entropy, proportion, spread
-from qrate.protocols.estimator import Batches, Estimator, Quantity, Report
+from qrate.formulas import Step, error_entropy, proportion
+from qrate.protocols.estimator import Batches, Estimator, Quantity, Report, Summary
 from qrate.protocols.layout import NetworkLayout
 from qrate.protocols.pulses import PulseCounts, PulseSampler
 from qrate.protocols.registry import ProtocolParams, params_of
@@ -420,24 +420,31 @@ class DecoyKey(Estimator):
         m = np.stack([np.stack([b.count(self.errors[f"{k}:{x}"]) for x in BASES], axis=-1) for k in INTENSITIES], axis=1)
         return n.astype(float), m.astype(float)
 
-    def compute(self, b: Batches, p_success: float) -> dict[str, Any]:
-        """Gains, QBER, decoy bounds and key rates of one point."""
+    def batch_values(self, b: Batches, pooled: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """Per-batch asymptotic key rate and sifted rate (bit/s)."""
         n_b, m_b = self._tables(b)
-        n, m = n_b.sum(axis=0), m_b.sum(axis=0)
         pulses_b = b.rows["pulses"].astype(float)
-        pulses = float(pulses_b.sum())
-        seconds = b.seconds
         key_cols = [0, 1] if self.key_bases == "both" else [0]
         sifted_b = n_b[:, :, key_cols].sum(axis=(1, 2))
+        per_batch = [self._per_pulse(n_b[i], m_b[i], pulses_b[i])["key_per_pulse"] for i in range(n_b.shape[0])]
+        return {"key_rate": b.rate_hz * np.asarray(per_batch), "sifted_rate": b.rate_hz * sifted_b / pulses_b}
+
+    def compute(self, b: Summary, p_success: float) -> dict[str, Any]:
+        """Gains, QBER, decoy bounds and key rates of one point."""
+        n = np.array([[float(b.total(self.sifted[f"{k}:{x}"])) for x in BASES] for k in INTENSITIES])
+        m = np.array([[float(b.total(self.errors[f"{k}:{x}"])) for x in BASES] for k in INTENSITIES])
+        pulses = float(b.pulses)
+        seconds = b.seconds
+        key_cols = [0, 1] if self.key_bases == "both" else [0]
         qber = proportion(int(m[0].sum()), int(n[0].sum()))
         asym = self._per_pulse(n, m, pulses)
-        per_batch = [self._per_pulse(n_b[i], m_b[i], pulses_b[i])["key_per_pulse"] for i in range(n_b.shape[0])]
-        key_std, key_sem = spread(b.rate_hz * np.asarray(per_batch))
+        spreads = b.spreads(self)
+        key_std, key_sem = spreads["key_rate"]
         block_s = float(b.key_block_s or seconds)
         scale = block_s / seconds
         out: dict[str, Any] = {
             "sifted_rate_bps": float(n[:, key_cols].sum()) / seconds,
-            "sifted_rate_std_bps": spread(b.rate_hz * sifted_b / pulses_b)[0],
+            "sifted_rate_std_bps": spreads["sifted_rate"][0],
             "qber_signal": qber[0],
             "qber_signal_ci_low": qber[1],
             "qber_signal_ci_high": qber[2],

@@ -27,12 +27,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
+
 from qrate.errors import InputError
-from qrate.formulas import spread
 from qrate.protocols._decode import DEFAULT_METHOD, DEFAULT_SAMPLER, Flag
 from qrate.protocols.carriers import CircuitBuilder, bell, bsm, fiber_noise, ghz
 from qrate.protocols.compiled import CompiledProtocol, Round
-from qrate.protocols.estimator import Batches, Estimator, Quantity, Report
+from qrate.protocols.estimator import Batches, Estimator, Quantity, Report, Summary
 from qrate.protocols.layout import NetworkLayout
 from qrate.protocols.noise import PauliNoise
 from qrate.protocols.registry import NoParams
@@ -62,7 +63,7 @@ def bell_fidelity(counts: Mapping[str, int]) -> float:
     return 1.0 - sum(e) / 2.0
 
 
-def check_fidelity(b: Batches, rounds: Mapping[str, str], errors: Mapping[str, str], weight: float) -> tuple[float, float]:
+def check_fidelity(b: Summary, rounds: Mapping[str, str], errors: Mapping[str, str], weight: float) -> tuple[float, float]:
     """``1 − weight·Σ e_j`` over error fractions e_j = errors_j / rounds_j, and its standard error."""
     value, var = 1.0, 0.0
     for name, rounds_name in rounds.items():
@@ -116,13 +117,17 @@ class BellPair(Estimator):
         """Each basis' errors within its rounds."""
         return [(self.errors[k], self.rounds[k]) for k in self.rounds]
 
-    def compute(self, b: Batches, p_success: float) -> dict[str, Any]:
+    def batch_values(self, b: Batches, pooled: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """Per-batch pair rate."""
+        return {"rate": b.uses_per_s * b.p_batches}
+
+    def compute(self, b: Summary, p_success: float) -> dict[str, Any]:
         """Pair rate and fidelity."""
         f, se = check_fidelity(b, self.rounds, self.errors, 0.5)
         per_use = b.uses_per_s
         return {
             "pair_rate_bps": per_use * p_success,
-            "pair_rate_std_bps": spread(per_use * b.p_batches)[0],
+            "pair_rate_std_bps": b.spreads(self)["rate"][0],
             "bell_fidelity": f,
             "bell_fidelity_stderr": se,
         }

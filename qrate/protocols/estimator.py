@@ -3,10 +3,17 @@
 A protocol module declares its estimator as a frozen dataclass subclassing :class:`Estimator`:
 its fields name the counters that play each role (and the parameters the formulas need), its
 class attributes give its ``kind`` (the name stored in results files) and the
-:class:`Quantity` list it reports, and its methods compute the estimates from a point's batch
-rows (:meth:`Estimator.compute`), state the consistency rules of the counters
-(:meth:`Estimator.limits`) and, optionally, the totals of a satellite pass beyond the integrated
-rates (:meth:`Estimator.pass_totals`, e.g. a finite key with the pass as one block).
+:class:`Quantity` list it reports, and its methods state the per-batch values whose spread across
+batches it reports (:meth:`Estimator.batch_values`), compute the estimates from a point's
+:class:`Summary` (:meth:`Estimator.compute`: counter sums, the batch count and those spreads),
+state the consistency rules of the counters (:meth:`Estimator.limits`) and, optionally, the
+totals of a satellite pass beyond the integrated rates (:meth:`Estimator.pass_totals`, e.g. a
+finite key with the pass as one block).
+
+A :class:`Summary` is built either from a point's batch rows (:meth:`Summary.of_rows`) or batch
+by batch in O(1) time and memory per batch (:class:`RunningSummary`: running sums of every row
+field and Welford accumulators of the per-batch values), so a sweep's stopping rule reads any
+estimate of a growing prefix without keeping its rows, and every estimator gets that for free.
 
 A protocol's :class:`Report` (protocol name, default plot quantity, carriers per use, estimators)
 is written into every results file as JSON (:meth:`Report.to_json`) and read back with
@@ -18,15 +25,16 @@ This module imports neither Stim nor any protocol.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
-from qrate.formulas import Step, count_value
+from qrate.formulas import RunningSpread, Step, count_value, spread
 from qrate.stats import COUNTER_PREFIX
 
 
@@ -104,6 +112,176 @@ class Batches:
         return float(self.rows["pulses"].sum()) / self.rate_hz
 
 
+class BatchValues(Protocol):
+    """What declares per-batch values: every :class:`Estimator`, and the heralding statistics."""
+
+    def batch_values(self, b: Batches, pooled: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """Per-batch values (one per batch of ``b``) whose spread across batches is reported."""
+        ...
+
+
+class _Unknown(Mapping[str, Any]):
+    """The pooled estimates at a running summary's first look at a batch: nan whatever the key."""
+
+    def __getitem__(self, key: str) -> float:
+        return math.nan
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+UNKNOWN: Mapping[str, Any] = _Unknown()
+"""Pooled estimates not known yet (every key reads nan)."""
+
+Spreads = dict[str, tuple[float, float]]
+"""Series name -> ``(std, sem)`` across batches (:func:`qrate.formulas.spread`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """One point's accepted batches as an estimator reads them: sums, batch count and spreads.
+
+    Attributes:
+        sums: every batch-row field but ``batch_index`` summed over the batches (``pulses``,
+            ``successes``, ``eta_*``, ``seconds``, ``c_<counter>``); ints, floats for expected counts.
+        batches: number of batches.
+        spread_of: ``(source, pooled) -> {name: (std, sem)}`` of the source's :meth:`~BatchValues.batch_values`.
+        rate_hz, carriers_per_use, key_block_s, finite_key: as in :class:`Batches`.
+    """
+
+    sums: Mapping[str, Any]
+    batches: int
+    spread_of: Callable[[BatchValues, Mapping[str, Any]], Spreads]
+    rate_hz: float
+    carriers_per_use: int = 1
+    key_block_s: float | None = None
+    finite_key: str = "grasselli2018"
+
+    @classmethod
+    def of_rows(
+        cls,
+        rows: np.ndarray,
+        rate_hz: float,
+        carriers_per_use: int = 1,
+        key_block_s: float | None = None,
+        finite_key: str = "grasselli2018",
+    ) -> Summary:
+        """The summary of a batch table (spreads: :func:`qrate.formulas.spread` of the whole table's values)."""
+        b = Batches(rows, rate_hz, carriers_per_use, key_block_s, finite_key)
+        sums = {f: rows[f].sum() for f in rows.dtype.names or () if f != "batch_index"}
+
+        def spread_of(source: BatchValues, pooled: Mapping[str, Any]) -> Spreads:
+            return {k: spread(v) for k, v in source.batch_values(b, pooled).items()}
+
+        return cls(sums, int(rows.size), spread_of, rate_hz, carriers_per_use, key_block_s, finite_key)
+
+    @property
+    def uses_per_s(self) -> float:
+        """Protocol uses per second per unit success probability (rate_hz / carriers_per_use)."""
+        return self.rate_hz / self.carriers_per_use
+
+    def total(self, name: str) -> float:
+        """Counter ``name`` summed over the batches (0 if there is no such counter; an int, or a
+        float for expected counts)."""
+        return count_value(self.sums.get(COUNTER_PREFIX + name, 0))
+
+    @property
+    def pulses(self) -> float:
+        """Pulses of every batch (an int, or a float for expected counts)."""
+        return count_value(self.sums["pulses"])
+
+    @property
+    def seconds(self) -> float:
+        """Simulated source time in s (pulses / rate_hz)."""
+        return float(self.sums["pulses"]) / self.rate_hz
+
+    def spreads(self, source: BatchValues, pooled: Mapping[str, Any] = UNKNOWN) -> Spreads:
+        """``{name: (std, sem)}`` across batches of ``source``'s per-batch values, a batch whose value
+        needs them reading ``pooled`` (the pooled estimates it falls back on)."""
+        return self.spread_of(source, pooled)
+
+
+class RunningSummary:
+    """A :class:`Summary` of a growing batch prefix, in O(1) time and memory per batch.
+
+    It keeps running sums of every row field and, per source and per-batch value, a Welford
+    accumulator (:class:`qrate.formulas.RunningSpread`). A batch whose values need the pooled
+    estimates (they come out non-finite with :data:`UNKNOWN`, e.g. a QBER fallback for a batch
+    without test rounds) is kept as one representative row per distinct (pulses, successes,
+    counters) and evaluated again, with the pooled estimates, by :meth:`summary` (such batches
+    have few successes, hence few distinct counter patterns).
+    """
+
+    __slots__ = ("_context", "_deferred", "_spreads", "batches", "sources", "sums")
+
+    def __init__(
+        self,
+        sources: Sequence[BatchValues],
+        rate_hz: float,
+        carriers_per_use: int = 1,
+        key_block_s: float | None = None,
+        finite_key: str = "grasselli2018",
+    ) -> None:
+        self.sources = tuple(sources)
+        self._context = (rate_hz, carriers_per_use, key_block_s, finite_key)
+        self.sums: dict[str, Any] = {}
+        self.batches = 0
+        self._spreads: list[dict[str, RunningSpread]] = [{} for _ in self.sources]
+        self._deferred: list[dict[tuple[Any, ...], list[Any]]] = [{} for _ in self.sources]
+
+    def add(self, row: np.ndarray) -> None:
+        """Append one batch (a batch table of one row, :func:`qrate.stats.batch_dtype`)."""
+        if row.size != 1:
+            raise ValueError(f"add one batch row at a time, got {row.size}")
+        names = row.dtype.names or ()
+        for f in names:
+            if f != "batch_index":
+                self.sums[f] = self.sums.get(f, 0) + row[f][0].item()
+        self.batches += 1
+        b = Batches(row, *self._context)
+        for source, accs, deferred in zip(self.sources, self._spreads, self._deferred, strict=True):
+            values = {k: float(np.asarray(v, dtype=float).reshape(-1)[0]) for k, v in source.batch_values(b, UNKNOWN).items()}
+            if all(math.isfinite(v) for v in values.values()):
+                for k, v in values.items():
+                    accs.setdefault(k, RunningSpread()).add(v)
+            else:
+                key = tuple(row[f][0].item() for f in names if f in ("pulses", "successes") or f.startswith(COUNTER_PREFIX))
+                seen = deferred.get(key)
+                if seen is None:
+                    deferred[key] = [row.copy(), 1]
+                else:
+                    seen[1] += 1
+
+    @property
+    def deferred(self) -> int:
+        """Distinct batch patterns kept for a fallback on the pooled estimates (memory beyond O(1))."""
+        return sum(len(d) for d in self._deferred)
+
+    def summary(self) -> Summary:
+        """The summary of the batches added so far (ValueError before the first)."""
+        if not self.batches:
+            raise ValueError("no batches")
+
+        def spread_of(source: BatchValues, pooled: Mapping[str, Any]) -> Spreads:
+            i = next(i for i, s in enumerate(self.sources) if s is source or s == source)
+            accs = {k: a.copy() for k, a in self._spreads[i].items()}
+            kept = self._deferred[i].values()
+            if kept:
+                table = np.concatenate([row for row, _ in kept])
+                weights = [m for _, m in kept]
+                values = source.batch_values(Batches(table, *self._context), pooled)
+                for k, v in values.items():
+                    acc = accs.setdefault(k, RunningSpread())
+                    for x, m in zip(np.asarray(v, dtype=float).reshape(-1), weights, strict=True):
+                        acc.add(float(x), m)
+            return {k: a.spread() for k, a in accs.items()}
+
+        return Summary(dict(self.sums), self.batches, spread_of, *self._context)
+
+
 @dataclass(frozen=True)
 class Estimator:
     """Base of every protocol's estimator (a frozen dataclass of counter roles and parameters).
@@ -116,8 +294,20 @@ class Estimator:
     kind: ClassVar[str] = ""
     quantities: ClassVar[tuple[Quantity, ...]] = ()
 
-    def compute(self, b: Batches, p_success: float) -> dict[str, Any]:
-        """The estimates of one point from its batches (``p_success``: pooled success probability)."""
+    def batch_values(self, b: Batches, pooled: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """Per-batch values (one per batch of ``b``) whose spread across batches :meth:`compute`
+        reports through :meth:`Summary.spreads` (default: none).
+
+        They read only the batches' pulses, successes and counters. ``pooled`` holds the pooled
+        estimates :meth:`compute` passes, which a batch falls back on where its own value is
+        undefined (e.g. the pooled QBER for a batch without test rounds, :func:`qrate.formulas.ratio`);
+        at a running summary's first look at a batch they read nan, and a value that needs them
+        must then come out nan (numpy arithmetic does), so that the batch is looked at again.
+        """
+        return {}
+
+    def compute(self, b: Summary, p_success: float) -> dict[str, Any]:
+        """The estimates of one point from its summary (``p_success``: pooled success probability)."""
         raise NotImplementedError
 
     def limits(self) -> list[tuple[str, str]]:

@@ -17,6 +17,7 @@ A session costs ``n·S`` heralded GHZ rounds (:attr:`Notification.session_resour
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,7 +25,7 @@ import numpy as np
 from pydantic import Field
 
 from qrate.errors import InputError
-from qrate.formulas import proportion, spread
+from qrate.formulas import proportion
 from qrate.protocols._decode import (
     DEFAULT_METHOD,
     DEFAULT_SAMPLER,
@@ -35,7 +36,7 @@ from qrate.protocols._decode import (
 )
 from qrate.protocols.carriers import CircuitBuilder, chain_carrier
 from qrate.protocols.compiled import CompiledProtocol, Round
-from qrate.protocols.estimator import Batches, Estimator, Quantity, Report
+from qrate.protocols.estimator import Batches, Estimator, Quantity, Report, Summary
 from qrate.protocols.layout import ChainCarrierProtocol, NetworkLayout
 from qrate.protocols.noise import PauliNoise
 from qrate.protocols.registry import ProtocolParams, params_of
@@ -108,7 +109,11 @@ class NotificationSession(Estimator):
         """Parity-1 rounds within their rounds."""
         return [(self.receiver_ones, self.receiver_rounds), (self.other_ones, self.other_rounds)]
 
-    def compute(self, b: Batches, p_success: float) -> dict[str, Any]:
+    def batch_values(self, b: Batches, pooled: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """Per-batch session rate."""
+        return {"rate": (b.rate_hz / float(self.rounds_per_session)) * b.p_batches}
+
+    def compute(self, b: Summary, p_success: float) -> dict[str, Any]:
         """Session rate, P(miss) and P(false notification) with their intervals."""
         s = self.repetitions
         q1 = proportion(b.total(self.receiver_ones), b.total(self.receiver_rounds))
@@ -116,7 +121,7 @@ class NotificationSession(Estimator):
         per_session = b.rate_hz / float(self.rounds_per_session)
         return {
             "session_rate_hz": per_session * p_success,
-            "session_rate_std_hz": spread(per_session * b.p_batches)[0],
+            "session_rate_std_hz": b.spreads(self)["rate"][0],
             # (1 − q1)^S decreases in q1, so the interval's ends swap
             "p_miss": (1 - q1[0]) ** s,
             "p_miss_ci_low": (1 - q1[2]) ** s,

@@ -22,13 +22,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from qrate.errors import InputError
-from qrate.formulas import spread
 from qrate.protocols._decode import DEFAULT_METHOD, DEFAULT_SAMPLER, Flag
 from qrate.protocols.broadcast import broadcast_bit
 from qrate.protocols.carriers import CircuitBuilder, bsm
 from qrate.protocols.compiled import CompiledProtocol, Round
 from qrate.protocols.entanglement import AnonymousEntanglement, check_fidelity
-from qrate.protocols.estimator import Batches, Estimator, Quantity, Report
+from qrate.protocols.estimator import Batches, Estimator, Quantity, Report, Summary
 from qrate.protocols.layout import NetworkLayout
 from qrate.protocols.noise import PauliNoise
 from qrate.protocols.registry import NoParams
@@ -87,13 +86,17 @@ class TeleportedQubit(Estimator):
         """Each state's errors within its rounds."""
         return [(self.errors[k], self.rounds[k]) for k in self.rounds]
 
-    def compute(self, b: Batches, p_success: float) -> dict[str, Any]:
+    def batch_values(self, b: Batches, pooled: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """Per-batch teleportation rate."""
+        return {"rate": b.uses_per_s * b.p_batches}
+
+    def compute(self, b: Summary, p_success: float) -> dict[str, Any]:
         """Teleportation rate and average fidelity."""
         f, se = check_fidelity(b, self.rounds, self.errors, 1.0 / len(self.rounds))
         per_use = b.uses_per_s
         return {
             "teleport_rate_bps": per_use * p_success,
-            "teleport_rate_std_bps": spread(per_use * b.p_batches)[0],
+            "teleport_rate_std_bps": b.spreads(self)["rate"][0],
             "teleport_fidelity": f,
             "teleport_fidelity_stderr": se,
         }

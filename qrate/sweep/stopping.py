@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from qrate.errors import InputError
+from qrate.formulas import RunningSpread
+from qrate.protocols.estimator import Report, RunningSummary
 from qrate.scenario.schema import Sampling
 from qrate.stats import BatchStats, to_row
 
@@ -64,7 +64,7 @@ class Limits:
                 raise InputError("sampling.target.estimate", str(exc)) from None
 
 
-def relative_error(estimates: Mapping[str, Any], report: Mapping[str, Any], name: str) -> float:
+def relative_error(estimates: Mapping[str, Any], report: Mapping[str, Any] | Report, name: str) -> float:
     """Standard error over value of the estimate plotted as ``name`` (inf where undefined).
 
     The standard error is the quantity's own (``sem``), else its batch spread over sqrt(batches),
@@ -90,11 +90,15 @@ class PointTally:
     """The contiguous prefix of batches 0, 1, ..., n-1 of one point and its stopping decision.
 
     The decision depends on the prefix only, so whoever runs the batches and in whichever order
-    they finish, a point stops at the same batch index. The heralded rate's error is updated in
-    O(1) per batch; any other target estimate is recomputed from the prefix's rows.
+    they finish, a point stops at the same batch index. Every update is O(1) in time and memory:
+    the heralded rate's error from a Welford mean of the batch success probabilities, any other
+    target estimate from a running summary of the prefix
+    (:class:`qrate.protocols.estimator.RunningSummary`: sums of every row field, Welford
+    accumulators of the per-batch values), which gives what :func:`qrate.estimates.estimate_point`
+    gives on the prefix's rows; no row is kept.
     """
 
-    __slots__ = ("_m2", "_mean", "_rows", "counter_names", "last_error", "limits", "n", "pulses", "report")  # memory per point
+    __slots__ = ("_p", "_running", "_typed", "counter_names", "last_error", "limits", "n", "pulses", "report")  # memory per point
 
     def __init__(self, limits: Limits, report: Mapping[str, Any] | None = None) -> None:
         self.limits = limits
@@ -102,9 +106,14 @@ class PointTally:
         self.counter_names: tuple[str, ...] = ()  # those of the first batch (stored rows hold every counter)
         self.n = 0
         self.pulses = 0
-        self._mean = 0.0  # running mean and sum of squared deviations of the batch success
-        self._m2 = 0.0  # probabilities (Welford), so each update is O(1)
-        self._rows: list[np.ndarray] = []
+        self._p = RunningSpread()  # the batch success probabilities (heralded-rate target)
+        self._running: RunningSummary | None = None
+        self._typed: Report | None = None
+        if self._by_estimate and report is not None:
+            from qrate.estimates import running_summary
+
+            self._running = running_summary(report)
+            self._typed = Report.from_json(report)
         self.last_error = math.inf  # relative error at the latest decision (progress display)
 
     @property
@@ -113,32 +122,32 @@ class PointTally:
 
     def add(self, stats: BatchStats) -> None:
         """Append the next batch (index ``self.n``)."""
-        if self._by_estimate:
+        if self._running is not None:
             self.counter_names = self.counter_names or tuple(stats.counts)
-            self._rows.append(to_row(stats, self.n, self.counter_names))
+            self._running.add(to_row(stats, self.n, self.counter_names))
         self.n += 1
         self.pulses += int(stats.pulses)
-        p = stats.successes / stats.pulses if stats.pulses else 0.0
-        delta = p - self._mean
-        self._mean += delta / self.n
-        self._m2 += delta * (p - self._mean)
+        self._p.add(stats.successes / stats.pulses if stats.pulses else 0.0)
 
     def relative_error(self) -> float:
-        """Relative standard error of the target estimate (inf if undefined)."""
+        """Relative standard error of the target estimate (inf if undefined; the latest decision's
+        once :meth:`release` dropped the running summary)."""
         if self.n < 2:
             return math.inf
         if self._by_estimate and self.report is not None:
-            from qrate.estimates import estimate_point
+            if self._running is None or self._typed is None:
+                return self.last_error
+            from qrate.estimates import estimate_summary
 
-            est = estimate_point(np.concatenate(self._rows), self.report)
-            return relative_error(est, self.report, self.limits.target_estimate)
-        if self._mean <= 0:
+            est = estimate_summary(self._running.summary(), self._typed)
+            return relative_error(est, self._typed, self.limits.target_estimate)
+        if self._p.mean <= 0:
             return math.inf
-        return math.sqrt(self._m2 / (self.n - 1)) / math.sqrt(self.n) / self._mean
+        return self._p.spread()[1] / self._p.mean
 
     def release(self) -> None:
-        """Forget the prefix's rows (kept only for a non-rate target's estimate) once the point has stopped."""
-        self._rows = []
+        """Drop the running summary of a non-rate target's estimate once the point has stopped."""
+        self._running = None
 
     def enough(self) -> bool:
         """True once the prefix meets a limit."""

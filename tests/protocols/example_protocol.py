@@ -9,14 +9,17 @@ its Clopper-Pearson interval and the rate of checked states) and its report are 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from qrate.formulas import proportion, spread
+import numpy as np
+
+from qrate.formulas import proportion
 from qrate.protocols._decode import DEFAULT_METHOD, DEFAULT_SAMPLER, Flag
 from qrate.protocols.carriers import CircuitBuilder, chain_carrier
 from qrate.protocols.compiled import CompiledProtocol, Round
-from qrate.protocols.estimator import Batches, Estimator, Quantity, Report
+from qrate.protocols.estimator import Batches, Estimator, Quantity, Report, Summary
 from qrate.protocols.layout import ChainCarrierProtocol, NetworkLayout
 from qrate.protocols.noise import PauliNoise
 from qrate.protocols.registry import ProtocolParams, params_of
@@ -53,11 +56,14 @@ class CheckedStates(Estimator):
     def limits(self) -> list[tuple[str, str]]:
         return [(self.errors, self.rounds)]
 
-    def compute(self, b: Batches, p_success: float) -> dict[str, Any]:
+    def batch_values(self, b: Batches, pooled: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        return {"rate": b.uses_per_s * b.p_batches}
+
+    def compute(self, b: Summary, p_success: float) -> dict[str, Any]:
         q, lo, hi = proportion(b.total(self.errors), b.total(self.rounds))
         return {
             "checked_rate_bps": b.uses_per_s * p_success,
-            "checked_rate_std_bps": spread(b.uses_per_s * b.p_batches)[0],
+            "checked_rate_std_bps": b.spreads(self)["rate"][0],
             "check_error_rate": q if math.isfinite(q) else None,
             "check_error_rate_ci_low": lo,
             "check_error_rate_ci_high": hi,
