@@ -100,6 +100,23 @@ class RunningSpread:
         self.mean += delta * weight / self.n
         self.m2 += weight * delta * (x - self.mean)
 
+    def merge(self, values: np.ndarray, weights: np.ndarray) -> None:
+        """Add each finite ``values[i]`` ``weights[i]`` times at once (Chan, Golub, LeVeque's pairwise
+        combination, Am. Stat. 37, 242 (1983))."""
+        x, w = np.asarray(values, dtype=float), np.asarray(weights, dtype=float)
+        ok = np.isfinite(x)
+        x, w = x[ok], w[ok]
+        n_b = int(w.sum())
+        if n_b == 0:
+            return
+        mean_b = float(np.dot(w, x)) / n_b
+        m2_b = float(np.dot(w, (x - mean_b) ** 2))
+        n = self.n + n_b
+        delta = mean_b - self.mean
+        self.m2 += m2_b + delta * delta * self.n * n_b / n
+        self.mean += delta * n_b / n
+        self.n = n
+
     def copy(self) -> RunningSpread:
         """An independent copy."""
         return RunningSpread(self.n, self.mean, self.m2)

@@ -271,12 +271,9 @@ class RunningSummary:
             kept = self._deferred[i].values()
             if kept:
                 table = np.concatenate([row for row, _ in kept])
-                weights = [m for _, m in kept]
-                values = source.batch_values(Batches(table, *self._context), pooled)
-                for k, v in values.items():
-                    acc = accs.setdefault(k, RunningSpread())
-                    for x, m in zip(np.asarray(v, dtype=float).reshape(-1), weights, strict=True):
-                        acc.add(float(x), m)
+                weights = np.array([m for _, m in kept])
+                for k, v in source.batch_values(Batches(table, *self._context), pooled).items():
+                    accs.setdefault(k, RunningSpread()).merge(v, weights)
             return {k: a.spread() for k, a in accs.items()}
 
         return Summary(dict(self.sums), self.batches, spread_of, *self._context)
