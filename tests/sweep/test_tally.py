@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 from qrate.estimates import estimate_point, estimate_summary, quantities, running_summary
-from qrate.protocols import registry
-from qrate.protocols import estimator
+from qrate.formulas import RunningSpread, spread
+from qrate.protocols import estimator, registry
 from qrate.protocols.estimator import Report
 from qrate.scenario import load_scenario
 from qrate.stats import COUNTER_PREFIX, counter_names_of, row_stats
@@ -237,3 +237,29 @@ def test_few_successes_keep_only_distinct_patterns() -> None:
     assert 0 < running.deferred < few.size // 4
     ref = estimate_point(few, report)
     close(estimate_summary(running.summary(), report), ref, "few", {"mean_eta_free_space_stderr": moment_rtol(ref, int(few["eta_count"].sum()))})
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_running_spread_adds_and_merges_like_spread(seed: int) -> None:
+    """Values added one by one, weighted, or merged in groups (then added to again) give spread() of them all."""
+    rng = np.random.default_rng(seed)
+    acc, every = RunningSpread(), []
+    for step in range(30):
+        kind = step % 3
+        if kind == 0:
+            x = math.nan if step in (9, 21) else float(rng.normal(5.0, 2.0))  # spread() drops non-finite values
+            acc.add(x)
+            every.append(x)
+        elif kind == 1:
+            x, m = float(rng.normal(5.0, 2.0)), int(rng.integers(1, 4))
+            acc.add(x, m)
+            every += [x] * m
+        else:
+            xs, ms = rng.normal(5.0, 2.0, 4), rng.integers(1, 4, 4)
+            xs[0] = math.inf if step % 5 == 2 else xs[0]
+            acc.merge(xs, ms)
+            every += [x for x, m in zip(xs, ms, strict=True) for _ in range(m)]
+        want = spread(np.array(every))
+        np.testing.assert_allclose(acc.spread(), want, rtol=1e-12)
+        finite = [x for x in every if math.isfinite(x)]
+        assert acc.n == len(finite) and acc.mean == pytest.approx(np.mean(finite), rel=1e-12)
