@@ -210,12 +210,12 @@ class RunningSummary:
     It keeps running sums of every row field and, per source and per-batch value, a Welford
     accumulator (:class:`qrate.formulas.RunningSpread`). A batch whose values need the pooled
     estimates (they come out non-finite with :data:`UNKNOWN`, e.g. a QBER fallback for a batch
-    without test rounds) is kept as one representative row per distinct (pulses, successes,
-    counters) and evaluated again, with the pooled estimates, by :meth:`summary` (such batches
-    have few successes, hence few distinct counter patterns).
+    without test rounds) is kept as a count per distinct (pulses, successes, counters) pattern and
+    evaluated again, with the pooled estimates, by :meth:`summary`: such batches have few
+    successes, hence few distinct patterns, but their number is not bounded (see :attr:`deferred`).
     """
 
-    __slots__ = ("_context", "_deferred", "_spreads", "batches", "sources", "sums")
+    __slots__ = ("_context", "_deferred", "_key_dtype", "_spreads", "batches", "sources", "sums")
 
     def __init__(
         self,
@@ -230,7 +230,8 @@ class RunningSummary:
         self.sums: dict[str, Any] = {}
         self.batches = 0
         self._spreads: list[dict[str, RunningSpread]] = [{} for _ in self.sources]
-        self._deferred: list[dict[tuple[Any, ...], list[Any]]] = [{} for _ in self.sources]
+        self._deferred: list[dict[tuple[Any, ...], int]] = [{} for _ in self.sources]  # pattern -> batches
+        self._key_dtype: np.dtype | None = None  # pulses, successes and the counters of a pattern
 
     def add(self, row: np.ndarray) -> None:
         """Append one batch (a batch table of one row, :func:`qrate.stats.batch_dtype`)."""
@@ -248,12 +249,11 @@ class RunningSummary:
                 for k, v in values.items():
                     accs.setdefault(k, RunningSpread()).add(v)
             else:
-                key = tuple(row[f][0].item() for f in names if f in ("pulses", "successes") or f.startswith(COUNTER_PREFIX))
-                seen = deferred.get(key)
-                if seen is None:
-                    deferred[key] = [row.copy(), 1]
-                else:
-                    seen[1] += 1
+                if self._key_dtype is None:
+                    keep = [f for f in names if f in ("pulses", "successes") or f.startswith(COUNTER_PREFIX)]
+                    self._key_dtype = np.dtype([(f, row.dtype[f]) for f in keep])
+                key = tuple(row[f][0].item() for f in self._key_dtype.names or ())
+                deferred[key] = deferred.get(key, 0) + 1
 
     @property
     def deferred(self) -> int:
@@ -268,10 +268,10 @@ class RunningSummary:
         def spread_of(source: BatchValues, pooled: Mapping[str, Any]) -> Spreads:
             i = next(i for i, s in enumerate(self.sources) if s is source or s == source)
             accs = {k: a.copy() for k, a in self._spreads[i].items()}
-            kept = self._deferred[i].values()
+            kept = self._deferred[i]
             if kept:
-                table = np.concatenate([row for row, _ in kept])
-                weights = np.array([m for _, m in kept])
+                table = np.array(list(kept), dtype=self._key_dtype)
+                weights = np.fromiter(kept.values(), dtype=np.int64, count=len(kept))
                 for k, v in source.batch_values(Batches(table, *self._context), pooled).items():
                     accs.setdefault(k, RunningSpread()).merge(v, weights)
             return {k: a.spread() for k, a in accs.items()}
