@@ -190,9 +190,10 @@ def estimate_point(rows: np.ndarray, report: Mapping[str, Any], *, extra: Mappin
     return estimate_summary(Summary.of_rows(rows, *_context(report, typed)), typed, extra=extra)
 
 
-def running_summary(report: Mapping[str, Any]) -> RunningSummary:
-    """An empty running summary of one point of ``report`` (feed it rows, then :func:`estimate_summary`)."""
-    typed = _report(report)
+def running_summary(report: Mapping[str, Any], typed: Report | None = None) -> RunningSummary:
+    """An empty running summary of one point of ``report`` (feed it rows, then :func:`estimate_summary`;
+    ``typed``: the report already read, :meth:`Report.from_json`)."""
+    typed = typed or _report(report)
     return RunningSummary((HERALDS, *typed.estimators), *_context(report, typed))
 
 

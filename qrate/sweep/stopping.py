@@ -112,8 +112,8 @@ class PointTally:
         if self._by_estimate and report is not None:
             from qrate.estimates import running_summary
 
-            self._running = running_summary(report)
             self._typed = Report.from_json(report)
+            self._running = running_summary(report, self._typed)
         self.last_error = math.inf  # relative error at the latest decision (progress display)
 
     @property
