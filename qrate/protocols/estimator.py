@@ -261,16 +261,20 @@ class RunningSummary:
         return sum(len(d) for d in self._deferred)
 
     def summary(self) -> Summary:
-        """The summary of the batches added so far (ValueError before the first)."""
+        """The summary of the batches added so far (a snapshot: later batches leave it as it is;
+        ValueError before the first)."""
         if not self.batches:
             raise ValueError("no batches")
+        sources, key_dtype = self.sources, self._key_dtype
+        spreads = [{k: a.copy() for k, a in accs.items()} for accs in self._spreads]
+        deferred = [dict(d) for d in self._deferred]
 
         def spread_of(source: BatchValues, pooled: Mapping[str, Any]) -> Spreads:
-            i = next(i for i, s in enumerate(self.sources) if s is source or s == source)
-            accs = {k: a.copy() for k, a in self._spreads[i].items()}
-            kept = self._deferred[i]
+            i = next(i for i, s in enumerate(sources) if s is source or s == source)
+            accs = {k: a.copy() for k, a in spreads[i].items()}
+            kept = deferred[i]
             if kept:
-                table = np.array(list(kept), dtype=self._key_dtype)
+                table = np.array(list(kept), dtype=key_dtype)
                 weights = np.fromiter(kept.values(), dtype=np.int64, count=len(kept))
                 for k, v in source.batch_values(Batches(table, *self._context), pooled).items():
                     accs.setdefault(k, RunningSpread()).merge(v, weights)

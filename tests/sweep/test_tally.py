@@ -263,3 +263,16 @@ def test_running_spread_adds_and_merges_like_spread(seed: int) -> None:
         np.testing.assert_allclose(acc.spread(), want, rtol=1e-12)
         finite = [x for x in every if math.isfinite(x)]
         assert acc.n == len(finite) and acc.mean == pytest.approx(np.mean(finite), rel=1e-12)
+
+
+def test_a_summary_is_a_snapshot() -> None:
+    """Batches added after summary() leave that summary's estimates as they were."""
+    report, _, ref = reference("acka", "few")
+    rows = reference("acka", "few")[1]
+    running = running_summary(report)
+    for i in range(10):
+        running.add(rows[i : i + 1])
+    snap = running.summary()
+    for i in range(10, rows.size):
+        running.add(rows[i : i + 1])
+    close(estimate_summary(snap, report), ref[9], "snapshot", {"mean_eta_free_space_stderr": 1e-9})
