@@ -90,10 +90,12 @@ def synthetic_rows(report: Mapping[str, Any], like: np.ndarray, mean_successes: 
     rows["seconds"] = rng.uniform(1e-4, 1e-2, BATCHES)
     whole = {part: w for e in Report.from_json(report).estimators for part, w in e.limits()}
     succ_total = max(int(like["successes"].sum()), 1)
+    drawn: set[str] = set()
 
     def draw(name: str) -> np.ndarray:
         field = COUNTER_PREFIX + name
-        if field in rows.dtype.names and not rows[field].any():
+        if field in rows.dtype.names and field not in drawn:
+            drawn.add(field)
             parent = whole.get(name)
             if parent is not None and COUNTER_PREFIX + parent in rows.dtype.names:
                 base = draw(parent)
