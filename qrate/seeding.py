@@ -1,9 +1,10 @@
-"""Random streams: every batch's generators derive from (root seed, sweep point, batch index).
+"""Random streams: every batch's generator derives from (root seed, sweep point, batch index).
 
 The only place where qrate creates RNG state. A batch's streams do not depend on the order in
 which batches run, on the number of workers, or on which other points are in the sweep, because
 the sweep point enters through a content hash of its parameters (``point_key``), not its position.
-Stim's own seeding is reproducible for the same stim version, SIMD width and shot count only.
+Since MODEL_VERSION 4 a batch has one generator (:class:`BatchStreams`, a Philox stream keyed per
+point, positioned by the batch index); stim's own seeding (drawn from it) is reproducible for the same stim version, SIMD width and shot count only.
 """
 
 from __future__ import annotations
@@ -37,20 +38,72 @@ def point_key(params: Mapping[str, Any]) -> int:
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:16], "big")
 
 
-def batch_seed_sequence(root_seed: int, point: int, batch_index: int) -> np.random.SeedSequence:
-    """The SeedSequence of batch ``batch_index`` of sweep point ``point`` under ``root_seed``."""
-    if root_seed < 0 or point < 0 or batch_index < 0:
-        raise ValueError(f"seed components must be >= 0, got {(root_seed, point, batch_index)}")
-    return np.random.SeedSequence(root_seed, spawn_key=(point, batch_index))
+def point_stream_key(root_seed: int, point: int) -> np.ndarray:
+    """The 128-bit Philox key of sweep point ``point`` under ``root_seed`` (two uint64 words).
+
+    Derived by ``SeedSequence(root_seed, spawn_key=(point,))`` (numpy's hashing of the entropy and
+    the spawn key), so two points or two root seeds get unrelated keys.
+    """
+    if root_seed < 0 or point < 0:
+        raise ValueError(f"seed components must be >= 0, got {(root_seed, point)}")
+    return np.random.SeedSequence(root_seed, spawn_key=(point,)).generate_state(2, dtype=np.uint64)
 
 
-def batch_streams(root_seed: int, point: int, batch_index: int) -> tuple[np.random.Generator, int]:
-    """``(channel generator, stim seed)`` for one batch: independent child streams of its SeedSequence."""
+class BatchStreams:
+    """The generators of the batches of one sweep point (one Philox bit generator, re-positioned per batch).
+
+    Batch ``b`` of the point is the Philox stream of the point's key (:func:`point_stream_key`) from
+    counter ``b * 2**192`` (the top 64-bit word of Philox's 256-bit counter is the batch index): a
+    counter-based generator keyed once per point (Salmon et al., SC'11, "Parallel random numbers: as
+    easy as 1, 2, 3"; numpy's ``Philox``). Batches own disjoint counter ranges of 2**192 blocks, so
+    their streams never overlap, and batch ``b``'s numbers depend on ``(root_seed, point, b)`` only,
+    whatever order or grouping runs the batches. Everything a batch draws (heralding, transmittance
+    moments, protocol counters, stim seeds where stim samples shots) comes from its one generator.
+    """
+
+    __slots__ = ("_bits", "_key", "generator")
+
+    def __init__(self, root_seed: int, point: int) -> None:
+        self._key = _point_key_cached(root_seed, point)
+        self._bits = np.random.Philox(key=self._key, counter=np.zeros(4, dtype=np.uint64))
+        self.generator = np.random.Generator(self._bits)
+
+    def at(self, batch_index: int) -> np.random.Generator:
+        """The generator of batch ``batch_index``, positioned at the start of its stream.
+
+        The same :class:`numpy.random.Generator` object is returned for every batch (re-positioned):
+        use it before asking for the next batch's.
+        """
+        if batch_index < 0:
+            raise ValueError(f"batch index must be >= 0, got {batch_index}")
+        self._bits.state = {
+            "bit_generator": "Philox",
+            "state": {"counter": np.array((0, 0, 0, batch_index), dtype=np.uint64), "key": self._key},
+            "buffer": np.zeros(4, dtype=np.uint64),
+            "buffer_pos": 4,
+            "has_uint32": 0,
+            "uinteger": 0,
+        }
+        return self.generator
+
+
+_KEYS: dict[tuple[int, int], np.ndarray] = {}
+_KEYS_MAX = 4096
+
+
+def _point_key_cached(root_seed: int, point: int) -> np.ndarray:
+    """:func:`point_stream_key`, remembered for the latest few thousand (root seed, point) pairs."""
+    found = _KEYS.get((root_seed, point))
+    if found is None:
+        if len(_KEYS) >= _KEYS_MAX:
+            _KEYS.clear()
+        found = _KEYS[(root_seed, point)] = point_stream_key(root_seed, point)
+        found.setflags(write=False)
+    return found
+
+
+def batch_generator(root_seed: int, point: int, batch_index: int) -> np.random.Generator:
+    """A fresh generator of batch ``batch_index`` of sweep point ``point`` (:class:`BatchStreams`)."""
     if root_seed < 0 or point < 0 or batch_index < 0:
         raise ValueError(f"seed components must be >= 0, got {(root_seed, point, batch_index)}")
-    # the two children of batch_seed_sequence(...).spawn(2), built directly (same entropy and
-    # spawn keys, hence the same streams, without the parent and its spawn bookkeeping)
-    channel = np.random.SeedSequence(root_seed, spawn_key=(point, batch_index, 0))
-    stim_stream = np.random.SeedSequence(root_seed, spawn_key=(point, batch_index, 1))
-    stim_seed = int(stim_stream.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))  # stim wants < 2**63
-    return np.random.Generator(np.random.PCG64(channel)), stim_seed
+    return BatchStreams(root_seed, point).at(batch_index)

@@ -25,6 +25,12 @@ BASE_FIELDS: tuple[tuple[str, str], ...] = (
 )
 COUNTER_PREFIX = "c_"
 
+MOMENT_SAMPLES = 128
+"""Joint free-space transmittance draws per batch for the reported mean transmittance when the
+batch does not draw one per coherence block (independent fading, memories, pulse samplers): a
+diagnostic sample, read only by ``mean_eta_free_space`` and its standard error (``qrate.estimates``),
+which the sample's own scatter gives honestly (``qrate.formulas.moment_se``)."""
+
 
 @dataclass(frozen=True, slots=True)
 class BatchStats:

@@ -111,11 +111,17 @@ class MemoryProtocol:
             raise AttributeError(name)
         return getattr(self.variant(0), name)
 
-    def sample_classes(self, classes: dict[int, int], seed: int) -> dict[str, int]:
-        """Counters summed over the classes (class c's shots sampled with seed ``seed + c``)."""
-        counts = dict.fromkeys(self.variant(0).counter_names, 0)
-        counts["shots"] = 0
+    def sample_classes(self, classes: dict[int, int], rng: np.random.Generator) -> dict[str, int]:
+        """Counters summed over the classes, class after class (ascending code) from ``rng``."""
+        names = self.variant(0).counter_names
+        total = np.zeros(len(names), dtype=np.int64)
         for code in sorted(classes):
-            for k, v in self.variant(code).sample_counts(classes[code], (seed + code) % (1 << 63)).items():
-                counts[k] += v
-        return counts
+            variant = self.variant(code)
+            drawn = variant.draw_counts(classes[code], rng)
+            if variant.counter_names == names:
+                total += drawn
+            else:
+                index = {n: i for i, n in enumerate(names)}
+                for n, v in zip(variant.counter_names, drawn.tolist()):
+                    total[index[n]] += v
+        return dict(zip(names, total.tolist()))

@@ -5,8 +5,9 @@ counts: ``parities`` (XORs of measurement records) and ``flags`` (counter name -
 :class:`~qrate.protocols._decode.Flag`, a parity or "any of" several, possibly inverted); one
 generic decoder (records -> parity bits -> flags) serves every protocol.
 
-``sample_counts`` splits the shots between the rounds by a multinomial draw with the round
-probabilities, then draws each round's counters:
+``sample_counts`` / ``draw_counts`` split the shots between the rounds by a multinomial draw with
+the round probabilities, then draw each round's counters (when every round is an exact table, the
+split and the classes are one multinomial over (round, class): :attr:`CompiledProtocol.counter_table`):
 
 * ``sampler="exact"`` (default): from stim's detector error model of the round's parities
   (:mod:`qrate.protocols.exact`): one multinomial over the round's outcome classes, or an exact
@@ -42,8 +43,8 @@ from qrate.protocols._decode import (
     stim_seeds,
     xor_columns,
 )
-from qrate.protocols.exact import RoundPlan, StimPlan, plan_round, self_check
-from qrate.seeding import MAX_SEED
+from qrate.protocols.exact import RoundPlan, StimPlan, TablePlan, plan_round, self_check
+from qrate.seeding import MAX_SEED, MAX_STIM_SEED
 
 METHOD_CHOICES = ("flip", "compiled")
 
@@ -190,31 +191,83 @@ class CompiledProtocol:
         p = np.array([r.probability for r in self.rounds], dtype=float)
         return p / p.sum()
 
-    def sample_counts(self, shots: int, seed: int) -> dict[str, int]:
-        """All counters summed over ``shots`` heralded shots; deterministic for ``(shots, seed)``.
+    @cached_property
+    def counter_table(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(probabilities, rows)`` of the joint (round, outcome class) distribution of one shot when
+        every round is an exact table, else None.
+
+        The round of a shot and its outcome class given the round are one categorical variable with
+        probability P(round) P(class | round); ``rows[i]`` (int64, one column per counter of
+        :attr:`counter_names`) is what a shot of category ``i`` adds to the counters, ``"shots"``
+        and the round's own counter included. ``n`` shots are then one multinomial draw, and the
+        counters ``multinomial @ rows``: the same distribution as splitting the shots between the
+        rounds and drawing each round's classes, in one draw.
+        """
+        if not self.plans or not all(isinstance(p, TablePlan) for p in self.plans):
+            return None
+        index = {n: i for i, n in enumerate(self.counter_names)}
+        probs, blocks = [], []
+        for w, r, plan in zip(self._round_weights, self.rounds, self.plans):
+            assert isinstance(plan, TablePlan)
+            block = np.zeros((plan.probabilities.size, len(self.counter_names)), dtype=np.int64)
+            block[:, index["shots"]] += 1
+            if r.counter is not None:
+                block[:, index[r.counter]] += 1
+            for j, name in enumerate(plan.counters):
+                block[:, index[name]] += plan.class_flags[:, j]
+            probs.append(w * plan.probabilities)
+            blocks.append(block)
+        p = np.concatenate(probs)
+        p.setflags(write=False)
+        rows = np.concatenate(blocks)
+        rows.setflags(write=False)
+        return p, rows
+
+    def draw_counts(self, shots: int, rng: np.random.Generator) -> np.ndarray:
+        """Counters (int64, :attr:`counter_names` order) of ``shots`` heralded shots drawn from ``rng``
+        (the inner path: ``shots`` is not checked).
+
+        With every round an exact table: one multinomial over (round, class) (:attr:`counter_table`).
+        Otherwise one multinomial split between the rounds, then each round's counters (an exact
+        plan's draws, or per-shot stim seeded from ``rng``), round after round.
+        """
+        table = self.counter_table
+        if table is not None:
+            return rng.multinomial(shots, table[0]) @ table[1]
+        index = self._counter_index
+        out = np.zeros(len(self.counter_names), dtype=np.int64)
+        out[index["shots"]] = shots
+        split = rng.multinomial(shots, self._round_weights)
+        for r, plan, n in zip(self.rounds, self.plans, split.tolist()):
+            if r.counter is not None:
+                out[index[r.counter]] += n
+            if n == 0:
+                continue
+            if isinstance(plan, StimPlan):
+                values = self._stim_counts(r, n, int(rng.integers(MAX_STIM_SEED)))
+            else:
+                values = plan.sample(n, rng)
+            for k, v in zip(plan.counters, values):
+                out[index[k]] += int(v)
+        return out
+
+    @cached_property
+    def _counter_index(self) -> dict[str, int]:
+        return {n: i for i, n in enumerate(self.counter_names)}
+
+    def sample_counts(self, shots: int, seed: int | np.random.Generator) -> dict[str, int]:
+        """All counters summed over ``shots`` heralded shots (:meth:`draw_counts`), drawn from the
+        generator ``seed`` or from ``Generator(PCG64(seed))``: deterministic for ``(shots, seed)``.
 
         Raises:
             InputError: ``shots`` or ``seed`` not an integer in range (:func:`qrate.errors.count_arg`).
         """
         shots = count_arg("shots", shots)
-        seed = count_arg("seed", seed, maximum=MAX_SEED)
-        rng = np.random.Generator(np.random.PCG64(seed))  # what default_rng(seed) builds, minus its dispatch
-        split = self.split_shots(shots, rng)
-        seeds = stim_seeds(rng, len(self.rounds))
-        counts = dict.fromkeys(self.counter_names, 0)
-        counts["shots"] = int(shots)
-        for r, plan, n, s in zip(self.rounds, self.plans, split, seeds):
-            if r.counter is not None:
-                counts[r.counter] += int(n)
-            if n == 0:
-                continue
-            if isinstance(plan, StimPlan):
-                values = self._stim_counts(r, int(n), s)
-            else:
-                values = plan.sample(int(n), np.random.Generator(np.random.PCG64(s)))
-            for k, v in zip(plan.counters, values):
-                counts[k] += int(v)
-        return counts
+        if isinstance(seed, np.random.Generator):
+            rng = seed
+        else:
+            rng = np.random.Generator(np.random.PCG64(count_arg("seed", seed, maximum=MAX_SEED)))
+        return dict(zip(self.counter_names, self.draw_counts(shots, rng).tolist()))
 
     def _stim_counts(self, r: Round, n: int, seed: int) -> np.ndarray:
         """Flag sums (in ``r.flags`` order) of ``n`` shots sampled one by one with stim."""

@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
@@ -48,6 +49,7 @@ from qrate.protocols.estimator import Batches, Estimator, Quantity, Report, Summ
 from qrate.protocols.layout import NetworkLayout
 from qrate.protocols.pulses import PulseCounts, PulseSampler
 from qrate.protocols.registry import ProtocolParams, params_of
+from qrate.stats import MOMENT_SAMPLES as STATS_MOMENT_SAMPLES
 from qrate.strict import CrossFieldError
 
 if TYPE_CHECKING:
@@ -58,8 +60,9 @@ if TYPE_CHECKING:
 
 INTENSITIES = ("signal", "decoy", "vacuum")
 BASES = ("Z", "X")
-MOMENT_SAMPLES = 1024
-"""Transmittance draws per batch for the reported mean transmittance (diagnostic only)."""
+MOMENT_SAMPLES = STATS_MOMENT_SAMPLES
+"""Transmittance draws per batch for the reported mean transmittance (diagnostic only; the one rule:
+:data:`qrate.stats.MOMENT_SAMPLES`)."""
 
 
 class DecoyParams(ProtocolParams):
@@ -253,6 +256,12 @@ class DecoyPulses(PulseSampler):
                 out[k, j] = (w * pb * (q[k] - eq[k]), w * pb * eq[k], w * (1.0 - pb) * q[k])
         return out.ravel()
 
+    @cached_property
+    def _cell_probabilities(self) -> np.ndarray:
+        """The outcome classes of one pulse and, last, "no click"."""
+        probs = self._classes()
+        return np.array([*probs, max(0.0, 1.0 - float(probs.sum()))])
+
     def _counts(self, cells: np.ndarray) -> dict[str, Any]:
         c = cells.reshape(3, 2, 3)
         out: dict[str, Any] = {}
@@ -266,8 +275,7 @@ class DecoyPulses(PulseSampler):
     def sample_pulses(self, pulses: int, rng: np.random.Generator) -> PulseCounts:
         """One multinomial draw of the outcome classes of ``pulses`` pulses."""
         pulses = count_arg("pulses", pulses)
-        probs = self._classes()
-        cells = rng.multinomial(int(pulses), [*probs, max(0.0, 1.0 - float(probs.sum()))])[:-1]
+        cells = rng.multinomial(int(pulses), self._cell_probabilities)[:-1]
         counts = {k: int(v) for k, v in self._counts(cells).items()}
         successes = sum(counts[f"clicks:{k}"] for k in INTENSITIES)
         m, s1, s2 = 0, 0.0, 0.0

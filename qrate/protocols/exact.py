@@ -105,6 +105,7 @@ def error_model(circuit: stim.Circuit, parities: Sequence[Sequence[int]]) -> Err
     offset = c.num_detectors
     for par in canon:
         c.append("DETECTOR", [stim.target_rec(i - m) for i in par])
+    _ANALYSES[0] += 1
     dem = c.detector_error_model(allow_gauge_detectors=True, decompose_errors=False, flatten_loops=True)
     merged: dict[tuple[int, ...], float] = {}
     for inst in dem.flattened():
@@ -373,8 +374,164 @@ class StimPlan:
 
 RoundPlan = TablePlan | SequentialPlan | StimPlan
 
-_CACHE: OrderedDict[str, RoundPlan] = OrderedDict()
+_CACHE: OrderedDict[tuple[str, tuple[float, ...]], RoundPlan] = OrderedDict()
+_STRUCTURES: OrderedDict[str, _Structure | None] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
+_ANALYSES = [0]  # stim error analyses run in this process (detector error models of a round's circuit)
+
+STRUCTURE_CACHE_SIZE = 256
+"""Round structures kept (least recently used evicted)."""
+
+_FLIP_GATES = frozenset({"X_ERROR", "Y_ERROR", "Z_ERROR", "E", "M", "MX", "MY", "MR", "MRX", "MRY"})
+"""Gates whose one argument is the probability of their one error mechanism per target group."""
+_PARAMETRIC = _FLIP_GATES | {"DEPOLARIZE1"}
+"""Gates whose mechanisms' probabilities qrate evaluates from the argument (anything else: a structure
+is keyed by its exact arguments)."""
+
+
+def stim_analyses() -> int:
+    """How many stim error analyses of a round circuit this process has run (a compile counter)."""
+    return _ANALYSES[0]
+
+
+def _groups(circuit: stim.Circuit) -> tuple[str, tuple[float, ...]]:
+    """(structure text, noise arguments) of a circuit, independent of how stim fused its instructions.
+
+    The structure lists every target group (gate, targets, and for a noise gate or noisy measurement
+    whether its argument is > 0; the exact arguments of gates qrate cannot evaluate); the arguments
+    are those of the groups with a positive argument of a :data:`_PARAMETRIC` gate, in circuit order.
+    """
+    parts: list[str] = []
+    values: list[float] = []
+    for inst in circuit.flattened():
+        name = inst.name
+        args = inst.gate_args_copy()
+        groups = inst.target_groups()
+        if name in _PARAMETRIC and len(args) == 1:
+            on = args[0] > 0.0
+            tag = "+" if on else "0"
+            for g in groups:
+                parts.append(f"{name}{tag}{' '.join(str(t) for t in g)}")
+                if on:
+                    values.append(float(args[0]))
+        else:
+            exact = ",".join(float(a).hex() for a in args)
+            parts.append(f"{name}({exact}){' '.join(str(t) for g in groups for t in g)}")
+    return "\n".join(parts), tuple(values)
+
+
+@dataclass(frozen=True, eq=False)
+class _Structure:
+    """The error mechanisms of one round structure as functions of its noise arguments.
+
+    Attributes:
+        num_parities, reference: as in :class:`ErrorModel` (the reference sample has no noise).
+        symptoms: every parity set a mechanism can flip (the detector error model's, merged).
+        constant: ``(m,)`` bool, the mechanism is a random outcome (probability 1/2 whatever the noise).
+        sources: per mechanism, ``(argument index, kind)`` of every circuit error producing it
+            (kind 0: the argument is the probability; 1: one Pauli of ``DEPOLARIZE1(argument)``).
+    """
+
+    num_parities: int
+    reference: np.ndarray
+    symptoms: tuple[tuple[int, ...], ...]
+    constant: np.ndarray
+    sources: tuple[tuple[tuple[int, int], ...], ...]
+
+    def model(self, values: Sequence[float]) -> ErrorModel:
+        """The error model at noise arguments ``values`` (mechanisms of probability 0 dropped)."""
+        v = np.asarray(values, dtype=float)
+        if v.size and float(v.max()) > 0.75 and any(k == 1 for src in self.sources for _, k in src):
+            dep = [i for src in self.sources for i, k in src if k == 1]
+            if dep and float(v[dep].max()) > 0.75:
+                raise ValueError("DEPOLARIZE1 above 3/4 has no independent form")
+        # one Pauli of DEPOLARIZE1(p): X, Y and Z independent, each q(1 - q) = p/3 (stim's decomposition)
+        q = np.where(v > 0.75, 0.0, 0.5 - 0.5 * np.sqrt(np.maximum(1.0 - 4.0 * v / 3.0, 0.0)))
+        probs, syms = [], []
+        for sym, const, src in zip(self.symptoms, self.constant, self.sources):
+            p = 0.5 if const else 0.0
+            if not const:
+                for i, kind in src:
+                    e = float(q[i]) if kind else float(v[i])
+                    p = p + e - 2.0 * p * e
+            if p > 0.0:
+                probs.append(p)
+                syms.append(sym)
+        return ErrorModel(self.num_parities, self.reference, np.array(probs, dtype=float), tuple(syms))
+
+
+def _with_detectors(circuit: stim.Circuit, canon: Sequence[tuple[int, ...]]) -> stim.Circuit:
+    c = circuit.flattened()
+    m = c.num_measurements
+    for par in canon:
+        c.append("DETECTOR", [stim.target_rec(i - m) for i in par])
+    return c
+
+
+def _analyse_structure(circuit: stim.Circuit, parities: Sequence[Sequence[int]]) -> _Structure | None:
+    """The mechanisms of ``circuit``'s structure with their sources (stim's error analysis, once), or
+    None if stim refuses, or if the structure reproduces the circuit's own error model less closely
+    than 1e-12 (then every point of it is analysed by itself)."""
+    canon = [canonical_parity(p) for p in parities]
+    c = _with_detectors(circuit, canon)
+    offset = circuit.num_detectors
+    try:
+        explained = c.explain_detector_error_model_errors(reduce_to_one_representative_error=False)
+        gauge = c.without_noise().detector_error_model(allow_gauge_detectors=True, decompose_errors=False, flatten_loops=True)
+    except ValueError:
+        return None
+    _ANALYSES[0] += 1
+    # argument index of each (instruction offset, first target) of a positive parametric group
+    where: dict[tuple[int, int], tuple[int, str]] = {}
+    n_values = 0
+    for pos, inst in enumerate(c):
+        args = inst.gate_args_copy()
+        if inst.name in _PARAMETRIC and len(args) == 1 and args[0] > 0.0:
+            start = 0
+            for g in inst.target_groups():
+                where[(pos, start)] = (n_values, inst.name)
+                n_values += 1
+                start += len(g)
+    sources: dict[tuple[int, ...], list[tuple[int, int]]] = {}
+    for err in explained:
+        dets = tuple(sorted(d.val - offset for d in (t.dem_target for t in err.dem_error_terms) if d.is_relative_detector_id() and d.val >= offset))
+        if not dets:
+            continue
+        for loc in err.circuit_error_locations:
+            key = (loc.stack_frames[0].instruction_offset, loc.instruction_targets.target_range_start)
+            if key not in where:
+                if not any(a > 0.0 for a in c[key[0]].gate_args_copy()):
+                    continue  # stim lists zero-probability errors with the symptoms of real ones
+                return None  # an error qrate cannot evaluate from an argument
+            index, name = where[key]
+            sources.setdefault(dets, []).append((index, 1 if name == "DEPOLARIZE1" else 0))
+    constant: set[tuple[int, ...]] = set()
+    for inst in gauge.flattened():
+        if isinstance(inst, stim.DemInstruction) and inst.type == "error" and float(inst.args_copy()[0]) > 0.0:
+            dets = tuple(sorted(t.val - offset for t in inst.targets_copy() if t.is_relative_detector_id() and t.val >= offset))
+            if dets:
+                constant.add(dets)
+    syms = tuple(sorted(set(sources) | constant))
+    ref = circuit.reference_sample()
+    reference = np.array([bool(np.bitwise_xor.reduce(ref[list(par)])) if par else False for par in canon], dtype=np.bool_)
+    return _Structure(
+        len(canon),
+        reference,
+        syms,
+        np.array([s in constant for s in syms], dtype=np.bool_),
+        tuple(tuple(sources.get(s, ())) for s in syms),
+    )
+
+
+def _same_model(a: ErrorModel, b: ErrorModel, tol: float = 1e-12) -> bool:
+    pa = dict(zip(a.symptoms, a.probabilities))
+    pb = dict(zip(b.symptoms, b.probabilities))
+    return (
+        a.num_parities == b.num_parities
+        and bool(np.array_equal(a.reference, b.reference))
+        and pa.keys() == pb.keys()
+        and all(abs(pa[s] - pb[s]) <= tol for s in pa)
+    )
 
 
 def plan_key(circuit: stim.Circuit, parities: Sequence[Sequence[int]], flags: Mapping[str, Flag]) -> str:
@@ -389,15 +546,55 @@ def plan_key(circuit: stim.Circuit, parities: Sequence[Sequence[int]], flags: Ma
     return h.hexdigest()
 
 
+def structure_key(circuit: stim.Circuit, parities: Sequence[Sequence[int]], flags: Mapping[str, Flag]) -> tuple[str, tuple[float, ...]]:
+    """(hash of the round's structure, its noise arguments): rounds with equal hashes differ only in
+    the probabilities of their noise and share one stim error analysis (:func:`plan_round`)."""
+    text, values = _groups(circuit)
+    h = hashlib.sha256(text.encode())
+    h.update(repr(tuple(canonical_parity(p) for p in parities)).encode())
+    h.update(repr(tuple((n, f.parities, f.invert) for n, f in flags.items())).encode())
+    return h.hexdigest(), values
+
+
 def plan_round(circuit: stim.Circuit, parities: Sequence[Sequence[int]], flags: Mapping[str, Flag]) -> RoundPlan:
-    """The counter sampler of one round (cached): table, sequential walk, or per-shot stim."""
-    key = plan_key(circuit, parities, flags)
+    """The counter sampler of one round (cached): table, sequential walk, or per-shot stim.
+
+    Stim's error analysis runs once per round *structure* (:func:`structure_key`): a round whose
+    circuit differs from an analysed one only in its noise probabilities gets its error model by
+    evaluating the analysed mechanisms at its own probabilities (equal, to rounding, to its own
+    analysis: checked against the first circuit of every structure).
+    """
+    skey, values = structure_key(circuit, parities, flags)
+    key = (skey, values)
     with _CACHE_LOCK:
         plan = _CACHE.get(key)
         if plan is not None:
             _CACHE.move_to_end(key)
             return plan
-    plan = _build_plan(circuit, parities, flags)
+        known = skey in _STRUCTURES
+        structure = _STRUCTURES.get(skey)
+        if known:
+            _STRUCTURES.move_to_end(skey)
+    if not known:
+        structure = _analyse_structure(circuit, parities)
+        if structure is not None:
+            try:
+                own = error_model(circuit, parities)
+            except ValueError:
+                own = None
+            if own is None or not _same_model(structure.model(values), own):
+                structure = None
+        with _CACHE_LOCK:
+            _STRUCTURES[skey] = structure
+            while len(_STRUCTURES) > STRUCTURE_CACHE_SIZE:
+                _STRUCTURES.popitem(last=False)
+    model: ErrorModel | None = None
+    if structure is not None:  # every circuit of a structure from its mechanisms: no dependence on which came first
+        try:
+            model = structure.model(values)
+        except ValueError:
+            model = None
+    plan = _build_plan(circuit, parities, flags, model)
     with _CACHE_LOCK:
         _CACHE[key] = plan
         while len(_CACHE) > PLAN_CACHE_SIZE:
@@ -405,14 +602,17 @@ def plan_round(circuit: stim.Circuit, parities: Sequence[Sequence[int]], flags: 
     return plan
 
 
-def _build_plan(circuit: stim.Circuit, parities: Sequence[Sequence[int]], flags: Mapping[str, Flag]) -> RoundPlan:
+def _build_plan(
+    circuit: stim.Circuit, parities: Sequence[Sequence[int]], flags: Mapping[str, Flag], model: ErrorModel | None = None
+) -> RoundPlan:
     names = tuple(flags)
-    try:
-        model = error_model(circuit, parities)
-    except ValueError as err:
-        msg = f"stim's error analysis refused the circuit ({err}); sampling this round shot by shot"
-        warnings.warn(msg, ExactSamplerFallback, stacklevel=3)
-        return StimPlan(names, msg)
+    if model is None:
+        try:
+            model = error_model(circuit, parities)
+        except ValueError as err:
+            msg = f"stim's error analysis refused the circuit ({err}); sampling this round shot by shot"
+            warnings.warn(msg, ExactSamplerFallback, stacklevel=3)
+            return StimPlan(names, msg)
     if model.num_parities <= MAX_TABLE_PARITIES:
         return build_table(model, flags)
     try:
@@ -425,9 +625,10 @@ def _build_plan(circuit: stim.Circuit, parities: Sequence[Sequence[int]], flags:
 
 
 def clear_plan_cache() -> None:
-    """Forget every cached plan."""
+    """Forget every cached plan and analysed structure."""
     with _CACHE_LOCK:
         _CACHE.clear()
+        _STRUCTURES.clear()
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from qrate.engine.batch import run_batch
+from qrate.engine.batch import run_batches
 from qrate.engine.plan import CounterSampler, PointPlan, compile_protocol
 from qrate.stats import BatchStats, counter_names_of, row_stats
 from qrate.sweep._allocator import tune_allocator
@@ -104,10 +104,11 @@ def round_samplers(plan: PointPlan) -> dict[str, str]:
 def sample_batches(
     plan: PointPlan, root_seed: int, first: int, count: int, pulses: int, per_pulse: bool = False
 ) -> list[BatchStats]:
-    """Run batches ``first, ..., first + count - 1`` of one point (one Dask task)."""
+    """Run batches ``first, ..., first + count - 1`` of one point (one Dask task), with the point's
+    set-up shared (:func:`qrate.engine.batch.run_batches`: each batch's rows are what its own
+    ``(seed, point, batch)`` stream gives, whatever the range)."""
     tune_allocator()
-    compiled = compiled_protocol(plan)
-    return [run_batch(plan, compiled, root_seed, b, pulses, per_pulse=per_pulse) for b in range(first, first + count)]
+    return run_batches(plan, compiled_protocol(plan), root_seed, first, count, pulses, per_pulse=per_pulse)
 
 
 @dataclass(frozen=True, slots=True)

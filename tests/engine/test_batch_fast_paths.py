@@ -9,26 +9,38 @@ from qrate.channels.freespace import sample_transmittance
 from qrate.engine import batch
 from qrate.engine.grid import plan_sweep
 from qrate.scenario import load_scenario
-from qrate.seeding import batch_seed_sequence, batch_streams
+from qrate.seeding import BatchStreams, batch_generator, point_stream_key
 
 
 @pytest.mark.parametrize("seed", [(0, 0, 0), (2**128 - 1, 2**128 - 1, 2**20), (7, 123456789, 4)])
-def test_batch_streams_are_the_spawned_children(seed: tuple[int, int, int]) -> None:
-    rng, stim_seed = batch_streams(*seed)
-    channel, stim_stream = batch_seed_sequence(*seed).spawn(2)
-    assert stim_seed == int(stim_stream.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-    np.testing.assert_array_equal(rng.random(8), np.random.default_rng(channel).random(8))
+def test_batch_generator_is_the_points_philox_stream_at_the_batch_counter(seed: tuple[int, int, int]) -> None:
+    root, point, b = seed
+    key = np.random.SeedSequence(root, spawn_key=(point,)).generate_state(2, dtype=np.uint64)
+    want = np.random.Generator(np.random.Philox(key=key, counter=[0, 0, 0, b]))
+    np.testing.assert_array_equal(batch_generator(*seed).random(8), want.random(8))
+    np.testing.assert_array_equal(point_stream_key(root, point), key)
+
+
+def test_batch_streams_reposition_one_generator_per_batch() -> None:
+    streams = BatchStreams(5, 99)
+    first = streams.at(3).random(5)
+    streams.at(4).random(100)  # another batch in between
+    np.testing.assert_array_equal(streams.at(3).random(5), first)
+    assert not np.array_equal(streams.at(4).random(5), first)
+    np.testing.assert_array_equal(batch_generator(5, 99, 3).random(5), first)
 
 
 def test_batch_streams_refuse_negative_components() -> None:
     with pytest.raises(ValueError):
-        batch_streams(1, -1, 0)
+        batch_generator(1, -1, 0)
+    with pytest.raises(ValueError):
+        BatchStreams(1, 2).at(-1)
 
 
 def test_fused_weibull_draws_equal_one_call_per_downlink() -> None:
     plan = plan_sweep(load_scenario("khan-acka-leo", ["sweep.ground_distance_km=[700]"]))[0]
     assert len(plan.downlinks) >= 2 and batch._weibull_parameters(plan) is not None
-    fused, plain = batch_streams(3, plan.key, 2)[0], batch_streams(3, plan.key, 2)[0]
+    fused, plain = batch_generator(3, plan.key, 2), batch_generator(3, plan.key, 2)
     got = batch._draws(plan, 1000, fused)
     want = np.stack([sample_transmittance(dl.budget, 1000, plain) for dl in plan.downlinks])
     np.testing.assert_array_equal(got, want)
@@ -44,3 +56,52 @@ def test_weibull_rows_draw_row_after_row_with_each_rows_parameters() -> None:
     got = weibull_rows(a, 257, peaks, scales, halves)
     want = np.stack([weibull_transmittance(b, 257, p, s, h) for p, s, h in zip(peaks, scales, halves)])
     np.testing.assert_array_equal(got, want)
+
+
+def test_weibull_moments_are_the_joint_transmittance_moments_row_by_row() -> None:
+    from qrate.engine._kernels import joint_moments, weibull_moments
+
+    peaks, scales, halves = np.array([0.9, 0.2]), np.array([0.3, 2.0]), np.array([0.7, 1.3])
+    e = np.random.default_rng(3).standard_exponential((4, 2, 129))
+    eta = peaks[None, :, None] * np.exp(-scales[None, :, None] * e ** halves[None, :, None])
+    joint = eta.prod(axis=1)
+    s1, s2 = weibull_moments(e, peaks, scales, halves)
+    np.testing.assert_allclose(s1, joint.sum(axis=1), rtol=1e-13)
+    np.testing.assert_allclose(s2, (joint**2).sum(axis=1), rtol=1e-13)
+    j1, j2 = joint_moments(eta)
+    np.testing.assert_allclose(j1, s1, rtol=1e-13)
+    np.testing.assert_allclose(j2, s2, rtol=1e-13)
+    one = weibull_moments(e[2:3], peaks, scales, halves)  # a row's moments do not depend on the others
+    assert (one[0][0], one[1][0]) == (s1[2], s2[2])
+
+
+def _fields(s: object) -> tuple:
+    return (s.pulses, s.successes, s.eta_count, s.eta_sum, s.eta_sumsq, dict(s.counts), s.point_key)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("preset", "overrides"),
+    [
+        ("khan-acka-leo", []),  # independent fading, exact-table counters (one joint multinomial)
+        ("khan-acka-leo-realistic", []),  # exact transmittance model (non-Weibull moments), realistic noise
+        ("khan-acka-leo", ["links.leo.coherence_time_s=1e-4"]),  # block fading
+        ("micius-2017-bb84", []),  # a pulse sampler (decoy-state BB84)
+        ("khan-acka-leo", ["sampling.sampler='stim'"]),  # per-shot stim rounds, seeds from the batch's generator
+    ],
+)
+def test_run_batches_equal_run_batch_bit_for_bit(preset: str, overrides: list[str]) -> None:
+    from qrate.sweep.collect import compiled_protocol, sample_batches
+
+    s = load_scenario(preset, ["sweep.ground_distance_km=[300]", *overrides])
+    plan = plan_sweep(s)[0]
+    compiled = compiled_protocol(plan)
+    pulses = 200_000
+    one = [batch.run_batch(plan, compiled, 17, b, pulses) for b in range(3, 9)]
+    together = batch.run_batches(plan, compiled, 17, 3, 6, pulses)
+    split = batch.run_batches(plan, compiled, 17, 6, 3, pulses) + batch.run_batches(plan, compiled, 17, 3, 3, pulses)
+    split = split[3:] + split[:3]
+    via_sweep = sample_batches(plan, 17, 3, 6, pulses)
+    assert [_fields(x) for x in together] == [_fields(x) for x in one]
+    assert [_fields(x) for x in split] == [_fields(x) for x in one]
+    assert [_fields(x) for x in via_sweep] == [_fields(x) for x in one]
+    assert len({(x.successes, x.eta_sum) for x in one}) > 1  # the batches differ from each other
