@@ -13,7 +13,11 @@ Entries:
 * ``ghz4-70db-iid``: Khan's Q-ACKA (GHZ-4 at GS1) with 70 dB total loss, one batch of 1e12 pulses,
   independent fading (one binomial draw + the exact sampler on ~1e5 successes);
 * ``ghz4-70db-block``: the same with a 1 ms coherence time, 1e9 pulses (1e6 blocks, Numba kernel);
-* ``per-pulse-reference``: the slow reference path (Bernoulli per pulse per element), 1e6 pulses.
+* ``per-pulse-reference``: the slow reference path (Bernoulli per pulse per element), 1e6 pulses;
+* ``per-batch-cost``: the whole cost of one batch of 1e6 pulses at ``khan-acka-leo``, 500 km (a
+  sweep's unit of work: streams, heralding, moments, counters, statistics), ``run_batch`` alone
+  and per batch of ``run_batches`` over 10 batches (what a sweep task runs), side by side, with
+  their ratio and the ratio to the 50 us budget of a 10^6-point sweep in minutes.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from _common import best_time_s, write_json  # noqa: E402
 
 from qrate.bench._plans import LEO, UAV, far_end_km, ghz4_plan, loss_db, preset_plan  # noqa: E402
 from qrate.engine import herald_per_pulse, run_batch  # noqa: E402
+from qrate.engine.batch import run_batches  # noqa: E402
 
 BATCH_PULSES = 3_125_000
 
@@ -75,6 +80,41 @@ def batches(repeat: int, pulses: int) -> list[dict]:
     return out
 
 
+PER_BATCH_BUDGET_S = 50e-6
+"""Per-batch budget of a 10^6-point x 10-batch sweep in minutes (issue 22)."""
+
+
+def per_batch_cost(repeat: int) -> dict:
+    """Seconds per batch of ``run_batch`` and of ``run_batches`` (10 at a time), timed in turn."""
+    _, plan = preset_plan(LEO, 500.0)
+    compiled = plan.protocol.compile(plan.noise, sampler=plan.sampler)
+    pulses, n = 10**6, 500
+    for b in range(20):
+        run_batch(plan, compiled, 1, b, pulses)  # warm-up: JIT, exact plans
+
+    def single() -> None:
+        for b in range(n):
+            run_batch(plan, compiled, 1, b, pulses)
+
+    def vector() -> None:
+        for b in range(0, n, 10):
+            run_batches(plan, compiled, 1, b, 10, pulses)
+
+    best = {"run_batch": float("inf"), "run_batches": float("inf")}
+    for _ in range(repeat):
+        for name, fn in (("run_batch", single), ("run_batches", vector)):
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], (time.perf_counter() - start) / n)
+    one, ten = best["run_batch"], best["run_batches"]
+    out = {"name": "per-batch-cost", "preset": LEO, "ground_distance_km": 500.0, "pulses": pulses,
+           "run_batch_s": one, "run_batches_10_s_per_batch": ten, "single_over_vectorised": one / ten,
+           "vectorised_over_budget": ten / PER_BATCH_BUDGET_S, "budget_s": PER_BATCH_BUDGET_S, "repeat": repeat}
+    print(f"per-batch-cost         run_batch {one * 1e6:7.1f} us  run_batches(10) {ten * 1e6:7.1f} us/batch  "
+          f"ratio {one / ten:5.2f}  vs 50 us budget {ten / PER_BATCH_BUDGET_S:5.2f}")
+    return out
+
+
 def _entry(name: str, fn, pulses: int, repeat: int, **info) -> dict:  # type: ignore[no-untyped-def]
     seconds = best_time_s(fn, repeat=repeat, min_time_s=0.05)
     out = {"name": name, "pulses": pulses, "seconds": seconds, "pulses_per_s": pulses / seconds, **info}
@@ -91,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     repeat = args.repeat or (3 if args.quick else 7)
     load = os.getloadavg()
     results = batches(repeat, BATCH_PULSES)
+    results.append(per_batch_cost(repeat))
 
     _, plan = ghz4_plan(70.0)
     compiled = plan.protocol.compile(plan.noise)

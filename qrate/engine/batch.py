@@ -28,6 +28,7 @@ numpy), kept for tests of the fast path.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -227,11 +228,11 @@ def run_batches(
     if count == 0:
         return []
     if isinstance(compiled, PulseSampler):  # the protocol draws its successes and counters itself
-        heralds: list[Heralds | PulseCounts] = []
+        drawn: list[PulseCounts] = []
         for b in range(first, first + count):
             _pace()
-            heralds.append(compiled.sample_pulses(pulses, streams.at(b)))
-        return _stats(plan, pulses, heralds, [dict(h.counts) for h in heralds], start)  # type: ignore[union-attr]
+            drawn.append(compiled.sample_pulses(pulses, streams.at(b)))
+        return _stats(plan, pulses, drawn, [dict(h.counts) for h in drawn], start)
     if plan.memory is not None or plan.block_pulses or per_pulse:
         return _run_each(plan, compiled, streams, first, count, pulses, per_pulse, start)
     # independent fading: one binomial, the moment sample's raw draws and the counters per batch
@@ -251,7 +252,7 @@ def run_batches(
         if cells is not None:
             cells[i] = rng.multinomial(k // per_use, table[0])  # type: ignore[index]
         else:
-            vectors.append(compiled.draw_counts(k // per_use, rng))  # type: ignore[union-attr]
+            vectors.append(compiled.draw_counts(k // per_use, rng))
     counters = cells @ table[1] if cells is not None else np.array(vectors)  # type: ignore[index]
     s1, s2 = mom.moments()
     names = compiled.counter_names
@@ -296,7 +297,7 @@ def _run_each(
 
 
 def _stats(
-    plan: PointPlan, pulses: int, heralds: list[Heralds] | list[PulseCounts], counts: list[dict[str, int]], start: float
+    plan: PointPlan, pulses: int, heralds: Sequence[Heralds | PulseCounts], counts: list[dict[str, int]], start: float
 ) -> list[BatchStats]:
     seconds = (time.perf_counter() - start) / max(len(heralds), 1)
     return [

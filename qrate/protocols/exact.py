@@ -39,6 +39,7 @@ its parities and flags (:data:`PLAN_CACHE_SIZE` entries): all points of a sweep 
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import warnings
 from collections import OrderedDict
@@ -394,30 +395,33 @@ def stim_analyses() -> int:
     return _ANALYSES[0]
 
 
-def _groups(circuit: stim.Circuit) -> tuple[str, tuple[float, ...]]:
-    """(structure text, noise arguments) of a circuit, independent of how stim fused its instructions.
+_ARGS = re.compile(r"\([^()]*\)")
 
-    The structure lists every target group (gate, targets, and for a noise gate or noisy measurement
-    whether its argument is > 0; the exact arguments of gates qrate cannot evaluate); the arguments
-    are those of the groups with a positive argument of a :data:`_PARAMETRIC` gate, in circuit order.
+
+def _groups(circuit: stim.Circuit) -> tuple[str, tuple[float, ...]]:
+    """(structure text, noise arguments) of a circuit.
+
+    The structure is the circuit's text without gate arguments, plus, per instruction, whether its
+    argument is > 0 (a :data:`_PARAMETRIC` gate) or its exact arguments (any other gate). The
+    arguments are those of the positive :data:`_PARAMETRIC` instructions, one per target group, in
+    circuit order (as :func:`_analyse_structure` numbers them).
     """
-    parts: list[str] = []
+    parts: list[str] = [_ARGS.sub("", str(circuit))]
     values: list[float] = []
-    for inst in circuit.flattened():
-        name = inst.name
+    insts = circuit.flattened() if any(isinstance(i, stim.CircuitRepeatBlock) for i in circuit) else circuit
+    for inst in insts:
         args = inst.gate_args_copy()
-        groups = inst.target_groups()
-        if name in _PARAMETRIC and len(args) == 1:
-            on = args[0] > 0.0
-            tag = "+" if on else "0"
-            for g in groups:
-                parts.append(f"{name}{tag}{' '.join(str(t) for t in g)}")
-                if on:
-                    values.append(float(args[0]))
+        if not args:
+            continue
+        if inst.name in _PARAMETRIC and len(args) == 1:
+            if args[0] > 0.0:
+                parts.append("+")
+                values.extend([float(args[0])] * len(inst.target_groups()))
+            else:
+                parts.append("0")
         else:
-            exact = ",".join(float(a).hex() for a in args)
-            parts.append(f"{name}({exact}){' '.join(str(t) for g in groups for t in g)}")
-    return "\n".join(parts), tuple(values)
+            parts.append(",".join(float(a).hex() for a in args))
+    return "|".join(parts), tuple(values)
 
 
 @dataclass(frozen=True, eq=False)
@@ -494,7 +498,13 @@ def _analyse_structure(circuit: stim.Circuit, parities: Sequence[Sequence[int]])
                 start += len(g)
     sources: dict[tuple[int, ...], list[tuple[int, int]]] = {}
     for err in explained:
-        dets = tuple(sorted(d.val - offset for d in (t.dem_target for t in err.dem_error_terms) if d.is_relative_detector_id() and d.val >= offset))
+        dets = tuple(
+            sorted(
+                d.val - offset
+                for d in (t.dem_target for t in err.dem_error_terms)
+                if d.is_relative_detector_id() and d.val >= offset
+            )
+        )
         if not dets:
             continue
         for loc in err.circuit_error_locations:
@@ -546,7 +556,9 @@ def plan_key(circuit: stim.Circuit, parities: Sequence[Sequence[int]], flags: Ma
     return h.hexdigest()
 
 
-def structure_key(circuit: stim.Circuit, parities: Sequence[Sequence[int]], flags: Mapping[str, Flag]) -> tuple[str, tuple[float, ...]]:
+def structure_key(
+    circuit: stim.Circuit, parities: Sequence[Sequence[int]], flags: Mapping[str, Flag]
+) -> tuple[str, tuple[float, ...]]:
     """(hash of the round's structure, its noise arguments): rounds with equal hashes differ only in
     the probabilities of their noise and share one stim error analysis (:func:`plan_round`)."""
     text, values = _groups(circuit)

@@ -37,12 +37,18 @@ _COMPILED: dict[tuple[Any, ...], CounterSampler] = {}
 _COMPILED_MAX = 64
 
 
+def _items(m: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted(m.items()))
+
+
 def circuit_key(plan: PointPlan) -> tuple[Any, ...]:
-    """What a compiled protocol is a function of: the protocol, its Pauli noise (every probability)
-    and the counter sampler. Points of a grid whose axes change only the loss (apertures,
-    divergences, distances) share it: their protocol is compiled once. A protocol with its own pulse
-    sampler (made for its point) is keyed by the point; a memory point also by its stored photons'
-    keys and decoherence (its storage-noise classes), so it never shares with a memoryless point."""
+    """What a compiled protocol is a function of: the protocol, its Pauli noise (every probability,
+    the GHZ sources' fidelities included) and the counter sampler. Points of a grid whose axes change
+    only the loss (apertures, divergences, distances) share it: their protocol is compiled once. A
+    protocol with its own pulse sampler (made for its point) is keyed by the point; a memory point
+    also by its stored photons' keys and decoherence (its storage-noise classes), so it never shares
+    with a memoryless point. (Points that differ in their noise share the stim error analysis of
+    their rounds instead: :func:`qrate.protocols.exact.plan_round`.)"""
     if plan.pulse_sampler is not None:
         return ("point", plan.key, plan.sampler)
     noise = plan.noise
@@ -51,17 +57,20 @@ def circuit_key(plan: PointPlan) -> tuple[Any, ...]:
     return (
         plan.protocol,
         plan.sampler,
-        tuple(sorted(noise.z_flip.items())),
-        tuple(sorted(noise.x_flip.items())),
-        tuple(sorted(noise.depolarize.items())),
-        tuple(sorted(ro.items())) if isinstance(ro, Mapping) else ro,
+        _items(noise.z_flip),
+        _items(noise.x_flip),
+        _items(noise.depolarize),
+        _items(ro) if isinstance(ro, Mapping) else ro,
+        _items(noise.ghz_fidelity),
         None if mp is None else tuple((ph.keys, ph.decoherence) for ph in mp.photons),
     )
 
 
 def compiled_protocol(plan: PointPlan) -> CounterSampler:
     """The point's compiled protocol, cached per process by :func:`circuit_key` (the protocol, its
-    noise and the counter sampler fix the compiled circuits; the sampler how counters are drawn)."""
+    noise and the counter sampler fix the compiled circuits; the sampler how counters are drawn).
+    Its rounds' exact samplers come from one stim error analysis per round structure, evaluated at
+    the point's probabilities (:func:`qrate.protocols.exact.plan_round`)."""
     key = circuit_key(plan)
     compiled = _COMPILED.get(key)
     if compiled is None:
@@ -88,6 +97,8 @@ def structure_key(plan: PointPlan) -> tuple[Any, ...]:
         tuple(sorted(k for k, v in noise.x_flip.items() if v > 0)),
         tuple(sorted(k for k, v in noise.depolarize.items() if v > 0)),
         readout,
+        tuple(sorted(k for k, v in noise.ghz_fidelity.items() if v < 1)),
+        None if plan.memory is None else tuple((ph.keys, ph.decoherence) for ph in plan.memory.photons),
     )
 
 
