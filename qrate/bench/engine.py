@@ -42,6 +42,7 @@ from qrate.protocols._decode import CHUNK_SHOTS
 from qrate.protocols.compiled import CompiledProtocol
 from qrate.protocols.exact import TablePlan, clear_plan_cache
 from qrate.scenario import Scenario, load_scenario
+from qrate.stats import MOMENT_SAMPLES as STATS_MOMENT_SAMPLES
 from qrate.sweep import run_sweep
 
 REFERENCE_PULSES_PER_POINT = 10**8
@@ -49,8 +50,8 @@ REFERENCE_BATCHES = 32
 REFERENCE_STEP_KM = {LEO: 50.0, UAV: 5.0}
 STIM_METHODS = ("compiled", "flip")
 SCALING_USERS = (4, 8, 16, 32, 64)
-MOMENT_SAMPLES = 1024
-"""Transmittance draws per downlink per batch for the moments (``qrate.engine.batch.IID_MOMENT_SAMPLES``)."""
+MOMENT_SAMPLES = STATS_MOMENT_SAMPLES
+"""Transmittance draws per downlink per batch for the moments (:data:`qrate.stats.MOMENT_SAMPLES`)."""
 
 
 def raw_stim_shots_per_s(compiled: CompiledProtocol, shots: int, repeat: int) -> float:

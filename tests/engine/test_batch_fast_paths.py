@@ -105,3 +105,22 @@ def test_run_batches_equal_run_batch_bit_for_bit(preset: str, overrides: list[st
     assert [_fields(x) for x in split] == [_fields(x) for x in one]
     assert [_fields(x) for x in via_sweep] == [_fields(x) for x in one]
     assert len({(x.successes, x.eta_sum) for x in one}) > 1  # the batches differ from each other
+
+
+def test_the_iid_moment_sample_estimates_the_mean_transmittance_within_its_standard_error() -> None:
+    import math
+
+    from qrate.formulas import moment_se
+    from qrate.stats import MOMENT_SAMPLES
+    from qrate.sweep.collect import compiled_protocol
+
+    plan = plan_sweep(load_scenario("khan-acka-leo", ["sweep.ground_distance_km=[1500]"]))[0]
+    rows = batch.run_batches(plan, compiled_protocol(plan), 5, 0, 40, 10**6)
+    assert all(r.eta_count == MOMENT_SAMPLES for r in rows)
+    n = sum(r.eta_count for r in rows)
+    s1, s2 = sum(r.eta_sum for r in rows), sum(r.eta_sumsq for r in rows)
+    se = moment_se(n, s1, s2)
+    assert 0 < se < 0.05 * plan.mean_eta_joint and math.isfinite(se)
+    assert abs(s1 / n - plan.mean_eta_joint) < 4 * se
+    small = batch.run_batches(plan, compiled_protocol(plan), 5, 0, 1, 50)[0]
+    assert small.eta_count == 50  # never more draws than pulses
