@@ -24,6 +24,7 @@ import numpy as np
 
 from qrate.engine.batch import run_batches
 from qrate.engine.plan import CounterSampler, PointPlan, compile_protocol
+from qrate.protocols.template import compile_noise
 from qrate.stats import BatchStats, counter_names_of, row_stats
 from qrate.sweep._allocator import tune_allocator
 from qrate.sweep.stopping import Limits, PointTally
@@ -69,14 +70,21 @@ def circuit_key(plan: PointPlan) -> tuple[Any, ...]:
 def compiled_protocol(plan: PointPlan) -> CounterSampler:
     """The point's compiled protocol, cached per process by :func:`circuit_key` (the protocol, its
     noise and the counter sampler fix the compiled circuits; the sampler how counters are drawn).
-    Its rounds' exact samplers come from one stim error analysis per round structure, evaluated at
-    the point's probabilities (:func:`qrate.protocols.exact.plan_round`)."""
+    Points with the same :func:`structure_key` (and GHZ fidelities) get their circuits by
+    substitution of their probabilities into the first one's (:mod:`qrate.protocols.template`), and
+    their rounds' exact samplers from one stim error analysis per round structure, evaluated at the
+    point's probabilities (:func:`qrate.protocols.exact.plan_round`)."""
     key = circuit_key(plan)
     compiled = _COMPILED.get(key)
     if compiled is None:
         if len(_COMPILED) >= _COMPILED_MAX:
             _COMPILED.clear()
-        compiled = _COMPILED[key] = compile_protocol(plan)
+        if plan.pulse_sampler is None and plan.memory is None:  # circuits by substitution per structure
+            template_key = (structure_key(plan), _items(plan.noise.ghz_fidelity))
+            compiled = compile_noise(plan.protocol, plan.noise, template_key, sampler=plan.sampler)
+        else:
+            compiled = compile_protocol(plan)
+        _COMPILED[key] = compiled
     return compiled
 
 
