@@ -21,7 +21,7 @@ platform (a scenario's ``position``), not a station. Every station (scenario ``a
 EARTH_RADIUS_KM = 6371.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlatformGeometry:
     """Line of sight from one ground station to a platform.
 

@@ -24,15 +24,28 @@ def _holds_model(annotation: object) -> bool:
     return any(_holds_model(a) for a in get_args(annotation))
 
 
-def _bool_at(value: object, annotation: object) -> str | None:
-    """Where a boolean sits in a field's value (``""``: the value itself, ``".k"``: an item), or None."""
+def _bool_at(value: object, holds_model: bool) -> str | None:
+    """Where a boolean sits in a field's value (``""``: the value itself, ``".k"``: an item), or None;
+    ``holds_model``: the field's annotation holds a model (its sub-tables check themselves)."""
     if isinstance(value, bool):
         return ""
     if isinstance(value, list | tuple):
         return next((f".{i}" for i, v in enumerate(value) if isinstance(v, bool)), None)
-    if isinstance(value, dict) and not _holds_model(annotation):  # sub-tables check themselves
+    if isinstance(value, dict) and not holds_model:
         return next((f".{k}" for k, v in value.items() if isinstance(v, bool)), None)
     return None
+
+
+_NUMBER_FIELDS: dict[type, dict[str, bool]] = {}
+"""Per model class: its fields that are not booleans -> whether the field holds a sub-model (computed once a class)."""
+
+
+def _number_fields(cls: type[BaseModel]) -> dict[str, bool]:
+    fields = _NUMBER_FIELDS.get(cls)
+    if fields is None:
+        fields = {name: _holds_model(info.annotation) for name, info in cls.model_fields.items() if info.annotation is not bool}
+        _NUMBER_FIELDS[cls] = fields
+    return fields
 
 
 class StrictModel(BaseModel):
@@ -46,9 +59,10 @@ class StrictModel(BaseModel):
     @classmethod
     def _no_booleans_as_numbers(cls, data: object) -> object:
         if isinstance(data, dict):
+            fields = _number_fields(cls)
             for key, value in data.items():
-                field = cls.model_fields.get(key) if isinstance(key, str) else None
-                where = None if field is None or field.annotation is bool else _bool_at(value, field.annotation)
+                holds_model = fields.get(key) if isinstance(key, str) else None
+                where = None if holds_model is None else _bool_at(value, holds_model)
                 if where is not None:
                     raise CrossFieldError(key + where, "expected a number or text, got a boolean (true/false)")
         return data

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from qrate.engine.plan import PointPlan, plan_point, point_key_params, protocol_of
+from qrate.engine.plan import PointPlan, ScenarioPlanner, point_key_params
 from qrate.errors import InputError
 from qrate.geometry import PlatformGeometry, look_geometry
 from qrate.scenario.schema import Platform as PlatformSpec
@@ -125,7 +125,7 @@ def plan_passes(scenario: Scenario, *, start_index: int = 0, axes: Mapping[str, 
             f"no pass in the window from {window.start_utc}"
             f" ({'to ' + window.end_utc if window.end_utc else f'{window.days:g} days'}) above the elevation cuts",
         )
-    protocol = protocol_of(scenario)
+    planner = ScenarioPlanner(scenario)
     rate_hz = scenario.sources.repetition_rate_hz
     batches = scenario.sampling.batches
     links = scenario.free_space_links()
@@ -174,11 +174,9 @@ def plan_passes(scenario: Scenario, *, start_index: int = 0, axes: Mapping[str, 
             }
             t_s = float((t - track.time_utc[0]) / np.timedelta64(1, "ns")) * 1e-9
             plans.append(
-                plan_point(
-                    scenario,
+                planner.plan(
                     start_index + len(plans),
                     distance,
-                    protocol,
                     {**(axes or {}), "pass": i, "time_s": round(t_s, 6)},
                     geometries=geometries,
                     key_params=key,

@@ -17,8 +17,12 @@ the mean transmittances.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import math
-from collections.abc import Mapping
+import struct
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -263,21 +267,33 @@ Geometries = Mapping[tuple[str, str], PlatformGeometry]
 """(link name, ground station) -> the line of sight of that downlink."""
 
 
-def midpoint_geometries(scenario: Scenario, ground_distance_km: float) -> dict[tuple[str, str], PlatformGeometry]:
-    """Every downlink's geometry with each platform above the midpoint of its two stations.
+def midpoint_geometries(
+    scenario: Scenario,
+    ground_distance_km: float,
+    links: Mapping[str, Any] | None = None,
+    shared: dict[Any, Any] | None = None,
+) -> dict[tuple[str, str], PlatformGeometry]:
+    """Every downlink's geometry with each platform above the midpoint of its two stations (``links``: the
+    scenario's free-space links, if known; ``shared``: a table of geometries already computed, by altitude
+    and distance, that this call may add to).
 
     Raises:
         InputError: naming ``sweep.ground_distance_km`` if a platform is below the horizon or a
             link's elevation cut at this distance.
     """
     out = {}
-    for name, spec in scenario.free_space_links().items():
+    for name, spec in (scenario.free_space_links() if links is None else links).items():
         altitude = scenario.nodes.platforms[spec.platform].altitude_km
         assert altitude is not None  # midpoint placement (checked by the schema)
-        try:
-            geometry = midpoint_geometry(altitude, ground_distance_km)
-        except BelowHorizonError as exc:
-            raise InputError("sweep.ground_distance_km", f"{exc.message} (links.{name})") from None
+        key = ("midpoint", altitude, ground_distance_km)
+        geometry = shared.get(key) if shared is not None else None
+        if geometry is None:
+            try:
+                geometry = midpoint_geometry(altitude, ground_distance_km)
+            except BelowHorizonError as exc:
+                raise InputError("sweep.ground_distance_km", f"{exc.message} (links.{name})") from None
+            if shared is not None:
+                shared[key] = geometry
         if geometry.elevation_deg < spec.min_elevation_deg:
             raise InputError(
                 "sweep.ground_distance_km",
@@ -289,23 +305,142 @@ def midpoint_geometries(scenario: Scenario, ground_distance_km: float) -> dict[t
     return out
 
 
-def _downlinks(
-    scenario: Scenario, geometries: Geometries, where: str, sun_elevation_deg: Mapping[str, float] | None
-) -> tuple[list[Downlink], int]:
-    """Every free-space photon with its link budget and background, and the pulses per coherence block (0: i.i.d.)."""
-    stations = scenario.nodes.ground_stations
-    rate_hz = scenario.sources.repetition_rate_hz
-    downlinks: list[Downlink] = []
-    blocks: set[int] = set()
-    for index, (name, spec) in enumerate(scenario.free_space_links().items()):
-        link = spec.link  # built once, with the scenario
-        for gs in spec.ground_stations:
+def point_key_of(scenario: Scenario) -> Callable[[float], int]:
+    """``point_key_of(scenario)(d)`` is ``point_key(point_key_params(scenario, d))``, with the scenario's part of
+    the key serialised once: the key's JSON text is ``{"ground_distance_km":d,"model":...,"scenario":...}``
+    (sorted keys), so only the distance is written per point."""
+    params = point_key_params(scenario, 0.0)
+    del params["ground_distance_km"]
+    tail = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
+    assert min(params) > "ground_distance_km"  # it sorts first, before the rest of the text
+    head, rest = '{"ground_distance_km":', "," + tail[1:]
+
+    def key(ground_distance_km: float) -> int:
+        d = float(ground_distance_km)
+        number = float.__repr__(d) if math.isfinite(d) else json.dumps(d)  # json writes a finite float as its repr
+        return key_of_text(head + number + rest)
+
+    return key
+
+
+def key_of_text(text: str) -> int:
+    """The point key of a key's JSON text (:func:`qrate.seeding.point_key` hashes ``json.dumps(params)`` so)."""
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:16], "big")
+
+
+def _exact(values: Iterable[float]) -> bytes:
+    """The bits of ``values`` (a key that tells 0.0 from -0.0, unlike ``==``)."""
+    v = tuple(values)
+    return struct.pack(f"{len(v)}d", *v)
+
+
+class ScenarioPlanner:
+    """Plans the points of one scenario (a grid point's scenario plans every distance of its grid line, a pass
+    run every step): what does not depend on the point's geometry (the protocol, the stations' users and
+    fibers, the BSM, readout and source noise, the point key's text) is worked out once, the link budgets and
+    what follows from them per point. Equal small parts of the plans (a user path, a noise, a tuple of
+    factors) are one shared object; ``shared`` (a dict) shares them among the planners of one sweep.
+
+    ``plan(...)`` gives what :func:`plan_point` gives, field for field.
+    """
+
+    def __init__(self, scenario: Scenario, protocol: ScenarioProtocol | None = None, shared: dict[Any, Any] | None = None):
+        self.scenario = scenario
+        self.protocol = protocol = protocol or protocol_of(scenario)
+        self.links = scenario.free_space_links()
+        self._link_objects = {name: spec.link for name, spec in self.links.items()}  # built once, with the scenario
+        self.rate_hz = scenario.sources.repetition_rate_hz
+        self.source = scenario.sources.source
+        self.bsm_success, self.bsm_z_error = hardware.bsm(scenario.bsm)
+        self.bsm_efficiency = scenario.bsm.detector_efficiency
+        self.resources = protocol.carrier_resources
+        self._shared: dict[Any, Any] = {} if shared is None else shared
+        self._key: Callable[[float], int] | None = None
+        self._background: dict[tuple[str, str, float | None, float], float] = {}
+        stations = scenario.nodes.ground_stations
+        # the downlinks in order: (index, link name, link object, ground station, the user it is forwarded to or None)
+        self.downlink_specs = [
+            (index, name, spec.link, gs, stations[gs].user_names(gs)[0] if stations[gs].forward else None)
+            for index, (name, spec) in enumerate(self.links.items())
+            for gs in spec.ground_stations
+        ]
+        self.blocks = {
+            max(1, round(spec.coherence_time_s * self.rate_hz)) if spec.coherence_time_s > 0 else 0
+            for spec in self.links.values()
+        }
+        self.photons = [protocol.downlink_photons(index, gs) for index, _, _, gs, _ in self.downlink_specs]
+        forwarded = {to: k for k, (_, _, _, _, to) in enumerate(self.downlink_specs) if to is not None}
+        # every user: (name, station, detector, fiber transmittance, switch, downlink index or -1, emitted, Z flip)
+        source = self.source
+        self.user_specs = []
+        for user, gs in scenario.users().items():
+            station = stations[gs]
+            fiber, length = scenario.fiber_of(user)
+            eta_f = fiber_transmittance(length, loss_db_per_km=fiber.loss_db_per_km, coupling=fiber.coupling)
+            k = forwarded.get(user, -1)
+            z_flip = dephasing_probability(
+                length,
+                mode=fiber.dephasing,
+                p_per_traversal=fiber.dephasing_probability,
+                rate_hz=fiber.dephasing_rate_hz,
+                group_index=fiber.group_index,
+            )
+            emitted = source.bell_emission_probability if station.forward else source.ghz_success_probability
+            switch = scenario.switch.efficiency if k >= 0 else 1.0
+            self.user_specs.append((user, gs, scenario.detector_of(gs), eta_f, switch, k, emitted, z_flip))
+        self.forwarded_user = {k: i for i, (_, _, _, _, _, k, _, _) in enumerate(self.user_specs) if k >= 0}
+        readout = {u: scenario.detector_of(gs).readout_flip for u, gs in scenario.users().items()}
+        self.readout = readout if len(set(readout.values())) > 1 else scenario.detectors.readout_flip
+        fidelity = source.ghz_fidelity  # white noise on every GHZ source's state (qrate.protocols.carriers.ghz)
+        self.ghz_fidelity = {gs: fidelity for gs, st in stations.items() if not st.forward} if fidelity < 1.0 else {}
+        self._noise_key = ("noise", repr((self.readout, self.ghz_fidelity)))
+        self._last_heralding: tuple[tuple[UserPath, ...], bytes, Any] | None = None  # users, inputs, result
+        self._static_users: list[tuple[UserPath, float]] | None = None  # every user's path and depolarisation, once known
+        self._empty: dict[str, Any] = {}
+
+    def share(self, key: Any, value: Any) -> Any:
+        """The sweep's one object for ``key`` (``value`` if it is the first); the table is emptied when full."""
+        shared = self._shared
+        found = shared.get(key)
+        if found is None:
+            if len(shared) >= SHARED_SIZE:
+                shared.clear()
+            shared[key] = found = value
+        return found
+
+    def _floats(self, values: tuple[float, ...]) -> tuple[float, ...]:
+        return cast(tuple[float, ...], self.share(("floats", _exact(values)), values))
+
+    def point_key(self, ground_distance_km: float) -> int:
+        """:func:`point_key` of :func:`point_key_params` at this distance."""
+        if self._key is None:
+            self._key = point_key_of(self.scenario)
+        return self._key(ground_distance_km)
+
+    def background(self, name: str, gs: str, sun: float | None, detector_efficiency: float) -> float:
+        """Background clicks per gate of link ``name`` at station ``gs`` (with the sun's elevation there, or None)."""
+        key = (name, gs, sun, detector_efficiency)
+        value = self._background.get(key)
+        if value is None:
+            value = self._link_objects[name].background_click_probability(sun, detector_efficiency)
+            self._background[key] = value
+        return value
+
+    def downlinks(self, geometries: Geometries, where: str, sun: Mapping[str, float]) -> list[Downlink]:
+        """Every free-space photon with its link budget and background (links.<name> errors)."""
+        downlinks: list[Downlink] = []
+        last: tuple[str, PlatformGeometry, LinkBudget, float] | None = None
+        bsm_efficiency = self.bsm_efficiency
+        for index, name, link, gs, to_user in self.downlink_specs:
+            geometry = geometries[(name, gs)]
             try:
-                budget = link_budget(link, geometries[(name, gs)])
-                mean = mean_transmittance(budget)
-                background = link.background_click_probability(
-                    (sun_elevation_deg or {}).get(gs), scenario.bsm.detector_efficiency
-                )
+                if last is not None and last[0] == name and last[1] == geometry:  # the same line of sight: the same budget
+                    budget, mean = last[2], last[3]
+                else:
+                    budget = link_budget(link, geometry)
+                    mean = mean_transmittance(budget)
+                    last = (name, geometry, budget, mean)
+                background = self.background(name, gs, sun.get(gs), bsm_efficiency)
             except InputError as exc:
                 raise InputError(f"links.{name}.{exc.field}", exc.message) from None
             except ArithmeticError as exc:  # e.g. an absurdly small divergence overflows the beam radius
@@ -313,119 +448,181 @@ def _downlinks(
                     f"links.{name}",
                     f"link budget out of numerical range at {where} ({exc}); check divergence_rad, wavelength_m and the aperture",
                 ) from None
-            st = stations[gs]
-            to_user = st.user_names(gs)[0] if st.forward else None
             downlinks.append(Downlink(name, gs, budget, mean, to_user, index, 0.0 if to_user else background))
-        blocks.add(max(1, round(spec.coherence_time_s * rate_hz)) if spec.coherence_time_s > 0 else 0)
-    if len(blocks) > 1:
-        raise InputError("links", "all free-space links must share one coherence_time_s")
-    return downlinks, (blocks.pop() if blocks else 0)
+        if len(self.blocks) > 1:
+            raise InputError("links", "all free-space links must share one coherence_time_s")
+        return downlinks
 
+    def users(
+        self, downlinks: list[Downlink], sun: Mapping[str, float]
+    ) -> tuple[list[UserPath], dict[str, float], dict[str, float]]:
+        """Every user's photon path and detector, with the Z flips and depolarisation of its photon.
 
-def _users(
-    scenario: Scenario, protocol: ScenarioProtocol, downlinks: list[Downlink], sun_elevation_deg: Mapping[str, float] | None
-) -> tuple[list[UserPath], dict[str, float], dict[str, float]]:
-    """Every user's photon path and detector, with the Z flips and depolarisation of its photon.
+        Fiber dephasing flips Z; a heralding click that may be noise (dark count, background,
+        afterpulse) depolarises the photon (module :mod:`qrate.engine.hardware`). (A GHZ source of
+        fidelity F < 1 is white noise on its whole state: ``PauliNoise.ghz_fidelity``.)
+        """
+        users: list[UserPath] = []
+        z_flip: dict[str, float] = {}
+        depolarize: dict[str, float] = {}
+        static = self._static_users
+        for i, (user, gs, detector, eta_f, switch, k, emitted, z) in enumerate(self.user_specs):
+            if k < 0 and static is not None:  # a user's own photon (no downlink): the same at every point
+                path, p = static[i]
+            else:
+                arriving = eta_f * switch * (downlinks[k].mean_eta if k >= 0 else 1.0)
+                background = 0.0
+                if k >= 0:
+                    dl = downlinks[k]
+                    background = self.background(dl.link, dl.ground_station, sun.get(gs), detector.efficiency)
+                det = detector.detection(self.rate_hz, emitted * arriving, background)
+                key = ("user", user, k, _exact((eta_f, switch, det.efficiency, det.noise_click_probability)))
+                path = self.share(key, UserPath(user, eta_f, switch, k, det.efficiency, det.noise_click_probability))
+                q = hardware.noise_fraction(arriving * det.efficiency, det.noise_click_probability)
+                p = 0.75 * q  # DEPOLARIZE1(p): X, Y, Z each p/3 = q/4
+            users.append(path)
+            z_flip[user] = z
+            if p > 0:
+                depolarize[user] = p
+        if static is None:
+            self._static_users = [(u, depolarize.get(u.user, 0.0)) for u in users]
+        return users, z_flip, depolarize
 
-    Fiber dephasing flips Z; a heralding click that may be noise (dark count, background,
-    afterpulse) depolarises the photon (module :mod:`qrate.engine.hardware`). (A GHZ source of
-    fidelity F < 1 is white noise on its whole state: ``PauliNoise.ghz_fidelity``.)
-    """
-    source = scenario.sources.source
-    rate_hz = source.repetition_rate_hz
-    users: list[UserPath] = []
-    z_flip: dict[str, float] = {}
-    depolarize: dict[str, float] = {}
-    forwarded = {dl.to_user: k for k, dl in enumerate(downlinks) if dl.to_user is not None}
-    for user, gs in scenario.users().items():
-        station = scenario.nodes.ground_stations[gs]
-        detector = scenario.detector_of(gs)
-        fiber, length = scenario.fiber_of(user)
-        eta_f = fiber_transmittance(length, loss_db_per_km=fiber.loss_db_per_km, coupling=fiber.coupling)
-        k = forwarded.get(user, -1)
-        switch = scenario.switch.efficiency if k >= 0 else 1.0
-        arriving = eta_f * switch * (downlinks[k].mean_eta if k >= 0 else 1.0)
-        background = 0.0
-        if k >= 0:
-            background = downlinks[k].budget.link.background_click_probability(
-                (sun_elevation_deg or {}).get(gs), detector.efficiency
+    def free_space_noise(self, downlinks: list[Downlink]) -> tuple[dict[str, float], dict[str, float]]:
+        """Z flips and depolarisation of the free-space photons (keys: the protocol's photon names).
+
+        A photon fused by a BSM gets its imperfect two-photon interference (Z) and its background
+        clicks (depolarisation); an SPDC source's multi-pair emission depolarises each pair.
+        """
+        z_flip: dict[str, float] = {}
+        depolarize: dict[str, float] = {}
+        by_link: dict[int, list[int]] = {}
+        bsm_z_error = self.bsm_z_error
+        for k, dl in enumerate(downlinks):
+            by_link.setdefault(dl.link_index, []).append(k)
+            if dl.to_user is None:
+                q = hardware.noise_fraction(dl.mean_eta, dl.noise_click_probability)
+                for name in self.photons[k]:
+                    if bsm_z_error > 0:
+                        z_flip[name] = bsm_z_error
+                    if q > 0:
+                        depolarize[name] = 0.75 * q
+        for pair in by_link.values():
+            _, p_pair = self.source.bell(downlinks[pair[0]].mean_eta, downlinks[pair[-1]].mean_eta)
+            if p_pair > 0:  # a two-photon depolarising channel = DEPOLARIZE1(3p/4) on either photon
+                for name in self.photons[pair[0]]:
+                    depolarize[name] = hardware.compose_depolarizing(depolarize.get(name, 0.0), 0.75 * p_pair)
+        return z_flip, depolarize
+
+    def heralding(
+        self, downlinks: list[Downlink], users: tuple[UserPath, ...]
+    ) -> tuple[tuple[float, ...], float, tuple[float, ...], tuple[float, ...]]:
+        """Source probabilities, and the constant and affine factors of the success probability.
+
+        Every downlink enters once, as a_k η_k + b_k: a photon to a BSM is detected (a = 1 − p_b) or
+        mimicked by a background click (b = p_b); a forwarded photon is detected by its user after
+        fiber, switch and detector, or a noise click stands in for it.
+        """
+        spdc = self.source.spdc_mean_pair_number is not None
+        inputs = _exact([dl.noise_click_probability for dl in downlinks] + ([dl.mean_eta for dl in downlinks] if spdc else []))
+        last = self._last_heralding
+        if last is not None and last[0] is users and last[1] == inputs:  # nothing it reads has changed
+            return last[2]
+        res = self.resources
+        pairs = sorted({dl.link_index for dl in downlinks})
+        eta = {i: [dl.mean_eta for dl in downlinks if dl.link_index == i] for i in pairs}
+        source = self.source
+        bell = [source.bell(eta[i][0], eta[i][-1])[0] for i in pairs] or [source.bell_emission_probability]
+        sources = (source.ghz_success_probability,) * res["ghz"] + tuple(bell[j % len(bell)] for j in range(res["bell"]))
+        constant = math.prod(sources) * self.bsm_success ** res["bsm"]
+        for u in users:
+            if u.downlink < 0:
+                tau = u.fiber_eta * u.detector_efficiency
+                constant *= tau + (1.0 - tau) * u.noise_click_probability
+        factors_a, factors_b = [], []
+        for k, dl in enumerate(downlinks):
+            if dl.to_user is None:
+                factors_a.append(1.0 - dl.noise_click_probability)
+                factors_b.append(dl.noise_click_probability)
+            else:
+                u = users[self.forwarded_user[k]]
+                factors_a.append(u.fiber_eta * u.switch_eta * u.detector_efficiency * (1.0 - u.noise_click_probability))
+                factors_b.append(u.noise_click_probability)
+        result = self._floats(sources), constant, self._floats(tuple(factors_a)), self._floats(tuple(factors_b))
+        self._last_heralding = (users, inputs, result)
+        return result
+
+    def noise(self, z_flip: dict[str, float], depolarize: dict[str, float]) -> PauliNoise:
+        """The point's Pauli noise (one object for equal noises)."""
+        key = (self._noise_key, tuple(z_flip), _exact(z_flip.values()), tuple(depolarize), _exact(depolarize.values()))
+        noise = self._shared.get(key)
+        if noise is None:
+            noise = self.share(
+                key,
+                PauliNoise(z_flip=z_flip, depolarize=depolarize, readout_flip=self.readout, ghz_fidelity=self.ghz_fidelity),
             )
-        emitted = source.bell_emission_probability if station.forward else source.ghz_success_probability
-        det = detector.detection(rate_hz, emitted * arriving, background)
-        users.append(UserPath(user, eta_f, switch, k, det.efficiency, det.noise_click_probability))
-        z_flip[user] = dephasing_probability(
-            length,
-            mode=fiber.dephasing,
-            p_per_traversal=fiber.dephasing_probability,
-            rate_hz=fiber.dephasing_rate_hz,
-            group_index=fiber.group_index,
+        return cast(PauliNoise, noise)
+
+    def plan(
+        self,
+        index: int,
+        ground_distance_km: float,
+        axes: Mapping[str, Any] | None = None,
+        *,
+        geometries: Geometries | None = None,
+        key_params: Mapping[str, Any] | None = None,
+        pulses_per_batch: int | None = None,
+        extra: Mapping[str, Any] | None = None,
+        share_axes: bool = False,
+    ) -> PointPlan:
+        """The plan of point ``index`` at ``ground_distance_km`` (arguments as :func:`plan_point`'s);
+        ``share_axes``: ``axes`` is a dict the caller gives to every point of its grid line (not copied)."""
+        scenario = self.scenario
+        if geometries is None:
+            geometries = midpoint_geometries(scenario, ground_distance_km, self.links, self._shared)
+        sun = {gs: st["sun_elevation_deg"] for gs, st in extra.get("stations", {}).items()} if extra else self._empty
+        downlinks = self.downlinks(geometries, f"{ground_distance_km:g} km", sun)
+        users, z_user, dep_user = self.users(downlinks, sun)
+        z_fs, dep_fs = self.free_space_noise(downlinks)
+        noise = self.noise({**z_user, **z_fs}, {**dep_user, **dep_fs})
+        shared_users = cast(tuple[UserPath, ...], self.share(("users", *map(id, users)), tuple(users)))
+        sources, constant, factors_a, factors_b = self.heralding(downlinks, shared_users)
+        key = point_key(key_params) if key_params is not None else self.point_key(ground_distance_km)
+        plan = PointPlan(
+            index=index,
+            ground_distance_km=float(ground_distance_km),
+            key=key,
+            downlinks=tuple(downlinks),
+            users=shared_users,
+            sources=sources,
+            bsm_count=self.resources["bsm"],
+            bsm_success=self.bsm_success,
+            block_pulses=next(iter(self.blocks)) if self.blocks else 0,
+            factors_a=factors_a,
+            factors_b=factors_b,
+            constant=constant,
+            noise=noise,
+            protocol=self.protocol,
+            repetition_rate_hz=self.rate_hz,
+            sampler=scenario.sampling.sampler,
+            axes=axes if share_axes and isinstance(axes, dict) else dict(axes or {}),
+            key_block_s=scenario.sampling.key_block_s,
+            pulses_per_batch=pulses_per_batch,
+            extra=dict(extra) if extra else self._empty,
+            finite_key=scenario.sampling.finite_key,
         )
-        q = hardware.noise_fraction(arriving * det.efficiency, det.noise_click_probability)
-        p = 0.75 * q  # DEPOLARIZE1(p): X, Y, Z each p/3 = q/4
-        if p > 0:
-            depolarize[user] = p
-    return users, z_flip, depolarize
+        if scenario.memories:
+            from qrate.memory.plan import with_memories
+
+            plan = with_memories(scenario, plan)
+            if plan.noise is not noise:  # a platform swap's noise: one object for equal noises
+                plan = dataclasses.replace(plan, noise=self.share(("memory noise", repr(plan.noise)), plan.noise))
+        _ = plan.pulse_sampler  # a protocol with its own pulse sampler refuses what it cannot draw, before anything runs
+        return plan
 
 
-def _free_space_noise(
-    scenario: Scenario, protocol: ScenarioProtocol, downlinks: list[Downlink], bsm_z_error: float
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Z flips and depolarisation of the free-space photons (keys: the protocol's photon names).
-
-    A photon fused by a BSM gets its imperfect two-photon interference (Z) and its background
-    clicks (depolarisation); an SPDC source's multi-pair emission depolarises each pair.
-    """
-    z_flip: dict[str, float] = {}
-    depolarize: dict[str, float] = {}
-    by_link: dict[int, list[Downlink]] = {}
-    for dl in downlinks:
-        by_link.setdefault(dl.link_index, []).append(dl)
-        names = protocol.downlink_photons(dl.link_index, dl.ground_station)
-        if dl.to_user is None:
-            q = hardware.noise_fraction(dl.mean_eta, dl.noise_click_probability)
-            for name in names:
-                if bsm_z_error > 0:
-                    z_flip[name] = bsm_z_error
-                if q > 0:
-                    depolarize[name] = 0.75 * q
-    for pair in by_link.values():
-        _, p_pair = scenario.sources.source.bell(pair[0].mean_eta, pair[-1].mean_eta)
-        if p_pair > 0:  # a two-photon depolarising channel = DEPOLARIZE1(3p/4) on either photon
-            for name in protocol.downlink_photons(pair[0].link_index, pair[0].ground_station):
-                depolarize[name] = hardware.compose_depolarizing(depolarize.get(name, 0.0), 0.75 * p_pair)
-    return z_flip, depolarize
-
-
-def _heralding(
-    scenario: Scenario, protocol: ScenarioProtocol, downlinks: list[Downlink], users: list[UserPath], bsm_success: float
-) -> tuple[tuple[float, ...], float, tuple[float, ...], tuple[float, ...]]:
-    """Source probabilities, and the constant and affine factors of the success probability.
-
-    Every downlink enters once, as a_k η_k + b_k: a photon to a BSM is detected (a = 1 − p_b) or
-    mimicked by a background click (b = p_b); a forwarded photon is detected by its user after
-    fiber, switch and detector, or a noise click stands in for it.
-    """
-    res = protocol.carrier_resources
-    pairs = sorted({dl.link_index for dl in downlinks})
-    eta = {i: [dl.mean_eta for dl in downlinks if dl.link_index == i] for i in pairs}
-    source = scenario.sources.source
-    bell = [source.bell(eta[i][0], eta[i][-1])[0] for i in pairs] or [source.bell_emission_probability]
-    sources = (source.ghz_success_probability,) * res["ghz"] + tuple(bell[j % len(bell)] for j in range(res["bell"]))
-    constant = math.prod(sources) * bsm_success ** res["bsm"]
-    for u in users:
-        if u.downlink < 0:
-            tau = u.fiber_eta * u.detector_efficiency
-            constant *= tau + (1.0 - tau) * u.noise_click_probability
-    factors_a, factors_b = [], []
-    for k, dl in enumerate(downlinks):
-        if dl.to_user is None:
-            factors_a.append(1.0 - dl.noise_click_probability)
-            factors_b.append(dl.noise_click_probability)
-        else:
-            u = next(x for x in users if x.downlink == k)
-            factors_a.append(u.fiber_eta * u.switch_eta * u.detector_efficiency * (1.0 - u.noise_click_probability))
-            factors_b.append(u.noise_click_probability)
-    return sources, constant, tuple(factors_a), tuple(factors_b)
+SHARED_SIZE = 65536
+"""Most objects a sweep's planners share at once (the table starts again when full: memory stays bounded)."""
 
 
 def plan_point(
@@ -445,58 +642,21 @@ def plan_point(
     ``geometries`` (default: every platform above the midpoint) gives each downlink's line of
     sight; ``key_params`` (default: :func:`point_key_params`) what identifies the point;
     ``pulses_per_batch`` overrides the scenario's; ``extra`` is stored with the point's parameters.
+    (Many points of one scenario: :class:`ScenarioPlanner`.)
 
     Raises:
         InputError: the platform is below the horizon or the elevation cut at this distance
             (field ``sweep.ground_distance_km``), or a link cannot be evaluated there.
     """
-    protocol = protocol or protocol_of(scenario)
-    if geometries is None:
-        geometries = midpoint_geometries(scenario, ground_distance_km)
-    sun = {gs: st["sun_elevation_deg"] for gs, st in (extra or {}).get("stations", {}).items()}
-    downlinks, block_pulses = _downlinks(scenario, geometries, f"{ground_distance_km:g} km", sun)
-    users, z_user, dep_user = _users(scenario, protocol, downlinks, sun)
-    bsm_success, bsm_z_error = hardware.bsm(scenario.bsm)
-    z_fs, dep_fs = _free_space_noise(scenario, protocol, downlinks, bsm_z_error)
-    readout = {u: scenario.detector_of(gs).readout_flip for u, gs in scenario.users().items()}
-    fidelity = scenario.sources.source.ghz_fidelity  # white noise on every GHZ source's state (qrate.protocols.carriers.ghz)
-    ghz_fidelity = {gs: fidelity for gs, st in scenario.nodes.ground_stations.items() if not st.forward} if fidelity < 1.0 else {}
-    noise = PauliNoise(
-        z_flip={**z_user, **z_fs},
-        depolarize={**dep_user, **dep_fs},
-        readout_flip=readout if len(set(readout.values())) > 1 else scenario.detectors.readout_flip,
-        ghz_fidelity=ghz_fidelity,
-    )
-    sources, constant, factors_a, factors_b = _heralding(scenario, protocol, downlinks, users, bsm_success)
-    plan = PointPlan(
-        index=index,
-        ground_distance_km=float(ground_distance_km),
-        key=point_key(key_params if key_params is not None else point_key_params(scenario, ground_distance_km)),
-        downlinks=tuple(downlinks),
-        users=tuple(users),
-        sources=sources,
-        bsm_count=protocol.carrier_resources["bsm"],
-        bsm_success=bsm_success,
-        block_pulses=block_pulses,
-        factors_a=factors_a,
-        factors_b=factors_b,
-        constant=constant,
-        noise=noise,
-        protocol=protocol,
-        repetition_rate_hz=scenario.sources.repetition_rate_hz,
-        sampler=scenario.sampling.sampler,
-        axes=dict(axes or {}),
-        key_block_s=scenario.sampling.key_block_s,
+    return ScenarioPlanner(scenario, protocol).plan(
+        index,
+        ground_distance_km,
+        axes,
+        geometries=geometries,
+        key_params=key_params,
         pulses_per_batch=pulses_per_batch,
-        extra=dict(extra or {}),
-        finite_key=scenario.sampling.finite_key,
+        extra=extra,
     )
-    if scenario.memories:
-        from qrate.memory.plan import with_memories
-
-        plan = with_memories(scenario, plan)
-    _ = plan.pulse_sampler  # a protocol with its own pulse sampler refuses what it cannot draw, before anything runs
-    return plan
 
 
 CounterSampler = CompiledProtocol | PulseSampler

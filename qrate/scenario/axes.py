@@ -20,10 +20,10 @@ reordered.
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any
+import operator
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, overload
 
 from qrate.errors import InputError
 
@@ -75,11 +75,17 @@ def axis_values(axis: str, spec: Any) -> tuple[Any, ...]:
         )
     if not spec:
         raise InputError(field, "expected at least one value")
-    seen: list[Any] = []
+    seen: set[Any] = set()
+    tables: list[Any] = []  # values that cannot be hashed (tables, arrays): compared one by one
     for v in spec:
-        if v in seen or (isinstance(v, float) and math.isnan(v)):
+        try:
+            repeated = v in seen
+            seen.add(v)
+        except TypeError:
+            repeated = v in tables
+            tables.append(v)
+        if repeated or (isinstance(v, float) and math.isnan(v)):
             raise InputError(field, f"expected distinct values, {v!r} repeated")
-        seen.append(v)
     return tuple(spec)
 
 
@@ -130,27 +136,135 @@ def field_axes(sweep: Mapping[str, Any]) -> dict[str, tuple[Any, ...]]:
     return {k: axis_values(k, v) for k, v in sweep.items() if k not in RESERVED}
 
 
-def grid(axes: Mapping[str, Sequence[Any]], *, zipped: bool = False, max_points: int = MAX_POINTS) -> list[dict[str, Any]]:
-    """Every grid point as ``{axis: value}``: the Cartesian product (last axis fastest), or the zip.
+class GridPoints(Sequence[dict[str, Any]]):
+    """The points of a grid as a lazy sequence: point ``i`` is decoded from ``i`` on demand (mixed radix,
+    last axis fastest; or the ``i``-th value of every zipped axis), so a grid of 10^6 points is never
+    a list. ``constant`` axes (one value each) follow the varying ones in every point.
+    """
+
+    __slots__ = ("_constant", "_names", "_radices", "_size", "_values", "_zipped")
+
+    def __init__(
+        self, axes: Mapping[str, Sequence[Any]], *, zipped: bool = False, constant: Mapping[str, Any] | None = None
+    ) -> None:
+        self._names = tuple(axes)
+        self._values = tuple(tuple(v) for v in axes.values())
+        self._zipped = zipped
+        self._constant = tuple((constant or {}).items())
+        self._radices = tuple(len(v) for v in self._values)
+        if zipped:
+            self._size = self._radices[0] if self._radices else 1
+        else:
+            self._size = math.prod(self._radices)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def values_at(self, index: int) -> tuple[Any, ...]:
+        """The varying axes' values of point ``index`` (0 <= index < len), in axis order."""
+        if self._zipped:
+            return tuple(v[index] for v in self._values)
+        digits = []
+        for values, radix in zip(reversed(self._values), reversed(self._radices), strict=True):
+            index, digit = divmod(index, radix)
+            digits.append(values[digit])
+        return tuple(reversed(digits))
+
+    def _point(self, values: Sequence[Any]) -> dict[str, Any]:
+        point = dict(zip(self._names, values, strict=True))
+        point.update(self._constant)
+        return point
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return (
+                list(self.iter_from(*index.indices(self._size)[:2]))
+                if index.step in (None, 1)
+                else [self[i] for i in range(*index.indices(self._size))]
+            )
+        i = operator.index(index)
+        if i < 0:
+            i += self._size
+        if not 0 <= i < self._size:
+            raise IndexError(f"grid point {index} out of range ({self._size} points)")
+        return self._point(self.values_at(i))
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self.iter_from(0)
+
+    def iter_from(self, start: int, stop: int | None = None) -> Iterator[dict[str, Any]]:
+        """Points ``start, ..., stop - 1`` in order (clipped to the grid), at O(1) cost each: the first is
+        decoded, the next ones follow by counting (an odometer), so the cost does not grow with ``start``."""
+        start = max(0, start)
+        stop = self._size if stop is None else min(stop, self._size)
+        if start >= stop:
+            return
+        if self._zipped:
+            for i in range(start, stop):
+                yield self._point([v[i] for v in self._values])
+            return
+        digits = []
+        rest = start
+        for radix in reversed(self._radices):
+            rest, digit = divmod(rest, radix)
+            digits.append(digit)
+        digits.reverse()
+        current = [values[d] for values, d in zip(self._values, digits, strict=True)]
+        last = len(digits) - 1
+        for _ in range(stop - start):
+            yield self._point(current)
+            k = last
+            while k >= 0:  # advance the odometer, last axis fastest
+                digits[k] += 1
+                if digits[k] < self._radices[k]:
+                    current[k] = self._values[k][digits[k]]
+                    break
+                digits[k] = 0
+                current[k] = self._values[k][0]
+                k -= 1
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, GridPoints | list | tuple):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # a sequence compared by value
+
+    def __repr__(self) -> str:
+        return f"GridPoints({len(self)} points over {', '.join(self._names + tuple(k for k, _ in self._constant))})"
+
+
+def grid(
+    axes: Mapping[str, Sequence[Any]],
+    *,
+    zipped: bool = False,
+    max_points: int = MAX_POINTS,
+    constant: Mapping[str, Any] | None = None,
+) -> GridPoints:
+    """Every grid point as ``{axis: value}``: the Cartesian product (last axis fastest), or the zip, as a lazy
+    sequence (:class:`GridPoints`; nothing is built until a point is asked for); ``constant`` axes are added
+    to every point.
 
     Raises:
         InputError: zipped axes of different lengths, or more than ``max_points`` points.
     """
-    names = list(axes)
     if zipped:
         lengths = {len(v) for v in axes.values()}
         if len(lengths) > 1:
             raise InputError("sweep.zip", f"zipped axes need equal lengths, got {dict((k, len(v)) for k, v in axes.items())}")
-        combos: Any = zip(*axes.values(), strict=True)
-        n = lengths.pop() if lengths else 1
-    else:
-        n = math.prod(len(v) for v in axes.values())
-        combos = itertools.product(*axes.values())
+    points = GridPoints(axes, zipped=zipped, constant=constant)
+    n = len(points)
     if n > max_points:
         raise InputError(
             "sweep", f"the sweep has {n} points, more than max_points = {max_points}; shrink an axis or raise sweep.max_points"
         )
-    return [dict(zip(names, c, strict=True)) for c in combos]
+    return points
 
 
 def set_path(data: dict[str, Any], path: str, value: Any) -> None:

@@ -163,11 +163,17 @@ def validate_data(data: Mapping[str, Any], *, text_checked: bool = False) -> Sce
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise _input_error(exc, data) from None
+    check_whole(scenario)
+    return scenario
+
+
+def check_whole(scenario: Scenario) -> None:
+    """The rules checked on a validated scenario as a whole: at most :data:`MAX_USERS` users, and the sweep's
+    axes (:func:`qrate.scenario.axes.check_axes`)."""
     n_users = len(scenario.users())
     if n_users > MAX_USERS:
         raise InputError("nodes.ground_stations", f"{n_users} users in all; a scenario has at most {MAX_USERS}")
     check_axes(scenario)
-    return scenario
 
 
 def apply_sweep_axes(data: Mapping[str, Any], items: Sequence[str]) -> dict[str, Any]:

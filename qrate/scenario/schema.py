@@ -31,7 +31,7 @@ from qrate.errors import InputError
 from qrate.geometry import STATION_ALTITUDE_RANGE_M
 from qrate.protocols._decode import DEFAULT_SAMPLER, Sampler
 from qrate.protocols.registry import PROTOCOLS, ProtocolParams, protocol_class, registered
-from qrate.scenario.axes import DISTANCE_AXIS, MAX_POINTS, field_axes, grid
+from qrate.scenario.axes import DISTANCE_AXIS, MAX_POINTS, GridPoints, field_axes, grid
 from qrate.strict import CrossFieldError, StrictModel
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -276,9 +276,12 @@ class FreeSpaceLinkSpec(_Model):
     def _build_link(self) -> FreeSpaceLinkSpec:
         """Build the link object once; the rules between its fields are the link's own
         (:class:`qrate.channels.link.FreeSpaceLink`: one aperture, a loss table with ``model = "measured"``,
-        one atmosphere, one turbulence description)."""
+        one atmosphere, one turbulence description). A table passed in already validated (a grid point's
+        scenario reuses the tables that its axes do not touch) keeps the link it built then."""
         from qrate.channels.link import FreeSpaceLink, receiver_radius_m
 
+        if self._link is not None:
+            return self
         try:
             self._link = FreeSpaceLink(
                 divergence_rad=self.divergence_rad,
@@ -366,6 +369,8 @@ class Detectors(_Model):
 
     @model_validator(mode="after")
     def _one_dark_count(self) -> Detectors:
+        if self._detector is not None:  # validated already (passed in as a table of a grid point's scenario)
+            return self
         if self.dark_count_rate_hz is not None and self.dark_count_probability > 0.0:
             raise CrossFieldError("dark_count_rate_hz", "give dark_count_rate_hz or dark_count_probability, not both")
         from qrate.channels.devices import Detector
@@ -425,6 +430,8 @@ class Sources(_Model):
 
     @model_validator(mode="after")
     def _one_bell_source(self) -> Sources:
+        if self._source is not None:  # validated already (passed in as a table of a grid point's scenario)
+            return self
         if self.spdc_mean_pair_number is not None and self.bell_success_probability != 1.0:
             raise CrossFieldError("spdc_mean_pair_number", "give spdc_mean_pair_number or bell_success_probability, not both")
         from qrate.channels.devices import Source
@@ -639,8 +646,13 @@ class Sweep(_Model):
             return max(lengths) if n_distances == 1 else max([*lengths, n_distances])
         return math.prod(lengths) * n_distances
 
-    def points(self) -> list[dict[str, Any]]:
-        """Every grid point as ``{axis: value}``, ``ground_distance_km`` varying fastest."""
+    def points(self) -> GridPoints:
+        """Every grid point as ``{axis: value}``, ``ground_distance_km`` varying fastest: a lazy sequence
+        (:class:`~qrate.scenario.axes.GridPoints`: ``len``, indexing and iteration from any offset, no list built).
+
+        Raises:
+            InputError: zipped axes of different lengths, more than ``max_points`` points.
+        """
         axes: dict[str, Sequence[Any]] = dict(self.axes())
         distances = self.distances_km()
         if self.zip and axes:
@@ -650,9 +662,13 @@ class Sweep(_Model):
             if len(distances) > 1:
                 axes[DISTANCE_AXIS] = distances
                 return grid(axes, zipped=True, max_points=self.max_points)
-            return [{**p, DISTANCE_AXIS: distances[0]} for p in grid(axes, zipped=True, max_points=self.max_points)]
+            return grid(axes, zipped=True, max_points=self.max_points, constant={DISTANCE_AXIS: distances[0]})
         axes[DISTANCE_AXIS] = distances
         return grid(axes, max_points=self.max_points)
+
+    def point_at(self, index: int) -> dict[str, Any]:
+        """Grid point ``index`` (``points()[index]``, decoded from the index: O(number of axes))."""
+        return self.points()[index]
 
     def distances_km(self) -> tuple[float, ...]:
         """The sweep's distances, in the order given."""
