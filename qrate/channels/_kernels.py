@@ -10,7 +10,6 @@ so the beam-centroid offset is r = sigma sqrt(2E) ~ Rayleigh(sigma); the draws a
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numba
 import numpy as np
@@ -70,15 +69,3 @@ def exact_transmittance(
         u = c * math.sqrt(rng.standard_exponential())
         out[i] = t_atm * hermite_lookup(u, u_lo, inv_step, values, slopes_step)
     return out
-
-
-@numba.cfunc(numba.types.double(numba.types.intc, numba.types.CPointer(numba.types.double)), cache=True)
-def weibull_mean_integrand(n: int, xx: Any) -> float:
-    """exp(y - e^y - scale_l e^(half_shape y)) at ``xx = (y, ln scale_l, half_shape)``, zero where the last
-    exponent passes 700 (the integrand of :func:`qrate.channels.freespace.weibull_mean_integral`, as a C
-    function for ``scipy.integrate.quad``: QUADPACK calls it without Python in between)."""
-    y = xx[0]
-    e = xx[1] + xx[2] * y
-    if e > 700.0:
-        return 0.0
-    return math.exp(y - math.exp(y) - math.exp(e))

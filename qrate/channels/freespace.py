@@ -191,7 +191,9 @@ def _weibull_integrand() -> Any:
     """The integrand of :func:`weibull_mean_integral` as a ``scipy.LowLevelCallable`` (a Numba C function)."""
     from scipy import LowLevelCallable
 
-    return LowLevelCallable(_kernels.weibull_mean_integrand.ctypes)
+    from qrate.channels._integrands import weibull_mean_integrand
+
+    return LowLevelCallable(weibull_mean_integrand.ctypes)
 
 
 @functools.lru_cache(maxsize=65536)  # pure: a search re-evaluates the same geometry many times
@@ -202,7 +204,7 @@ def weibull_mean_integral(scale_l: float, half_shape: float) -> float:
     knee y* = -ln(scale_l)/half_shape (where the integrand turns over; a QUADPACK break point) to
     ln 60 (the neglected tails are < 1e-17 relative and < 1e-26 absolute). Exponents are formed in
     logs so that large shapes or scales cannot overflow. The integrand is a compiled C function
-    (:func:`qrate.channels._kernels.weibull_mean_integrand`): QUADPACK evaluates it some 240 times a call
+    (:func:`qrate.channels._integrands.weibull_mean_integrand`): QUADPACK evaluates it some 240 times a call
     without going through Python, with the same floating-point operations as a Python integrand.
     """
     if scale_l == 0.0:
