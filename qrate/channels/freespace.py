@@ -196,7 +196,7 @@ def _weibull_integrand() -> Any:
     return LowLevelCallable(weibull_mean_integrand.ctypes)
 
 
-@functools.lru_cache(maxsize=65536)  # pure: a search re-evaluates the same geometry many times
+@functools.lru_cache(maxsize=4096)  # pure: a search re-evaluates the same geometry many times (a sweep never)
 def weibull_mean_integral(scale_l: float, half_shape: float) -> float:
     """E[exp(-scale_l E^half_shape)], E ~ Exp(1), by ``scipy.integrate.quad``.
 
