@@ -29,8 +29,10 @@ from qrate.scenario.axes import DISTANCE_AXIS, point_data, point_scenario_from
 from qrate.scenario.load import _resolve_model, check_whole
 from qrate.scenario.schema import Scenario, Sweep
 
-CACHE_SIZE = 4096
-"""Validated tables (and combinations of field-axis values) kept per sweep; the oldest go first."""
+CACHE_SIZE = 1024
+"""Validated tables kept per sweep (by the values of the axes in them), and distances' sweeps; the oldest go first."""
+COMBOS = 64
+"""Scenarios of combinations of field-axis values kept (a caller that plans grid lines in order asks for each once)."""
 
 Path = tuple[str, ...]
 
@@ -78,7 +80,8 @@ def _hashable(key: Any) -> Any:
 class PointScenarios:
     """``self(values)``: the scenario of the grid point with axis values ``values`` (``{axis: value}``, the
     distance included), equal to :func:`~qrate.scenario.axes.point_scenario_from` of the sweep's dump (the
-    same model, or the same error). Built once per sweep; holds at most :data:`CACHE_SIZE` tables."""
+    same model, or the same error). Built once per sweep; holds at most :data:`CACHE_SIZE` tables and
+    :data:`COMBOS` scenarios."""
 
     def __init__(self, scenario: Scenario) -> None:
         self.base: dict[str, Any] = scenario.model_dump(mode="json")
@@ -135,7 +138,7 @@ class PointScenarios:
         if scenario is None:
             scenario = self._combo(values)
             if combo is not None:
-                if len(self._combos) >= CACHE_SIZE:
+                if len(self._combos) >= COMBOS:
                     del self._combos[next(iter(self._combos))]
                 self._combos[combo] = scenario
         return scenario.model_copy(update={"sweep": self._sweep(values)})
