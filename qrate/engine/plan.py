@@ -426,8 +426,8 @@ class ScenarioPlanner:
             self._background[key] = value
         return value
 
-    def downlinks(self, geometries: Geometries, where: str, sun: Mapping[str, float]) -> list[Downlink]:
-        """Every free-space photon with its link budget and background (links.<name> errors)."""
+    def downlinks(self, geometries: Geometries, ground_distance_km: float, sun: Mapping[str, float]) -> list[Downlink]:
+        """Every free-space photon with its link budget and background (errors name ``links.<name>`` and the distance)."""
         downlinks: list[Downlink] = []
         last: tuple[str, PlatformGeometry, LinkBudget, float] | None = None
         bsm_efficiency = self.bsm_efficiency
@@ -446,7 +446,7 @@ class ScenarioPlanner:
             except ArithmeticError as exc:  # e.g. an absurdly small divergence overflows the beam radius
                 raise InputError(
                     f"links.{name}",
-                    f"link budget out of numerical range at {where} ({exc}); check divergence_rad, wavelength_m and the aperture",
+                    f"link budget out of numerical range at {ground_distance_km:g} km ({exc}); check divergence_rad, wavelength_m and the aperture",
                 ) from None
             downlinks.append(Downlink(name, gs, budget, mean, to_user, index, 0.0 if to_user else background))
         if len(self.blocks) > 1:
@@ -581,7 +581,7 @@ class ScenarioPlanner:
         if geometries is None:
             geometries = midpoint_geometries(scenario, ground_distance_km, self.links, self._shared)
         sun = {gs: st["sun_elevation_deg"] for gs, st in extra.get("stations", {}).items()} if extra else self._empty
-        downlinks = self.downlinks(geometries, f"{ground_distance_km:g} km", sun)
+        downlinks = self.downlinks(geometries, ground_distance_km, sun)
         users, z_user, dep_user = self.users(downlinks, sun)
         z_fs, dep_fs = self.free_space_noise(downlinks)
         noise = self.noise({**z_user, **z_fs}, {**dep_user, **dep_fs})
