@@ -334,6 +334,51 @@ def _exact(values: Iterable[float]) -> bytes:
     return struct.pack(f"{len(v)}d", *v)
 
 
+@dataclass
+class _UsersPart:
+    """What a planner knows of the users: ``(name, station, detector, fiber transmittance, switch, downlink index
+    or -1, emitted, Z flip)`` per user, the user of each forwarded downlink, the readout and GHZ-source noise,
+    and (once the first point is planned) every user's path and depolarisation (those of a user with no downlink
+    are the same at every point)."""
+
+    tables: tuple[Any, ...]
+    user_specs: list[tuple[str, str, Any, float, float, int, float, float]]
+    forwarded_user: dict[int, int]
+    readout: float | dict[str, float]
+    ghz_fidelity: dict[str, float]
+    noise_key: tuple[str, str]
+    static: list[tuple[UserPath, float]] | None = None
+
+
+def _users_part(
+    scenario: Scenario, forwarded: Mapping[str, int]
+) -> tuple[list[tuple[str, str, Any, float, float, int, float, float]], dict[int, int], Any, dict[str, float], tuple[str, str]]:
+    stations = scenario.nodes.ground_stations
+    source = scenario.sources.source
+    user_specs = []
+    for user, gs in scenario.users().items():
+        station = stations[gs]
+        fiber, length = scenario.fiber_of(user)
+        eta_f = fiber_transmittance(length, loss_db_per_km=fiber.loss_db_per_km, coupling=fiber.coupling)
+        k = forwarded.get(user, -1)
+        z_flip = dephasing_probability(
+            length,
+            mode=fiber.dephasing,
+            p_per_traversal=fiber.dephasing_probability,
+            rate_hz=fiber.dephasing_rate_hz,
+            group_index=fiber.group_index,
+        )
+        emitted = source.bell_emission_probability if station.forward else source.ghz_success_probability
+        switch = scenario.switch.efficiency if k >= 0 else 1.0
+        user_specs.append((user, gs, scenario.detector_of(gs), eta_f, switch, k, emitted, z_flip))
+    forwarded_user = {k: i for i, (_, _, _, _, _, k, _, _) in enumerate(user_specs) if k >= 0}
+    readout = {u: scenario.detector_of(gs).readout_flip for u, gs in scenario.users().items()}
+    readout_flip = readout if len(set(readout.values())) > 1 else scenario.detectors.readout_flip
+    fidelity = source.ghz_fidelity  # white noise on every GHZ source's state (qrate.protocols.carriers.ghz)
+    ghz_fidelity = {gs: fidelity for gs, st in stations.items() if not st.forward} if fidelity < 1.0 else {}
+    return user_specs, forwarded_user, readout_flip, ghz_fidelity, ("noise", repr((readout_flip, ghz_fidelity)))
+
+
 class ScenarioPlanner:
     """Plans the points of one scenario (a grid point's scenario plans every distance of its grid line, a pass
     run every step): what does not depend on the point's geometry (the protocol, the stations' users and
@@ -370,32 +415,17 @@ class ScenarioPlanner:
         }
         self.photons = [protocol.downlink_photons(index, gs) for index, _, _, gs, _ in self.downlink_specs]
         forwarded = {to: k for k, (_, _, _, _, to) in enumerate(self.downlink_specs) if to is not None}
-        # every user: (name, station, detector, fiber transmittance, switch, downlink index or -1, emitted, Z flip)
-        source = self.source
-        self.user_specs = []
-        for user, gs in scenario.users().items():
-            station = stations[gs]
-            fiber, length = scenario.fiber_of(user)
-            eta_f = fiber_transmittance(length, loss_db_per_km=fiber.loss_db_per_km, coupling=fiber.coupling)
-            k = forwarded.get(user, -1)
-            z_flip = dephasing_probability(
-                length,
-                mode=fiber.dephasing,
-                p_per_traversal=fiber.dephasing_probability,
-                rate_hz=fiber.dephasing_rate_hz,
-                group_index=fiber.group_index,
-            )
-            emitted = source.bell_emission_probability if station.forward else source.ghz_success_probability
-            switch = scenario.switch.efficiency if k >= 0 else 1.0
-            self.user_specs.append((user, gs, scenario.detector_of(gs), eta_f, switch, k, emitted, z_flip))
-        self.forwarded_user = {k: i for i, (_, _, _, _, _, k, _, _) in enumerate(self.user_specs) if k >= 0}
-        readout = {u: scenario.detector_of(gs).readout_flip for u, gs in scenario.users().items()}
-        self.readout = readout if len(set(readout.values())) > 1 else scenario.detectors.readout_flip
-        fidelity = source.ghz_fidelity  # white noise on every GHZ source's state (qrate.protocols.carriers.ghz)
-        self.ghz_fidelity = {gs: fidelity for gs, st in stations.items() if not st.forward} if fidelity < 1.0 else {}
-        self._noise_key = ("noise", repr((self.readout, self.ghz_fidelity)))
+        # the users' part depends on the stations, fibers, detectors, sources and switch: planners of scenarios that
+        # share those tables (a grid over link or protocol fields) share it (the key holds the tables: ids stay theirs)
+        tables = (scenario.nodes, *scenario.fiber_links().values(), scenario.detectors, scenario.sources, scenario.switch)
+        key = ("users part", *map(id, tables), tuple(forwarded.items()))
+        part = self._shared.get(key)
+        if part is None or part.tables != tables:
+            part = self.share(key, _UsersPart(tables, *_users_part(scenario, forwarded)))
+        self._users_part: _UsersPart = part
+        self.user_specs, self.forwarded_user = part.user_specs, part.forwarded_user
+        self.readout, self.ghz_fidelity, self._noise_key = part.readout, part.ghz_fidelity, part.noise_key
         self._last_heralding: tuple[tuple[UserPath, ...], bytes, Any] | None = None  # users, inputs, result
-        self._static_users: list[tuple[UserPath, float]] | None = None  # every user's path and depolarisation, once known
         self._empty: dict[str, Any] = {}
 
     def share(self, key: Any, value: Any) -> Any:
@@ -465,7 +495,7 @@ class ScenarioPlanner:
         users: list[UserPath] = []
         z_flip: dict[str, float] = {}
         depolarize: dict[str, float] = {}
-        static = self._static_users
+        static = self._users_part.static
         for i, (user, gs, detector, eta_f, switch, k, emitted, z) in enumerate(self.user_specs):
             if k < 0 and static is not None:  # a user's own photon (no downlink): the same at every point
                 path, p = static[i]
@@ -485,7 +515,7 @@ class ScenarioPlanner:
             if p > 0:
                 depolarize[user] = p
         if static is None:
-            self._static_users = [(u, depolarize.get(u.user, 0.0)) for u in users]
+            self._users_part.static = [(u, depolarize.get(u.user, 0.0)) for u in users]
         return users, z_flip, depolarize
 
     def free_space_noise(self, downlinks: list[Downlink]) -> tuple[dict[str, float], dict[str, float]]:

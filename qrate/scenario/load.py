@@ -168,12 +168,17 @@ def validate_data(data: Mapping[str, Any], *, text_checked: bool = False) -> Sce
 
 
 def check_whole(scenario: Scenario) -> None:
-    """The rules checked on a validated scenario as a whole: at most :data:`MAX_USERS` users, and the sweep's
-    axes (:func:`qrate.scenario.axes.check_axes`)."""
+    """The rules checked on a validated scenario as a whole: at most :data:`MAX_USERS` users
+    (:func:`check_users`), and the sweep's axes (:func:`qrate.scenario.axes.check_axes`)."""
+    check_users(scenario)
+    check_axes(scenario)
+
+
+def check_users(scenario: Scenario) -> None:
+    """At most :data:`MAX_USERS` users in all (InputError naming ``nodes.ground_stations``)."""
     n_users = len(scenario.users())
     if n_users > MAX_USERS:
         raise InputError("nodes.ground_stations", f"{n_users} users in all; a scenario has at most {MAX_USERS}")
-    check_axes(scenario)
 
 
 def apply_sweep_axes(data: Mapping[str, Any], items: Sequence[str]) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel
 
 from qrate.scenario.axes import DISTANCE_AXIS, point_data, point_scenario_from
-from qrate.scenario.load import _resolve_model, check_whole
+from qrate.scenario.load import _resolve_model, check_users
 from qrate.scenario.schema import Scenario, Sweep
 
 CACHE_SIZE = 1024
@@ -164,7 +164,7 @@ class PointScenarios:
                     self._instances[key] = table
             tables[path] = table
         scenario = self._rebuild(self._ref, self._tree, (), tables)
-        check_whole(scenario)
+        check_users(scenario)  # the other whole-scenario check (check_axes) reads only the sweep: the first point's, passed
         return scenario
 
     def _rebuild(self, node: Any, tree: Mapping[str, Any], prefix: Path, tables: Mapping[Path, BaseModel]) -> Any:
