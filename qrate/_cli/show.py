@@ -234,9 +234,9 @@ def _streamed(path: str, where: dict[str, str], head: int | None) -> tuple[dict[
     if where:
         from qrate.errors import InputError
         from qrate.scenario import load_scenario_text
-        from qrate.store.stream import summarize
+        from qrate.store.stream import read_meta_only
 
-        sweep = load_scenario_text(summarize(path).meta["scenario_toml"]).sweep
+        sweep = load_scenario_text(read_meta_only(path)["scenario_toml"]).sweep
         known = [*sweep.axes(), "ground_distance_km"]
         for axis in where:
             if axis not in known:
@@ -244,9 +244,9 @@ def _streamed(path: str, where: dict[str, str], head: int | None) -> tuple[dict[
     points = iter_points(path, where=where)
     first = next(points, None)
     if first is None:
-        from qrate.store.stream import summarize
+        from qrate.store.stream import read_meta_only
 
-        return summarize(path).meta, iter(())
+        return read_meta_only(path), iter(())
     meta = {**first[0], "axes": list(first[1].params.get("axes") or {})}
     results = Results(Path(path), first[0], ())
 
@@ -271,6 +271,12 @@ def main(argv: list[str]) -> int:
         " (for a pass run: an object with the steps, the per-pass totals and the per-day summary)",
     )
     form.add_argument("--csv", action="store_true", help="print CSV: one row per point, the sweep axes first, rates in bit/s")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help=f"print every point's row even for a file of more than {SUMMARY_POINTS} points (read into memory;"
+        " otherwise such a file prints a summary: use --csv, --head or --where to stream its rows)",
+    )
     parser.add_argument("--head", type=int_in("--head", 1), default=None, metavar="N", help="print the first N points only")
     parser.add_argument(
         "--where",
@@ -305,6 +311,11 @@ def main(argv: list[str]) -> int:
         else:
             print_table(meta, list(stream))  # --head / --where: the selected points (the columns depend on them all)
         return 0
+    if not args.json and not args.all and not expected.is_expected(args.file) and _large(args.file):
+        from qrate.store.stream import summarize
+
+        print_summary(summarize(args.file))  # every row checked, in bounded memory
+        return 0
     meta, rows = read_estimates(args.file)
     passes, summary = read_passes(args.file) if "pass" in meta.get("axes", []) else ([], {})
     if args.json:
@@ -316,6 +327,18 @@ def main(argv: list[str]) -> int:
         if passes:
             print_passes(passes, summary)
     return 0
+
+
+def _large(path: str) -> bool:
+    """Whether a results file holds more than :data:`SUMMARY_POINTS` points and is no pass run (whose
+    per-pass totals ``qrate show`` prints whole): plain ``qrate show`` then prints a summary."""
+    from qrate.scenario.load import parse_toml
+    from qrate.store.scan import opened
+
+    with opened(path) as o:
+        if o.points.shape[0] <= SUMMARY_POINTS:
+            return False
+        return "passes" not in parse_toml(o.meta["scenario_toml"])
 
 
 def _selected(rows: list[dict[str, Any]], where: dict[str, str], axes: Sequence[str]) -> list[dict[str, Any]]:

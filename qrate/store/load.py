@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,6 +14,9 @@ from qrate.errors import ResultsFileError
 from qrate.estimates import estimate_point, inconsistency
 from qrate.scenario.axes import DISTANCE_AXIS
 from qrate.store.reader import PointRecord, Results, read_results
+
+if TYPE_CHECKING:
+    from qrate.store.lazy import LazyResults
 
 
 def point_estimates(results: Results, point: PointRecord) -> dict[str, Any]:
@@ -180,13 +183,21 @@ def _axis_value(point: PointRecord, axis: str) -> Any:
     return (point.params.get("axes") or {}).get(axis)
 
 
-def load(path: str | Path) -> LoadedResults:
+def load(path: str | Path) -> LoadedResults | LazyResults:
     """Read a results file and return its per-point estimates and axes as numpy arrays.
+
+    A file of at most :data:`qrate.store.lazy.LAZY_POINTS` points is read whole into a
+    :class:`LoadedResults` (``to_xarray()``: dimensions are the sweep axes). A larger one returns a
+    :class:`qrate.store.lazy.LazyResults` with the same interface that reads and estimates its
+    points chunk by chunk only when asked (``to_xarray()``: one ``point`` dimension of dask arrays
+    over the chunks; select, then compute; memory 8 bytes per point until then). Expected-value
+    and frontier files are always read whole.
 
     Raises:
         ResultsFileError: missing, foreign, truncated, damaged or other-schema file.
     """
     from qrate.store import expected, frontier
+    from qrate.store.lazy import LAZY_POINTS, LazyResults, point_count
 
     if frontier.is_frontier(path):  # a threshold versus a second field (qrate require --over)
         meta, frows = frontier.read(path)
@@ -202,6 +213,8 @@ def load(path: str | Path) -> LoadedResults:
         meta, rows = expected.read(path)
         axes = (*meta.get("axes", []), DISTANCE_AXIS)
         return _loaded(Path(path), meta, rows, axes, [[r.get(a) for a in axes] for r in rows])
+    if point_count(path) > LAZY_POINTS:
+        return LazyResults(path)
     results = read_results(path)
     points = [p for p in results.points if p.rows.size]
     rows = [point_estimates(results, p) for p in points]

@@ -1,10 +1,12 @@
 """Read a large results file point by point in bounded memory (``qrate show --csv/--head/--where``, run summaries).
 
-The batches table is read in blocks of :data:`BLOCK_ROWS` rows; a point is handed out as soon as
-its last row has been read (a first pass counts every point's rows), so memory holds the points
-table, one count per point and the rows of the points still open (one or a few for a file written
-by one run), never the whole table. Each point's rows are checked as :func:`qrate.store.reader.read_results`
-checks them.
+Both tables are read in blocks (:mod:`qrate.store.scan`) and every block is checked as
+:func:`qrate.store.reader.read_results` checks a file. A first read of two columns tells whether the
+rows come in (point, batch) order (one run in-process, ``combine``): then a point is handed out as
+soon as the next one starts, and memory holds one block and the current point, whatever the file's
+size. Otherwise (a resumed or parallel run's rows spread over the table) the first read also
+counts every point's rows (8 bytes per point), a point is handed out once its last row has been
+read, and memory holds the rows of the points still open.
 """
 
 from __future__ import annotations
@@ -14,17 +16,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import h5py
 import numpy as np
+from numpy.lib import recfunctions
 
 from qrate.errors import ResultsFileError
-from qrate.stats import batch_dtype
-from qrate.store import schema
-from qrate.store.check import check_table
-from qrate.store.reader import PointRecord, damaged_as_error, open_checked, read_meta
-
-BLOCK_ROWS = 1 << 16
-"""Batch rows read at once."""
+from qrate.store import scan
+from qrate.store.check import InOrder, check_rows, check_unique
+from qrate.store.reader import PointRecord
+from qrate.store.scan import (
+    REPORT_MARK,
+    Opened,
+    PointsIndex,
+    blocks,
+    check_block,
+    check_own_rows,
+    check_repeats,
+    gather,
+    index_points,
+    opened,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,50 +62,39 @@ class Summary:
     file_bytes: int
 
 
-def _open(path: str | Path) -> tuple[Path, h5py.File, dict[str, Any]]:
-    p = Path(path)
-    f = open_checked(p)
-    try:
-        with damaged_as_error(p):
-            return p, f, read_meta(p, f)
-    except ResultsFileError:
-        f.close()
-        raise
-
-
-def _counts(f: h5py.File, n_index: int) -> np.ndarray:
-    ds = f[schema.BATCHES_DATASET]
-    counts = np.zeros(n_index, dtype=np.int64)
-    for start in range(0, ds.shape[0], BLOCK_ROWS):
-        pts = ds.fields("point")[start : start + BLOCK_ROWS]
-        if pts.size and (pts.min() < 0 or pts.max() >= n_index):
-            raise ResultsFileError(f"{f.filename}: batch rows of a point that is not in the points table; the file is damaged")
-        counts += np.bincount(pts, minlength=n_index)
-    return counts
+def read_meta_only(path: str | Path) -> dict[str, Any]:
+    """A results file's root attributes (checked and parsed, ``runs`` included), reading no table."""
+    with opened(path) as o:
+        return o.meta
 
 
 def summarize(path: str | Path) -> Summary:
-    """Totals and ranges of a results file read in blocks (see :class:`Summary`).
+    """Totals and ranges of a results file read in blocks, every row checked (see :class:`Summary`).
+
+    Memory: one block plus 24 bytes per point.
 
     Raises:
         ResultsFileError: as :func:`qrate.store.reader.read_results`.
     """
-    p, f, meta = _open(path)
-    with damaged_as_error(p), f:
-        points = f[schema.POINTS_DATASET].fields("index")[()]
-        n = int(points.max()) + 1 if points.size else 0
-        ds = f[schema.BATCHES_DATASET]
+    with opened(path) as o:
+        idx = index_points(o)
+        n = idx.size
         pulses = np.zeros(n, dtype=np.int64)
         succ = np.zeros(n, dtype=np.int64)
         batches = np.zeros(n, dtype=np.int64)
-        for start in range(0, ds.shape[0], BLOCK_ROWS):
-            block = ds.fields(["point", "pulses", "successes"])[start : start + BLOCK_ROWS]
-            if block.size and (block["point"].min() < 0 or block["point"].max() >= n):
-                raise ResultsFileError(f"{p}: batch rows of a point that is not in the points table; the file is damaged")
+        order = InOrder()
+        own_rows: list[np.ndarray] = []
+        for _, block in blocks(o.batches, scan.BLOCK_ROWS):
+            check_block(o, idx, block, own_rows)
+            order.add(block["point"], block["batch_index"])
             pulses += np.bincount(block["point"], weights=block["pulses"], minlength=n).astype(np.int64)
             succ += np.bincount(block["point"], weights=block["successes"], minlength=n).astype(np.int64)
             batches += np.bincount(block["point"], minlength=n)
-        own = _own_reports(f)
+        check_own_rows(o, idx, own_rows)
+        if not order.ordered:
+            check_repeats(o)
+        meta, own = o.meta, bool(idx.own.size)
+        p = o.path
     ran = pulses > 0
     prob = succ[ran] / pulses[ran]
     p_range = (float(prob.min()), float(prob.max())) if prob.size else (float("nan"), float("nan"))
@@ -104,7 +103,7 @@ def summarize(path: str | Path) -> Summary:
     return Summary(
         path=p,
         meta=meta,
-        points=int(points.size),
+        points=idx.count,
         points_with_batches=int(ran.sum()),
         batches=int(batches.sum()),
         pulses=int(pulses.sum()),
@@ -115,81 +114,116 @@ def summarize(path: str | Path) -> Summary:
     )
 
 
-def _own_reports(f: h5py.File) -> bool:
-    """Whether any point stores a report of its own (another source rate than the file's)."""
-    par = f[schema.PARAMS_DATASET]
-    step = 1 << 22
-    return any(b'"report"' in par[max(0, start - 16) : start + step].tobytes() for start in range(0, par.shape[0], step))
-
-
 def iter_points(path: str | Path, *, where: Mapping[str, Any] | None = None) -> Iterator[tuple[dict[str, Any], PointRecord]]:
     """``(meta, point)`` for every point holding batches, each as soon as its rows are read.
 
     ``where`` keeps only points whose sweep axes (dotted paths, or ``ground_distance_km``) have
     the given values. Points come in the order their last batch was written (index order for a
-    file written by one in-process run).
+    file written by one in-process run or by ``combine``).
 
     Raises:
         ResultsFileError: as :func:`qrate.store.reader.read_results` (damage found in a point's
             rows is reported when that point is reached).
     """
-    p, f, meta = _open(path)
-    with f, damaged_as_error(p):
-        yield from _iter_open(p, f, meta, where or {})
+    with opened(path) as o:
+        yield from _iter_open(o, where or {})
 
 
-def _iter_open(
-    p: Path, f: h5py.File, meta: dict[str, Any], where: Mapping[str, Any]
-) -> Iterator[tuple[dict[str, Any], PointRecord]]:
-    from qrate.scenario.axes import DISTANCE_AXIS
-    from qrate.store.check import check_rows
+def _first_pass(o: Opened, idx: PointsIndex) -> tuple[bool, np.ndarray | None]:
+    """Whether the rows come in (point, batch) order; if not, every point's number of rows."""
+    order = InOrder()
+    counts: np.ndarray | None = None
+    for _, block in blocks(o.batches, scan.BLOCK_ROWS, ["point", "batch_index"]):
+        known = idx.known(block["point"])
+        if not np.all(known):
+            raise ResultsFileError(
+                f"{o.path}: batch rows of point {int(block['point'][~known][0])}, which is not in the points table;"
+                " the file is damaged"
+            )
+        if order.add(block["point"], block["batch_index"]):
+            continue
+        if counts is None:  # order broke: count every point's rows from the start
+            counts = np.zeros(idx.size, dtype=np.int64)
+            for _, again in blocks(o.batches, scan.BLOCK_ROWS, ["point"]):
+                counts += np.bincount(again["point"], minlength=idx.size)
+            break
+    return order.ordered, counts
 
-    points = f[schema.POINTS_DATASET][()]
-    index = points["index"]
-    if index.size and (index.min() < 0 or np.unique(index).size != index.size):
-        raise ResultsFileError(f"{p}: the points table lists a point twice; the file is damaged")
-    n = int(index.max()) + 1 if index.size else 0
-    row_of = np.full(n, -1, dtype=np.int64)
-    row_of[index] = np.arange(index.size)
-    counts = _counts(f, n)
-    params_ds = f[schema.PARAMS_DATASET]
-    row_dtype = batch_dtype(meta["counter_names"])
-    ds = f[schema.BATCHES_DATASET]
-    if ds.dtype != schema.batches_dtype(row_dtype):
-        raise ValueError("the batches table's fields do not match the counters")
+
+def _groups(o: Opened, idx: PointsIndex) -> Iterator[list[tuple[int, np.ndarray]]]:
+    """Per block, the points whose rows are complete: ``(index, rows sorted by batch)`` (checked)."""
+    ordered, counts = _first_pass(o, idx)
+    names = list(o.row_dtype.names or ())
+    carry: tuple[int, list[np.ndarray]] | None = None
     open_rows: dict[int, list[np.ndarray]] = {}
-    seen = np.zeros(n, dtype=np.int64)
-    for start in range(0, ds.shape[0], BLOCK_ROWS):
-        block = ds[start : start + BLOCK_ROWS]
-        order = np.argsort(block["point"], kind="stable")
-        block = block[order]
-        ids, firsts = np.unique(block["point"], return_index=True)
-        ends = np.append(firsts[1:], block.size)
-        for i, a, b in zip(ids.tolist(), firsts.tolist(), ends.tolist(), strict=True):
-            open_rows.setdefault(i, []).append(block[a:b])
-            seen[i] += b - a
-            if seen[i] < counts[i]:
-                continue
-            table = np.concatenate(open_rows.pop(i))
-            table = table[np.argsort(table["batch_index"], kind="stable")]
-            row = points[row_of[i]]
-            params = params_ds[int(row["params_start"]) : int(row["params_start"] + row["params_length"])].tobytes()
-            if b'"report"' not in params:
-                check_table(p, table, meta["report"])
-            rows = np.empty(table.size, dtype=row_dtype)
-            for name in row_dtype.names or ():
-                rows[name] = table[name]
+    seen = None if counts is None else np.zeros(idx.size, dtype=np.int64)
+    for _, block in blocks(o.batches, scan.BLOCK_ROWS):
+        check_block(o, idx, block)  # rows of points with their own report: checked against it when handed out
+        pts = block["point"]
+        rows = recfunctions.repack_fields(block[names])
+        done: list[tuple[int, np.ndarray]] = []
+        if ordered:
+            starts = [0, *(np.flatnonzero(np.diff(pts)) + 1).tolist()]
+            for a, b in zip(starts, [*starts[1:], pts.size], strict=True):
+                i = int(pts[a])
+                if carry is not None and carry[0] == i:
+                    carry[1].append(rows[a:b])
+                    continue
+                if carry is not None:
+                    done.append((carry[0], np.concatenate(carry[1])))
+                carry = (i, [rows[a:b]])
+        else:
+            assert counts is not None and seen is not None
+            order = np.argsort(pts, kind="stable")
+            pts, rows = pts[order], rows[order]
+            ids, firsts = np.unique(pts, return_index=True)
+            for i, a, b in zip(ids.tolist(), firsts.tolist(), [*firsts[1:].tolist(), pts.size], strict=True):
+                open_rows.setdefault(i, []).append(rows[a:b])
+                seen[i] += b - a
+                if seen[i] == counts[i]:
+                    table = np.concatenate(open_rows.pop(i))
+                    table = table[np.argsort(table["batch_index"], kind="stable")]
+                    check_unique(o.path, _with_point(table, i))
+                    done.append((i, table))
+        if done:
+            yield done
+    if carry is not None:
+        yield [(carry[0], np.concatenate(carry[1]))]
+
+
+def _with_point(rows: np.ndarray, i: int) -> np.ndarray:
+    """A point's rows as a table with its ``point`` column (for the checks that name it)."""
+    table = np.empty(rows.size, dtype=[("point", "<i8"), ("batch_index", "<i8")])
+    table["point"], table["batch_index"] = i, rows["batch_index"]
+    return table
+
+
+def _iter_open(o: Opened, where: Mapping[str, Any]) -> Iterator[tuple[dict[str, Any], PointRecord]]:
+    import json
+
+    from qrate.scenario.axes import DISTANCE_AXIS
+
+    idx = index_points(o)
+    meta = o.meta
+    for done in _groups(o, idx):
+        ids = np.array([i for i, _ in done], dtype=np.int64)
+        rows_at = idx.rows(ids)
+        stored = gather(o.points, rows_at, np.ones(ids.size, dtype=np.int64), 4 * scan.POINT_BLOCK)
+        starts = np.array([int(s[0]["params_start"]) for s in stored], dtype=np.int64)
+        lengths = np.array([int(s[0]["params_length"]) for s in stored], dtype=np.int64)
+        params = gather(o.params, starts, lengths, scan.PARAMS_BLOCK)
+        for (i, rows), row, blob in zip(done, stored, params, strict=True):
+            text = blob.tobytes()
             rec = PointRecord(
                 index=i,
-                ground_distance_km=float(row["ground_distance_km"]),
-                point_key=row["point_key"].decode(),
-                params_json=params,
+                ground_distance_km=float(row[0]["ground_distance_km"]),
+                point_key=row[0]["point_key"].decode(),
+                params_json=text,
                 rows=rows,
                 default_report=meta["report"],
             )
-            if b'"report"' in params:
-                check_table(p, table, meta["report"], np.zeros(table.size, dtype=bool))
-                check_rows(p, i, rows, rec.params["report"])
+            if REPORT_MARK in text:
+                check_rows(o.path, i, rows, json.loads(text).get("report") or meta["report"])
             if where:
                 axes = {**(rec.params.get("axes") or {}), DISTANCE_AXIS: rec.ground_distance_km}
                 if any(not _matches(axes.get(k), v) for k, v in where.items()):

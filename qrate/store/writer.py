@@ -157,6 +157,7 @@ class ResultsWriter:
         self._failed = False
         self._reserve_ok = True
         self._keys: dict[int, bytes] = {}  # point index -> key (hex) of every point in the file or buffered
+        self._bulk = np.zeros(0, dtype=bool)  # indices added by add_points (no key kept per point)
         self._new_points: list[tuple[int, float, bytes, bytes]] = []
         self._pending: list[np.ndarray] = []  # batch rows (table dtype) waiting to be written
         self._pending_tuples: list[tuple[Any, ...]] = []  # rows of append() after those, as tuples (sealed in order)
@@ -392,6 +393,65 @@ class ResultsWriter:
         if self._pending_rows >= FLUSH_ROWS:
             self._write_pending()
 
+    def add_points(self, table: np.ndarray, params: np.ndarray) -> None:
+        """Add many new points at once (``combine``), written at once in one resize per table.
+
+        Args:
+            table: the points (:data:`qrate.store.schema.POINT_DTYPE`): ``index``,
+                ``ground_distance_km``, ``point_key`` (hex) and ``params_length``; ``params_start``
+                is set here.
+            params: their stored parameters (JSON, uint8) back to back, in the table's order.
+
+        Unlike :meth:`add_point`, no key is kept per point (memory stays flat for millions of
+        points), so an index must be new to the file.
+
+        Raises:
+            ResultsFileError: an index is negative or already in the file.
+        """
+        self._check_open()
+        self._write_pending()
+        index = np.asarray(table["index"], dtype=np.int64)
+        if not index.size:
+            return
+        if index.min() < 0 or self._known(index).any() or np.unique(index).size != index.size:
+            raise ResultsFileError(f"{self.path}: add_points: point indices must be new and >= 0")
+        top = int(index.max()) + 1
+        if top > self._bulk.size:
+            self._bulk = np.concatenate([self._bulk, np.zeros(max(top - self._bulk.size, self._bulk.size), dtype=bool)])
+        self._write_points(table, np.asarray(params, dtype=np.uint8))
+        self._bulk[index] = True
+        self._last_write = time.monotonic()
+
+    def _known(self, index: np.ndarray) -> np.ndarray:
+        """Which point indices were added (by :meth:`add_point` or :meth:`add_points`)."""
+        known = np.zeros(index.size, dtype=bool)
+        inside = (index >= 0) & (index < self._bulk.size)
+        known[inside] = self._bulk[index[inside]]
+        if self._keys:
+            known |= np.isin(index, np.fromiter(self._keys, dtype=np.int64, count=len(self._keys)))
+        return known
+
+    def _write_points(self, table: np.ndarray, params: np.ndarray) -> None:
+        """Append points (``params_start`` set here) and their parameters: one guarded write."""
+        f = self._check_open()
+        pds, par = f[schema.POINTS_DATASET], f[schema.PARAMS_DATASET]
+        nbytes = (pds.shape[0] % schema.POINT_CHUNK + table.size) * schema.POINT_DTYPE.itemsize
+        nbytes += par.shape[0] % schema.PARAMS_CHUNK + params.size
+
+        def write() -> None:
+            out = np.zeros(table.size, dtype=schema.POINT_DTYPE)
+            for name in ("index", "ground_distance_km", "point_key", "params_length"):
+                out[name] = table[name]
+            start = par.shape[0]
+            out["params_start"] = start + np.cumsum(out["params_length"]) - out["params_length"]
+            par.resize(start + params.size, axis=0)
+            par[start:] = params
+            n = pds.shape[0]
+            pds.resize(n + table.size, axis=0)
+            pds[n:] = out
+
+        self._guarded(write, nbytes + nbytes // 8)
+
     def append_table(self, table: np.ndarray) -> None:
         """Append rows of many points at once: a batches table (``point`` first, this file's fields), buffered.
 
@@ -400,7 +460,8 @@ class ResultsWriter:
         """
         self._check_open()
         table = np.asarray(table).astype(self._table_dtype, copy=False)
-        missing = np.setdiff1d(np.unique(table["point"]), np.fromiter(self._keys, dtype=np.int64, count=len(self._keys)))
+        points = np.unique(table["point"])
+        missing = points[~self._known(points)]
         if missing.size:
             raise ResultsFileError(f"{self.path}: rows for point {int(missing[0])}, which was never added")
         self._write_pending()

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import qrate._cli.show as show
+import qrate.store.scan as scan
 import qrate.store.stream as stream
 from qrate.cli import main
 from qrate.store import read_results
@@ -43,7 +44,7 @@ def _csv(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, str]]
 
 
 def test_streamed_points_hold_the_rows_of_read_results_even_when_split_over_blocks(grid: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(stream, "BLOCK_ROWS", 3)  # every point's 4 rows span two blocks
+    monkeypatch.setattr(scan, "BLOCK_ROWS", 3)  # every point's 4 rows span two blocks
     whole = {p.index: p for p in read_results(grid).points}
     seen = []
     for _, rec in stream.iter_points(grid):

@@ -173,16 +173,16 @@ def test_combine_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     a, b = _scenario_file(tmp_path / "a.h5", [0.0]), _scenario_file(tmp_path / "b.h5", [100.0])
     out = tmp_path / "c.h5"
     out.write_bytes(b"old")
-    real = hdf5.ResultsWriter.add_point
+    real = hdf5.ResultsWriter.append_table
     calls = []
 
-    def fail_second(self, index, **kw):  # type: ignore[no-untyped-def]
-        calls.append(index)
-        if len(calls) == 2:  # the disk fills up while the output is written
+    def fail_second(self, table):  # type: ignore[no-untyped-def]
+        calls.append(table.size)
+        if len(calls) == 2:  # the disk fills up while the second input's rows are written
             _fail_fallocate(monkeypatch)
-        return real(self, index, **kw)
+        return real(self, table)
 
-    monkeypatch.setattr(hdf5.ResultsWriter, "add_point", fail_second)
+    monkeypatch.setattr(hdf5.ResultsWriter, "append_table", fail_second)
     with pytest.raises(ResultsWriteError):
         combine_files([a, b], out, overwrite=True)
     assert out.read_bytes() == b"old" and _temps(tmp_path) == []
