@@ -11,11 +11,17 @@ Usage (from the repository root)::
   seconds, seconds per point, peak RSS of the process (polled every 50 ms), file bytes per point.
   Ratios: per-point time and peak RSS of each size against the smallest (targets: <= 1.2 and
   <= 1.15 from 10^3 to 10^4), file <= 2 KB per point.
-* **combine**: ``qrate combine`` of F files of N points each (10 batches per point; the files are
-  written directly with the store's writer from one simulated point's rows, so that making them
-  costs no simulation), as a subprocess: wall seconds and peak RSS (target: 10 x 10^5 in <= 30 s).
+* **combine**: ``qrate combine`` of F files of N points each, for each N given (10 batches per
+  point; the files are written directly with the store's writer from one simulated point's rows,
+  so that making them costs no simulation), as a subprocess: wall seconds and peak RSS (target:
+  10 x 10^5 in <= 30 s; flat memory: the RSS ratio between two sizes stays near 1).
 * **show**: ``qrate show --csv`` of files of N points (written the same way) streamed to
-  /dev/null: wall seconds and peak RSS; flat memory means the RSS ratio stays near 1.
+  /dev/null: wall seconds and peak RSS; flat memory means the RSS ratio stays near 1. Also the
+  plain ``qrate show`` (a summary above 200 points, every row checked) and ``qrate.load`` +
+  ``to_xarray()`` (lazy above 20 000 points): seconds to open a large file.
+* ``--baseline DIR``: the combine and ``show --csv`` runs again with the ``qrate`` package of DIR
+  (e.g. ``git archive main qrate | tar -x -C DIR``) first on ``PYTHONPATH``, side by side on the
+  same files. ``--files DIR`` keeps the synthetic files there between runs.
 
 The machine is a shared 2-core box unless stated: wall times are indicative; the ratios are the
 result. JSON goes to ``--out``.
@@ -35,8 +41,8 @@ from pathlib import Path
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import write_json  # noqa: E402
-from bench_grid import TreeRSS  # noqa: E402
+from _common import write_json
+from bench_grid import TreeRSS
 
 PRESET = "khan-acka-leo"
 APERTURE, DIVERGENCE = "links.leo.aperture_radius_m", "links.leo.divergence_rad"
@@ -62,18 +68,30 @@ def grid_axes(points: int) -> list[str]:
     ]
 
 
-def monitored(cmd: list[str], stdout: int | None = subprocess.PIPE) -> dict:
-    """Run ``cmd`` as a subprocess; wall seconds, peak RSS (MiB) of the process tree, output."""
+def monitored(cmd: list[str], stdout: int | None = subprocess.PIPE, base: str | None = None) -> dict:
+    """Run ``cmd`` as a subprocess (with ``base`` first on PYTHONPATH); wall seconds, peak RSS (MiB) of
+    the process tree, output."""
+    env = {**os.environ, "PYTHONPATH": base} if base else None
+    if base and cmd[0] == sys.executable:  # -P: the working directory's qrate must not shadow DIR's
+        cmd = [cmd[0], "-P", *cmd[1:]]
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", _MAXRSS, *cmd], stdout=stdout, stderr=subprocess.PIPE, text=True, env=env)
     mon = TreeRSS(proc.pid)
     out, err = proc.communicate()
     seconds = time.perf_counter() - start
     mon.stop()
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[:4]} failed ({proc.returncode}): {err[-2000:]}")
-    return {"seconds": seconds, "peak_rss_mib": mon.main / MIB, "peak_rss_tree_mib": mon.tree / MIB,
+    peak = int(err.rstrip().rsplit("maxrss_kib=", 1)[1]) * 1024  # the kernel's peak: polling misses short peaks
+    return {"seconds": seconds, "peak_rss_mib": peak / MIB, "peak_rss_tree_mib": mon.tree / MIB,
             "stdout_lines": len((out or "").splitlines()), "loadavg": os.getloadavg()}
+
+
+_MAXRSS = (
+    "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]).returncode;"
+    " print(f'maxrss_kib={resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}', file=sys.stderr); sys.exit(r)"
+)
+"""A wrapper that runs the command and reports its peak RSS (``ru_maxrss`` of its children, KiB on Linux)."""
 
 
 def bench_grid(points: int, scheduler: list[str], folder: Path) -> dict:
@@ -119,35 +137,56 @@ def template_file(folder: Path) -> Path:
     return path
 
 
-def bench_combine(files: int, points: int, folder: Path, template: Path) -> dict:
-    inputs = []
-    for k in range(files):
-        p = folder / f"part-{k}.h5"
-        synthetic_file(p, points, DISTANCES_KM[k % len(DISTANCES_KM)] + 1000.0 * (k // len(DISTANCES_KM)), template)
-        inputs.append(str(p))
+def cached(folder: Path, name: str, make) -> Path:  # type: ignore[no-untyped-def]
+    path = folder / name
+    if not path.exists():
+        tmp = folder / f".{name}.tmp.h5"
+        make(tmp)
+        tmp.rename(path)
+    return path
+
+
+def part_file(folder: Path, points: int, k: int, template: Path) -> Path:
+    distance = DISTANCES_KM[k % len(DISTANCES_KM)] + 1000.0 * (k // len(DISTANCES_KM))
+    return cached(folder, f"part-{points}-{k}.h5", lambda p: synthetic_file(p, points, distance, template))
+
+
+def bench_combine(files: int, points: int, folder: Path, template: Path, base: str | None = None) -> dict:
+    inputs = [str(part_file(folder, points, k, template)) for k in range(files)]
     out = folder / "combined.h5"
-    r = monitored([sys.executable, "-m", "qrate.cli", "combine", *inputs, "--out", str(out), "--overwrite", "--quiet"])
+    r = monitored([sys.executable, "-m", "qrate.cli", "combine", *inputs, "--out", str(out), "--overwrite", "--quiet"],
+                  base=base)
     size = out.stat().st_size
-    for p in [*inputs, str(out)]:
-        Path(p).unlink()
-    return {"name": f"combine {files} x {points}", "files": files, "points_per_file": points, **r, "file_bytes": size}
+    out.unlink()
+    return {"name": f"combine {files} x {points}" + (" (baseline)" if base else ""), "files": files,
+            "points_per_file": points, **r, "file_bytes": size}
 
 
-def bench_show(points: int, folder: Path, template: Path) -> dict:
-    path = folder / f"show-{points}.h5"
-    synthetic_file(path, points, 0.0, template)
+def bench_show(points: int, folder: Path, template: Path, base: str | None = None) -> list[dict]:
+    path = part_file(folder, points, 0, template)
+    tag = " (baseline)" if base else ""
     with open(os.devnull, "w") as null:
-        r = monitored([sys.executable, "-m", "qrate.cli", "show", str(path), "--csv"], stdout=null.fileno())
-    path.unlink()
-    return {"name": f"show --csv {points}", "points": points, **r, "seconds_per_point": r["seconds"] / points}
+        r = monitored([sys.executable, "-m", "qrate.cli", "show", str(path), "--csv"], stdout=null.fileno(), base=base)
+    out = [{"name": f"show --csv {points}{tag}", "points": points, **r, "seconds_per_point": r["seconds"] / points}]
+    if base is None:
+        r = monitored([sys.executable, "-m", "qrate.cli", "show", str(path)])
+        out.append({"name": f"show (summary) {points}", "points": points, **r})
+        code = f"import qrate; ds = qrate.load({str(path)!r}).to_xarray(); print(ds.sizes)"
+        r = monitored([sys.executable, "-c", code])
+        out.append({"name": f"load + to_xarray {points}", "points": points, **r})
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--points", type=int, nargs="*", default=[1000, 10000])
     ap.add_argument("--scheduler", default="sync", help="sync | auto | local-N (N workers)")
-    ap.add_argument("--combine", type=int, nargs=2, metavar=("FILES", "POINTS"), default=None)
+    ap.add_argument("--combine", type=int, nargs="+", metavar="FILES POINTS", default=None,
+                    help="FILES files of POINTS points each (several POINTS: one run per size)")
     ap.add_argument("--show", type=int, nargs="*", default=[])
+    ap.add_argument("--baseline", default=None, metavar="DIR", help="also run combine/show with DIR/qrate (side by side)")
+    ap.add_argument("--baseline-max-points", type=int, default=100000, help="largest show file run with --baseline")
+    ap.add_argument("--files", default=None, metavar="DIR", help="keep the synthetic files in DIR between runs")
     ap.add_argument("--out", default="results/bench/scale.json")
     args = ap.parse_args(argv)
     sched = (["--scheduler", "local", "--workers", args.scheduler.split("-", 1)[1]] if args.scheduler.startswith("local-")
@@ -172,24 +211,43 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(ratio)
                 print(f"ratio {r['points']}/{base['points']}: per-point time {ratio['per_point_time']:.3f} (target <= 1.2),"
                       f" peak RSS {ratio['peak_rss']:.3f} (target <= 1.15)", flush=True)
-        template = template_file(folder) if args.combine or args.show else None
+        store = Path(args.files) if args.files else folder
+        store.mkdir(parents=True, exist_ok=True)
+        template = (store / "template.h5" if (store / "template.h5").exists() else template_file(store)) \
+            if args.combine or args.show else None
+        bases = [None, args.baseline] if args.baseline else [None]
         if args.combine:
             assert template is not None
-            r = bench_combine(*args.combine, folder, template)
-            results.append(r)
-            print(f"combine {args.combine[0]} files x {args.combine[1]} points: {r['seconds']:.1f} s,"
-                  f" peak RSS {r['peak_rss_mib']:.0f} MiB (target <= 30 s for 10 x 1e5)", flush=True)
-        shows = []
-        for n in args.show:
-            assert template is not None
-            r = bench_show(n, folder, template)
-            shows.append(r)
-            results.append(r)
-            print(f"show --csv {n:8d} points: {r['seconds']:.1f} s ({1e3 * r['seconds_per_point']:.2f} ms/point),"
-                  f" peak RSS {r['peak_rss_mib']:.0f} MiB", flush=True)
-        if len(shows) > 1:
-            print(f"show --csv peak RSS ratio {shows[-1]['points']}/{shows[0]['points']}:"
-                  f" {shows[-1]['peak_rss_mib'] / shows[0]['peak_rss_mib']:.3f}")
+            files, sizes = args.combine[0], args.combine[1:] or [100000]
+            for base in bases:
+                runs = []
+                for n in sizes:
+                    r = bench_combine(files, n, store, template, base)
+                    runs.append(r)
+                    results.append(r)
+                    print(f"{r['name']}: {r['seconds']:.1f} s, peak RSS {r['peak_rss_mib']:.0f} MiB"
+                          f" (target <= 30 s for 10 x 1e5), load {r['loadavg'][0]:.2f}", flush=True)
+                if len(runs) > 1:
+                    print(f"combine peak RSS ratio {sizes[-1]}/{sizes[0]}{' (baseline)' if base else ''}:"
+                          f" {runs[-1]['peak_rss_mib'] / runs[0]['peak_rss_mib']:.3f}", flush=True)
+        for base in bases:
+            shows = []
+            for n in args.show:
+                assert template is not None
+                if base and n > args.baseline_max_points:
+                    continue
+                for r in bench_show(n, store, template, base):
+                    results.append(r)
+                    if r["name"].startswith("show --csv"):
+                        shows.append(r)
+                        print(f"{r['name']}: {r['seconds']:.1f} s ({1e3 * r['seconds_per_point']:.2f} ms/point),"
+                              f" peak RSS {r['peak_rss_mib']:.0f} MiB, load {r['loadavg'][0]:.2f}", flush=True)
+                    else:
+                        print(f"{r['name']}: {r['seconds']:.1f} s, peak RSS {r['peak_rss_mib']:.0f} MiB,"
+                              f" load {r['loadavg'][0]:.2f}", flush=True)
+            if len(shows) > 1:
+                print(f"show --csv peak RSS ratio {shows[-1]['points']}/{shows[0]['points']}{' (baseline)' if base else ''}:"
+                      f" {shows[-1]['peak_rss_mib'] / shows[0]['peak_rss_mib']:.3f}", flush=True)
     path = write_json(args.out, "scale", results, note="shared machine unless stated; see README 'Sweeps at scale'")
     print(f"wrote {path}")
     print(json.dumps([{k: v for k, v in r.items() if k != "loadavg"} for r in results])[:0])

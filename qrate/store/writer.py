@@ -371,7 +371,7 @@ class ResultsWriter:
     def append(self, index: int, batch_index: int, stats: BatchStats) -> None:
         """Append one batch row to point ``index`` (buffered: see :data:`FLUSH_INTERVAL_S`)."""
         self._check_open()
-        if int(index) not in self._keys:
+        if not self._added(int(index)):
             raise ResultsFileError(f"{self.path}: rows for point {index}, which was never added")
         counts = stats.counts
         self._pending_tuples.append(  # the table's fields in order: point, then batch_dtype's (as to_row fills them)
@@ -421,6 +421,10 @@ class ResultsWriter:
         self._write_points(table, np.asarray(params, dtype=np.uint8))
         self._bulk[index] = True
         self._last_write = time.monotonic()
+
+    def _added(self, index: int) -> bool:
+        """Whether point ``index`` was added (by :meth:`add_point` or :meth:`add_points`)."""
+        return index in self._keys or (0 <= index < self._bulk.size and bool(self._bulk[index]))
 
     def _known(self, index: np.ndarray) -> np.ndarray:
         """Which point indices were added (by :meth:`add_point` or :meth:`add_points`)."""
@@ -477,7 +481,7 @@ class ResultsWriter:
 
     def _queue(self, index: int, rows: np.ndarray) -> None:
         self._seal()
-        if int(index) not in self._keys:
+        if not self._added(int(index)):
             raise ResultsFileError(f"{self.path}: rows for point {index}, which was never added")
         table = np.zeros(rows.size, dtype=self._table_dtype)
         table["point"] = index
