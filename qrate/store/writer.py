@@ -218,7 +218,8 @@ class ResultsWriter:
             self._reserve_ok = reserve(self._fd, int(self._file.id.get_filesize()), nbytes)
 
     def _guarded(self, write: Callable[[], None], nbytes: int) -> None:
-        """Reserve space, run ``write``, flush; any failure becomes one :class:`ResultsWriteError`.
+        """Reserve space, run ``write``, flush (an ``atomic`` file before it appears: once, at
+        :meth:`close`); any failure becomes one :class:`ResultsWriteError`.
 
         Ctrl-C during the step is held back until it is flushed, so rows are never half written.
         """
@@ -230,7 +231,8 @@ class ResultsWriter:
                 self._fail(exc, dirty=False)
             try:
                 write()
-                f.flush()
+                if self._published or not self._atomic:  # an atomic file is flushed once, when it closes
+                    f.flush()
             except (OSError, RuntimeError) as exc:
                 self._fail(exc, dirty=True)
 
@@ -464,8 +466,7 @@ class ResultsWriter:
         """
         self._check_open()
         table = np.asarray(table).astype(self._table_dtype, copy=False)
-        points = np.unique(table["point"])
-        missing = points[~self._known(points)]
+        missing = table["point"][~self._known(table["point"])]
         if missing.size:
             raise ResultsFileError(f"{self.path}: rows for point {int(missing[0])}, which was never added")
         self._write_pending()
@@ -551,6 +552,7 @@ class ResultsWriter:
 
         def mark() -> None:
             f.attrs["complete"] = bool(complete)
+            f.flush()  # an atomic file's only flush: complete on disk before it gets its name
 
         self._guarded(mark, 0)
         self._publish()
