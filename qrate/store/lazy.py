@@ -31,6 +31,10 @@ PROBE_POINTS = 64
 """Points estimated on opening, to learn the columns."""
 
 
+class NotInIndexOrder(Exception):
+    """The points table is not in index order (row k holds point k): the file is not read lazily."""
+
+
 def point_count(path: str | Path) -> int:
     """Rows of a results file's points table (its attributes checked, no table read)."""
     with scan.opened(path) as o:
@@ -54,9 +58,9 @@ class LazyResults(Mapping[str, np.ndarray]):
 
     def __init__(self, path: str | Path) -> None:
         with scan.opened(path) as o:
-            idx = scan.index_points(o)
-            if idx.row_of is not None:
-                raise ResultsFileError(f"{o.path}: its points table is not in index order; read it with qrate show --csv")
+            idx = scan.index_points(o, own=False)  # which points carry their own report: per chunk
+            if idx.row_of is not None:  # never written so by qrate: qrate.load reads such a file whole
+                raise NotInIndexOrder(str(o.path))
             counts = np.zeros(idx.size, dtype=np.int64)
             order = scan.InOrder()
             for _, block in scan.blocks(o.batches, scan.BLOCK_ROWS, ["point", "batch_index"]):
@@ -72,7 +76,6 @@ class LazyResults(Mapping[str, np.ndarray]):
         self._ordered = order.ordered
         self._offsets = np.concatenate([[0], np.cumsum(counts)])  # rows of point i: [off[i], off[i+1]) if ordered
         self.points = idx.size
-        self._own = idx.own
         first = self._estimate(0, min(PROBE_POINTS, self.points))  # the columns
         self.axes: tuple[str, ...] = tuple(self._public(k) for k in first if k.startswith("axis:"))
         self._columns = {k: v.dtype for k, v in first.items()}
@@ -95,22 +98,25 @@ class LazyResults(Mapping[str, np.ndarray]):
                 from qrate.store.check import check_unique
 
                 check_unique(o.path, table)
-            idx = scan.PointsIndex(self.points, self.points, None, self._own)
-            own: list[np.ndarray] = []
-            scan.check_block(o, idx, table, own)
-            scan.check_own_rows(o, idx, own)
             start, length = stored["params_start"], stored["params_length"]
-            lo = int(start[0]) if stored.size else 0
+            lo = int(start.min()) if stored.size else 0
             hi = int((start + length).max()) if stored.size else 0
             blob = o.params[lo:hi].tobytes() if hi - lo <= 8 * scan.PARAMS_BLOCK else None
+            texts = [
+                blob[int(s) - lo : int(s) - lo + int(n)] if blob is not None else o.params[int(s) : int(s + n)].tobytes()
+                for s, n in zip(start, length, strict=True)
+            ]
+            own = np.array([a + j for j, t in enumerate(texts) if scan.REPORT_MARK in t], dtype=np.int64)
+            idx = scan.PointsIndex(self.points, self.points, None, own)
+            own_rows: list[np.ndarray] = []
+            scan.check_block(o, idx, table, own_rows)
+            scan.check_own_rows(o, idx, own_rows)
             names = list(o.row_dtype.names or ())
             rows = np.empty(table.size, dtype=o.row_dtype)
             for name in names:
                 rows[name] = table[name]
             bounds = np.searchsorted(table["point"], np.arange(a, b + 1))
-            for j in range(stored.size):
-                s, n = int(start[j]), int(length[j])
-                params = blob[s - lo : s - lo + n] if blob is not None else o.params[s : s + n].tobytes()
+            for j, params in enumerate(texts):
                 yield PointRecord(
                     index=a + j,
                     ground_distance_km=float(stored["ground_distance_km"][j]),

@@ -197,7 +197,7 @@ def load(path: str | Path) -> LoadedResults | LazyResults:
         ResultsFileError: missing, foreign, truncated, damaged or other-schema file.
     """
     from qrate.store import expected, frontier
-    from qrate.store.lazy import LAZY_POINTS, LazyResults, point_count
+    from qrate.store.lazy import LAZY_POINTS, LazyResults, NotInIndexOrder, point_count
 
     if frontier.is_frontier(path):  # a threshold versus a second field (qrate require --over)
         meta, frows = frontier.read(path)
@@ -214,7 +214,10 @@ def load(path: str | Path) -> LoadedResults | LazyResults:
         axes = (*meta.get("axes", []), DISTANCE_AXIS)
         return _loaded(Path(path), meta, rows, axes, [[r.get(a) for a in axes] for r in rows])
     if point_count(path) > LAZY_POINTS:
-        return LazyResults(path)
+        try:
+            return LazyResults(path)
+        except NotInIndexOrder:
+            pass
     results = read_results(path)
     points = [p for p in results.points if p.rows.size]
     rows = [point_estimates(results, p) for p in points]
