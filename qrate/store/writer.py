@@ -588,3 +588,45 @@ class ResultsWriter:
             self._discard()
             return
         self.close(complete=exc_type is None)
+
+    # -- bulk API of a large sweep (no per-point state kept: the caller numbers and keys the points) --
+
+    def add_points(
+        self, index: np.ndarray, ground_distance_km: np.ndarray, point_key: np.ndarray, params_json: Sequence[bytes]
+    ) -> None:
+        """Add new points to the points table at once (buffered), as prepared by the caller.
+
+        Unlike :meth:`add_point` nothing is remembered per point: the caller guarantees that the
+        points are new to the file (``qrate run`` finds stored ones by key first), that
+        ``params_json`` is encoded as :meth:`add_point` would store it, and rows are then added with
+        :meth:`append_batches` only.
+        """
+        self._check_open()
+        keys = np.asarray(point_key, dtype=f"S{schema.KEY_DIGITS}")
+        self._new_points.extend(
+            zip(
+                np.asarray(index).tolist(),
+                np.asarray(ground_distance_km, dtype=float).tolist(),
+                keys.tolist(),
+                params_json,
+                strict=True,
+            )
+        )
+        if len(self._new_points) >= FLUSH_ROWS:
+            self._write_pending()
+
+    def append_batches(self, table: np.ndarray) -> None:
+        """Append rows of points added with :meth:`add_points` (or stored): a batches table (buffered)."""
+        self._check_open()
+        self._seal()
+        self._pending.append(np.asarray(table).astype(self._table_dtype, copy=False))
+        self._pending_rows += table.size
+        if self._pending_rows >= FLUSH_ROWS or time.monotonic() - self._last_write >= FLUSH_INTERVAL_S:
+            self._write_pending()
+
+    def read_batches(self, positions: np.ndarray) -> np.ndarray:
+        """Rows of the batches table at sorted ``positions`` that the file held when it was opened
+        (a resumed run reads its stored rows a chunk of points at a time)."""
+        from qrate.store.index import read_rows
+
+        return read_rows(self._check_open()[schema.BATCHES_DATASET], positions)
