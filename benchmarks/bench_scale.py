@@ -11,6 +11,10 @@ Usage (from the repository root)::
   seconds, seconds per point, peak RSS of the process (polled every 50 ms), file bytes per point.
   Ratios: per-point time and peak RSS of each size against the smallest (targets: <= 1.2 and
   <= 1.15 from 10^3 to 10^4), file <= 2 KB per point.
+* **warm cluster** (``--scheduler local-N --warm``): the LocalCluster of N workers is started by the
+  benchmark and warmed up (engine loaded, kernels compiled in every worker) before the timed run,
+  which connects to it (``--scheduler tcp://...``): start-up excluded, as for the ``local-2`` vs
+  ``local-1`` ratio (target >= 1.8 on 10^5 points). Peak RSS is then the client's alone.
 * **combine**: ``qrate combine`` of F files of N points each, for each N given (10 batches per
   point; the files are written directly with the store's writer from one simulated point's rows,
   so that making them costs no simulation), as a subprocess: wall seconds and peak RSS (target:
@@ -106,6 +110,23 @@ def bench_grid(points: int, scheduler: list[str], folder: Path) -> dict:
             "seconds_per_point": r["seconds"] / points, "file_bytes": size, "file_bytes_per_point": size / points}
 
 
+def warm_cluster(workers: int, folder: Path):  # type: ignore[no-untyped-def]
+    """A started LocalCluster of ``workers`` workers, warmed up by a small sweep: (context manager, address)."""
+    from qrate.sweep.scheduler import open_client, parse_scheduler
+
+    ctx = open_client(parse_scheduler("local", workers))
+    client = ctx.__enter__()
+    address = client.scheduler.address
+    warm = folder / "warm.h5"
+    cmd = [sys.executable, "-m", "qrate.cli", "run", PRESET, "--out", str(warm), "--overwrite", "--quiet",
+           "--scheduler", address]
+    for s in grid_axes(40 * workers):
+        cmd += ["--sweep", s]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    warm.unlink()
+    return ctx, address
+
+
 def synthetic_file(path: Path, points: int, distance_km: float, template: Path) -> None:
     """A results file of ``points`` points at one distance (apertures x divergences), every point holding
     the 10 batch rows of ``template``'s first point (only the keys differ): what combine and show read."""
@@ -181,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--points", type=int, nargs="*", default=[1000, 10000])
     ap.add_argument("--scheduler", default="sync", help="sync | auto | local-N (N workers)")
+    ap.add_argument("--warm", action="store_true", help="local-N: start and warm the cluster first (start-up excluded)")
     ap.add_argument("--combine", type=int, nargs="+", metavar="FILES POINTS", default=None,
                     help="FILES files of POINTS points each (several POINTS: one run per size)")
     ap.add_argument("--show", type=int, nargs="*", default=[])
@@ -194,12 +216,19 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     with tempfile.TemporaryDirectory(dir=os.environ.get("QRATE_BENCH_TMP")) as tmp:
         folder = Path(tmp)
+        cluster = None
+        if args.warm and args.scheduler.startswith("local-"):
+            t0 = time.perf_counter()
+            cluster, address = warm_cluster(int(args.scheduler.split("-", 1)[1]), folder)
+            print(f"cluster {args.scheduler} started and warmed in {time.perf_counter() - t0:.1f} s (not timed)", flush=True)
+            sched = ["--scheduler", address]
         grid = []
         for n in args.points:
             r = bench_grid(n, sched, folder)
+            r["scheduler"] = args.scheduler + (" (warm)" if cluster is not None else "")
             grid.append(r)
             results.append(r)
-            print(f"grid {n:8d} points {' '.join(sched)}: {r['seconds']:8.1f} s, {1e3 * r['seconds_per_point']:6.2f} ms/point,"
+            print(f"grid {n:8d} points {r['scheduler']}: {r['seconds']:8.1f} s, {1e3 * r['seconds_per_point']:6.2f} ms/point,"
                   f" peak RSS {r['peak_rss_mib']:6.0f} MiB, file {r['file_bytes_per_point']:6.0f} B/point,"
                   f" {r['stdout_lines']} output lines, load {r['loadavg'][0]:.2f}", flush=True)
         if len(grid) > 1:
@@ -211,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(ratio)
                 print(f"ratio {r['points']}/{base['points']}: per-point time {ratio['per_point_time']:.3f} (target <= 1.2),"
                       f" peak RSS {ratio['peak_rss']:.3f} (target <= 1.15)", flush=True)
+        if cluster is not None:
+            cluster.__exit__(None, None, None)
         store = Path(args.files) if args.files else folder
         store.mkdir(parents=True, exist_ok=True)
         template = (store / "template.h5" if (store / "template.h5").exists() else template_file(store)) \

@@ -33,8 +33,8 @@ def main(argv: list[str]) -> int:
         "--scheduler",
         default="auto",
         metavar="auto|sync|local|tcp://HOST:PORT",
-        help="where batches run: auto (default: in-process when the projected work is under 10 s, else a"
-        " LocalCluster), the in-process loop, a LocalCluster, or an existing Dask scheduler",
+        help="where batches run: auto (default: the faster of in-process and a LocalCluster, projected from the"
+        " measured cost of the first points), the in-process loop, a LocalCluster, or an existing Dask scheduler",
     )
     parser.add_argument("--scheduler-file", default=None, metavar="FILE", help="connect to the Dask scheduler described in FILE")
     parser.add_argument(

@@ -179,13 +179,13 @@ def check_points(prepared: PreparedRun, client: Any = None, say: Callable[[str],
             where[c.start : c.start + found.size] = found
         done += c.keys.size
         now = time.monotonic()
-        if now - last >= CHECK_SAY_S:
+        if n >= CHECK_SAY_POINTS and now - last >= CHECK_SAY_S:
             last = now
             say(f"qrate run: checked {done}/{n} points ({now - start_t:.0f} s)")
 
     if n >= CHECK_SAY_POINTS:
-        say(f"qrate run: checking {n} points" + (" on the workers" if client is not None else ""))
-    if client is None:
+        say(f"qrate run: checking {n} points" + (" on the workers" if client is not None and n > CHECK_CHUNK_POINTS else ""))
+    if client is None or n <= CHECK_CHUNK_POINTS:  # a small sweep: checked here, at once
         for a in range(0, n, CHECK_CHUNK_POINTS):
             take(check_chunk(scenario, a, min(n, a + CHECK_CHUNK_POINTS), limits, pulses))
     else:

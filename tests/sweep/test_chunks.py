@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import qrate.sweep.chunks as chunks
+import qrate.sweep.prepare as prepare
 import qrate.sweep.run as run
 from qrate.errors import InputError
 from qrate.store import read_results, schema
@@ -89,6 +90,7 @@ def test_a_point_refused_on_the_workers_leaves_no_file(tmp_path: Path, cluster: 
             yield plan
 
     monkeypatch.setattr(chunks, "plans_of", refuse_point_17)
+    monkeypatch.setattr(prepare, "CHECK_CHUNK_POINTS", 8)  # 24 points: checked as tasks on the cluster
     for where in ("sync", cluster):
         with pytest.raises(InputError, match="point 17"):
             run_to_file(_grid(), tmp_path / "x.h5", seed=SEED, scheduler=where, quiet=True)

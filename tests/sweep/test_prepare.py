@@ -45,7 +45,13 @@ def test_auto_times_points_keeps_them_and_follows_the_projection(
     monkeypatch.setattr(chunks, "run_chunk", slow)
     said = io.StringIO()
     prepared = prepare.prepare_run(
-        s, tmp_path / "x.h5", SchedulerSpec("auto"), seed=5, resume=False, overwrite=False, max_pulses=None,
+        s,
+        tmp_path / "x.h5",
+        SchedulerSpec("auto"),
+        seed=5,
+        resume=False,
+        overwrite=False,
+        max_pulses=None,
         say=lambda t: said.write(t + "\n"),
     )
     assert prepared.spec.kind == expected
