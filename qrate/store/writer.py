@@ -589,34 +589,11 @@ class ResultsWriter:
             return
         self.close(complete=exc_type is None)
 
-    # -- bulk API of a large sweep (no per-point state kept: the caller numbers and keys the points) --
-
-    def add_points(
-        self, index: np.ndarray, ground_distance_km: np.ndarray, point_key: np.ndarray, params_json: Sequence[bytes]
-    ) -> None:
-        """Add new points to the points table at once (buffered), as prepared by the caller.
-
-        Unlike :meth:`add_point` nothing is remembered per point: the caller guarantees that the
-        points are new to the file (``qrate run`` finds stored ones by key first), that
-        ``params_json`` is encoded as :meth:`add_point` would store it, and rows are then added with
-        :meth:`append_batches` only.
-        """
-        self._check_open()
-        keys = np.asarray(point_key, dtype=f"S{schema.KEY_DIGITS}")
-        self._new_points.extend(
-            zip(
-                np.asarray(index).tolist(),
-                np.asarray(ground_distance_km, dtype=float).tolist(),
-                keys.tolist(),
-                params_json,
-                strict=True,
-            )
-        )
-        if len(self._new_points) >= FLUSH_ROWS:
-            self._write_pending()
+    # -- bulk rows of a large sweep (points added with add_points; nothing kept per point) --
 
     def append_batches(self, table: np.ndarray) -> None:
-        """Append rows of points added with :meth:`add_points` (or stored): a batches table (buffered)."""
+        """Append rows of points added with :meth:`add_points` (or stored in a resumed file): a batches
+        table (buffered), unchecked against the points added (``qrate run`` adds a chunk's points first)."""
         self._check_open()
         self._seal()
         self._pending.append(np.asarray(table).astype(self._table_dtype, copy=False))

@@ -226,14 +226,19 @@ class _Sink:
         return stored_by_plan(existing.index, file_index, start, self.writer.read_batches)
 
     def add_points(self, file_index: np.ndarray, distance_km: np.ndarray, keys: np.ndarray, params: list[bytes]) -> None:
-        """Add the points the file does not hold yet."""
+        """Add the points the file does not hold yet (one bulk write: :meth:`ResultsWriter.add_points`)."""
+        from qrate.store import schema
+
         new = file_index >= self.free
-        if np.all(new):
-            self.writer.add_points(file_index, distance_km, keys, params)
-        elif np.any(new):
-            self.writer.add_points(
-                file_index[new], distance_km[new], keys[new], [p for p, k in zip(params, new, strict=True) if k]
-            )
+        if not np.any(new):
+            return
+        kept = [p for p, k in zip(params, new.tolist(), strict=True) if k]
+        table = np.zeros(len(kept), dtype=schema.POINT_DTYPE)
+        table["index"] = file_index[new]
+        table["ground_distance_km"] = distance_km[new]
+        table["point_key"] = keys[new]
+        table["params_length"] = [len(p) for p in kept]
+        self.writer.add_points(table, np.frombuffer(b"".join(kept), dtype=np.uint8))
 
     def rows(self, table: np.ndarray) -> None:
         if table.size:
