@@ -306,7 +306,7 @@ def _run_sync(sink: _Sink, start: int) -> None:
 
 def _run_point_tasks(sink: _Sink, start: int, client: Any) -> None:
     """Points ``start, ...`` as Dask tasks of whole points (chunks of about ``TASK_TARGET_S``), planned
-    on the workers; results written as they arrive (any order: readers sort by point)."""
+    on the workers; results written in point order (:class:`InOrder`) as they arrive."""
     from distributed import as_completed
 
     from qrate.sweep.chunks import run_chunk
@@ -329,11 +329,12 @@ def _run_point_tasks(sink: _Sink, start: int, client: Any) -> None:
 
     cursor = start
     flying: dict[Any, int] = {}
+    ordered = InOrder(start)
     ac = as_completed()
 
     def top_up() -> None:
         nonlocal cursor
-        while len(flying) < in_flight and cursor < n:
+        while len(flying) + ordered.held < in_flight and cursor < n:  # results held back count as in flight
             a, cursor = cursor, min(n, cursor + per_task())
             fut = client.submit(
                 run_chunk,
@@ -360,12 +361,41 @@ def _run_point_tasks(sink: _Sink, start: int, client: Any) -> None:
             fut.release()
             timed[0] += result.seconds
             timed[1] += result.index.size
+            ready = ordered.push(a, result.index.size, result)
             top_up()
             sink.in_flight = len(flying)
-            sink.chunk(result, a)
+            for first, chunk in ready:
+                sink.chunk(chunk, first)
     finally:
         if flying:
             client.cancel(list(flying))
+
+
+class InOrder:
+    """Reorder buffer: results of point ranges ``[first, first + size)`` pushed in any order come out in
+    point order, so that a Dask run writes its points and rows in (point, batch) order as the
+    in-process loop does (readers then check and stream the file in constant memory). At most the
+    results ahead of the first missing range are held (``held``): the caller counts them as in flight.
+    """
+
+    def __init__(self, start: int) -> None:
+        self.next = start
+        self._held: dict[int, tuple[int, Any]] = {}
+
+    @property
+    def held(self) -> int:
+        return len(self._held)
+
+    def push(self, first: int, size: int, result: Any) -> list[tuple[int, Any]]:
+        """Hold ``result`` (points ``first, ..., first + size - 1``); return ``(first, result)`` of every
+        range that now continues the written prefix, in order."""
+        self._held[first] = (size, result)
+        out = []
+        while self.next in self._held:
+            size, res = self._held.pop(self.next)
+            out.append((self.next, res))
+            self.next += size
+        return out
 
 
 def _run_batch_tasks(sink: _Sink, start: int, client: Any) -> None:

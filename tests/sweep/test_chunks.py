@@ -113,3 +113,40 @@ def test_the_index_finds_points_by_key_and_their_rows_spread_over_the_table(tmp_
             assert rows["point"].tolist() == [p.index] * 4
             assert sorted(rows["batch_index"].tolist()) == [0, 1, 2, 3]
             assert sorted(rows["successes"].tolist()) == sorted(p.rows["successes"].tolist())
+
+
+def test_point_task_results_are_written_in_point_order_whatever_order_they_arrive() -> None:
+    import random
+
+    from qrate.sweep.run import InOrder
+
+    ranges = [(0, 3), (3, 1), (4, 5), (9, 2), (11, 4)]
+    for seed in range(20):
+        arrival = ranges[:]
+        random.Random(seed).shuffle(arrival)
+        ordered, written, most_held = InOrder(0), [], 0
+        for first, size in arrival:
+            written += [first for first, _ in ordered.push(first, size, f"r{first}")]
+            most_held = max(most_held, ordered.held)
+        assert written == [first for first, _ in ranges] and ordered.held == 0
+        assert most_held <= len(ranges) - 1
+
+
+def test_a_dask_run_writes_rows_in_point_and_batch_order(tmp_path) -> None:
+    import h5py
+    import numpy as np
+
+    from qrate.scenario import load_scenario
+    from qrate.store import schema
+    from qrate.sweep import run_to_file
+
+    sc = load_scenario(
+        "khan-acka-leo",
+        ["sweep.ground_distance_km=[0, 500, 1000, 1500]", "sampling.batches=3", "sampling.pulses_per_batch=1000"],
+        ["links.leo.aperture_radius_m=0.3,0.4,0.5,0.6,0.7,0.8"],
+    )
+    out = run_to_file(sc, tmp_path / "r.h5", seed=5, scheduler="local", workers=2, quiet=True)
+    with h5py.File(out, "r") as f:
+        rows = f[schema.BATCHES_DATASET][()]
+    order = rows["point"] * 1000 + rows["batch_index"]
+    assert np.all(np.diff(order) > 0)
