@@ -244,3 +244,30 @@ def relayout(table: np.ndarray, dtype: np.dtype) -> np.ndarray:
         if name in (dtype.names or ()):
             out[name] = table[name]
     return out
+
+
+class ReorderBuffer:
+    """Results of point ranges ``[first, first + size)``, pushed in any order, come out in point order:
+    a Dask run takes its check results and writes its points and rows in (point, batch) order, as the
+    in-process loop does (readers then check and stream the file in constant memory). Only results
+    ahead of the first missing range are held (``held``): the caller counts them as in flight.
+    """
+
+    def __init__(self, start: int) -> None:
+        self.next = start
+        self._held: dict[int, tuple[int, Any]] = {}
+
+    @property
+    def held(self) -> int:
+        return len(self._held)
+
+    def push(self, first: int, size: int, result: Any) -> list[tuple[int, Any]]:
+        """Hold ``result`` (points ``first, ..., first + size - 1``); return ``(first, result)`` of every
+        range that now continues the written prefix, in order."""
+        self._held[first] = (size, result)
+        out = []
+        while self.next in self._held:
+            size, res = self._held.pop(self.next)
+            out.append((self.next, res))
+            self.next += size
+        return out

@@ -201,7 +201,7 @@ def _check_on_cluster(client: Any, prepared: PreparedRun, take: Callable[[Checke
     """The check pass as Dask tasks of about ``CHECK_TASK_S``; results taken in point order."""
     from distributed import as_completed
 
-    from qrate.sweep.chunks import check_chunk
+    from qrate.sweep.chunks import ReorderBuffer, check_chunk
     from qrate.sweep.collect import IN_FLIGHT_PER_CORE
 
     n, scenario = prepared.points, prepared.resolved
@@ -213,11 +213,10 @@ def _check_on_cluster(client: Any, prepared: PreparedRun, take: Callable[[Checke
     token = f"qrate-check-{prepared.root_seed % 10**12}-{time.time_ns()}"
     ac = as_completed()
     flying: dict[Any, int] = {}
-    waiting: dict[int, Checked] = {}
-    expect = 0
+    ordered = ReorderBuffer(0)
 
     def top_up() -> None:
-        while len(flying) < IN_FLIGHT_PER_CORE * threads:
+        while len(flying) + ordered.held < IN_FLIGHT_PER_CORE * threads:  # results held back count as in flight
             a = next(ranges, None)
             if a is None:
                 return
@@ -238,12 +237,10 @@ def _check_on_cluster(client: Any, prepared: PreparedRun, take: Callable[[Checke
         top_up()
         for fut in ac:
             a = flying.pop(fut)
-            waiting[a] = fut.result()
+            ready = ordered.push(a, min(n, a + per) - a, fut.result())
             fut.release()
-            while expect in waiting:
-                c = waiting.pop(expect)
-                take(c)
-                expect += c.keys.size if c.error is None else 0
+            for _, c in ready:
+                take(c)  # raises at the first refused point, in point order
             top_up()
     finally:
         if flying:

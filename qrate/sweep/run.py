@@ -306,10 +306,10 @@ def _run_sync(sink: _Sink, start: int) -> None:
 
 def _run_point_tasks(sink: _Sink, start: int, client: Any) -> None:
     """Points ``start, ...`` as Dask tasks of whole points (chunks of about ``TASK_TARGET_S``), planned
-    on the workers; results written in point order (:class:`InOrder`) as they arrive."""
+    on the workers; results written in point order (:class:`~qrate.sweep.chunks.ReorderBuffer`) as they arrive."""
     from distributed import as_completed
 
-    from qrate.sweep.chunks import run_chunk
+    from qrate.sweep.chunks import ReorderBuffer, run_chunk
     from qrate.sweep.collect import IN_FLIGHT_PER_CORE, TASK_TARGET_S
 
     prepared = sink.prepared
@@ -329,7 +329,7 @@ def _run_point_tasks(sink: _Sink, start: int, client: Any) -> None:
 
     cursor = start
     flying: dict[Any, int] = {}
-    ordered = InOrder(start)
+    ordered = ReorderBuffer(start)
     ac = as_completed()
 
     def top_up() -> None:
@@ -369,33 +369,6 @@ def _run_point_tasks(sink: _Sink, start: int, client: Any) -> None:
     finally:
         if flying:
             client.cancel(list(flying))
-
-
-class InOrder:
-    """Reorder buffer: results of point ranges ``[first, first + size)`` pushed in any order come out in
-    point order, so that a Dask run writes its points and rows in (point, batch) order as the
-    in-process loop does (readers then check and stream the file in constant memory). At most the
-    results ahead of the first missing range are held (``held``): the caller counts them as in flight.
-    """
-
-    def __init__(self, start: int) -> None:
-        self.next = start
-        self._held: dict[int, tuple[int, Any]] = {}
-
-    @property
-    def held(self) -> int:
-        return len(self._held)
-
-    def push(self, first: int, size: int, result: Any) -> list[tuple[int, Any]]:
-        """Hold ``result`` (points ``first, ..., first + size - 1``); return ``(first, result)`` of every
-        range that now continues the written prefix, in order."""
-        self._held[first] = (size, result)
-        out = []
-        while self.next in self._held:
-            size, res = self._held.pop(self.next)
-            out.append((self.next, res))
-            self.next += size
-        return out
 
 
 def _run_batch_tasks(sink: _Sink, start: int, client: Any) -> None:

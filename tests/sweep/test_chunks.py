@@ -118,13 +118,13 @@ def test_the_index_finds_points_by_key_and_their_rows_spread_over_the_table(tmp_
 def test_point_task_results_are_written_in_point_order_whatever_order_they_arrive() -> None:
     import random
 
-    from qrate.sweep.run import InOrder
+    from qrate.sweep.chunks import ReorderBuffer
 
     ranges = [(0, 3), (3, 1), (4, 5), (9, 2), (11, 4)]
     for seed in range(20):
         arrival = ranges[:]
         random.Random(seed).shuffle(arrival)
-        ordered, written, most_held = InOrder(0), [], 0
+        ordered, written, most_held = ReorderBuffer(0), [], 0
         for first, size in arrival:
             written += [first for first, _ in ordered.push(first, size, f"r{first}")]
             most_held = max(most_held, ordered.held)
