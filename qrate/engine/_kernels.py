@@ -66,34 +66,6 @@ def weibull_rows(
 
 
 @numba.njit(cache=True, nogil=True)
-def weibull_moments(
-    exponentials: np.ndarray, peaks: np.ndarray, scales_l: np.ndarray, half_shapes: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sum and sum of squares of the joint Weibull-model transmittance of every row of draws.
-
-    ``exponentials[i, k, j]`` is a standard exponential E; downlink k's transmittance is
-    ``peaks[k] * exp(-scales_l[k] * E ** half_shapes[k])`` (as :func:`weibull_rows`); the joint
-    transmittance of draw j is the product over downlinks. Row i's sums are accumulated in draw
-    order, from row i alone.
-    """
-    n_rows, n_down, n = exponentials.shape
-    sums = np.zeros(n_rows)
-    sumsqs = np.zeros(n_rows)
-    for i in range(n_rows):
-        s1 = 0.0
-        s2 = 0.0
-        for j in range(n):
-            joint = 1.0
-            for k in range(n_down):
-                joint *= peaks[k] * math.exp(-scales_l[k] * exponentials[i, k, j] ** half_shapes[k])
-            s1 += joint
-            s2 += joint * joint
-        sums[i] = s1
-        sumsqs[i] = s2
-    return sums, sumsqs
-
-
-@numba.njit(cache=True, nogil=True)
 def joint_moments(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sum and sum of squares of the joint transmittance (product over axis 1) of every row of
     ``eta[i, downlink, draw]``, accumulated in draw order from row i alone."""
@@ -112,3 +84,22 @@ def joint_moments(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         sums[i] = s1
         sumsqs[i] = s2
     return sums, sumsqs
+
+
+@numba.njit(cache=True, nogil=True)
+def weibull_moments(
+    exponentials: np.ndarray, peaks: np.ndarray, scales_l: np.ndarray, half_shapes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sum and sum of squares of the joint Weibull-model transmittance of every row of draws.
+
+    ``exponentials[i, k, j]`` is a standard exponential E; downlink k's transmittance is
+    ``peaks[k] * exp(-scales_l[k] * E ** half_shapes[k])`` (as :func:`weibull_rows`); the joint
+    transmittance of draw j is the product over downlinks (:func:`joint_moments`).
+    """
+    n_rows, n_down, n = exponentials.shape
+    eta = np.empty_like(exponentials)
+    for i in range(n_rows):
+        for k in range(n_down):
+            for j in range(n):
+                eta[i, k, j] = peaks[k] * math.exp(-scales_l[k] * exponentials[i, k, j] ** half_shapes[k])
+    return joint_moments(eta)
