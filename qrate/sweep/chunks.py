@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -271,3 +271,48 @@ class ReorderBuffer:
             out.append((self.next, res))
             self.next += size
         return out
+
+
+def in_point_order(
+    client: Any,
+    submit: Callable[[int, int], Any],
+    ranges: Iterator[tuple[int, int]],
+    start: int,
+    in_flight: int,
+    arrived: Callable[[Any], None] = lambda result: None,
+) -> Iterator[tuple[int, Any, int]]:
+    """Dask tasks over point ranges, their results in point order: ``submit(first, stop)`` returns the
+    future of range ``[first, stop)``; ``ranges`` (from ``start``, contiguous) is read only when a task
+    is due, so it may size the next range from what arrived; ``in_flight`` tasks are kept going
+    (results held back by the :class:`ReorderBuffer` count as in flight). ``arrived(result)`` sees
+    every result as it arrives, before the next tasks are submitted. Yields ``(first, result, tasks
+    running)`` in point order; outstanding tasks are cancelled when the caller stops early."""
+    from distributed import as_completed
+
+    flying: dict[Any, tuple[int, int]] = {}
+    ordered = ReorderBuffer(start)
+    ac = as_completed()
+
+    def top_up() -> None:
+        while len(flying) + ordered.held < in_flight:
+            span = next(ranges, None)
+            if span is None:
+                return
+            fut = submit(*span)
+            flying[fut] = span
+            ac.add(fut)
+
+    try:
+        top_up()
+        for fut in ac:
+            first, stop = flying.pop(fut)
+            result = fut.result()
+            fut.release()
+            arrived(result)
+            ready = ordered.push(first, stop - first, result)
+            top_up()
+            for at, res in ready:
+                yield at, res, len(flying)
+    finally:
+        if flying:
+            client.cancel(list(flying))

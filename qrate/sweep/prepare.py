@@ -199,9 +199,7 @@ def check_points(prepared: PreparedRun, client: Any = None, say: Callable[[str],
 
 def _check_on_cluster(client: Any, prepared: PreparedRun, take: Callable[[Checked], None]) -> None:
     """The check pass as Dask tasks of about ``CHECK_TASK_S``; results taken in point order."""
-    from distributed import as_completed
-
-    from qrate.sweep.chunks import ReorderBuffer, check_chunk
+    from qrate.sweep.chunks import check_chunk, in_point_order
     from qrate.sweep.collect import IN_FLIGHT_PER_CORE
 
     n, scenario = prepared.points, prepared.resolved
@@ -209,42 +207,16 @@ def _check_on_cluster(client: Any, prepared: PreparedRun, take: Callable[[Checke
     threads = sum(client.ncores().values()) or 1
     per = max(1, min(per, -(-n // (4 * threads))))
     scen = client.scatter(scenario, broadcast=True, hash=False)
-    ranges = iter(range(0, n, per))
     token = f"qrate-check-{prepared.root_seed % 10**12}-{time.time_ns()}"
-    ac = as_completed()
-    flying: dict[Any, int] = {}
-    ordered = ReorderBuffer(0)
 
-    def top_up() -> None:
-        while len(flying) + ordered.held < IN_FLIGHT_PER_CORE * threads:  # results held back count as in flight
-            a = next(ranges, None)
-            if a is None:
-                return
-            fut = client.submit(
-                check_chunk,
-                scen,
-                a,
-                min(n, a + per),
-                prepared.limits,
-                scenario.sampling.pulses_per_batch,
-                pure=False,
-                key=f"{token}-{a}",
-            )
-            flying[fut] = a
-            ac.add(fut)
+    def submit(a: int, stop: int) -> Any:
+        return client.submit(
+            check_chunk, scen, a, stop, prepared.limits, scenario.sampling.pulses_per_batch, pure=False, key=f"{token}-{a}"
+        )
 
-    try:
-        top_up()
-        for fut in ac:
-            a = flying.pop(fut)
-            ready = ordered.push(a, min(n, a + per) - a, fut.result())
-            fut.release()
-            for _, c in ready:
-                take(c)  # raises at the first refused point, in point order
-            top_up()
-    finally:
-        if flying:
-            client.cancel(list(flying))
+    ranges = ((a, min(n, a + per)) for a in range(0, n, per))
+    for _, checked, _ in in_point_order(client, submit, ranges, 0, IN_FLIGHT_PER_CORE * threads):
+        take(checked)  # raises at the first refused point, in point order
 
 
 CHECK_SAY_POINTS = 2000

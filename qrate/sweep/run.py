@@ -18,7 +18,7 @@ from __future__ import annotations
 import shlex
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -306,10 +306,8 @@ def _run_sync(sink: _Sink, start: int) -> None:
 
 def _run_point_tasks(sink: _Sink, start: int, client: Any) -> None:
     """Points ``start, ...`` as Dask tasks of whole points (chunks of about ``TASK_TARGET_S``), planned
-    on the workers; results written in point order (:class:`~qrate.sweep.chunks.ReorderBuffer`) as they arrive."""
-    from distributed import as_completed
-
-    from qrate.sweep.chunks import ReorderBuffer, run_chunk
+    on the workers; results written in point order (:func:`~qrate.sweep.chunks.in_point_order`) as they arrive."""
+    from qrate.sweep.chunks import in_point_order, run_chunk
     from qrate.sweep.collect import IN_FLIGHT_PER_CORE, TASK_TARGET_S
 
     prepared = sink.prepared
@@ -327,48 +325,35 @@ def _run_point_tasks(sink: _Sink, start: int, client: Any) -> None:
         per = int(TASK_TARGET_S / max(point_s, 1e-6))
         return max(1, min(per, MAX_POINTS_PER_TASK, -(-(n - start) // (4 * threads))))
 
-    cursor = start
-    flying: dict[Any, int] = {}
-    ordered = ReorderBuffer(start)
-    ac = as_completed()
-
-    def top_up() -> None:
-        nonlocal cursor
-        while len(flying) + ordered.held < in_flight and cursor < n:  # results held back count as in flight
+    def ranges() -> Iterator[tuple[int, int]]:
+        cursor = start
+        while cursor < n:
             a, cursor = cursor, min(n, cursor + per_task())
-            fut = client.submit(
-                run_chunk,
-                scen,
-                prepared.root_seed,
-                prepared.limits,
-                scenario.sampling.pulses_per_batch,
-                a,
-                cursor,
-                sink.names,
-                prepared.report,
-                sink.stored(a, sink.checked.file_index(a, cursor)),
-                pure=False,
-                key=f"{token}-{a}",
-            )
-            flying[fut] = a
-            ac.add(fut)
+            yield a, cursor
 
-    try:
-        top_up()
-        for fut in ac:
-            a = flying.pop(fut)
-            result = fut.result()
-            fut.release()
-            timed[0] += result.seconds
-            timed[1] += result.index.size
-            ready = ordered.push(a, result.index.size, result)
-            top_up()
-            sink.in_flight = len(flying)
-            for first, chunk in ready:
-                sink.chunk(chunk, first)
-    finally:
-        if flying:
-            client.cancel(list(flying))
+    def submit(a: int, stop: int) -> Any:
+        return client.submit(
+            run_chunk,
+            scen,
+            prepared.root_seed,
+            prepared.limits,
+            scenario.sampling.pulses_per_batch,
+            a,
+            stop,
+            sink.names,
+            prepared.report,
+            sink.stored(a, sink.checked.file_index(a, stop)),
+            pure=False,
+            key=f"{token}-{a}",
+        )
+
+    def arrived(result: ChunkResult) -> None:
+        timed[0] += result.seconds
+        timed[1] += result.index.size
+
+    for first, chunk, running in in_point_order(client, submit, ranges(), start, in_flight, arrived):
+        sink.in_flight = running
+        sink.chunk(chunk, first)
 
 
 def _run_batch_tasks(sink: _Sink, start: int, client: Any) -> None:
