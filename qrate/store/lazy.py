@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from qrate.errors import ResultsFileError
 from qrate.scenario.axes import DISTANCE_AXIS
 from qrate.store import scan
 from qrate.store.reader import PointRecord, Results
@@ -64,12 +63,7 @@ class LazyResults(Mapping[str, np.ndarray]):
             counts = np.zeros(idx.size, dtype=np.int64)
             order = scan.InOrder()
             for _, block in scan.blocks(o.batches, scan.BLOCK_ROWS, ["point", "batch_index"]):
-                known = idx.known(block["point"])
-                if not np.all(known):
-                    raise ResultsFileError(
-                        f"{o.path}: batch rows of point {int(block['point'][~known][0])}, which is not in the points table;"
-                        " the file is damaged"
-                    )
+                scan.check_known(o, idx, block["point"])
                 order.add(block["point"], block["batch_index"])
                 counts += np.bincount(block["point"], minlength=idx.size)
             self.path, self.meta = o.path, o.meta

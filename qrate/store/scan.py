@@ -203,6 +203,19 @@ def index_points(o: Opened, *, own: bool = True) -> PointsIndex:
     return PointsIndex(size, int(index.size), row_of, np.sort(np.concatenate(owners)) if owners else np.zeros(0, np.int64))
 
 
+def check_known(o: Opened, idx: PointsIndex, points: np.ndarray) -> None:
+    """Every batch row's ``point`` is in the points table.
+
+    Raises:
+        ResultsFileError: one line naming the file and the first unknown point (damaged).
+    """
+    known = idx.known(points)
+    if not np.all(known):
+        raise ResultsFileError(
+            f"{o.path}: batch rows of point {int(points[~known][0])}, which is not in the points table; the file is damaged"
+        )
+
+
 def check_block(o: Opened, idx: PointsIndex, block: np.ndarray, own_rows: list[np.ndarray] | None = None) -> None:
     """The per-row checks of a block of batch rows (any order): every row names a point of the points
     table, its counts are possible, its counters respect the file's report; the rows of points with
@@ -212,11 +225,7 @@ def check_block(o: Opened, idx: PointsIndex, block: np.ndarray, own_rows: list[n
         ResultsFileError: one line naming the file, the point and the batch (damaged).
     """
     pts = block["point"]
-    known = idx.known(pts)
-    if not np.all(known):
-        raise ResultsFileError(
-            f"{o.path}: batch rows of point {int(pts[~known][0])}, which is not in the points table; the file is damaged"
-        )
+    check_known(o, idx, pts)
     report = o.meta["report"]
     check_values(o.path, block, report)
     if idx.own.size:

@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 from numpy.lib import recfunctions
 
-from qrate.errors import ResultsFileError
 from qrate.store import scan
 from qrate.store.check import InOrder, check_rows, check_unique
 from qrate.store.reader import PointRecord
@@ -134,12 +133,7 @@ def _first_pass(o: Opened, idx: PointsIndex) -> tuple[bool, np.ndarray | None]:
     order = InOrder()
     counts: np.ndarray | None = None
     for _, block in blocks(o.batches, scan.BLOCK_ROWS, ["point", "batch_index"]):
-        known = idx.known(block["point"])
-        if not np.all(known):
-            raise ResultsFileError(
-                f"{o.path}: batch rows of point {int(block['point'][~known][0])}, which is not in the points table;"
-                " the file is damaged"
-            )
+        scan.check_known(o, idx, block["point"])
         if order.add(block["point"], block["batch_index"]):
             continue
         if counts is None:  # order broke: count every point's rows from the start
