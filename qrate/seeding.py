@@ -34,7 +34,12 @@ def point_key(params: Mapping[str, Any]) -> int:
         params: JSON-able mapping of everything that changes the sampled distribution at the point
             (physics, protocol, hardware and the point's ground distance; not the seed or batch sizes).
     """
-    text = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
+    return key_of_text(json.dumps(params, sort_keys=True, separators=(",", ":"), default=str))
+
+
+def key_of_text(text: str) -> int:
+    """The point key of a key's canonical JSON text (what :func:`point_key` hashes; a planner that
+    builds the text itself, a part at a time, hashes it here)."""
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:16], "big")
 
 

@@ -18,7 +18,6 @@ the mean transmittances.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 import struct
@@ -39,7 +38,7 @@ from qrate.protocols.noise import PauliNoise
 from qrate.protocols.pulses import PulseSampler
 from qrate.protocols.registry import ScenarioProtocol, build_protocol
 from qrate.scenario.schema import Scenario
-from qrate.seeding import point_key
+from qrate.seeding import key_of_text, point_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,11 +320,6 @@ def point_key_of(scenario: Scenario) -> Callable[[float], int]:
         return key_of_text(head + number + rest)
 
     return key
-
-
-def key_of_text(text: str) -> int:
-    """The point key of a key's JSON text (:func:`qrate.seeding.point_key` hashes ``json.dumps(params)`` so)."""
-    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:16], "big")
 
 
 def _exact(values: Iterable[float]) -> bytes:
